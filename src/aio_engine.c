@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * aio_engine.c: the libaio fallback engine, for hosts where io_uring is
+ * disabled.  Reads, writes and fdatasync go through io_submit(); their
+ * completions signal an eventfd.  The thread sleeps in epoll_wait() on that
+ * eventfd and on the watched kick eventfds.  fallocate has no aio command,
+ * so it runs synchronously and completes on the next run().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+#define EVENT_BATCH	64
+
+struct aio_engine {
+	struct io_engine base;
+	io_context_t ctx;
+	int epfd;
+	int evfd;		/* signalled by aio completions */
+	unsigned int depth;
+	struct iocb *iocbs;
+	struct iocb **free_iocbs;
+	unsigned int nfree;
+	struct iocb **pending;	/* prepared, not yet submitted */
+	unsigned int npending;
+	struct io_op *backlog, **backlog_tail;	/* waiting for an iocb */
+	struct io_op *done, **done_tail;	/* completed synchronously */
+	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
+};
+
+static void list_add(struct io_op **head, struct io_op ***tail, struct io_op *op)
+{
+	op->next = NULL;
+	**tail = op;
+	*tail = &op->next;
+}
+
+static void complete_later(struct aio_engine *a, struct io_op *op, int res)
+{
+	op->res = res;
+	list_add(&a->done, &a->done_tail, op);
+}
+
+static void run_sync(struct aio_engine *a, struct io_op *op)
+{
+	int ret;
+
+	if (op->opcode == IO_OP_FALLOCATE)
+		ret = fallocate(op->fd, op->mode, op->off, op->len);
+	else
+		ret = fdatasync(op->fd);
+	complete_later(a, op, ret < 0 ? -errno : 0);
+}
+
+static void watch(struct aio_engine *a, struct io_op *op)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLONESHOT,
+		.data.ptr = op,
+	};
+	int fl = fcntl(op->fd, F_GETFL);
+
+	/* A spurious wakeup must not block the thread in read(). */
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(op->fd, F_SETFL, fl | O_NONBLOCK);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_MOD, op->fd, &ev) < 0 &&
+	    epoll_ctl(a->epfd, EPOLL_CTL_ADD, op->fd, &ev) < 0) {
+		complete_later(a, op, -errno);
+		return;
+	}
+	op->watched = true;
+}
+
+static bool prep_iocb(struct aio_engine *a, struct io_op *op)
+{
+	struct iocb *cb;
+
+	if (a->nfree == 0)
+		return false;
+	cb = a->free_iocbs[--a->nfree];
+	switch (op->opcode) {
+	case IO_OP_READV:
+		io_prep_preadv2(cb, op->fd, op->iov, op->iovcnt, op->off,
+				op->rw_flags);
+		break;
+	case IO_OP_WRITEV:
+		io_prep_pwritev2(cb, op->fd, op->iov, op->iovcnt, op->off,
+				 op->rw_flags);
+		break;
+	default:
+		io_prep_fdsync(cb, op->fd);
+		break;
+	}
+	io_set_eventfd(cb, a->evfd);
+	cb->data = op;
+	a->pending[a->npending++] = cb;
+	return true;
+}
+
+static void aio_queue(struct io_engine *e, struct io_op *op)
+{
+	struct aio_engine *a = container_of(e, struct aio_engine, base);
+
+	switch (op->opcode) {
+	case IO_OP_READ_EVENTFD:
+		watch(a, op);
+		return;
+	case IO_OP_FALLOCATE:
+		run_sync(a, op);
+		return;
+	case IO_OP_FDATASYNC:
+		if (a->fdsync_sync) {
+			run_sync(a, op);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (a->backlog || !prep_iocb(a, op))
+		list_add(&a->backlog, &a->backlog_tail, op);
+}
+
+static void aio_cancel(struct io_engine *e, struct io_op *op)
+{
+	struct aio_engine *a = container_of(e, struct aio_engine, base);
+
+	if (op->opcode != IO_OP_READ_EVENTFD || !op->watched)
+		return;
+	epoll_ctl(a->epfd, EPOLL_CTL_DEL, op->fd, NULL);
+	op->watched = false;
+	complete_later(a, op, -ECANCELED);
+}
+
+static void release_iocb(struct aio_engine *a, struct iocb *cb)
+{
+	a->free_iocbs[a->nfree++] = cb;
+}
+
+/* Submit prepared iocbs; failures complete their op with the error. */
+static void submit_pending(struct aio_engine *a)
+{
+	unsigned int off = 0;
+
+	while (off < a->npending) {
+		int ret = io_submit(a->ctx, a->npending - off, a->pending + off);
+		struct iocb *cb;
+		struct io_op *op;
+
+		if (ret > 0) {
+			off += ret;
+			continue;
+		}
+		if (ret == -EAGAIN || ret == -EINTR || ret == 0)
+			break;	/* retry on the next run() */
+		cb = a->pending[off++];
+		op = cb->data;
+		release_iocb(a, cb);
+		if (ret == -EINVAL && op->opcode == IO_OP_FDATASYNC) {
+			/* Kernel or file without aio fsync: do it inline. */
+			a->fdsync_sync = true;
+			run_sync(a, op);
+			continue;
+		}
+		complete_later(a, op, ret);
+	}
+	memmove(a->pending, a->pending + off,
+		(a->npending - off) * sizeof(*a->pending));
+	a->npending -= off;
+}
+
+static void refill_from_backlog(struct aio_engine *a)
+{
+	while (a->backlog && a->nfree) {
+		struct io_op *op = a->backlog;
+
+		a->backlog = op->next;
+		if (!a->backlog)
+			a->backlog_tail = &a->backlog;
+		if (op->opcode == IO_OP_FDATASYNC && a->fdsync_sync)
+			run_sync(a, op);
+		else
+			prep_iocb(a, op);
+	}
+}
+
+static int dispatch_local(struct aio_engine *a)
+{
+	struct io_op *list = a->done;
+	int n = 0;
+
+	a->done = NULL;
+	a->done_tail = &a->done;
+	while (list) {
+		struct io_op *op = list;
+
+		list = op->next;
+		n++;
+		op->done(op, op->res);
+	}
+	return n;
+}
+
+static int reap_aio(struct aio_engine *a)
+{
+	struct io_event events[EVENT_BATCH];
+	struct timespec zero = { 0, 0 };
+	uint64_t cnt;
+	int total = 0, n;
+
+	if (read(a->evfd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return -errno;
+	do {
+		n = io_getevents(a->ctx, 0, EVENT_BATCH, events, &zero);
+		if (n < 0)
+			return n == -EINTR ? total : n;
+		for (int i = 0; i < n; i++) {
+			struct iocb *cb = events[i].obj;
+			struct io_op *op = cb->data;
+			long res = (long)events[i].res;
+
+			release_iocb(a, cb);
+			total++;
+			op->done(op, res < 0 ? (int)res : (int)MIN(res, (long)INT32_MAX));
+		}
+	} while (n == EVENT_BATCH);
+	return total;
+}
+
+static int fire_watch(struct io_op *op)
+{
+	ssize_t n = read(op->fd, &op->evbuf, sizeof(op->evbuf));
+
+	op->watched = false;
+	op->done(op, n < 0 ? -errno : (int)n);
+	return 1;
+}
+
+static int aio_run(struct io_engine *e, bool wait)
+{
+	struct aio_engine *a = container_of(e, struct aio_engine, base);
+	struct epoll_event evs[EVENT_BATCH];
+	int total, n;
+
+	refill_from_backlog(a);
+	submit_pending(a);
+	total = dispatch_local(a);
+	if (total > 0 || a->done)
+		wait = false;
+	n = epoll_wait(a->epfd, evs, EVENT_BATCH, wait ? -1 : 0);
+	if (n < 0)
+		return errno == EINTR ? total : -errno;
+	for (int i = 0; i < n; i++) {
+		int ret;
+
+		if (evs[i].data.ptr == a) {
+			ret = reap_aio(a);
+			if (ret < 0)
+				return ret;
+			total += ret;
+		} else {
+			total += fire_watch(evs[i].data.ptr);
+		}
+	}
+	return total + dispatch_local(a);
+}
+
+static void aio_destroy(struct io_engine *e)
+{
+	struct aio_engine *a = container_of(e, struct aio_engine, base);
+
+	io_destroy(a->ctx);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	if (a->evfd >= 0)
+		close(a->evfd);
+	free(a->iocbs);
+	free(a->free_iocbs);
+	free(a->pending);
+	free(a);
+}
+
+static const struct io_engine_ops aio_ops = {
+	.destroy = aio_destroy,
+	.queue = aio_queue,
+	.cancel = aio_cancel,
+	.run = aio_run,
+};
+
+int aio_engine_create(unsigned int depth, struct io_engine **out)
+{
+	struct aio_engine *a = calloc(1, sizeof(*a));
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ret;
+
+	if (!a)
+		return -ENOMEM;
+	a->epfd = a->evfd = -1;
+	a->depth = MIN(MAX(depth, 32u), 4096u);
+	a->iocbs = calloc(a->depth, sizeof(*a->iocbs));
+	a->free_iocbs = calloc(a->depth, sizeof(*a->free_iocbs));
+	a->pending = calloc(a->depth, sizeof(*a->pending));
+	if (!a->iocbs || !a->free_iocbs || !a->pending) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < a->depth; i++)
+		a->free_iocbs[i] = &a->iocbs[i];
+	a->nfree = a->depth;
+	ret = io_setup(a->depth, &a->ctx);
+	if (ret < 0)
+		goto fail;
+	a->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->evfd < 0 || a->epfd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ev.data.ptr = a;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->evfd, &ev) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	a->base.ops = &aio_ops;
+	a->base.name = "libaio";
+	a->backlog_tail = &a->backlog;
+	a->done_tail = &a->done;
+	*out = &a->base;
+	return 0;
+fail:
+	if (a->ctx)
+		io_destroy(a->ctx);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	if (a->evfd >= 0)
+		close(a->evfd);
+	free(a->iocbs);
+	free(a->free_iocbs);
+	free(a->pending);
+	free(a);
+	return ret;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * engine.c: chooses an I/O engine.  With --aio=auto the io_uring engine is
+ * tried first; if the kernel or a seccomp policy refuses io_uring_setup, the
+ * libaio engine is used and one log line says why.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+
+const char *io_engine_kind_name(enum io_engine_kind kind)
+{
+	switch (kind) {
+	case IO_ENGINE_URING:
+		return "io_uring";
+	case IO_ENGINE_AIO:
+		return "libaio";
+	default:
+		return "auto";
+	}
+}
+
+int io_engine_parse(const char *s, enum io_engine_kind *kind)
+{
+	if (!strcmp(s, "auto"))
+		*kind = IO_ENGINE_AUTO;
+	else if (!strcmp(s, "io_uring"))
+		*kind = IO_ENGINE_URING;
+	else if (!strcmp(s, "libaio") || !strcmp(s, "native"))
+		*kind = IO_ENGINE_AIO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int io_engine_select(enum io_engine_kind want, enum io_engine_kind *got)
+{
+	int ret = -ENOSYS;
+
+	switch (want) {
+	case IO_ENGINE_URING:
+#ifdef HAVE_LIBURING
+		ret = uring_engine_probe();
+		if (ret < 0)
+			log_err("io_uring is not usable: io_uring_setup failed: %s",
+				strerror(-ret));
+#else
+		log_err("this build has no io_uring engine");
+#endif
+		break;
+	case IO_ENGINE_AIO:
+#ifdef HAVE_LIBAIO
+		ret = 0;
+#else
+		log_err("this build has no libaio engine");
+#endif
+		break;
+	case IO_ENGINE_AUTO:
+#ifdef HAVE_LIBURING
+		ret = uring_engine_probe();
+		if (ret == 0) {
+			want = IO_ENGINE_URING;
+			break;
+		}
+#ifdef HAVE_LIBAIO
+		log_warn("io_uring_setup failed (%s); falling back to libaio",
+			 strerror(-ret));
+		want = IO_ENGINE_AIO;
+		ret = 0;
+#else
+		log_err("io_uring_setup failed (%s) and this build has no libaio engine",
+			strerror(-ret));
+#endif
+#else
+		want = IO_ENGINE_AIO;
+		ret = 0;
+#endif
+		break;
+	}
+	if (ret == 0)
+		*got = want;
+	return ret;
+}
+
+int io_engine_create(enum io_engine_kind kind, unsigned int depth,
+		     struct io_engine **out)
+{
+	switch (kind) {
+#ifdef HAVE_LIBURING
+	case IO_ENGINE_URING:
+		return uring_engine_create(depth, out);
+#endif
+#ifdef HAVE_LIBAIO
+	case IO_ENGINE_AIO:
+		return aio_engine_create(depth, out);
+#endif
+	default:
+		return -ENOSYS;
+	}
+}

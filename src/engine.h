@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine.h: the I/O engine interface.  An I/O thread owns one engine and
+ * waits in it for everything: file I/O completions, guest kicks (eventfds)
+ * and control requests.  Operations are queued without a syscall and
+ * submitted together by io_engine_run().
+ */
+#ifndef VU_ENGINE_H
+#define VU_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+enum io_opcode {
+	IO_OP_READV,
+	IO_OP_WRITEV,
+	IO_OP_FDATASYNC,
+	IO_OP_FALLOCATE,
+	/* Wait until an eventfd is readable, consume its count, complete. */
+	IO_OP_READ_EVENTFD,
+};
+
+struct io_op;
+typedef void (*io_done_fn)(struct io_op *op, int res);
+
+struct io_op {
+	io_done_fn done;	/* called with the result (>= 0) or -errno */
+	uint8_t opcode;
+	int fd;
+	int rw_flags;		/* RWF_* for READV/WRITEV */
+	int mode;		/* FALLOCATE mode */
+	unsigned int iovcnt;
+	struct iovec *iov;
+	uint64_t off;
+	uint64_t len;		/* FALLOCATE length */
+	uint64_t evbuf;		/* READ_EVENTFD destination */
+	/* engine-private */
+	struct io_op *next;
+	int res;
+	bool watched;
+};
+
+enum io_engine_kind {
+	IO_ENGINE_AUTO,
+	IO_ENGINE_URING,
+	IO_ENGINE_AIO,
+};
+
+struct io_engine;
+
+struct io_engine_ops {
+	void (*destroy)(struct io_engine *e);
+	void (*queue)(struct io_engine *e, struct io_op *op);
+	/* Ask for a queued READ_EVENTFD to end early; it completes -ECANCELED. */
+	void (*cancel)(struct io_engine *e, struct io_op *op);
+	int (*run)(struct io_engine *e, bool wait);
+};
+
+struct io_engine {
+	const struct io_engine_ops *ops;
+	const char *name;
+};
+
+/*
+ * Decide which engine to use.  AUTO tries io_uring and falls back to libaio,
+ * logging one line with the reason.  Returns 0 or -errno with a message.
+ */
+int io_engine_select(enum io_engine_kind want, enum io_engine_kind *got);
+const char *io_engine_kind_name(enum io_engine_kind kind);
+int io_engine_parse(const char *s, enum io_engine_kind *kind);
+
+/* Create an engine of a selected kind for up to depth operations in flight. */
+int io_engine_create(enum io_engine_kind kind, unsigned int depth,
+		     struct io_engine **out);
+
+static inline void io_engine_queue(struct io_engine *e, struct io_op *op)
+{
+	e->ops->queue(e, op);
+}
+
+static inline void io_engine_cancel(struct io_engine *e, struct io_op *op)
+{
+	e->ops->cancel(e, op);
+}
+
+/*
+ * Submit everything queued and, if wait is set, sleep until at least one
+ * operation completes.  Calls the done callbacks of completed operations.
+ * Returns the number of completions or -errno.
+ */
+static inline int io_engine_run(struct io_engine *e, bool wait)
+{
+	return e->ops->run(e, wait);
+}
+
+static inline void io_engine_destroy(struct io_engine *e)
+{
+	if (e)
+		e->ops->destroy(e);
+}
+
+#ifdef HAVE_LIBURING
+int uring_engine_create(unsigned int depth, struct io_engine **out);
+int uring_engine_probe(void);
+#endif
+#ifdef HAVE_LIBAIO
+int aio_engine_create(unsigned int depth, struct io_engine **out);
+#endif
+
+#endif

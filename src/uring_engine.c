@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * uring_engine.c: the io_uring engine.  One ring per I/O thread, created in
+ * that thread.  Guest buffers go straight into READV/WRITEV SQEs, kick
+ * eventfds are read by READ SQEs in the same ring, and completions are
+ * reaped in batches from the CQ without a syscall.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <liburing.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+#define CQE_BATCH	64
+
+struct uring_engine {
+	struct io_engine base;
+	struct io_uring ring;
+	/* Operations that found the SQ full and could not be flushed yet. */
+	struct io_op *backlog, **backlog_tail;
+};
+
+static unsigned int roundup_pow2(unsigned int v)
+{
+	unsigned int p = 1;
+
+	while (p < v && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+/* Most capable flags first; older kernels reject the newer ones. */
+static const unsigned int setup_flag_sets[] = {
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+		IORING_SETUP_DEFER_TASKRUN,
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+	0,
+};
+
+static int ring_init(struct io_uring *ring, unsigned int sq, unsigned int cq)
+{
+	int ret = -EINVAL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(setup_flag_sets); i++) {
+		struct io_uring_params p;
+
+		memset(&p, 0, sizeof(p));
+		p.flags = setup_flag_sets[i] | IORING_SETUP_CQSIZE;
+		p.cq_entries = cq;
+		ret = io_uring_queue_init_params(sq, ring, &p);
+		if (ret != -EINVAL)
+			return ret;
+	}
+	return ret;
+}
+
+int uring_engine_probe(void)
+{
+	struct io_uring ring;
+	int ret = io_uring_queue_init(4, &ring, 0);
+
+	if (ret == 0)
+		io_uring_queue_exit(&ring);
+	return ret;
+}
+
+static void prep_sqe(struct io_uring_sqe *sqe, struct io_op *op)
+{
+	switch (op->opcode) {
+	case IO_OP_READV:
+		io_uring_prep_readv(sqe, op->fd, op->iov, op->iovcnt, op->off);
+		sqe->rw_flags = op->rw_flags;
+		break;
+	case IO_OP_WRITEV:
+		io_uring_prep_writev(sqe, op->fd, op->iov, op->iovcnt, op->off);
+		sqe->rw_flags = op->rw_flags;
+		break;
+	case IO_OP_FDATASYNC:
+		io_uring_prep_fsync(sqe, op->fd, IORING_FSYNC_DATASYNC);
+		break;
+	case IO_OP_FALLOCATE:
+		io_uring_prep_fallocate(sqe, op->fd, op->mode, op->off, op->len);
+		break;
+	case IO_OP_READ_EVENTFD:
+		io_uring_prep_read(sqe, op->fd, &op->evbuf, sizeof(op->evbuf), 0);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, op);
+}
+
+static struct io_uring_sqe *get_sqe(struct uring_engine *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (sqe)
+		return sqe;
+	/* SQ full: push what is there to the kernel and try again. */
+	io_uring_submit(&u->ring);
+	return io_uring_get_sqe(&u->ring);
+}
+
+static void uring_queue(struct io_engine *e, struct io_op *op)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+	struct io_uring_sqe *sqe;
+
+	if (u->backlog || !(sqe = get_sqe(u))) {
+		op->next = NULL;
+		*u->backlog_tail = op;
+		u->backlog_tail = &op->next;
+		return;
+	}
+	prep_sqe(sqe, op);
+}
+
+static void uring_cancel(struct io_engine *e, struct io_op *op)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+	struct io_op **pp;
+	struct io_uring_sqe *sqe;
+
+	/* Still in our backlog: never reached the kernel. */
+	for (pp = &u->backlog; *pp; pp = &(*pp)->next) {
+		if (*pp != op)
+			continue;
+		*pp = op->next;
+		if (!*pp)
+			u->backlog_tail = pp;
+		op->done(op, -ECANCELED);
+		return;
+	}
+	sqe = get_sqe(u);
+	if (!sqe) {
+		/* Try again on the next run(); the op stays armed meanwhile. */
+		return;
+	}
+	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+}
+
+static void flush_backlog(struct uring_engine *u)
+{
+	while (u->backlog) {
+		struct io_op *op = u->backlog;
+		struct io_uring_sqe *sqe = get_sqe(u);
+
+		if (!sqe)
+			return;
+		u->backlog = op->next;
+		if (!u->backlog)
+			u->backlog_tail = &u->backlog;
+		prep_sqe(sqe, op);
+	}
+}
+
+static int reap(struct uring_engine *u)
+{
+	struct io_uring_cqe *cqes[CQE_BATCH];
+	int total = 0;
+
+	for (;;) {
+		unsigned int n = io_uring_peek_batch_cqe(&u->ring, cqes, CQE_BATCH);
+		struct {
+			struct io_op *op;
+			int res;
+		} done[CQE_BATCH];
+
+		if (n == 0)
+			break;
+		/* Copy out and release the CQ before running callbacks. */
+		for (unsigned int i = 0; i < n; i++) {
+			done[i].op = io_uring_cqe_get_data(cqes[i]);
+			done[i].res = cqes[i]->res;
+		}
+		io_uring_cq_advance(&u->ring, n);
+		for (unsigned int i = 0; i < n; i++) {
+			struct io_op *op = done[i].op;
+
+			if (!op)
+				continue;
+			total++;
+			op->done(op, done[i].res);
+		}
+	}
+	return total;
+}
+
+static int uring_run(struct io_engine *e, bool wait)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+	int ret;
+
+	flush_backlog(u);
+	ret = reap(u);
+	if (ret > 0)
+		wait = false;
+	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
+		     io_uring_submit(&u->ring);
+	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN &&
+	    ret != -ETIME)
+		return ret;
+	return reap(u);
+}
+
+static void uring_destroy(struct io_engine *e)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+
+	io_uring_queue_exit(&u->ring);
+	free(u);
+}
+
+static const struct io_engine_ops uring_ops = {
+	.destroy = uring_destroy,
+	.queue = uring_queue,
+	.cancel = uring_cancel,
+	.run = uring_run,
+};
+
+int uring_engine_create(unsigned int depth, struct io_engine **out)
+{
+	struct uring_engine *u = calloc(1, sizeof(*u));
+	unsigned int sq, cq;
+	int ret;
+
+	if (!u)
+		return -ENOMEM;
+	sq = roundup_pow2(MIN(MAX(depth, 32u), 1024u));
+	cq = roundup_pow2(MIN(MAX(depth * 2, sq * 2), 65536u));
+	ret = ring_init(&u->ring, sq, cq);
+	if (ret < 0) {
+		free(u);
+		return ret;
+	}
+	u->base.ops = &uring_ops;
+	u->base.name = "io_uring";
+	u->backlog_tail = &u->backlog;
+	*out = &u->base;
+	return 0;
+}
