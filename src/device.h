@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * device.h: the interface between the core and a device type (virtio-blk,
+ * virtio-scsi).  The core handles the vhost-user protocol, memory, rings and
+ * threads; a device supplies its feature bits, its config space, and a
+ * handler for each request taken from a queue.
+ */
+#ifndef VU_DEVICE_H
+#define VU_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtq.h"
+
+struct vu_dev_ops {
+	const char *name;
+	/* Device-specific virtio feature bits to offer. */
+	uint64_t (*features)(void *ctx);
+	/* The features the driver accepted (called on every SET_FEATURES). */
+	void (*set_features)(void *ctx, uint64_t features);
+	/* Config space; absent for devices whose config the front end builds. */
+	int (*get_config)(void *ctx, uint8_t *buf, uint32_t off, uint32_t len);
+	int (*set_config)(void *ctx, const uint8_t *buf, uint32_t off,
+			  uint32_t len, uint32_t flags);
+	/*
+	 * Handle one request on an I/O thread.  The device must eventually
+	 * call virtq_push() for it exactly once, from the same thread.
+	 */
+	vq_handler_fn handle_request;
+	/* Bytes of private state the device keeps per request. */
+	size_t req_priv_size;
+};
+
+#endif

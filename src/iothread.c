@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iothread.c: the I/O thread loop and its pause protocol.  The loop waits in
+ * its engine for completions, kicks and control requests; then takes new
+ * requests from every kicked queue; then publishes completions, one used
+ * index update and at most one notification per queue per pass.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "iothread.h"
+#include "log.h"
+#include "util.h"
+
+static void arm_kick(struct iothread *th, struct virtq *vq);
+
+static void kick_done(struct io_op *op, int res)
+{
+	struct virtq *vq = container_of(op, struct virtq, kick_op);
+
+	vq->kick_armed = false;
+	if (res == -ECANCELED)
+		return;
+	if (res < 0) {
+		log_err("vq %u: waiting for a kick failed: %s", vq->index,
+			strerror(-res));
+		return;
+	}
+	vq->kicked = true;
+	arm_kick(vq->th, vq);
+}
+
+static void arm_kick(struct iothread *th, struct virtq *vq)
+{
+	if (th->draining || vq->kick_armed || !vq->active || vq->kick_fd < 0)
+		return;
+	memset(&vq->kick_op, 0, sizeof(vq->kick_op));
+	vq->kick_op.opcode = IO_OP_READ_EVENTFD;
+	vq->kick_op.fd = vq->kick_fd;
+	vq->kick_op.done = kick_done;
+	vq->kick_armed = true;
+	io_engine_queue(th->eng, &vq->kick_op);
+}
+
+static void ctl_done(struct io_op *op, int res)
+{
+	struct iothread *th = container_of(op, struct iothread, ctl_op);
+
+	th->ctl_armed = false;
+	th->ctl_pending = true;
+}
+
+static void arm_ctl(struct iothread *th)
+{
+	if (th->ctl_armed)
+		return;
+	memset(&th->ctl_op, 0, sizeof(th->ctl_op));
+	th->ctl_op.opcode = IO_OP_READ_EVENTFD;
+	th->ctl_op.fd = th->ctl_fd;
+	th->ctl_op.done = ctl_done;
+	th->ctl_armed = true;
+	io_engine_queue(th->eng, &th->ctl_op);
+}
+
+static void flush_all(struct iothread *th)
+{
+	for (unsigned int i = 0; i < th->nvqs; i++)
+		virtq_flush(th->vqs[i]);
+}
+
+static bool busy(struct iothread *th)
+{
+	for (unsigned int i = 0; i < th->nvqs; i++) {
+		if (th->vqs[i]->inflight || th->vqs[i]->kick_armed)
+			return true;
+	}
+	return false;
+}
+
+/* Stop taking requests, cancel kick waits, finish all in-flight I/O. */
+static void drain(struct iothread *th)
+{
+	th->draining = true;
+	for (unsigned int i = 0; i < th->nvqs; i++) {
+		if (th->vqs[i]->kick_armed)
+			io_engine_cancel(th->eng, &th->vqs[i]->kick_op);
+	}
+	while (busy(th)) {
+		int ret = io_engine_run(th->eng, true);
+
+		if (ret < 0) {
+			log_err("I/O thread %u: engine failed while draining: %s",
+				th->id, strerror(-ret));
+			break;
+		}
+		flush_all(th);
+	}
+	flush_all(th);
+	th->draining = false;
+}
+
+/* Park until the control thread lets us go; true means exit. */
+static bool park(struct iothread *th)
+{
+	bool quit;
+
+	drain(th);
+	pthread_mutex_lock(&th->mu);
+	th->paused = true;
+	pthread_cond_broadcast(&th->cv);
+	while (th->want_pause && !th->want_exit)
+		pthread_cond_wait(&th->cv, &th->mu);
+	quit = th->want_exit;
+	if (!quit)
+		th->paused = false;
+	pthread_mutex_unlock(&th->mu);
+	if (quit)
+		return true;
+	for (unsigned int i = 0; i < th->nvqs; i++) {
+		struct virtq *vq = th->vqs[i];
+
+		if (vq->active) {
+			vq->kicked = true;
+			arm_kick(th, vq);
+		}
+	}
+	return false;
+}
+
+static bool handle_ctl(struct iothread *th)
+{
+	bool pause;
+
+	th->ctl_pending = false;
+	arm_ctl(th);
+	pthread_mutex_lock(&th->mu);
+	pause = th->want_pause || th->want_exit;
+	pthread_mutex_unlock(&th->mu);
+	return pause ? park(th) : false;
+}
+
+static void loop(struct iothread *th)
+{
+	for (;;) {
+		int ret = io_engine_run(th->eng, true);
+
+		if (ret < 0) {
+			log_err("I/O thread %u: engine failed: %s", th->id,
+				strerror(-ret));
+			return;
+		}
+		if (th->ctl_pending && handle_ctl(th))
+			return;
+		for (unsigned int i = 0; i < th->nvqs; i++) {
+			struct virtq *vq = th->vqs[i];
+
+			if (vq->kicked) {
+				vq->kicked = false;
+				virtq_process(vq);
+			}
+		}
+		flush_all(th);
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct iothread *th = arg;
+	char name[16];
+	int ret;
+
+	snprintf(name, sizeof(name), "vu-io%u", th->id);
+	pthread_setname_np(pthread_self(), name);
+	ret = io_engine_create(th->kind, th->depth, &th->eng);
+	pthread_mutex_lock(&th->mu);
+	th->started = true;
+	th->start_err = ret;
+	pthread_cond_broadcast(&th->cv);
+	pthread_mutex_unlock(&th->mu);
+	if (ret < 0)
+		return NULL;
+
+	arm_ctl(th);
+	/* Start parked: nothing to serve before a front end sets queues up. */
+	if (!park(th))
+		loop(th);
+	drain(th);
+	/* From now on a pause request must not wait for us. */
+	pthread_mutex_lock(&th->mu);
+	th->paused = true;
+	pthread_cond_broadcast(&th->cv);
+	pthread_mutex_unlock(&th->mu);
+	if (th->ctl_armed) {
+		io_engine_cancel(th->eng, &th->ctl_op);
+		while (th->ctl_armed && io_engine_run(th->eng, true) >= 0)
+			;
+	}
+	io_engine_destroy(th->eng);
+	th->eng = NULL;
+	return NULL;
+}
+
+int iothread_start(struct iothread *th, unsigned int id,
+		   enum io_engine_kind kind, unsigned int depth,
+		   struct virtq **vqs, unsigned int nvqs)
+{
+	sigset_t all, old;
+	int ret;
+
+	memset(th, 0, sizeof(*th));
+	th->id = id;
+	th->kind = kind;
+	th->depth = depth;
+	th->vqs = vqs;
+	th->nvqs = nvqs;
+	th->want_pause = true;
+	th->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (th->ctl_fd < 0)
+		return -errno;
+	pthread_mutex_init(&th->mu, NULL);
+	pthread_cond_init(&th->cv, NULL);
+	for (unsigned int i = 0; i < nvqs; i++)
+		vqs[i]->th = th;
+
+	/* Signals belong to the control thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = -pthread_create(&th->tid, NULL, thread_main, th);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret < 0)
+		goto fail;
+
+	pthread_mutex_lock(&th->mu);
+	while (!th->started)
+		pthread_cond_wait(&th->cv, &th->mu);
+	ret = th->start_err;
+	while (ret == 0 && !th->paused)
+		pthread_cond_wait(&th->cv, &th->mu);
+	pthread_mutex_unlock(&th->mu);
+	if (ret < 0) {
+		pthread_join(th->tid, NULL);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(th->ctl_fd);
+	th->ctl_fd = -1;
+	return ret;
+}
+
+void iothread_pause(struct iothread *th)
+{
+	pthread_mutex_lock(&th->mu);
+	th->want_pause = true;
+	pthread_mutex_unlock(&th->mu);
+	eventfd_write(th->ctl_fd, 1);
+	pthread_mutex_lock(&th->mu);
+	while (!th->paused)
+		pthread_cond_wait(&th->cv, &th->mu);
+	pthread_mutex_unlock(&th->mu);
+}
+
+void iothread_resume(struct iothread *th)
+{
+	pthread_mutex_lock(&th->mu);
+	th->want_pause = false;
+	pthread_cond_broadcast(&th->cv);
+	pthread_mutex_unlock(&th->mu);
+}
+
+void iothread_stop(struct iothread *th)
+{
+	if (th->ctl_fd < 0)
+		return;
+	pthread_mutex_lock(&th->mu);
+	th->want_exit = true;
+	pthread_cond_broadcast(&th->cv);
+	pthread_mutex_unlock(&th->mu);
+	eventfd_write(th->ctl_fd, 1);
+	pthread_join(th->tid, NULL);
+	close(th->ctl_fd);
+	th->ctl_fd = -1;
+	pthread_mutex_destroy(&th->mu);
+	pthread_cond_destroy(&th->cv);
+}

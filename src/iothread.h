@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * iothread.h: I/O threads.  Each thread owns one I/O engine and a fixed set
+ * of virtqueues.  The control thread changes queue state only while every
+ * I/O thread is paused, and a pause first drains all in-flight I/O.
+ */
+#ifndef VU_IOTHREAD_H
+#define VU_IOTHREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "engine.h"
+#include "virtq.h"
+
+struct iothread {
+	unsigned int id;
+	pthread_t tid;
+	enum io_engine_kind kind;
+	unsigned int depth;
+	struct io_engine *eng;
+
+	struct virtq **vqs;
+	unsigned int nvqs;
+
+	int ctl_fd;
+	struct io_op ctl_op;
+	bool ctl_armed;
+	bool ctl_pending;
+	bool draining;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want_pause;	/* protected by mu */
+	bool want_exit;		/* protected by mu */
+	bool paused;		/* protected by mu */
+	bool started;		/* protected by mu */
+	int start_err;		/* protected by mu */
+};
+
+/*
+ * Start a thread serving vqs[0..nvqs).  It comes up paused.  Returns 0 or
+ * -errno (for example when its engine cannot be created).
+ */
+int iothread_start(struct iothread *th, unsigned int id,
+		   enum io_engine_kind kind, unsigned int depth,
+		   struct virtq **vqs, unsigned int nvqs);
+/* Wait until the thread has drained its I/O and is idle. */
+void iothread_pause(struct iothread *th);
+/* Let it run again; it re-arms the kicks of every active queue. */
+void iothread_resume(struct iothread *th);
+/* Drain, stop and join the thread. */
+void iothread_stop(struct iothread *th);
+
+/* The engine of the thread serving a queue (for devices). */
+static inline struct io_engine *vq_engine(const struct virtq *vq)
+{
+	return vq->th->eng;
+}
+
+#endif

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * server.c: owns the vhost-user socket and the daemon's lifecycle.  It
+ * accepts one front end at a time (others wait in the listen backlog), feeds
+ * its messages to the device, and after a disconnect drains and forgets the
+ * front end's state and listens again.  SIGTERM and SIGINT end the daemon
+ * cleanly and remove the socket it created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+#include "vu_msg.h"
+
+int vu_server_signals(struct vu_server *s)
+{
+	sigset_t set;
+
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = s->conn_fd = s->sig_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return s->sig_fd < 0 ? -1 : 0;
+}
+
+/* Is something already serving this socket path? */
+static bool socket_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool used;
+
+	if (fd < 0)
+		return false;
+	used = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return used;
+}
+
+int vu_server_open_path(struct vu_server *s, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("socket path is longer than %zu bytes: %s",
+			sizeof(sa.sun_path) - 1, path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("%s exists and is not a socket", path);
+			return -1;
+		}
+		if (socket_in_use(&sa)) {
+			log_err("%s is in use by another process", path);
+			return -1;
+		}
+		unlink(path);	/* stale socket from an earlier run */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->listen_fd = fd;
+	s->path = strdup(path);
+	return 0;
+}
+
+int vu_server_open_fd(struct vu_server *s, int fd)
+{
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+
+	if (fcntl(fd, F_GETFD) < 0) {
+		log_err("--fd=%d: not an open file descriptor", fd);
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM) {
+		log_err("--fd=%d: not a stream socket", fd);
+		return -1;
+	}
+	len = sizeof(listening);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		listening = 0;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (listening) {
+		s->listen_fd = fd;
+	} else {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		s->conn_fd = fd;
+	}
+	return 0;
+}
+
+static void drop_conn(struct vu_server *s, struct vu_dev *dev)
+{
+	vu_dev_disconnect(dev);
+	close(s->conn_fd);
+	s->conn_fd = -1;
+	dev->sock = -1;
+	log_info("front end disconnected");
+}
+
+/* Returns true when the daemon should stop. */
+static bool handle_signal(struct vu_server *s)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("received %s, shutting down",
+				 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			stop = true;
+		}
+	}
+	return stop;
+}
+
+static void accept_conn(struct vu_server *s, struct vu_dev *dev)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_err("accept failed: %s", strerror(errno));
+		return;
+	}
+	s->conn_fd = fd;
+	dev->sock = fd;
+	log_info("front end connected");
+}
+
+static void serve_msg(struct vu_server *s, struct vu_dev *dev)
+{
+	struct vu_msg msg;
+	int ret = vu_msg_recv(s->conn_fd, &msg);
+
+	if (ret == 0) {
+		ret = vu_dev_handle_msg(dev, &msg);
+		if (ret < 0)
+			log_err("dropping the front end after a failed %s",
+				vu_request_name(msg.hdr.request));
+	}
+	if (ret < 0)
+		drop_conn(s, dev);
+}
+
+int vu_server_run(struct vu_server *s, struct vu_dev *dev)
+{
+	dev->sock = s->conn_fd;
+	if (s->listen_fd >= 0)
+		log_info("listening on %s", s->path ? s->path : "inherited socket");
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = s->sig_fd, .events = POLLIN },
+			{ .fd = s->conn_fd >= 0 ? s->conn_fd : s->listen_fd,
+			  .events = POLLIN },
+		};
+
+		if (p[1].fd < 0)
+			break;	/* an inherited connection has ended */
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll failed: %s", strerror(errno));
+			return 1;
+		}
+		if ((p[0].revents & POLLIN) && handle_signal(s))
+			break;
+		if (!p[1].revents)
+			continue;
+		if (s->conn_fd >= 0)
+			serve_msg(s, dev);
+		else
+			accept_conn(s, dev);
+	}
+	if (s->conn_fd >= 0)
+		drop_conn(s, dev);
+	return 0;
+}
+
+void vu_server_close(struct vu_server *s)
+{
+	if (s->conn_fd >= 0)
+		close(s->conn_fd);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->path) {
+		unlink(s->path);
+		free(s->path);
+	}
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	s->conn_fd = s->listen_fd = s->sig_fd = -1;
+	s->path = NULL;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * server.h: the control thread's main loop: the listening socket, one front
+ * end at a time, and the signals that end the daemon.
+ */
+#ifndef VU_SERVER_H
+#define VU_SERVER_H
+
+#include "vhost_user.h"
+
+struct vu_server {
+	int listen_fd;		/* -1 when serving one inherited connection */
+	int conn_fd;		/* the current front end, or -1 */
+	char *path;		/* socket file we created, removed at exit */
+	int sig_fd;
+};
+
+/* Block the signals the server handles; call before starting any thread. */
+int vu_server_signals(struct vu_server *s);
+/* Listen on a new socket at path.  Returns 0 or -1 after a message. */
+int vu_server_open_path(struct vu_server *s, const char *path);
+/* Use an inherited socket: listening, or already connected. */
+int vu_server_open_fd(struct vu_server *s, int fd);
+/* Serve front ends until SIGTERM/SIGINT.  Returns the exit status. */
+int vu_server_run(struct vu_server *s, struct vu_dev *dev);
+void vu_server_close(struct vu_server *s);
+
+#endif

@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vhost_user.c: the back-end side of the vhost-user protocol.  Every message
+ * is checked against a table of allowed payload sizes and fd counts before
+ * its handler runs; handlers that touch state the I/O threads use run with
+ * all I/O threads paused (and their I/O drained), after which the set of
+ * running queues is recomputed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "vhost_user.h"
+
+#define REPLY_FLAGS	(VU_VERSION | VU_FLAG_REPLY)
+
+/* Transport features every device gets. */
+#define CORE_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |			\
+			 BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES) |	\
+			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |		\
+			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX))
+
+struct handler {
+	int (*fn)(struct vu_dev *dev, struct vu_msg *msg, bool *replied);
+	uint32_t size_min;
+	uint32_t size_max;
+	uint8_t fds_min;
+	uint8_t fds_max;
+	bool pause;		/* touches state the I/O threads use */
+	bool owner;		/* only after SET_OWNER */
+};
+
+/* ---- helpers -------------------------------------------------------- */
+
+static bool has_pf(const struct vu_dev *dev, unsigned int bit)
+{
+	return dev->protocol_features & BIT_ULL(bit);
+}
+
+static int reply(struct vu_dev *dev, struct vu_msg *msg, const void *payload,
+		 uint32_t size, bool *replied)
+{
+	int ret = vu_msg_send(dev->sock, msg->hdr.request, REPLY_FLAGS,
+			      payload, size, NULL, 0);
+
+	*replied = true;
+	if (ret < 0)
+		log_err("%s: cannot send reply: %s",
+			vu_request_name(msg->hdr.request), strerror(-ret));
+	return ret;
+}
+
+static int reply_u64(struct vu_dev *dev, struct vu_msg *msg, uint64_t v,
+		     bool *replied)
+{
+	return reply(dev, msg, &v, sizeof(v), replied);
+}
+
+static struct virtq *vq_by_index(struct vu_dev *dev, struct vu_msg *msg,
+				 uint64_t index)
+{
+	if (index >= dev->max_queues) {
+		log_peer("%s: queue index %llu out of range (device has %u queues)",
+			 vu_request_name(msg->hdr.request),
+			 (unsigned long long)index, dev->max_queues);
+		return NULL;
+	}
+	return &dev->vqs[index];
+}
+
+static void replace_fd(int *slot, int fd)
+{
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+}
+
+static void dev_pause(struct vu_dev *dev)
+{
+	if (dev->paused)
+		return;
+	for (unsigned int i = 0; i < dev->nthreads; i++)
+		iothread_pause(&dev->threads[i]);
+	dev->paused = true;
+}
+
+static void dev_resume(struct vu_dev *dev)
+{
+	if (!dev->paused)
+		return;
+	dev->paused = false;
+	for (unsigned int i = 0; i < dev->nthreads; i++)
+		iothread_resume(&dev->threads[i]);
+}
+
+static bool vq_should_run(const struct vu_dev *dev, const struct virtq *vq)
+{
+	bool enabled = vq->enabled ||
+		!(dev->features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES));
+
+	return vq->started && vq->kick_fd >= 0 && vq->num && vq->addr_set &&
+	       enabled && !vq->broken;
+}
+
+/*
+ * Recompute which queues run, with the I/O threads paused.  Ring pointers
+ * are translated again every time because the memory table may have moved.
+ */
+static void reconcile_queues(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		struct virtq *vq = &dev->vqs[i];
+
+		virtq_deactivate(vq);
+		if (!vq_should_run(dev, vq))
+			continue;
+		if (virtq_activate(vq, &dev->mem, dev->ops->req_priv_size) < 0)
+			virtq_set_broken(vq, "cannot start the ring");
+	}
+}
+
+/* ---- features and ownership ----------------------------------------- */
+
+uint64_t vu_dev_features(const struct vu_dev *dev)
+{
+	return CORE_FEATURES | dev->ops->features(dev->ctx);
+}
+
+uint64_t vu_dev_protocol_features(const struct vu_dev *dev)
+{
+	uint64_t pf = BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
+		      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
+
+	if (dev->ops->get_config)
+		pf |= BIT_ULL(VU_PF_CONFIG);
+	return pf;
+}
+
+static int h_get_features(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	return reply_u64(dev, msg, vu_dev_features(dev), replied);
+}
+
+static int h_set_features(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	uint64_t f = msg->payload.u64, extra = f & ~vu_dev_features(dev);
+
+	if (extra) {
+		log_peer("SET_FEATURES: bits 0x%llx were never offered",
+			 (unsigned long long)extra);
+		return -EINVAL;
+	}
+	if (!(f & BIT_ULL(VIRTIO_F_VERSION_1))) {
+		log_peer("SET_FEATURES: VIRTIO_F_VERSION_1 not accepted; legacy virtio is not supported");
+		return -EINVAL;
+	}
+	dev->features = f;
+	dev->features_acked = true;
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		dev->vqs[i].event_idx = f & BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+		dev->vqs[i].indirect = f & BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+	}
+	if (dev->ops->set_features)
+		dev->ops->set_features(dev->ctx, f);
+	return 0;
+}
+
+static int h_get_protocol_features(struct vu_dev *dev, struct vu_msg *msg,
+				   bool *replied)
+{
+	return reply_u64(dev, msg, vu_dev_protocol_features(dev), replied);
+}
+
+static int h_set_protocol_features(struct vu_dev *dev, struct vu_msg *msg,
+				   bool *replied)
+{
+	uint64_t pf = msg->payload.u64;
+	uint64_t extra = pf & ~vu_dev_protocol_features(dev);
+
+	if (extra) {
+		log_peer("SET_PROTOCOL_FEATURES: bits 0x%llx were never offered",
+			 (unsigned long long)extra);
+		return -EINVAL;
+	}
+	dev->protocol_features = pf;
+	return 0;
+}
+
+static int h_set_owner(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	dev->owner = true;
+	return 0;
+}
+
+/* Deprecated; treated as "stop every ring", as the specification allows. */
+static int h_reset_owner(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		struct virtq *vq = &dev->vqs[i];
+
+		vq->started = false;
+		replace_fd(&vq->kick_fd, -1);
+	}
+	return 0;
+}
+
+static int h_get_queue_num(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	return reply_u64(dev, msg, dev->max_queues, replied);
+}
+
+/* ---- memory --------------------------------------------------------- */
+
+static int h_set_mem_table(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	const struct vu_mem_table *t = &msg->payload.mem;
+	struct vu_mem *fresh;
+	int ret = 0;
+
+	if (t->nregions > VU_MEM_TABLE_REGIONS ||
+	    msg->hdr.size < 8 + t->nregions * sizeof(struct vu_mem_region)) {
+		log_peer("SET_MEM_TABLE: %u regions do not fit the %u-byte payload (at most %u regions)",
+			 t->nregions, msg->hdr.size, VU_MEM_TABLE_REGIONS);
+		return -EINVAL;
+	}
+	if (t->nregions != msg->nfds) {
+		log_peer("SET_MEM_TABLE: %u regions but %u file descriptors",
+			 t->nregions, msg->nfds);
+		return -EINVAL;
+	}
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < t->nregions && ret == 0; i++) {
+		struct vu_mem_reg r;
+
+		ret = mem_reg_map(&r, &t->regions[i], msg->fds[i]);
+		if (ret == 0) {
+			ret = mem_insert(fresh, &r);
+			if (ret < 0)
+				mem_reg_unmap(&r);
+		}
+	}
+	if (ret < 0) {
+		mem_clear(fresh);
+		free(fresh);
+		return ret;
+	}
+	mem_clear(&dev->mem);
+	dev->mem = *fresh;
+	free(fresh);
+	return 0;
+}
+
+static int h_get_max_mem_slots(struct vu_dev *dev, struct vu_msg *msg,
+			       bool *replied)
+{
+	return reply_u64(dev, msg, VU_MAX_MEM_SLOTS, replied);
+}
+
+static int h_add_mem_reg(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	struct vu_mem_reg r;
+	int ret;
+
+	ret = mem_reg_map(&r, &msg->payload.mem_reg.region, msg->fds[0]);
+	if (ret < 0)
+		return ret;
+	ret = mem_insert(&dev->mem, &r);
+	if (ret < 0)
+		mem_reg_unmap(&r);
+	return ret;
+}
+
+static int h_rem_mem_reg(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	return mem_remove(&dev->mem, &msg->payload.mem_reg.region);
+}
+
+/* ---- vrings --------------------------------------------------------- */
+
+static int h_set_vring_num(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
+	uint32_t num = msg->payload.state.num;
+
+	if (!vq)
+		return -EINVAL;
+	if (num == 0 || !IS_POW2(num) || num > dev->max_queue_size) {
+		log_peer("SET_VRING_NUM: vq %u: size %u is not a power of two between 1 and %u",
+			 vq->index, num, dev->max_queue_size);
+		return -EINVAL;
+	}
+	if (vq->started) {
+		log_peer("SET_VRING_NUM: vq %u is running", vq->index);
+		return -EBUSY;
+	}
+	vq->num = num;
+	return 0;
+}
+
+static int h_set_vring_addr(struct vu_dev *dev, struct vu_msg *msg,
+			    bool *replied)
+{
+	const struct vu_vring_addr *a = &msg->payload.addr;
+	struct virtq *vq = vq_by_index(dev, msg, a->index);
+
+	if (!vq)
+		return -EINVAL;
+	if (a->flags & ~VU_VRING_F_LOG) {
+		log_peer("SET_VRING_ADDR: vq %u: unknown flags 0x%x",
+			 vq->index, a->flags);
+		return -EINVAL;
+	}
+	/* With a memory table in place, refuse addresses outside it now. */
+	if (dev->mem.nregs && vq->num &&
+	    (!mem_qva_to_hva(&dev->mem, a->desc_user_addr, 1) ||
+	     !mem_qva_to_hva(&dev->mem, a->avail_user_addr, 1) ||
+	     !mem_qva_to_hva(&dev->mem, a->used_user_addr, 1))) {
+		log_peer("SET_VRING_ADDR: vq %u: ring addresses are outside guest memory",
+			 vq->index);
+		return -EFAULT;
+	}
+	vq->desc_qva = a->desc_user_addr;
+	vq->avail_qva = a->avail_user_addr;
+	vq->used_qva = a->used_user_addr;
+	vq->log_gpa = a->log_guest_addr;
+	vq->addr_flags = a->flags;
+	vq->addr_set = true;
+	return 0;
+}
+
+static int h_set_vring_base(struct vu_dev *dev, struct vu_msg *msg,
+			    bool *replied)
+{
+	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
+	uint32_t base = msg->payload.state.num;
+
+	if (!vq)
+		return -EINVAL;
+	if (base > UINT16_MAX) {
+		log_peer("SET_VRING_BASE: vq %u: index %u does not fit a split ring",
+			 vq->index, base);
+		return -EINVAL;
+	}
+	if (vq->started) {
+		log_peer("SET_VRING_BASE: vq %u is running", vq->index);
+		return -EBUSY;
+	}
+	vq->last_avail_idx = base;
+	vq->broken = false;
+	return 0;
+}
+
+static int h_get_vring_base(struct vu_dev *dev, struct vu_msg *msg,
+			    bool *replied)
+{
+	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
+	struct vu_vring_state st;
+
+	if (!vq)
+		return -EINVAL;
+	/* The I/O thread is paused and drained: nothing is in flight. */
+	vq->started = false;
+	replace_fd(&vq->kick_fd, -1);
+	st.index = vq->index;
+	st.num = vq->last_avail_idx;
+	return reply(dev, msg, &st, sizeof(st), replied);
+}
+
+/* Common part of SET_VRING_KICK/CALL/ERR: the queue and the fd (or -1). */
+static struct virtq *vring_fd_msg(struct vu_dev *dev, struct vu_msg *msg,
+				  int *fd)
+{
+	uint64_t v = msg->payload.u64;
+	bool nofd = v & VU_VRING_NOFD;
+	struct virtq *vq;
+
+	if (v & ~(VU_VRING_IDX_MASK | VU_VRING_NOFD)) {
+		log_peer("%s: unknown bits in 0x%llx",
+			 vu_request_name(msg->hdr.request),
+			 (unsigned long long)v);
+		return NULL;
+	}
+	vq = vq_by_index(dev, msg, v & VU_VRING_IDX_MASK);
+	if (!vq)
+		return NULL;
+	if (msg->nfds != (nofd ? 0u : 1u)) {
+		log_peer("%s: vq %u: %u file descriptors, expected %u",
+			 vu_request_name(msg->hdr.request), vq->index,
+			 msg->nfds, nofd ? 0 : 1);
+		return NULL;
+	}
+	*fd = nofd ? -1 : vu_msg_take_fd(msg, 0);
+	return vq;
+}
+
+static int h_set_vring_kick(struct vu_dev *dev, struct vu_msg *msg,
+			    bool *replied)
+{
+	int fd;
+	struct virtq *vq = vring_fd_msg(dev, msg, &fd);
+
+	if (!vq)
+		return -EINVAL;
+	if (fd < 0) {
+		log_peer("SET_VRING_KICK: vq %u: polling without a kick fd is not supported",
+			 vq->index);
+		return -EINVAL;
+	}
+	replace_fd(&vq->kick_fd, fd);
+	vq->started = true;
+	vq->broken = false;
+	return 0;
+}
+
+static int h_set_vring_call(struct vu_dev *dev, struct vu_msg *msg,
+			    bool *replied)
+{
+	int fd;
+	struct virtq *vq = vring_fd_msg(dev, msg, &fd);
+
+	if (!vq)
+		return -EINVAL;
+	replace_fd(&vq->call_fd, fd);
+	return 0;
+}
+
+static int h_set_vring_err(struct vu_dev *dev, struct vu_msg *msg,
+			   bool *replied)
+{
+	int fd;
+	struct virtq *vq = vring_fd_msg(dev, msg, &fd);
+
+	if (!vq)
+		return -EINVAL;
+	replace_fd(&vq->err_fd, fd);
+	return 0;
+}
+
+static int h_set_vring_enable(struct vu_dev *dev, struct vu_msg *msg,
+			      bool *replied)
+{
+	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
+	uint32_t on = msg->payload.state.num;
+
+	if (!vq)
+		return -EINVAL;
+	if (on > 1) {
+		log_peer("SET_VRING_ENABLE: vq %u: value %u is neither 0 nor 1",
+			 vq->index, on);
+		return -EINVAL;
+	}
+	vq->enabled = on;
+	return 0;
+}
+
+/* ---- config space --------------------------------------------------- */
+
+static int h_get_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	struct vu_config *c = &msg->payload.config;
+	struct vu_config out;
+	int ret = -EINVAL;
+
+	if (!dev->ops->get_config) {
+		log_peer("GET_CONFIG: this device has no config space");
+	} else if (c->size > VU_MAX_CONFIG_SIZE ||
+		   msg->hdr.size != VU_CONFIG_HDR_SIZE + c->size) {
+		log_peer("GET_CONFIG: size %u does not match the %u-byte payload",
+			 c->size, msg->hdr.size);
+	} else {
+		memset(&out, 0, sizeof(out));
+		out.offset = c->offset;
+		out.size = c->size;
+		out.flags = c->flags;
+		ret = dev->ops->get_config(dev->ctx, out.region, c->offset,
+					   c->size);
+	}
+	if (ret < 0) {
+		/* An empty reply tells the front end the request failed. */
+		reply(dev, msg, NULL, 0, replied);
+		return ret;
+	}
+	return reply(dev, msg, &out, VU_CONFIG_HDR_SIZE + out.size, replied);
+}
+
+static int h_set_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	const struct vu_config *c = &msg->payload.config;
+
+	if (!dev->ops->set_config) {
+		log_peer("SET_CONFIG: this device has no writable config space");
+		return -EINVAL;
+	}
+	if (c->size > VU_MAX_CONFIG_SIZE ||
+	    msg->hdr.size < VU_CONFIG_HDR_SIZE + c->size) {
+		log_peer("SET_CONFIG: size %u does not fit the %u-byte payload",
+			 c->size, msg->hdr.size);
+		return -EINVAL;
+	}
+	return dev->ops->set_config(dev->ctx, c->region, c->offset, c->size,
+				    c->flags);
+}
+
+/* ---- dispatch ------------------------------------------------------- */
+
+#define U64	sizeof(uint64_t)
+#define STATE	sizeof(struct vu_vring_state)
+#define MEMREG	sizeof(struct vu_mem_single)
+
+static const struct handler handlers[VU_REQUEST_MAX] = {
+	[VU_GET_FEATURES] = { h_get_features, 0, 0, 0, 0, false, false },
+	[VU_SET_FEATURES] = { h_set_features, U64, U64, 0, 0, true, true },
+	[VU_SET_OWNER] = { h_set_owner, 0, 0, 0, 0, false, false },
+	[VU_RESET_OWNER] = { h_reset_owner, 0, 0, 0, 0, true, true },
+	[VU_SET_MEM_TABLE] = { h_set_mem_table, 8, sizeof(struct vu_mem_table),
+			       0, VU_MEM_TABLE_REGIONS, true, true },
+	[VU_SET_VRING_NUM] = { h_set_vring_num, STATE, STATE, 0, 0, true, true },
+	[VU_SET_VRING_ADDR] = { h_set_vring_addr, sizeof(struct vu_vring_addr),
+				sizeof(struct vu_vring_addr), 0, 0, true, true },
+	[VU_SET_VRING_BASE] = { h_set_vring_base, STATE, STATE, 0, 0, true, true },
+	[VU_GET_VRING_BASE] = { h_get_vring_base, STATE, STATE, 0, 0, true, true },
+	[VU_SET_VRING_KICK] = { h_set_vring_kick, U64, U64, 0, 1, true, true },
+	[VU_SET_VRING_CALL] = { h_set_vring_call, U64, U64, 0, 1, true, true },
+	[VU_SET_VRING_ERR] = { h_set_vring_err, U64, U64, 0, 1, true, true },
+	[VU_GET_PROTOCOL_FEATURES] = { h_get_protocol_features, 0, 0, 0, 0,
+				       false, false },
+	[VU_SET_PROTOCOL_FEATURES] = { h_set_protocol_features, U64, U64, 0, 0,
+				       false, false },
+	[VU_GET_QUEUE_NUM] = { h_get_queue_num, 0, 0, 0, 0, false, false },
+	[VU_SET_VRING_ENABLE] = { h_set_vring_enable, STATE, STATE, 0, 0,
+				  true, true },
+	[VU_GET_CONFIG] = { h_get_config, VU_CONFIG_HDR_SIZE,
+			    sizeof(struct vu_config), 0, 0, false, false },
+	[VU_SET_CONFIG] = { h_set_config, VU_CONFIG_HDR_SIZE,
+			    sizeof(struct vu_config), 0, 0, false, true },
+	[VU_GET_MAX_MEM_SLOTS] = { h_get_max_mem_slots, 0, 0, 0, 0, false, false },
+	/* QEMU sends exactly 40 bytes; newer front ends may send more. */
+	[VU_ADD_MEM_REG] = { h_add_mem_reg, MEMREG, sizeof(union vu_payload),
+			     1, 1, true, true },
+	/* QEMU 7.2 sends no fd; the specification allows one. */
+	[VU_REM_MEM_REG] = { h_rem_mem_reg, MEMREG, sizeof(union vu_payload),
+			     0, 1, true, true },
+};
+
+/* Check framing, then run the handler; see vu_dev_handle_msg(). */
+static int dispatch(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	uint32_t req = msg->hdr.request;
+	const struct handler *h = req < VU_REQUEST_MAX ? &handlers[req] : NULL;
+	int ret;
+
+	if (!h || !h->fn) {
+		log_peer("unsupported request %u (%s)", req, vu_request_name(req));
+		return -EOPNOTSUPP;
+	}
+	if (msg->hdr.size < h->size_min || msg->hdr.size > h->size_max) {
+		log_peer("%s: payload of %u bytes, expected %u..%u",
+			 vu_request_name(req), msg->hdr.size, h->size_min,
+			 h->size_max);
+		return -EINVAL;
+	}
+	if (msg->nfds < h->fds_min || msg->nfds > h->fds_max) {
+		log_peer("%s: %u file descriptors, expected %u..%u",
+			 vu_request_name(req), msg->nfds, h->fds_min,
+			 h->fds_max);
+		return -EINVAL;
+	}
+	if (h->owner && !dev->owner) {
+		log_peer("%s before SET_OWNER", vu_request_name(req));
+		return -EPERM;
+	}
+	if (!h->pause)
+		return h->fn(dev, msg, replied);
+	dev_pause(dev);
+	ret = h->fn(dev, msg, replied);
+	reconcile_queues(dev);
+	dev_resume(dev);
+	return ret;
+}
+
+int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg)
+{
+	bool replied = false;
+	bool need_ack = (msg->hdr.flags & VU_FLAG_NEED_REPLY) &&
+			has_pf(dev, VU_PF_REPLY_ACK);
+	int ret;
+
+	log_debug("<- %s size %u fds %u", vu_request_name(msg->hdr.request),
+		  msg->hdr.size, msg->nfds);
+	ret = dispatch(dev, msg, &replied);
+	vu_msg_close_fds(msg);
+	if (need_ack && !replied) {
+		int sret = reply_u64(dev, msg, ret < 0 ? 1 : 0, &replied);
+
+		/* The front end heard about the failure; carry on. */
+		return sret < 0 ? sret : 0;
+	}
+	if (ret < 0 && !replied)
+		return ret;	/* nobody can learn of the failure: hang up */
+	return 0;
+}
+
+void vu_dev_disconnect(struct vu_dev *dev)
+{
+	dev_pause(dev);
+	for (unsigned int i = 0; i < dev->max_queues; i++)
+		virtq_reset(&dev->vqs[i]);
+	mem_clear(&dev->mem);
+	dev->owner = false;
+	dev->features_acked = false;
+	dev->features = 0;
+	dev->protocol_features = 0;
+	/* The I/O threads stay paused until the next front end starts a ring. */
+}
+
+/* ---- lifetime ------------------------------------------------------- */
+
+static unsigned int thread_depth(const struct vu_dev *dev, unsigned int nvqs)
+{
+	unsigned long d = (unsigned long)nvqs * dev->max_queue_size + 64;
+
+	return d > 65536 ? 65536 : (unsigned int)d;
+}
+
+int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
+		const struct vu_dev_config *cfg)
+{
+	unsigned int nthreads = MIN(MAX(cfg->num_threads, 1u), cfg->max_queues);
+	unsigned int pos = 0;
+	int ret = 0;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->ops = ops;
+	dev->ctx = ctx;
+	dev->sock = -1;
+	dev->max_queues = cfg->max_queues;
+	dev->max_queue_size = cfg->max_queue_size;
+	dev->vqs = calloc(cfg->max_queues, sizeof(*dev->vqs));
+	dev->vq_order = calloc(cfg->max_queues, sizeof(*dev->vq_order));
+	dev->threads = calloc(nthreads, sizeof(*dev->threads));
+	if (!dev->vqs || !dev->vq_order || !dev->threads) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < dev->max_queues; i++)
+		virtq_init(&dev->vqs[i], i, ops->handle_request, ctx);
+
+	/* Queue i is served by thread i % nthreads. */
+	dev->paused = true;
+	for (unsigned int t = 0; t < nthreads; t++) {
+		unsigned int first = pos;
+
+		for (unsigned int i = t; i < dev->max_queues; i += nthreads)
+			dev->vq_order[pos++] = &dev->vqs[i];
+		ret = iothread_start(&dev->threads[t], t, cfg->engine,
+				     thread_depth(dev, pos - first),
+				     &dev->vq_order[first], pos - first);
+		if (ret < 0) {
+			log_err("cannot start I/O thread %u with %s: %s", t,
+				io_engine_kind_name(cfg->engine), strerror(-ret));
+			goto fail;
+		}
+		dev->nthreads++;
+	}
+	return 0;
+fail:
+	vu_dev_destroy(dev);
+	return ret;
+}
+
+void vu_dev_destroy(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->nthreads; i++)
+		iothread_stop(&dev->threads[i]);
+	dev->nthreads = 0;
+	if (dev->vqs) {
+		for (unsigned int i = 0; i < dev->max_queues; i++)
+			virtq_reset(&dev->vqs[i]);
+	}
+	mem_clear(&dev->mem);
+	free(dev->vqs);
+	free(dev->vq_order);
+	free(dev->threads);
+	dev->vqs = NULL;
+	dev->vq_order = NULL;
+	dev->threads = NULL;
+}

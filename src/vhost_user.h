@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vhost_user.h: the back-end side of one vhost-user device: its queues, its
+ * I/O threads, its guest memory and the state negotiated with the current
+ * front end.
+ */
+#ifndef VU_VHOST_USER_H
+#define VU_VHOST_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "engine.h"
+#include "iothread.h"
+#include "mem.h"
+#include "virtq.h"
+#include "vu_msg.h"
+
+struct vu_dev_config {
+	unsigned int max_queues;	/* offered through GET_QUEUE_NUM */
+	unsigned int max_queue_size;	/* largest SET_VRING_NUM accepted */
+	unsigned int num_threads;
+	enum io_engine_kind engine;
+};
+
+struct vu_dev {
+	const struct vu_dev_ops *ops;
+	void *ctx;
+	unsigned int max_queues;
+	unsigned int max_queue_size;
+	struct virtq *vqs;
+	struct virtq **vq_order;	/* grouped by thread */
+	struct iothread *threads;
+	unsigned int nthreads;
+	bool paused;
+	struct vu_mem mem;
+
+	/* State of the current front end (reset on disconnect). */
+	int sock;
+	bool owner;
+	bool features_acked;
+	uint64_t features;
+	uint64_t protocol_features;
+};
+
+int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
+		const struct vu_dev_config *cfg);
+void vu_dev_destroy(struct vu_dev *dev);
+
+/* Virtio and protocol features this device offers. */
+uint64_t vu_dev_features(const struct vu_dev *dev);
+uint64_t vu_dev_protocol_features(const struct vu_dev *dev);
+
+/*
+ * Handle one message from the front end on dev->sock.  Returns 0, or a
+ * negative errno when the connection must be dropped (a line was logged).
+ * Consumes every fd the message carried.
+ */
+int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg);
+
+/* The front end went away: drain I/O and forget everything it set up. */
+void vu_dev_disconnect(struct vu_dev *dev);
+
+#endif

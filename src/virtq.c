@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtq.c: owns the split virtqueue protocol on the device side: checking
+ * and translating ring addresses, walking descriptor chains (direct and
+ * indirect) into iovecs with every guest value validated, and publishing
+ * used entries with EVENT_IDX-aware notification.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "virtq.h"
+
+#define compiler_barrier()	__asm__ __volatile__("" ::: "memory")
+
+void virtq_init(struct virtq *vq, unsigned int index, vq_handler_fn handle,
+		void *ctx)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->index = index;
+	vq->handle = handle;
+	vq->handle_ctx = ctx;
+	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void virtq_reset(struct virtq *vq)
+{
+	virtq_deactivate(vq);
+	close_fd(&vq->kick_fd);
+	close_fd(&vq->call_fd);
+	close_fd(&vq->err_fd);
+	free(vq->pool);
+	vq->pool = NULL;
+	vq->pool_num = 0;
+	vq->num = 0;
+	vq->addr_set = false;
+	vq->started = false;
+	vq->enabled = false;
+	vq->last_avail_idx = 0;
+	vq->broken = false;
+}
+
+static size_t avail_size(uint16_t num)
+{
+	/* flags, idx, ring[num], used_event */
+	return 4 + 2 * (size_t)num + 2;
+}
+
+static size_t used_size(uint16_t num)
+{
+	/* flags, idx, ring[num], avail_event */
+	return 4 + 8 * (size_t)num + 2;
+}
+
+static void *map_ring(struct virtq *vq, const struct vu_mem *mem,
+		      const char *what, uint64_t qva, size_t len, size_t align)
+{
+	void *p = mem_qva_to_hva(mem, qva, len);
+
+	if (!p) {
+		log_peer("vq %u: %s ring at 0x%llx (%zu bytes) is not inside shared guest memory%s",
+			 vq->index, what, (unsigned long long)qva, len,
+			 mem->nregs ? "" : " (no memory table: is guest RAM share=on?)");
+		return NULL;
+	}
+	if ((uintptr_t)p % align) {
+		log_peer("vq %u: %s ring at 0x%llx is not %zu-byte aligned",
+			 vq->index, what, (unsigned long long)qva, align);
+		return NULL;
+	}
+	return p;
+}
+
+static int alloc_pool(struct virtq *vq, size_t priv_size)
+{
+	size_t stride = VQ_REQ_HDR_SIZE + ALIGN_UP(priv_size, (size_t)64);
+
+	if (vq->pool && vq->pool_num == vq->num && vq->stride == stride)
+		return 0;
+	free(vq->pool);
+	vq->pool = calloc(vq->num, stride);
+	if (!vq->pool) {
+		vq->pool_num = 0;
+		return -ENOMEM;
+	}
+	vq->stride = stride;
+	vq->pool_num = vq->num;
+	for (uint16_t i = 0; i < vq->num; i++) {
+		struct vq_req *req = vq_req_at(vq, i);
+
+		req->vq = vq;
+		req->head = i;
+	}
+	return 0;
+}
+
+int virtq_activate(struct virtq *vq, const struct vu_mem *mem,
+		   size_t priv_size)
+{
+	int ret;
+
+	vq->active = false;
+	if (!vq->num || !vq->addr_set)
+		return -EAGAIN;
+	vq->desc = map_ring(vq, mem, "descriptor", vq->desc_qva,
+			    16 * (size_t)vq->num, 16);
+	vq->avail = map_ring(vq, mem, "available", vq->avail_qva,
+			     avail_size(vq->num), 2);
+	vq->used = map_ring(vq, mem, "used", vq->used_qva,
+			    used_size(vq->num), 4);
+	if (!vq->desc || !vq->avail || !vq->used)
+		return -EFAULT;
+	ret = alloc_pool(vq, priv_size);
+	if (ret < 0) {
+		log_err("vq %u: cannot allocate %u requests", vq->index, vq->num);
+		return ret;
+	}
+	vq->mem = mem;
+	vq->used_idx = le16toh(READ_ONCE(vq->used->idx));
+	vq->published_used = vq->used_idx;
+	if (vq->used_idx != vq->last_avail_idx)
+		log_debug("vq %u: starts with avail %u, used %u",
+			  vq->index, vq->last_avail_idx, vq->used_idx);
+	vq->dirty = false;
+	vq->inflight = 0;
+	vq->kicked = true;
+	vq->active = true;
+	return 0;
+}
+
+void virtq_deactivate(struct virtq *vq)
+{
+	vq->active = false;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->kicked = false;
+}
+
+void virtq_set_broken(struct virtq *vq, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_peer("vq %u: %s; queue stopped until the driver resets it",
+		 vq->index, why);
+	vq->broken = true;
+	if (vq->err_fd >= 0)
+		eventfd_write(vq->err_fd, 1);
+}
+
+/* A descriptor table: mapped contiguously, or read piecewise by gpa. */
+struct desc_table {
+	const struct vring_desc *base;
+	uint64_t gpa;
+	uint32_t size;
+};
+
+static int read_desc(const struct virtq *vq, const struct desc_table *t,
+		     uint32_t i, struct vring_desc *d)
+{
+	if (t->base) {
+		memcpy(d, &t->base[i], sizeof(*d));
+	} else {
+		struct iovec iov[4];
+		unsigned int n = 0;
+
+		if (mem_gpa_to_iov(vq->mem, t->gpa + 16ull * i, sizeof(*d),
+				   iov, &n, ARRAY_SIZE(iov)) < 0)
+			return -EFAULT;
+		iov_to_buf(iov, n, 0, d, sizeof(*d));
+	}
+	/* Act on this copy only, never on a second fetch from the guest. */
+	compiler_barrier();
+	d->addr = le64toh(d->addr);
+	d->len = le32toh(d->len);
+	d->flags = le16toh(d->flags);
+	d->next = le16toh(d->next);
+	return 0;
+}
+
+static int enter_indirect(struct virtq *vq, const struct vring_desc *d,
+			  struct desc_table *t, const char **why)
+{
+	struct iovec scratch[16];
+	unsigned int n = 0;
+
+	if (!vq->indirect) {
+		*why = "indirect descriptor, but VIRTIO_RING_F_INDIRECT_DESC was not negotiated";
+		return -EINVAL;
+	}
+	if (d->flags & VRING_DESC_F_NEXT) {
+		*why = "indirect descriptor has NEXT set";
+		return -EINVAL;
+	}
+	if (d->len == 0 || d->len % sizeof(struct vring_desc)) {
+		*why = "indirect table length is not a non-zero multiple of 16";
+		return -EINVAL;
+	}
+	if (d->len / sizeof(struct vring_desc) > VQ_MAX_INDIRECT) {
+		*why = "indirect table has more than 1024 descriptors";
+		return -EINVAL;
+	}
+	t->size = d->len / sizeof(struct vring_desc);
+	t->gpa = d->addr;
+	t->base = NULL;
+	if (d->addr % 8 == 0)
+		t->base = mem_gpa_to_hva(vq->mem, d->addr, d->len);
+	if (!t->base &&
+	    mem_gpa_to_iov(vq->mem, d->addr, d->len, scratch, &n,
+			   ARRAY_SIZE(scratch)) < 0) {
+		*why = "indirect table is not inside guest memory";
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int map_buffer(struct virtq *vq, const struct vring_desc *d,
+		      struct vq_req *req, unsigned int *n, uint64_t *out_len,
+		      uint64_t *in_len, const char **why)
+{
+	bool writable = d->flags & VRING_DESC_F_WRITE;
+	unsigned int before = *n;
+	int ret;
+
+	if (d->len == 0) {
+		*why = "zero-length buffer";
+		return -EINVAL;
+	}
+	if (!writable && req->in_num) {
+		*why = "device-readable buffer after a device-writable one";
+		return -EINVAL;
+	}
+	ret = mem_gpa_to_iov(vq->mem, d->addr, d->len, req->iov, n, VQ_MAX_IOV);
+	if (ret == -E2BIG) {
+		*why = "request needs more segments than the device supports";
+		return ret;
+	}
+	if (ret < 0) {
+		*why = "buffer is not inside guest memory";
+		return ret;
+	}
+	if (writable) {
+		req->in_num += *n - before;
+		*in_len += d->len;
+	} else {
+		req->out_num += *n - before;
+		*out_len += d->len;
+	}
+	if (*in_len + *out_len > UINT32_MAX) {
+		*why = "chain is longer than 4 GiB";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int virtq_map_chain(struct virtq *vq, uint16_t head, struct vq_req *req,
+		    const char **why)
+{
+	struct desc_table t = { vq->desc, 0, vq->num };
+	uint64_t out_len = 0, in_len = 0;
+	unsigned int n = 0, seen = 0;
+	bool indirect = false;
+	uint32_t i = head;
+	int ret;
+
+	req->out_num = req->in_num = 0;
+	for (;;) {
+		struct vring_desc d;
+
+		if (i >= t.size) {
+			*why = "descriptor index out of range";
+			return -EINVAL;
+		}
+		if (++seen > t.size) {
+			*why = "descriptor chain loops or is longer than its table";
+			return -ELOOP;
+		}
+		if (read_desc(vq, &t, i, &d) < 0) {
+			*why = "indirect descriptor is not inside guest memory";
+			return -EFAULT;
+		}
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (indirect) {
+				*why = "indirect table inside an indirect table";
+				return -EINVAL;
+			}
+			ret = enter_indirect(vq, &d, &t, why);
+			if (ret < 0)
+				return ret;
+			indirect = true;
+			seen = 0;
+			i = 0;
+			continue;
+		}
+		ret = map_buffer(vq, &d, req, &n, &out_len, &in_len, why);
+		if (ret < 0)
+			return ret;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		i = d.next;
+	}
+	req->out_len = out_len;
+	req->in_len = in_len;
+	return 0;
+}
+
+/* avail_event sits right after the used ring entries. */
+static uint16_t *avail_event_ptr(struct virtq *vq)
+{
+	return (uint16_t *)((uint8_t *)vq->used + 4 + 8 * (size_t)vq->num);
+}
+
+static uint16_t used_event(struct virtq *vq)
+{
+	return le16toh(READ_ONCE(vq->avail->ring[vq->num]));
+}
+
+/* Ask the driver to kick us when it adds past what we have taken. */
+static void enable_notify(struct virtq *vq)
+{
+	if (vq->event_idx)
+		WRITE_ONCE(*avail_event_ptr(vq), htole16(vq->last_avail_idx));
+	else
+		WRITE_ONCE(vq->used->flags, 0);
+}
+
+/* While we are busy taking chains, kicks are wasted syscalls. */
+static void disable_notify(struct virtq *vq)
+{
+	/* With EVENT_IDX a stale avail_event already suppresses kicks. */
+	if (!vq->event_idx)
+		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
+}
+
+/* Take one chain; false when the queue had to be stopped. */
+static bool pop_one(struct virtq *vq)
+{
+	uint16_t slot = vq->last_avail_idx & (vq->num - 1);
+	uint16_t head = le16toh(READ_ONCE(vq->avail->ring[slot]));
+	struct vq_req *req;
+	const char *why = NULL;
+
+	if (head >= vq->num) {
+		virtq_set_broken(vq, "avail ring slot %u holds head %u, beyond queue size %u",
+				 slot, head, vq->num);
+		return false;
+	}
+	req = vq_req_at(vq, head);
+	if (req->busy) {
+		virtq_set_broken(vq, "head %u made available while still in flight",
+				 head);
+		return false;
+	}
+	vq->last_avail_idx++;
+	if (virtq_map_chain(vq, head, req, &why) < 0) {
+		virtq_set_broken(vq, "chain at head %u: %s", head, why);
+		return false;
+	}
+	req->busy = true;
+	vq->inflight++;
+	vq->handle(vq->handle_ctx, req);
+	return !vq->broken;
+}
+
+void virtq_process(struct virtq *vq)
+{
+	if (!vq->active || vq->broken)
+		return;
+	disable_notify(vq);
+	for (;;) {
+		uint16_t avail_idx = le16toh(READ_ONCE(vq->avail->idx));
+		uint16_t pending = avail_idx - vq->last_avail_idx;
+
+		if (pending > vq->num) {
+			virtq_set_broken(vq, "avail index moved from %u to %u, more than queue size %u",
+					 vq->last_avail_idx, avail_idx, vq->num);
+			return;
+		}
+		if (pending == 0) {
+			/* Ask for a kick, then look again to close the race. */
+			enable_notify(vq);
+			smp_mb();
+			if (le16toh(READ_ONCE(vq->avail->idx)) == vq->last_avail_idx)
+				return;
+			disable_notify(vq);
+			continue;
+		}
+		/* Read ring entries only after seeing the index. */
+		smp_rmb();
+		while (pending--) {
+			if (!pop_one(vq))
+				return;
+		}
+	}
+}
+
+void virtq_push(struct vq_req *req, uint32_t len)
+{
+	struct virtq *vq = req->vq;
+	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->num - 1)];
+
+	WRITE_ONCE(e->id, htole32(req->head));
+	WRITE_ONCE(e->len, htole32(len));
+	vq->used_idx++;
+	req->busy = false;
+	vq->inflight--;
+	vq->dirty = true;
+}
+
+void virtq_abandon(struct vq_req *req)
+{
+	req->busy = false;
+	req->vq->inflight--;
+}
+
+static bool need_notify(struct virtq *vq, uint16_t old, uint16_t new)
+{
+	if (vq->event_idx) {
+		uint16_t ev = used_event(vq);
+
+		return (uint16_t)(new - ev - 1) < (uint16_t)(new - old);
+	}
+	return !(le16toh(READ_ONCE(vq->avail->flags)) & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+void virtq_flush(struct virtq *vq)
+{
+	uint16_t old = vq->published_used, new = vq->used_idx;
+
+	if (!vq->dirty)
+		return;
+	vq->dirty = false;
+	/* Entries first, then the index that makes them visible. */
+	smp_wmb();
+	WRITE_ONCE(vq->used->idx, htole16(new));
+	vq->published_used = new;
+	/* The index store must be visible before we read used_event. */
+	smp_mb();
+	if (vq->call_fd >= 0 && need_notify(vq, old, new))
+		eventfd_write(vq->call_fd, 1);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virtq.h: the device side of a split virtqueue.  The control thread
+ * configures a queue while its I/O thread is paused; the I/O thread then
+ * pops descriptor chains into iovecs that point into guest memory, hands
+ * them to the device, and publishes completions in batches.
+ */
+#ifndef VU_VIRTQ_H
+#define VU_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <linux/virtio_ring.h>
+
+#include "engine.h"
+#include "mem.h"
+#include "util.h"
+
+/* Largest queue size we accept (the virtio maximum for split rings). */
+#define VQ_MAX_SIZE		32768
+/* Most iovecs one request may need (data segments, header, status, splits). */
+#define VQ_MAX_IOV		160
+/* Most descriptors in an indirect table. */
+#define VQ_MAX_INDIRECT		1024
+
+struct virtq;
+struct iothread;
+
+/* One descriptor chain taken from the avail ring, until it is completed. */
+struct vq_req {
+	struct virtq *vq;
+	uint16_t head;
+	bool busy;
+	uint16_t out_num;	/* iov[0, out_num): device-readable */
+	uint16_t in_num;	/* iov[out_num, out_num + in_num): writable */
+	uint32_t out_len;
+	uint32_t in_len;
+	struct iovec iov[VQ_MAX_IOV];
+};
+
+/* Device-private bytes follow the request, suitably aligned. */
+#define VQ_REQ_HDR_SIZE	ALIGN_UP(sizeof(struct vq_req), 64)
+
+static inline void *vq_req_priv(struct vq_req *req)
+{
+	return (char *)req + VQ_REQ_HDR_SIZE;
+}
+
+typedef void (*vq_handler_fn)(void *ctx, struct vq_req *req);
+
+struct virtq {
+	unsigned int index;
+	struct iothread *th;
+	const struct vu_mem *mem;
+	vq_handler_fn handle;	/* the device's request handler */
+	void *handle_ctx;
+
+	/* Set by vhost-user messages (control thread, I/O thread paused). */
+	uint16_t num;
+	bool addr_set;
+	uint32_t addr_flags;
+	uint64_t desc_qva, avail_qva, used_qva, log_gpa;
+	int kick_fd, call_fd, err_fd;
+	bool started;		/* a kick fd arrived and no GET_VRING_BASE since */
+	bool enabled;		/* SET_VRING_ENABLE */
+	bool event_idx;
+	bool indirect;
+	uint16_t last_avail_idx;
+	bool active;		/* ready for the I/O thread */
+
+	/* Owned by the I/O thread while active. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t used_idx;		/* next used slot */
+	uint16_t published_used;	/* last value stored in used->idx */
+	bool dirty;			/* used entries not yet published */
+	bool kicked;
+	bool kick_armed;
+	bool broken;
+	unsigned int inflight;
+	struct io_op kick_op;
+
+	/* Requests, indexed by head; allocated for pool_num entries. */
+	uint8_t *pool;
+	size_t stride;
+	uint16_t pool_num;
+};
+
+static inline struct vq_req *vq_req_at(struct virtq *vq, uint16_t head)
+{
+	return (struct vq_req *)(vq->pool + (size_t)head * vq->stride);
+}
+
+void virtq_init(struct virtq *vq, unsigned int index, vq_handler_fn handle,
+		void *ctx);
+
+/*
+ * Control thread: translate and check the ring addresses and make the
+ * queue ready.  Returns 0 or -errno with a log line.
+ */
+int virtq_activate(struct virtq *vq, const struct vu_mem *mem,
+		   size_t priv_size);
+void virtq_deactivate(struct virtq *vq);
+/* Forget all configuration (disconnect); closes the fds. */
+void virtq_reset(struct virtq *vq);
+
+/* I/O thread: take every available chain and pass it to the device. */
+void virtq_process(struct virtq *vq);
+/* Record a finished request; len = bytes written to writable buffers. */
+void virtq_push(struct vq_req *req, uint32_t len);
+/* Give up a request without completing it (the queue is broken). */
+void virtq_abandon(struct vq_req *req);
+/* Publish recorded completions and notify the guest if it wants that. */
+void virtq_flush(struct virtq *vq);
+/* The driver broke the ring protocol: stop the queue, tell the front end. */
+void virtq_set_broken(struct virtq *vq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Walk the chain starting at head into req->iov (exposed for tests and the
+ * fuzzer).  Returns 0, or -errno with *why set to a static description.
+ */
+int virtq_map_chain(struct virtq *vq, uint16_t head, struct vq_req *req,
+		    const char **why);
+
+#endif
