@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * blk_dev.c: the virtio-blk device.  Owns the backing file or block device
+ * (opening and probing it), the config space, the write-cache mode, and the
+ * execution of parsed requests: reads and writes become READV/WRITEV on the
+ * guest's own buffers, FLUSH becomes fdatasync, DISCARD and WRITE_ZEROES
+ * become fallocate calls, all through the I/O thread's engine.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+
+#include "blk_dev.h"
+#include "iothread.h"
+#include "log.h"
+#include "util.h"
+#include "vu_proto.h"
+
+#define SECTOR_SHIFT	9
+/* Config space up to and including write_zeroes_may_unmap and padding. */
+#define BLK_CONFIG_SIZE	60
+#define BLK_SIZE_MAX	(1u << 20)
+#define BLK_SEG_MAX	126
+
+/* Per-request state, kept in the request's private area. */
+struct blk_io {
+	struct io_op op;
+	struct blk_dev *bd;
+	uint64_t done_bytes;
+	unsigned int seg;
+	unsigned int step;
+	bool zero_only;		/* punching refused: zero this request instead */
+	struct blk_cmd cmd;
+};
+
+static struct vq_req *io_req(struct blk_io *io)
+{
+	return (struct vq_req *)((char *)io - VQ_REQ_HDR_SIZE);
+}
+
+static void finish(struct blk_io *io, uint8_t status, uint32_t written)
+{
+	WRITE_ONCE(*io->cmd.status_ptr, status);
+	/* The used length counts the status byte too. */
+	virtq_push(io_req(io), written + 1);
+}
+
+static const char *op_name(const struct blk_io *io)
+{
+	switch (io->cmd.action) {
+	case BLK_READ:
+		return "read";
+	case BLK_WRITE:
+		return "write";
+	case BLK_FLUSH:
+		return "flush";
+	case BLK_DISCARD:
+		return "discard";
+	case BLK_WRITE_ZEROES:
+		return "write-zeroes";
+	default:
+		return "request";
+	}
+}
+
+static void fail_host(struct blk_io *io, int err, uint64_t off, uint64_t len)
+{
+	log_peer("%s of %" PRIu64 " bytes at offset %" PRIu64 " failed: %s",
+		 op_name(io), len, off, strerror(-err));
+	finish(io, VIRTIO_BLK_S_IOERR, 0);
+}
+
+/* ---- reads and writes ----------------------------------------------- */
+
+static void rw_done(struct io_op *op, int res);
+
+static void submit_rw(struct blk_io *io)
+{
+	struct io_op *op = &io->op;
+	bool write = io->cmd.action == BLK_WRITE;
+
+	op->opcode = write ? IO_OP_WRITEV : IO_OP_READV;
+	op->fd = io->bd->fd;
+	op->iov = io->cmd.iov;
+	op->iovcnt = io->cmd.iovcnt;
+	op->off = (io->cmd.sector << SECTOR_SHIFT) + io->done_bytes;
+	op->rw_flags = 0;
+	if (write && __atomic_load_n(&io->bd->writethrough, __ATOMIC_RELAXED))
+		op->rw_flags = RWF_DSYNC;
+	op->done = rw_done;
+	io_engine_queue(vq_engine(io_req(io)->vq), op);
+}
+
+static void rw_done(struct io_op *op, int res)
+{
+	struct blk_io *io = container_of(op, struct blk_io, op);
+	uint64_t off = (io->cmd.sector << SECTOR_SHIFT) + io->done_bytes;
+
+	if (res < 0) {
+		fail_host(io, res, off, io->cmd.len - io->done_bytes);
+		return;
+	}
+	if (res == 0 && io->done_bytes < io->cmd.len) {
+		/* The image shrank under us: never return stale memory. */
+		fail_host(io, -ENXIO, off, io->cmd.len - io->done_bytes);
+		return;
+	}
+	io->done_bytes += res;
+	if (io->done_bytes < io->cmd.len) {
+		/* Short transfer: continue with the rest. */
+		iov_discard_front(&io->cmd.iov, &io->cmd.iovcnt, res);
+		submit_rw(io);
+		return;
+	}
+	finish(io, VIRTIO_BLK_S_OK,
+	       io->cmd.action == BLK_READ ? (uint32_t)io->cmd.len : 0);
+}
+
+/* ---- flush ---------------------------------------------------------- */
+
+static void flush_done(struct io_op *op, int res)
+{
+	struct blk_io *io = container_of(op, struct blk_io, op);
+
+	if (res < 0)
+		fail_host(io, res, 0, 0);
+	else
+		finish(io, VIRTIO_BLK_S_OK, 0);
+}
+
+static void submit_flush(struct blk_io *io)
+{
+	io->op.opcode = IO_OP_FDATASYNC;
+	io->op.fd = io->bd->fd;
+	io->op.done = flush_done;
+	io_engine_queue(vq_engine(io_req(io)->vq), &io->op);
+}
+
+/* ---- discard and write-zeroes --------------------------------------- */
+
+/*
+ * The fallocate mode for the current step of the current segment, or -1
+ * when the segment is finished.  WRITE_ZEROES without unmap on a file system
+ * that refuses ZERO_RANGE (tmpfs) becomes a punched hole that is allocated
+ * again, so the range reads as zeros and stays provisioned.
+ */
+static int dz_mode(struct blk_io *io)
+{
+	const struct blk_seg *s = &io->cmd.segs[io->seg];
+	struct blk_dev *bd = io->bd;
+
+	if (io->cmd.action == BLK_DISCARD)
+		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
+	if (s->unmap && bd->can_punch && !io->zero_only)
+		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
+	if (!bd->no_zero_range)
+		return io->step == 0 ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE : -1;
+	switch (io->step) {
+	case 0:
+		return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	case 1:
+		return FALLOC_FL_KEEP_SIZE;
+	default:
+		return -1;
+	}
+}
+
+static void dz_done(struct io_op *op, int res);
+
+static void dz_next(struct blk_io *io)
+{
+	for (;;) {
+		const struct blk_seg *s;
+		int mode;
+
+		if (io->seg >= io->cmd.nsegs) {
+			finish(io, VIRTIO_BLK_S_OK, 0);
+			return;
+		}
+		s = &io->cmd.segs[io->seg];
+		mode = s->num_sectors ? dz_mode(io) : -1;
+		if (mode < 0) {
+			io->seg++;
+			io->step = 0;
+			continue;
+		}
+		io->op.opcode = IO_OP_FALLOCATE;
+		io->op.fd = io->bd->fd;
+		io->op.mode = mode;
+		io->op.off = s->sector << SECTOR_SHIFT;
+		io->op.len = (uint64_t)s->num_sectors << SECTOR_SHIFT;
+		io->op.done = dz_done;
+		io_engine_queue(vq_engine(io_req(io)->vq), &io->op);
+		return;
+	}
+}
+
+/* Block devices without zeroing discard still take BLKDISCARD. */
+static int blkdev_discard(struct blk_io *io)
+{
+	uint64_t range[2] = { io->op.off, io->op.len };
+
+	if (ioctl(io->bd->fd, BLKDISCARD, range) == 0)
+		return 0;
+	/* Discard is a hint: a device that cannot do it has done its part. */
+	return errno == EOPNOTSUPP ? 0 : -errno;
+}
+
+static void dz_done(struct io_op *op, int res)
+{
+	struct blk_io *io = container_of(op, struct blk_io, op);
+	struct blk_dev *bd = io->bd;
+
+	if (res == -EOPNOTSUPP) {
+		if (io->cmd.action == BLK_DISCARD && bd->is_blkdev) {
+			res = blkdev_discard(io);
+		} else if (io->cmd.action == BLK_WRITE_ZEROES && !io->zero_only &&
+			   (op->mode & FALLOC_FL_PUNCH_HOLE) && io->step == 0 &&
+			   (bd->is_blkdev || !bd->no_zero_range)) {
+			/* No deallocating zeroes here: plain zeroing will do. */
+			io->zero_only = true;
+			dz_next(io);
+			return;
+		} else if (io->cmd.action == BLK_WRITE_ZEROES && !bd->is_blkdev &&
+			   !bd->no_zero_range && bd->can_punch &&
+			   (op->mode & FALLOC_FL_ZERO_RANGE)) {
+			/* Learn once, then retry this segment the other way. */
+			__atomic_store_n(&bd->no_zero_range, true, __ATOMIC_RELAXED);
+			io->step = 0;
+			dz_next(io);
+			return;
+		}
+	}
+	if (res < 0) {
+		fail_host(io, res, op->off, op->len);
+		return;
+	}
+	io->step++;
+	dz_next(io);
+}
+
+/* ---- request entry point -------------------------------------------- */
+
+static void blk_handle(void *ctx, struct vq_req *req)
+{
+	struct blk_dev *bd = ctx;
+	struct blk_io *io = vq_req_priv(req);
+	struct blk_cmd *cmd = &io->cmd;
+
+	io->bd = bd;
+	io->done_bytes = 0;
+	io->seg = 0;
+	io->step = 0;
+	io->zero_only = false;
+	if (blk_parse(&bd->geom, req, cmd) < 0) {
+		virtq_set_broken(req->vq, "request at head %u has no writable status byte",
+				 req->head);
+		virtq_abandon(req);
+		return;
+	}
+	switch (cmd->action) {
+	case BLK_DONE:
+		if (cmd->status != VIRTIO_BLK_S_OK)
+			log_peer("vq %u: request type %u at sector %" PRIu64 " refused: %s",
+				 req->vq->index, cmd->type, cmd->sector, cmd->why);
+		finish(io, cmd->status, 0);
+		break;
+	case BLK_READ:
+	case BLK_WRITE:
+		submit_rw(io);
+		break;
+	case BLK_FLUSH:
+		submit_flush(io);
+		break;
+	case BLK_GET_ID:
+		iov_from_buf(cmd->iov, cmd->iovcnt, 0, bd->serial, cmd->len);
+		finish(io, VIRTIO_BLK_S_OK, cmd->len);
+		break;
+	case BLK_DISCARD:
+	case BLK_WRITE_ZEROES:
+		dz_next(io);
+		break;
+	}
+}
+
+/* ---- features and config space -------------------------------------- */
+
+static uint64_t blk_features(void *ctx)
+{
+	struct blk_dev *bd = ctx;
+	uint64_t f = BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) | BIT_ULL(VIRTIO_BLK_F_SEG_MAX) |
+		     BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) | BIT_ULL(VIRTIO_BLK_F_FLUSH) |
+		     BIT_ULL(VIRTIO_BLK_F_TOPOLOGY) |
+		     BIT_ULL(VIRTIO_BLK_F_CONFIG_WCE) | BIT_ULL(VIRTIO_BLK_F_MQ);
+
+	if (bd->geom.read_only)
+		f |= BIT_ULL(VIRTIO_BLK_F_RO);
+	if (bd->geom.discard)
+		f |= BIT_ULL(VIRTIO_BLK_F_DISCARD);
+	if (bd->geom.write_zeroes)
+		f |= BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES);
+	return f;
+}
+
+/*
+ * Writes are volatile only if the driver can flush them: it accepted FLUSH
+ * and, when it also accepted CONFIG_WCE, left writeback enabled.
+ */
+static void update_cache_mode(struct blk_dev *bd)
+{
+	bool wt;
+
+	if (!(bd->features & BIT_ULL(VIRTIO_BLK_F_FLUSH)))
+		wt = true;
+	else if (bd->features & BIT_ULL(VIRTIO_BLK_F_CONFIG_WCE))
+		wt = !bd->wce;
+	else
+		wt = false;
+	__atomic_store_n(&bd->writethrough, wt, __ATOMIC_RELAXED);
+}
+
+static void blk_set_features(void *ctx, uint64_t features)
+{
+	struct blk_dev *bd = ctx;
+
+	bd->features = features;
+	update_cache_mode(bd);
+}
+
+static unsigned int log2u(uint32_t v)
+{
+	unsigned int n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+static void build_config(const struct blk_dev *bd, struct virtio_blk_config *c)
+{
+	uint32_t lbs = bd->geom.lbs;
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(bd->geom.capacity);
+	c->size_max = htole32(BLK_SIZE_MAX);
+	c->seg_max = htole32(BLK_SEG_MAX);
+	c->blk_size = htole32(lbs);
+	c->physical_block_exp = bd->pbs > lbs ? log2u(bd->pbs / lbs) : 0;
+	c->alignment_offset = bd->align_off;
+	c->min_io_size = htole16(MIN(MAX(bd->min_io / lbs, 1u), 0xffffu));
+	c->opt_io_size = htole32(bd->opt_io / lbs);
+	c->wce = bd->wce;
+	c->num_queues = htole16(bd->num_queues);
+	c->max_discard_sectors = htole32(BLK_MAX_DZ_SECTORS);
+	c->max_discard_seg = htole32(BLK_MAX_SEGS);
+	c->discard_sector_alignment = htole32(MAX(bd->pbs, lbs) >> SECTOR_SHIFT);
+	c->max_write_zeroes_sectors = htole32(BLK_MAX_DZ_SECTORS);
+	c->max_write_zeroes_seg = htole32(BLK_MAX_SEGS);
+	c->write_zeroes_may_unmap = bd->can_punch;
+}
+
+static int blk_get_config(void *ctx, uint8_t *buf, uint32_t off, uint32_t len)
+{
+	struct virtio_blk_config c;
+
+	if (!range_within(off, len, BLK_CONFIG_SIZE)) {
+		log_peer("GET_CONFIG: bytes %u+%u are outside the %u-byte config space",
+			 off, len, BLK_CONFIG_SIZE);
+		return -EINVAL;
+	}
+	build_config(ctx, &c);
+	memcpy(buf, (uint8_t *)&c + off, len);
+	return 0;
+}
+
+static int blk_set_config(void *ctx, const uint8_t *buf, uint32_t off,
+			  uint32_t len, uint32_t flags)
+{
+	struct blk_dev *bd = ctx;
+
+	if (flags != VU_CONFIG_FLAG_FRONTEND) {
+		log_peer("SET_CONFIG: flags 0x%x are not supported", flags);
+		return -EINVAL;
+	}
+	if (off != offsetof(struct virtio_blk_config, wce) || len != 1) {
+		log_peer("SET_CONFIG: bytes %u+%u are read-only (only writeback, at 32, is writable)",
+			 off, len);
+		return -EPERM;
+	}
+	if (buf[0] > 1) {
+		log_peer("SET_CONFIG: writeback value %u is neither 0 nor 1", buf[0]);
+		return -EINVAL;
+	}
+	bd->wce = buf[0];
+	update_cache_mode(bd);
+	log_info("driver set the write cache to %s",
+		 bd->wce ? "writeback" : "writethrough");
+	return 0;
+}
+
+const struct vu_dev_ops blk_dev_ops = {
+	.name = "virtio-blk",
+	.features = blk_features,
+	.set_features = blk_set_features,
+	.get_config = blk_get_config,
+	.set_config = blk_set_config,
+	.handle_request = blk_handle,
+	.req_priv_size = sizeof(struct blk_io),
+};
+
+/* ---- opening the backing store -------------------------------------- */
+
+static unsigned long sysfs_queue_value(const struct stat *st, const char *attr)
+{
+	char path[128], buf[32];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/%s",
+		 major(st->st_rdev), minor(st->st_rdev), attr);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoul(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Size and block limits of a block device; *min_lbs is its sector size. */
+static int probe_blkdev(struct blk_dev *bd, const struct stat *st,
+			uint64_t *size, uint32_t *min_lbs)
+{
+	int lbs = 512, pbs = 0;
+	unsigned int min_io = 0, opt_io = 0;
+	int align = 0;
+
+	if (ioctl(bd->fd, BLKGETSIZE64, size) < 0)
+		return -errno;
+	ioctl(bd->fd, BLKSSZGET, &lbs);
+	ioctl(bd->fd, BLKPBSZGET, &pbs);
+	ioctl(bd->fd, BLKIOMIN, &min_io);
+	ioctl(bd->fd, BLKIOOPT, &opt_io);
+	if (ioctl(bd->fd, BLKALIGNOFF, &align) < 0 || align < 0)
+		align = 0;
+	*min_lbs = lbs;
+	bd->pbs = pbs > 0 ? (uint32_t)pbs : (uint32_t)lbs;
+	bd->min_io = min_io;
+	bd->opt_io = opt_io;
+	bd->align_off = align / lbs;
+	bd->can_punch = sysfs_queue_value(st, "discard_max_bytes") > 0;
+	return 0;
+}
+
+/* Size and alignment needs of an image file. */
+static void probe_file(struct blk_dev *bd, const struct stat *st,
+		       uint64_t *size, uint32_t *min_lbs)
+{
+	struct statx sx;
+
+	*size = st->st_size;
+	*min_lbs = 512;
+	bd->pbs = st->st_blksize > 512 && IS_POW2((uint32_t)st->st_blksize) ?
+		  (uint32_t)st->st_blksize : 512;
+	if (bd->pbs > 65536)
+		bd->pbs = 4096;
+	bd->min_io = bd->pbs;
+	bd->opt_io = 0;
+	if (bd->direct &&
+	    statx(bd->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align > 512)
+		*min_lbs = sx.stx_dio_offset_align;
+	/* A hole punched past the end changes nothing: a safe probe. */
+	bd->can_punch = !bd->geom.read_only &&
+		fallocate(bd->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  ALIGN_UP(*size, 4096), 4096) == 0;
+}
+
+static int open_backing(struct blk_dev *bd, const struct blk_opts *o)
+{
+	int flags = (o->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+
+	if (o->direct)
+		flags |= O_DIRECT;
+	bd->fd = open(o->path, flags);
+	if (bd->fd >= 0)
+		return 0;
+	if (errno == EINVAL && o->direct)
+		log_err("%s: the file system does not support O_DIRECT; use --cache=writeback",
+			o->path);
+	else
+		log_err("cannot open %s: %s", o->path, strerror(errno));
+	return -1;
+}
+
+static int choose_block_size(struct blk_dev *bd, const struct blk_opts *o,
+			     uint32_t min_lbs)
+{
+	if (min_lbs > 4096) {
+		log_err("%s needs %u-byte aligned direct I/O, more than 4096; use --cache=writeback",
+			o->path, min_lbs);
+		return -1;
+	}
+	if (o->lbs && o->lbs < min_lbs) {
+		log_err("--logical-block-size=%u is smaller than the %u bytes %s needs%s",
+			o->lbs, min_lbs, o->path,
+			bd->is_blkdev ? "" : " for direct I/O (or use --cache=writeback)");
+		return -1;
+	}
+	bd->geom.lbs = o->lbs ? o->lbs : MAX(min_lbs, 512u);
+	if (bd->pbs < bd->geom.lbs)
+		bd->pbs = bd->geom.lbs;
+	return 0;
+}
+
+int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
+{
+	uint64_t size = 0;
+	uint32_t min_lbs = 512;
+	struct stat st;
+
+	memset(bd, 0, sizeof(*bd));
+	bd->fd = -1;
+	bd->direct = o->direct;
+	bd->geom.read_only = o->read_only;
+	bd->num_queues = o->num_queues;
+	bd->wce = 1;
+	bd->writethrough = true;
+	/* NUL-padded, without a terminator when it is exactly 20 bytes. */
+	if (o->serial)
+		memcpy(bd->serial, o->serial, MIN(strlen(o->serial), sizeof(bd->serial)));
+	if (open_backing(bd, o) < 0)
+		return -1;
+	if (fstat(bd->fd, &st) < 0) {
+		log_err("cannot stat %s: %s", o->path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		bd->is_blkdev = true;
+		if (probe_blkdev(bd, &st, &size, &min_lbs) < 0) {
+			log_err("cannot read the size of %s: %s", o->path,
+				strerror(errno));
+			goto fail;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		probe_file(bd, &st, &size, &min_lbs);
+	} else {
+		log_err("%s is neither a regular file nor a block device", o->path);
+		goto fail;
+	}
+	if (choose_block_size(bd, o, min_lbs) < 0)
+		goto fail;
+	bd->geom.capacity = ALIGN_DOWN(size, (uint64_t)bd->geom.lbs) >> SECTOR_SHIFT;
+	if (bd->geom.capacity == 0) {
+		log_err("%s is smaller than one %u-byte block", o->path,
+			bd->geom.lbs);
+		goto fail;
+	}
+	if (size % bd->geom.lbs)
+		log_warn("%s: the last %" PRIu64 " bytes are not a whole block and are not used",
+			 o->path, size % bd->geom.lbs);
+	bd->geom.discard = !o->read_only && bd->can_punch;
+	bd->geom.write_zeroes = !o->read_only && (bd->is_blkdev || bd->can_punch);
+	return 0;
+fail:
+	close(bd->fd);
+	bd->fd = -1;
+	return -1;
+}
+
+void blk_dev_close(struct blk_dev *bd)
+{
+	if (bd->fd >= 0)
+		close(bd->fd);
+	bd->fd = -1;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * blk_dev.h: a virtio-blk device backed by an image file or a block device.
+ */
+#ifndef VU_BLK_DEV_H
+#define VU_BLK_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blk_req.h"
+#include "device.h"
+
+struct blk_opts {
+	const char *path;
+	bool read_only;
+	bool direct;		/* --cache=none: O_DIRECT */
+	const char *serial;
+	uint32_t lbs;		/* 0: choose from the backing store */
+	unsigned int num_queues;
+};
+
+struct blk_dev {
+	int fd;
+	bool is_blkdev;
+	bool direct;
+	struct blk_geom geom;
+	uint32_t pbs;		/* physical block size */
+	uint32_t min_io;	/* bytes */
+	uint32_t opt_io;	/* bytes */
+	uint8_t align_off;	/* alignment offset, in logical blocks */
+	unsigned int num_queues;
+	bool can_punch;		/* fallocate PUNCH_HOLE works */
+	bool no_zero_range;	/* fallocate ZERO_RANGE is refused (learned) */
+	char serial[BLK_ID_BYTES];
+	uint8_t wce;		/* config "writeback" field */
+	uint64_t features;	/* accepted by the driver */
+	bool writethrough;	/* every write durable before completion */
+};
+
+/* Open and probe the backing store.  Returns 0 or -1 after a message. */
+int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o);
+void blk_dev_close(struct blk_dev *bd);
+
+extern const struct vu_dev_ops blk_dev_ops;
+
+#endif

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * blk_main.c: the vhost-uring-blk program: command-line parsing, start-up
+ * checks (each failure is one line on stderr and exit status 1), and the
+ * hand-off to the server loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blk_dev.h"
+#include "engine.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+#include "vhost_user.h"
+
+#define DEFAULT_QUEUES		256
+#define MAX_QUEUES		256	/* vring indices are 8 bits wide */
+#define DEFAULT_QUEUE_SIZE	1024
+
+struct options {
+	const char *socket_path;
+	int fd;
+	struct blk_opts blk;
+	unsigned int num_queues;
+	unsigned int queue_size;
+	unsigned int num_threads;
+	enum io_engine_kind engine;
+	int verbose;
+};
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_FD,
+	OPT_BLK_FILE,
+	OPT_READ_ONLY,
+	OPT_NUM_QUEUES,
+	OPT_QUEUE_SIZE,
+	OPT_NUM_THREADS,
+	OPT_AIO,
+	OPT_CACHE,
+	OPT_SERIAL,
+	OPT_LBS,
+	OPT_CAPS,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "socket-path", required_argument, NULL, OPT_SOCKET },
+	{ "fd", required_argument, NULL, OPT_FD },
+	{ "blk-file", required_argument, NULL, OPT_BLK_FILE },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "num-queues", required_argument, NULL, OPT_NUM_QUEUES },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "num-threads", required_argument, NULL, OPT_NUM_THREADS },
+	{ "aio", required_argument, NULL, OPT_AIO },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "logical-block-size", required_argument, NULL, OPT_LBS },
+	{ "print-capabilities", no_argument, NULL, OPT_CAPS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vhost-uring-blk (--socket-path=PATH | --fd=N) --blk-file=PATH [options]\n"
+"Serve a virtio-blk disk to a vhost-user front end such as QEMU.\n"
+"\n"
+"  --socket-path=PATH        listen on a new Unix socket at PATH\n"
+"  --fd=N                    use inherited socket N (listening or connected)\n"
+"  --blk-file=PATH           image file or block device to serve\n"
+"  --read-only               offer a read-only disk\n"
+"  --num-queues=N            most queues offered (1-%d, default %d)\n"
+"  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
+"  --num-threads=N           I/O threads (default 1)\n"
+"  --aio=auto|io_uring|libaio\n"
+"                            I/O engine (default auto: io_uring, else libaio)\n"
+"  --cache=none|writeback    none: O_DIRECT (default); writeback: page cache\n"
+"  --serial=STRING           serial number reported to the guest (max 20 bytes)\n"
+"  --logical-block-size=512|4096\n"
+"                            block size seen by the guest (default: from the backing store)\n"
+"  --print-capabilities      print the vhost-user capabilities as JSON and exit\n"
+"  -v, --verbose             debug output, including every protocol message\n"
+"  --help                    show this help and exit\n"
+"  --version                 show the version and exit\n",
+		MAX_QUEUES, DEFAULT_QUEUES, DEFAULT_QUEUE_SIZE);
+}
+
+static int parse_uint(const char *opt, const char *arg, unsigned long min,
+		      unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		log_err("--%s=%s: expected a number from %lu to %lu", opt, arg,
+			min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_one(struct options *o, int c, const char *arg)
+{
+	unsigned int v;
+
+	switch (c) {
+	case OPT_SOCKET:
+		o->socket_path = arg;
+		return 0;
+	case OPT_FD:
+		if (parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
+			return -1;
+		o->fd = v;
+		return 0;
+	case OPT_BLK_FILE:
+		o->blk.path = arg;
+		return 0;
+	case OPT_READ_ONLY:
+		o->blk.read_only = true;
+		return 0;
+	case OPT_NUM_QUEUES:
+		return parse_uint("num-queues", arg, 1, MAX_QUEUES, &o->num_queues);
+	case OPT_QUEUE_SIZE:
+		if (parse_uint("queue-size", arg, 1, VQ_MAX_SIZE, &o->queue_size) < 0)
+			return -1;
+		if (!IS_POW2(o->queue_size)) {
+			log_err("--queue-size=%s: must be a power of 2", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_NUM_THREADS:
+		return parse_uint("num-threads", arg, 1, 256, &o->num_threads);
+	case OPT_AIO:
+		if (io_engine_parse(arg, &o->engine) < 0) {
+			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_CACHE:
+		if (strcmp(arg, "none") && strcmp(arg, "writeback")) {
+			log_err("--cache=%s: expected none or writeback", arg);
+			return -1;
+		}
+		o->blk.direct = !strcmp(arg, "none");
+		return 0;
+	case OPT_SERIAL:
+		if (strlen(arg) > BLK_ID_BYTES) {
+			log_err("--serial: \"%s\" is longer than %d bytes", arg,
+				BLK_ID_BYTES);
+			return -1;
+		}
+		o->blk.serial = arg;
+		return 0;
+	case OPT_LBS:
+		if (strcmp(arg, "512") && strcmp(arg, "4096")) {
+			log_err("--logical-block-size=%s: expected 512 or 4096", arg);
+			return -1;
+		}
+		o->blk.lbs = atoi(arg);
+		return 0;
+	case 'v':
+		o->verbose++;
+		return 0;
+	default:
+		usage(stderr);
+		return -1;
+	}
+}
+
+/* Returns 0 to run, 1 for a usage error, 2 for a successful early exit. */
+static int parse_args(struct options *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->blk.direct = true;
+	o->num_queues = DEFAULT_QUEUES;
+	o->queue_size = DEFAULT_QUEUE_SIZE;
+	o->num_threads = 1;
+	o->engine = IO_ENGINE_AUTO;
+
+	/* --print-capabilities, --help and --version ignore everything else. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--print-capabilities")) {
+			printf("{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}\n");
+			return 2;
+		}
+		if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("vhost-uring-blk %s\n", PACKAGE_VERSION);
+			return 2;
+		}
+	}
+	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
+		if (parse_one(o, c, optarg) < 0)
+			return 1;
+	}
+	if (optind < argc) {
+		log_err("unexpected argument: %s", argv[optind]);
+		return 1;
+	}
+	if (!o->socket_path == (o->fd < 0)) {
+		log_err("exactly one of --socket-path and --fd is required");
+		return 1;
+	}
+	if (!o->blk.path) {
+		log_err("--blk-file is required");
+		return 1;
+	}
+	if (o->num_threads > o->num_queues)
+		o->num_threads = o->num_queues;
+	o->blk.num_queues = o->num_queues;
+	return 0;
+}
+
+static int run(struct options *o)
+{
+	struct vu_dev_config cfg = {
+		.max_queues = o->num_queues,
+		.max_queue_size = o->queue_size,
+		.num_threads = o->num_threads,
+	};
+	struct vu_server srv;
+	struct blk_dev bd;
+	struct vu_dev dev;
+	int status = 1;
+
+	if (blk_dev_open(&bd, &o->blk) < 0)
+		return 1;
+	if (io_engine_select(o->engine, &cfg.engine) < 0)
+		goto out_blk;
+	if (vu_server_signals(&srv) < 0) {
+		log_err("cannot set up signal handling: %s", strerror(errno));
+		goto out_blk;
+	}
+	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path) :
+			     vu_server_open_fd(&srv, o->fd))
+		goto out_srv;
+	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
+		goto out_srv;
+	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s",
+		 o->blk.path, bd.geom.capacity, bd.geom.lbs,
+		 o->blk.direct ? "cache=none" : "cache=writeback",
+		 o->blk.read_only ? ", read-only" : "",
+		 io_engine_kind_name(cfg.engine), o->num_queues,
+		 dev.nthreads, dev.nthreads == 1 ? "" : "s");
+	status = vu_server_run(&srv, &dev);
+	vu_dev_destroy(&dev);
+out_srv:
+	vu_server_close(&srv);
+out_blk:
+	blk_dev_close(&bd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int ret;
+
+	vu_log_init(argv[0], 0);
+	ret = parse_args(&o, argc, argv);
+	if (ret)
+		return ret == 2 ? 0 : 1;
+	vu_log_init(argv[0], o.verbose);
+	return run(&o);
+}
