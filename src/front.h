@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * front.h: the project's own vhost-user front end.  It plays the part QEMU
+ * plays: shares a memfd as guest memory, negotiates, sets up split rings and
+ * drives them.  Used by the VM-less tests and by vhost-uring-bench; it can
+ * also send raw or deliberately malformed messages.
+ */
+#ifndef VU_FRONT_H
+#define VU_FRONT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "front_vq.h"
+#include "vu_msg.h"
+
+struct front_mem {
+	int fd;
+	uint8_t *base;		/* our mapping; also the "QVA" we announce */
+	uint64_t size;
+	uint64_t gpa;		/* guest-physical address of base */
+	uint64_t used;		/* bump allocator */
+};
+
+struct front {
+	int sock;
+	uint64_t features;		/* offered by the back end */
+	uint64_t acked;			/* sent in SET_FEATURES */
+	uint64_t protocol_features;	/* offered by the back end */
+	uint64_t pf_acked;
+	uint64_t max_queues;
+	struct front_mem mem;
+	struct front_vq vqs[FRONT_MAX_VQS];
+	int timeout_ms;			/* for replies */
+};
+
+/* Connect to a back end, retrying until timeout_ms for the socket to appear. */
+int front_connect(struct front *f, const char *path, int timeout_ms);
+void front_close(struct front *f);
+
+/* Raw messages. */
+int front_send(struct front *f, uint32_t req, uint32_t flags,
+	       const void *payload, uint32_t size, const int *fds,
+	       unsigned int nfds);
+/* Wait for a reply to req; fails on timeout, hang-up or a mismatch. */
+int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg);
+/* Request with a u64 reply (GET_FEATURES and friends). */
+int front_get_u64(struct front *f, uint32_t req, uint64_t *v);
+/*
+ * Send a message that has no reply of its own.  With REPLY_ACK negotiated
+ * it asks for an ack and returns the back end's verdict (0 or -EIO).
+ */
+int front_request(struct front *f, uint32_t req, const void *payload,
+		  uint32_t size, const int *fds, unsigned int nfds);
+
+/*
+ * The usual start: features, protocol features, queue count, owner.
+ * want/want_pf are masked with what the back end offers.
+ */
+int front_negotiate(struct front *f, uint64_t want, uint64_t want_pf);
+
+/* Guest memory: a shared memfd of size bytes at guest-physical gpa. */
+int front_mem_create(struct front *f, uint64_t size, uint64_t gpa);
+/* Announce it with SET_MEM_TABLE, or ADD_MEM_REG when add is true. */
+int front_mem_share(struct front *f, bool add);
+/* Carve aligned guest memory; returns the host pointer, *gpa its address. */
+void *front_alloc(struct front *f, uint64_t size, uint64_t align,
+		  uint64_t *gpa);
+static inline uint64_t front_gpa(const struct front *f, const void *p)
+{
+	return f->mem.gpa + (uint64_t)((const uint8_t *)p - f->mem.base);
+}
+
+int front_get_config(struct front *f, uint32_t off, uint32_t len, void *buf);
+int front_set_config(struct front *f, uint32_t off, uint32_t len,
+		     const void *buf);
+
+/* Allocate and start queue idx with num entries. */
+int front_vq_start(struct front *f, unsigned int idx, uint16_t num);
+/* GET_VRING_BASE: stop queue idx and return the back end's avail index. */
+int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base);
+
+#endif

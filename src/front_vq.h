@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * front_vq.h: the driver side of a split virtqueue, for the project's front
+ * end: a free list of descriptors, chain and indirect-table building, kicks
+ * that honour EVENT_IDX, and reaping of used entries.
+ */
+#ifndef VU_FRONT_VQ_H
+#define VU_FRONT_VQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+#define FRONT_MAX_VQS	64
+
+struct front_buf {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;		/* device-writable */
+};
+
+struct front_vq {
+	unsigned int index;
+	uint16_t num;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	int kick_fd, call_fd, err_fd;
+	bool event_idx;
+	uint16_t free_head;
+	uint16_t num_free;
+	uint16_t avail_idx;	/* next avail slot (shadow of avail->idx) */
+	uint16_t kicked_idx;	/* avail idx at the last kick */
+	uint16_t last_used;	/* next used entry to reap */
+	uint16_t *chain_len;	/* descriptors per head, for freeing */
+	void **cookie;
+};
+
+/*
+ * Put a chain of n buffers on the ring (not yet visible).  Returns the head
+ * or -ENOSPC when fewer than n descriptors are free.
+ */
+int fvq_add(struct front_vq *vq, const struct front_buf *bufs, unsigned int n,
+	    void *cookie);
+/*
+ * Same through an indirect table: table points to n free descriptors in
+ * guest memory at table_gpa.
+ */
+int fvq_add_indirect(struct front_vq *vq, struct vring_desc *table,
+		     uint64_t table_gpa, const struct front_buf *bufs,
+		     unsigned int n, void *cookie);
+/* Make added chains visible and kick if the device asked for it. */
+void fvq_kick(struct front_vq *vq);
+/* Reap one used entry: 1 with *cookie and *len set, 0 when none. */
+int fvq_get_used(struct front_vq *vq, void **cookie, uint32_t *len);
+/* Wait up to timeout_ms for a call notification; 1, 0 (timeout) or -errno. */
+int fvq_wait(struct front_vq *vq, int timeout_ms);
+/* Ask for a call after the next used entry (EVENT_IDX) or any (flags). */
+void fvq_enable_cb(struct front_vq *vq);
+
+#endif
