@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * harness.c: owns the test-side plumbing for daemon tests: process control
+ * of the daemon under test and a simple blocking virtio-blk client.
+ */
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+
+#include "harness.h"
+#include "util.h"
+
+static char scratch[256];
+static unsigned int daemon_seq;
+
+const char *harness_dir(void)
+{
+	if (!scratch[0]) {
+		const char *t = getenv("TMPDIR");
+
+		snprintf(scratch, sizeof(scratch), "%s/vu-test.XXXXXX",
+			 t ? t : "/tmp");
+		if (!mkdtemp(scratch)) {
+			perror("mkdtemp");
+			exit(99);
+		}
+	}
+	return scratch;
+}
+
+void harness_cleanup(void)
+{
+	char cmd[300];
+
+	if (!scratch[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", scratch);
+	scratch[0] = 0;
+}
+
+static const char *daemon_binary(void)
+{
+	const char *b = getenv("VHOST_URING_BLK");
+
+	return b ? b : "./vhost-uring-blk";
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int daemon_start(struct daemon *d, const char *const *args)
+{
+	const char *argv[64];
+	char sockarg[320];
+	unsigned int n = 0;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "%s", harness_dir());
+	snprintf(d->sock, sizeof(d->sock), "%s/d%u.sock", d->dir, daemon_seq);
+	snprintf(d->log, sizeof(d->log), "%s/d%u.log", d->dir, daemon_seq);
+	daemon_seq++;
+	snprintf(sockarg, sizeof(sockarg), "--socket-path=%s", d->sock);
+	argv[n++] = daemon_binary();
+	argv[n++] = sockarg;
+	while (args && *args && n < ARRAY_SIZE(argv) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+
+	d->pid = fork();
+	if (d->pid < 0)
+		return -1;
+	if (d->pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		execv(argv[0], (char *const *)argv);
+		perror("execv");
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		struct stat st;
+
+		if (stat(d->sock, &st) == 0)
+			return 0;
+		if (!daemon_alive(d))
+			return -1;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+bool daemon_alive(struct daemon *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return false;
+	if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		d->pid = -1;
+		return false;
+	}
+	return true;
+}
+
+int daemon_stop(struct daemon *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = -1;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		sleep_ms(10);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	d->pid = -1;
+	return -1;
+}
+
+int daemon_fd_count(const struct daemon *d)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+bool daemon_log_has(const struct daemon *d, const char *s)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(d->log, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, s) != NULL;
+}
+
+int run_daemon_cmd(const char *const *args, char *buf, size_t len)
+{
+	const char *argv[32];
+	unsigned int n = 0;
+	int p[2], status;
+	size_t got = 0;
+	pid_t pid;
+
+	argv[n++] = daemon_binary();
+	while (args && *args && n < ARRAY_SIZE(argv) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t r = read(p[0], buf + got, len - 1 - got);
+
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	buf[got] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- blocking virtio-blk client ------------------------------------- */
+
+int blkc_open(struct blkc *c, const char *sock, unsigned int nq, uint64_t want,
+	      uint64_t want_pf)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = front_connect(&c->f, sock, 5000);
+	if (ret < 0)
+		return ret;
+	c->f.timeout_ms = 5000;
+	ret = front_negotiate(&c->f, want, want_pf);
+	if (ret < 0)
+		return ret;
+	ret = front_mem_create(&c->f, 16u << 20, 0x100000);
+	if (ret < 0)
+		return ret;
+	ret = front_mem_share(&c->f,
+			      c->f.pf_acked & BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS));
+	if (ret < 0)
+		return ret;
+	c->hdr = front_alloc(&c->f, 16, 16, NULL);
+	c->status = front_alloc(&c->f, 1, 1, NULL);
+	c->itable = front_alloc(&c->f, 16 * 16, 16, NULL);
+	c->data = front_alloc(&c->f, BLKC_DATA_SIZE, 4096, NULL);
+	if (!c->hdr || !c->status || !c->itable || !c->data)
+		return -ENOMEM;
+	c->data_size = BLKC_DATA_SIZE;
+	for (unsigned int q = 0; q < nq; q++) {
+		ret = front_vq_start(&c->f, q, 128);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void blkc_close(struct blkc *c)
+{
+	front_close(&c->f);
+}
+
+int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
+	     size_t len, bool data_in, bool indirect, struct blkc_res *res)
+{
+	struct front_vq *vq = &c->f.vqs[q];
+	struct virtio_blk_outhdr h = {
+		.type = htole32(type),
+		.sector = htole64(sector),
+	};
+	struct front_buf bufs[3];
+	unsigned int n = 0;
+	void *cookie;
+	int ret;
+
+	if (len > c->data_size)
+		return -EINVAL;
+	memcpy(c->hdr, &h, sizeof(h));
+	*c->status = 0xff;
+	bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->hdr), 16, false };
+	if (len)
+		bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->data), len, data_in };
+	bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->status), 1, true };
+	if (indirect)
+		ret = fvq_add_indirect(vq, c->itable, front_gpa(&c->f, c->itable),
+				       bufs, n, c);
+	else
+		ret = fvq_add(vq, bufs, n, c);
+	if (ret < 0)
+		return ret;
+	fvq_kick(vq);
+	for (int waited = 0; waited < 5000;) {
+		ret = fvq_get_used(vq, &cookie, &res->used_len);
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			res->status = *c->status;
+			return 0;
+		}
+		fvq_enable_cb(vq);
+		ret = fvq_get_used(vq, &cookie, &res->used_len);
+		if (ret == 1) {
+			res->status = *c->status;
+			return 0;
+		}
+		if (fvq_wait(vq, 100) == 0)
+			waited += 100;
+	}
+	return -ETIMEDOUT;
+}

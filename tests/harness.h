@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * harness.h: helpers for tests that drive a real daemon: starting and
+ * stopping it in a scratch directory, counting its fds, and a synchronous
+ * virtio-blk client on top of the project's front end.
+ */
+#ifndef VU_HARNESS_H
+#define VU_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "front.h"
+
+struct daemon {
+	pid_t pid;
+	char dir[256];
+	char sock[300];
+	char log[300];
+};
+
+/* A scratch directory removed by harness_cleanup(). */
+const char *harness_dir(void);
+void harness_cleanup(void);
+
+/*
+ * Start the daemon named by $VHOST_URING_BLK (default ./vhost-uring-blk)
+ * with --socket-path in the scratch dir plus args (NULL-terminated).
+ * Waits for the socket.  Returns 0 or -1.
+ */
+int daemon_start(struct daemon *d, const char *const *args);
+/* SIGTERM, wait; the exit status, or -1 if it died from a signal. */
+int daemon_stop(struct daemon *d);
+bool daemon_alive(struct daemon *d);
+int daemon_fd_count(const struct daemon *d);
+/* Does the daemon's log contain s? */
+bool daemon_log_has(const struct daemon *d, const char *s);
+/* Run the daemon binary to completion; returns exit status, stderr in buf. */
+int run_daemon_cmd(const char *const *args, char *buf, size_t len);
+
+/* A synchronous virtio-blk client with scratch buffers in guest memory. */
+struct blkc {
+	struct front f;
+	uint8_t *hdr;
+	uint8_t *data;
+	uint8_t *status;
+	struct vring_desc *itable;
+	size_t data_size;
+};
+
+#define BLKC_DATA_SIZE	(1u << 20)
+
+/*
+ * Connect, negotiate want (masked with what is offered; pf likewise), share
+ * 16 MiB of guest memory and start nq queues of 128 entries.
+ */
+int blkc_open(struct blkc *c, const char *sock, unsigned int nq, uint64_t want,
+	      uint64_t want_pf);
+void blkc_close(struct blkc *c);
+
+struct blkc_res {
+	uint8_t status;
+	uint32_t used_len;
+};
+
+/*
+ * One request on queue q: header, len bytes of c->data (device-writable if
+ * data_in), status byte.  Returns 0 when it completed, -errno otherwise.
+ */
+int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
+	     size_t len, bool data_in, bool indirect, struct blkc_res *res);
+
+#endif

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test-blk-front.c: drives a real vhost-uring-blk through the project's own
+ * vhost-user front end, with no VM: negotiation, config space, reads and
+ * writes landing in the image file, flush, discard, write-zeroes, GET_ID,
+ * read-only refusal, out-of-range requests, several queues, and disconnect
+ * followed by reconnect.  The engine comes from $TEST_AIO (default io_uring).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+
+#include "harness.h"
+#include "log.h"
+#include "tap.h"
+#include "util.h"
+
+#define IMG_SIZE	(64u << 20)
+#define CAPACITY	(IMG_SIZE / 512)
+#define SERIAL		"vu-test-serial-01"
+
+static const char *aio;
+static char aio_arg[64];
+static char img[300], img_arg[320];
+
+static uint64_t all_features(void)
+{
+	return ~0ull;
+}
+
+static uint64_t all_pf(void)
+{
+	return BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
+	       BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
+}
+
+static void make_image(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, size) < 0) {
+		perror(path);
+		exit(99);
+	}
+	close(fd);
+}
+
+static void host_pread(void *buf, size_t len, off_t off)
+{
+	int fd = open(img, O_RDONLY);
+
+	if (fd < 0 || pread(fd, buf, len, off) != (ssize_t)len)
+		memset(buf, 0xee, len);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void host_fill(uint8_t c, size_t len, off_t off)
+{
+	uint8_t *buf = malloc(len);
+	int fd = open(img, O_WRONLY);
+
+	memset(buf, c, len);
+	if (fd < 0 || pwrite(fd, buf, len, off) != (ssize_t)len || fsync(fd) < 0)
+		exit(99);
+	close(fd);
+	free(buf);
+}
+
+static uint64_t host_blocks(void)
+{
+	struct stat st;
+
+	return stat(img, &st) == 0 ? (uint64_t)st.st_blocks : 0;
+}
+
+static bool all_bytes(const uint8_t *p, size_t len, uint8_t c)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != c)
+			return false;
+	}
+	return true;
+}
+
+static void pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9));
+}
+
+static void put_seg(struct blkc *c, unsigned int i, uint64_t sector,
+		    uint32_t num, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes s = {
+		.sector = htole64(sector),
+		.num_sectors = htole32(num),
+		.flags = htole32(flags),
+	};
+
+	memcpy(c->data + i * sizeof(s), &s, sizeof(s));
+}
+
+static const char *std_args[] = { img_arg, aio_arg, "--num-queues=4",
+				  "--serial=" SERIAL, NULL };
+
+static void test_negotiation(struct daemon *d)
+{
+	struct blkc c;
+	uint64_t v = 0;
+	int ret = blkc_open(&c, d->sock, 1, all_features(), all_pf());
+
+	ok(ret == 0, "connect and negotiate (%s)", strerror(-ret));
+	ok(c.f.features & BIT_ULL(VIRTIO_F_VERSION_1) &&
+	   c.f.features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES) &&
+	   c.f.features & BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) &&
+	   c.f.features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
+	   "transport features: VERSION_1, PROTOCOL_FEATURES, INDIRECT_DESC, EVENT_IDX");
+	ok((c.f.features & (BIT_ULL(VIRTIO_BLK_F_FLUSH) | BIT_ULL(VIRTIO_BLK_F_DISCARD) |
+			    BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES) |
+			    BIT_ULL(VIRTIO_BLK_F_CONFIG_WCE) | BIT_ULL(VIRTIO_BLK_F_MQ) |
+			    BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) | BIT_ULL(VIRTIO_BLK_F_SEG_MAX) |
+			    BIT_ULL(VIRTIO_BLK_F_TOPOLOGY))) ==
+	   (BIT_ULL(VIRTIO_BLK_F_FLUSH) | BIT_ULL(VIRTIO_BLK_F_DISCARD) |
+	    BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES) | BIT_ULL(VIRTIO_BLK_F_CONFIG_WCE) |
+	    BIT_ULL(VIRTIO_BLK_F_MQ) | BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |
+	    BIT_ULL(VIRTIO_BLK_F_SEG_MAX) | BIT_ULL(VIRTIO_BLK_F_TOPOLOGY)),
+	   "virtio-blk features: FLUSH, DISCARD, WRITE_ZEROES, CONFIG_WCE, MQ, BLK_SIZE, SEG_MAX, TOPOLOGY");
+	ok(!(c.f.features & BIT_ULL(VIRTIO_BLK_F_RO)) &&
+	   !(c.f.features & BIT_ULL(VIRTIO_F_RING_PACKED)),
+	   "neither RO nor packed rings offered on a writable disk");
+	ok(c.f.protocol_features == all_pf(),
+	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS (0x%llx)",
+	   (unsigned long long)c.f.protocol_features);
+	ok(c.f.max_queues == 4, "GET_QUEUE_NUM reports --num-queues");
+	ret = front_get_u64(&c.f, VU_GET_MAX_MEM_SLOTS, &v);
+	ok(ret == 0 && v >= 32, "GET_MAX_MEM_SLOTS answers %llu", (unsigned long long)v);
+	blkc_close(&c);
+}
+
+static void test_config(struct daemon *d)
+{
+	struct virtio_blk_config cfg;
+	uint8_t wce;
+	struct blkc c;
+
+	memset(&cfg, 0xaa, sizeof(cfg));
+	if (blkc_open(&c, d->sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "config: connect");
+		return;
+	}
+	ok(front_get_config(&c.f, 0, 57, &cfg) == 0, "GET_CONFIG of the 57 bytes QEMU asks for");
+	ok(le64toh(cfg.capacity) == CAPACITY, "capacity is the image size in sectors");
+	ok(le32toh(cfg.blk_size) == 512 && le32toh(cfg.seg_max) >= 64 &&
+	   le32toh(cfg.size_max) >= 4096, "blk_size, seg_max and size_max are sane");
+	ok(cfg.wce == 1 && le16toh(cfg.num_queues) == 4, "writeback cache on, 4 queues");
+	ok(le32toh(cfg.max_discard_seg) > 1 && le32toh(cfg.max_discard_sectors) > 0 &&
+	   le32toh(cfg.max_write_zeroes_seg) > 1 && cfg.write_zeroes_may_unmap == 1,
+	   "discard and write-zeroes limits announced");
+	ok(front_get_config(&c.f, 0, 61, &cfg) < 0 && daemon_alive(d),
+	   "GET_CONFIG beyond the config space fails, daemon stays up");
+	ok(front_get_config(&c.f, 0, 36, &cfg) == 0, "the connection is still usable after it");
+
+	wce = 0;
+	ok(front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce) == 0,
+	   "SET_CONFIG writeback=0 is acknowledged");
+	ok(front_get_config(&c.f, 0, 57, &cfg) == 0 && cfg.wce == 0,
+	   "the write cache now reads as writethrough");
+	wce = 1;
+	front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce);
+	ok(front_set_config(&c.f, 0, 8, &cfg) == -EIO, "SET_CONFIG on the capacity is refused");
+	wce = 2;
+	ok(front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce) == -EIO,
+	   "SET_CONFIG writeback=2 is refused");
+	blkc_close(&c);
+}
+
+static void test_io(struct daemon *d)
+{
+	uint8_t *expect = malloc(65536), *host = malloc(65536);
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	if (blkc_open(&c, d->sock, 4, all_features(), all_pf()) < 0) {
+		ok(false, "io: connect");
+		return;
+	}
+	pattern(expect, 65536, 1);
+	memcpy(c.data, expect, 65536);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 100, 65536, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && r.used_len == 1,
+	   "64 KiB write completes OK with used length 1");
+	host_pread(host, 65536, 100 * 512);
+	ok(memcmp(host, expect, 65536) == 0, "the written data is in the image file");
+
+	memset(c.data, 0, 65536);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 100, 65536, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && r.used_len == 65537 &&
+	   memcmp(c.data, expect, 65536) == 0,
+	   "reading it back returns the data, used length counts data and status");
+
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_FLUSH, 0, 0, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "flush completes OK");
+
+	memset(c.data, 0, 64);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_GET_ID, 0, 20, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && r.used_len == 21 &&
+	   !memcmp(c.data, SERIAL, strlen(SERIAL)) && c.data[strlen(SERIAL)] == 0,
+	   "GET_ID returns the serial");
+
+	for (unsigned int q = 1; q < 4; q++) {
+		pattern(c.data, 4096, 10 + q);
+		ret = blkc_req(&c, q, VIRTIO_BLK_T_OUT, 1000 + 8 * q, 4096, false, false, &r);
+		ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "write on queue %u", q);
+		pattern(expect, 4096, 10 + q);
+		host_pread(host, 4096, (1000 + 8 * q) * 512);
+		ok(memcmp(host, expect, 4096) == 0, "queue %u's write is in the image", q);
+	}
+
+	pattern(c.data, 8192, 5);
+	ret = blkc_req(&c, 1, VIRTIO_BLK_T_OUT, 4096, 8192, false, true, &r);
+	pattern(expect, 8192, 5);
+	host_pread(host, 8192, 4096 * 512);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && memcmp(host, expect, 8192) == 0,
+	   "a write through an indirect table lands in the image");
+	memset(c.data, 0, 8192);
+	ret = blkc_req(&c, 1, VIRTIO_BLK_T_IN, 4096, 8192, true, true, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && memcmp(c.data, expect, 8192) == 0,
+	   "a read through an indirect table returns it");
+
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, CAPACITY - 4, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a read crossing the end gets IOERR");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, CAPACITY, 512, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a write beyond the end gets IOERR");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, UINT64_MAX - 1, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a wrapping sector gets IOERR");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 1000, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a partial-sector read gets IOERR");
+	ret = blkc_req(&c, 0, 42, 0, 512, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_UNSUPP, "an unknown request type gets UNSUPP");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 100, 512, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "the queue keeps working after refusals");
+	blkc_close(&c);
+	free(expect);
+	free(host);
+}
+
+static void test_discard_zeroes(struct daemon *d)
+{
+	uint8_t *host = malloc(1 << 20);
+	uint64_t before, after;
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	if (blkc_open(&c, d->sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "discard: connect");
+		return;
+	}
+	/* 1 MiB of data at 8 MiB, then discard it. */
+	host_fill(0x5a, 1 << 20, 8 << 20);
+	before = host_blocks();
+	put_seg(&c, 0, (8 << 20) / 512, (1 << 20) / 512, 0);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "discard of 1 MiB completes OK");
+	after = host_blocks();
+	host_pread(host, 1 << 20, 8 << 20);
+	ok(all_bytes(host, 1 << 20, 0), "the discarded range reads as zeros on the host");
+	ok(after + 1024 <= before, "the image file gave back the space (%llu -> %llu blocks)",
+	   (unsigned long long)before, (unsigned long long)after);
+
+	/* Three segments at once. */
+	host_fill(0x11, 3 << 20, 12 << 20);
+	put_seg(&c, 0, (12 << 20) / 512, 8, 0);
+	put_seg(&c, 1, (13 << 20) / 512, 16, 0);
+	put_seg(&c, 2, (14 << 20) / 512, 2048, 0);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 48, false, false, &r);
+	host_pread(host, 8 * 512, 12 << 20);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && all_bytes(host, 8 * 512, 0),
+	   "a three-segment discard completes");
+	host_pread(host, 1 << 20, 14 << 20);
+	ok(all_bytes(host, 1 << 20, 0), "its last segment is zero on the host");
+	host_pread(host, 512, (12 << 20) + 8 * 512);
+	ok(host[0] == 0x11, "data between the segments is untouched");
+
+	/* Write zeroes, with and without unmap. */
+	host_fill(0x77, 1 << 20, 20 << 20);
+	put_seg(&c, 0, (20 << 20) / 512, 1024, 0);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, false, &r);
+	host_pread(host, 512 << 10, 20 << 20);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && all_bytes(host, 512 << 10, 0),
+	   "write-zeroes without unmap zeroes the range");
+	put_seg(&c, 0, (20 << 20) / 512 + 1024, 1024, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, false, &r);
+	host_pread(host, 512 << 10, (20 << 20) + (512 << 10));
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && all_bytes(host, 512 << 10, 0),
+	   "write-zeroes with unmap zeroes the range");
+	memset(c.data, 0xff, 512 << 10);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, (20 << 20) / 512, 512 << 10, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && all_bytes(c.data, 512 << 10, 0),
+	   "the guest reads zeros back");
+
+	put_seg(&c, 0, CAPACITY - 8, 16, 0);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a discard beyond the end gets IOERR");
+	put_seg(&c, 0, 0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_UNSUPP, "a discard with the unmap flag gets UNSUPP");
+	blkc_close(&c);
+	free(host);
+}
+
+static void test_batch(struct daemon *d)
+{
+	struct front_vq *vq;
+	struct blkc c;
+	struct {
+		uint8_t *hdr, *st;
+	} slot[32];
+	unsigned int done = 0, ok_count = 0;
+	uint16_t base = 0;
+	void *cookie;
+	uint32_t len;
+	int ret;
+
+	if (blkc_open(&c, d->sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "batch: connect");
+		return;
+	}
+	vq = &c.f.vqs[0];
+	for (unsigned int i = 0; i < 32; i++) {
+		struct virtio_blk_outhdr h = { htole32(VIRTIO_BLK_T_IN), 0, htole64(8 * i) };
+		struct front_buf b[3];
+
+		slot[i].hdr = front_alloc(&c.f, 16, 16, NULL);
+		slot[i].st = front_alloc(&c.f, 1, 1, NULL);
+		memcpy(slot[i].hdr, &h, sizeof(h));
+		*slot[i].st = 0xff;
+		b[0] = (struct front_buf){ front_gpa(&c.f, slot[i].hdr), 16, false };
+		b[1] = (struct front_buf){ front_gpa(&c.f, c.data + 4096 * i), 4096, true };
+		b[2] = (struct front_buf){ front_gpa(&c.f, slot[i].st), 1, true };
+		fvq_add(vq, b, 3, &slot[i]);
+	}
+	fvq_kick(vq);
+	for (int waits = 0; done < 32 && waits < 50;) {
+		int r = fvq_get_used(vq, &cookie, &len);
+
+		if (r == 1) {
+			done++;
+			continue;
+		}
+		fvq_enable_cb(vq);
+		if (fvq_get_used(vq, &cookie, &len) == 1) {
+			done++;
+			continue;
+		}
+		if (fvq_wait(vq, 100) == 0)
+			waits++;
+	}
+	for (unsigned int i = 0; i < 32; i++)
+		ok_count += *slot[i].st == VIRTIO_BLK_S_OK;
+	ok(done == 32 && ok_count == 32, "32 requests kicked at once all complete OK");
+	ret = front_vq_stop(&c.f, 0, &base);
+	ok(ret == 0 && base == 32,
+	   "GET_VRING_BASE reports the 32 requests taken (got %u)", base);
+	blkc_close(&c);
+}
+
+static void test_variants(struct daemon *d)
+{
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	ret = blkc_open(&c, d->sock, 1, all_features() & ~BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
+			BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) | BIT_ULL(VU_PF_CONFIG));
+	ok(ret == 0, "connect with SET_MEM_TABLE and without EVENT_IDX");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "I/O works with SET_MEM_TABLE and no EVENT_IDX");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 8, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "and keeps working");
+	blkc_close(&c);
+
+	ret = blkc_open(&c, d->sock, 1, all_features() & ~BIT_ULL(VIRTIO_BLK_F_FLUSH),
+			all_pf() & ~BIT_ULL(VU_PF_REPLY_ACK));
+	memset(c.data, 0x3c, 4096);
+	ret = ret ? ret : blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 64, 4096, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK,
+	   "writes work without FLUSH negotiated (writethrough) and without REPLY_ACK");
+	blkc_close(&c);
+}
+
+/* The fd count once the daemon has finished with earlier connections. */
+static int settled_fd_count(struct daemon *d)
+{
+	int last = -1, same = 0;
+
+	for (int i = 0; i < 300 && same < 10; i++) {
+		int n = daemon_fd_count(d);
+
+		same = n == last ? same + 1 : 0;
+		last = n;
+		usleep(10000);
+	}
+	return last;
+}
+
+static void test_reconnect(struct daemon *d)
+{
+	int before = settled_fd_count(d), after = -1;
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	for (int i = 0; i < 3; i++) {
+		ret = blkc_open(&c, d->sock, 2, all_features(), all_pf());
+		ret = ret ? ret : blkc_req(&c, i % 2, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
+		ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "connection %d serves I/O", i + 1);
+		blkc_close(&c);
+	}
+	after = settled_fd_count(d);
+	ok(daemon_alive(d) && after == before,
+	   "after disconnects the daemon holds the same %d fds (now %d)", before, after);
+}
+
+static void test_one_front_end(struct daemon *d)
+{
+	struct blkc first;
+	struct front second;
+	struct pollfd p;
+	uint64_t v = 0;
+
+	ok(blkc_open(&first, d->sock, 1, all_features(), all_pf()) == 0,
+	   "first front end connects");
+	ok(front_connect(&second, d->sock, 1000) == 0 &&
+	   front_send(&second, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0) == 0,
+	   "a second front end can queue up");
+	p = (struct pollfd){ .fd = second.sock, .events = POLLIN };
+	ok(poll(&p, 1, 300) == 0, "it gets no answer while the first is connected");
+	blkc_close(&first);
+	second.timeout_ms = 5000;
+	ok(front_recv_reply(&second, VU_GET_FEATURES, &(struct vu_msg){ 0 }) == 0,
+	   "it is served once the first disconnects");
+	(void)v;
+	front_close(&second);
+}
+
+static void test_read_only(void)
+{
+	const char *args[] = { img_arg, aio_arg, "--read-only", NULL };
+	uint8_t before[4096], after[4096];
+	struct daemon d;
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	host_fill(0x42, 4096, 0);
+	if (daemon_start(&d, args) < 0 ||
+	    blkc_open(&c, d.sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "read-only: start");
+		return;
+	}
+	host_pread(before, sizeof(before), 0);
+	ok(c.f.features & BIT_ULL(VIRTIO_BLK_F_RO) &&
+	   !(c.f.features & BIT_ULL(VIRTIO_BLK_F_DISCARD)) &&
+	   !(c.f.features & BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES)),
+	   "--read-only offers RO and neither DISCARD nor WRITE_ZEROES");
+	memset(c.data, 0x99, 4096);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 0, 4096, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a write gets IOERR");
+	put_seg(&c, 0, 0, 8, 0);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a discard gets IOERR");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a write-zeroes gets IOERR");
+	host_pread(after, sizeof(after), 0);
+	ok(memcmp(before, after, sizeof(after)) == 0 && before[0] == 0x42,
+	   "nothing was written to the image");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && c.data[0] == 0x42, "reads work");
+	blkc_close(&c);
+	ok(daemon_stop(&d) == 0, "read-only daemon exits 0 on SIGTERM");
+}
+
+static void test_block_size_4k(void)
+{
+	const char *args[] = { img_arg, aio_arg, "--logical-block-size=4096", NULL };
+	struct virtio_blk_config cfg;
+	struct daemon d;
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	if (daemon_start(&d, args) < 0 ||
+	    blkc_open(&c, d.sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "4k: start");
+		return;
+	}
+	ok(front_get_config(&c.f, 0, 57, &cfg) == 0 && le32toh(cfg.blk_size) == 4096,
+	   "--logical-block-size=4096 is reported in blk_size");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 512, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a 512-byte read gets IOERR");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 8, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "an aligned 4 KiB read works");
+	blkc_close(&c);
+	daemon_stop(&d);
+}
+
+static void test_writeback_cache(void)
+{
+	const char *args[] = { img_arg, aio_arg, "--cache=writeback", NULL };
+	uint8_t host[4096], expect[4096];
+	struct daemon d;
+	struct blkc_res r;
+	struct blkc c;
+	int ret;
+
+	if (daemon_start(&d, args) < 0 ||
+	    blkc_open(&c, d.sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "writeback: start");
+		return;
+	}
+	pattern(c.data, 4096, 77);
+	pattern(expect, 4096, 77);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 2048, 4096, false, false, &r);
+	ret = ret ? ret : blkc_req(&c, 0, VIRTIO_BLK_T_FLUSH, 0, 0, false, false, &r);
+	host_pread(host, 4096, 2048 * 512);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && !memcmp(host, expect, 4096),
+	   "--cache=writeback: write and flush land in the image");
+	blkc_close(&c);
+	daemon_stop(&d);
+}
+
+static void test_inherited_fd(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct blkc_res r;
+	struct blkc c;
+	int lfd, status, ret;
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/inherited.sock", harness_dir());
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 4) < 0) {
+		ok(false, "--fd: listening socket");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		const char *bin = getenv("VHOST_URING_BLK");
+
+		dup2(lfd, 3);
+		execl(bin ? bin : "./vhost-uring-blk", "vhost-uring-blk", "--fd=3",
+		      img_arg, aio_arg, NULL);
+		_exit(127);
+	}
+	close(lfd);
+	ret = blkc_open(&c, sa.sun_path, 1, all_features(), all_pf());
+	ret = ret ? ret : blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 512, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "--fd with an inherited listening socket serves I/O");
+	blkc_close(&c);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and exits 0 on SIGTERM");
+}
+
+static void test_cli(void)
+{
+	char out[4096];
+	const char *bad_opt[] = { "--socket-path=/tmp/x", img_arg, "--bogus", NULL };
+	const char *no_file[] = { "--socket-path=/tmp/x", "--blk-file=/nonexistent/img", NULL };
+	const char *both[] = { "--socket-path=/tmp/x", "--fd=3", img_arg, NULL };
+	const char *caps[] = { "--print-capabilities", NULL };
+	const char *bad_lbs[] = { "--socket-path=/tmp/x", img_arg, "--logical-block-size=1024", NULL };
+
+	ok(run_daemon_cmd(caps, out, sizeof(out)) == 0 &&
+	   !strcmp(out, "{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}\n"),
+	   "--print-capabilities prints the JSON capabilities");
+	ok(run_daemon_cmd(bad_opt, out, sizeof(out)) == 1, "an unknown option exits 1");
+	ok(run_daemon_cmd(no_file, out, sizeof(out)) == 1 &&
+	   strchr(out, '\n') == out + strlen(out) - 1 && strstr(out, "/nonexistent/img"),
+	   "a missing image exits 1 with one line naming it");
+	ok(run_daemon_cmd(both, out, sizeof(out)) == 1 && strstr(out, "exactly one"),
+	   "--socket-path with --fd exits 1");
+	ok(run_daemon_cmd(bad_lbs, out, sizeof(out)) == 1, "--logical-block-size=1024 exits 1");
+}
+
+int main(void)
+{
+	struct daemon d;
+	struct stat st;
+
+	signal(SIGPIPE, SIG_IGN);
+	vu_log_init("test-blk-front", 0);
+	aio = getenv("TEST_AIO");
+	if (!aio)
+		aio = "io_uring";
+	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
+	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
+	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
+	make_image(img, IMG_SIZE);
+	tap_diag("engine %s, image %s", aio, img);
+
+	if (daemon_start(&d, std_args) < 0) {
+		ok(false, "daemon starts");
+		harness_cleanup();
+		return tap_done();
+	}
+	test_negotiation(&d);
+	test_config(&d);
+	test_io(&d);
+	test_discard_zeroes(&d);
+	test_batch(&d);
+	test_variants(&d);
+	test_reconnect(&d);
+	test_one_front_end(&d);
+	ok(daemon_alive(&d), "the daemon survived everything above");
+	ok(daemon_stop(&d) == 0, "SIGTERM ends the daemon with status 0");
+	ok(stat(d.sock, &st) < 0 && errno == ENOENT, "and it removed its socket");
+
+	test_read_only();
+	test_block_size_4k();
+	test_writeback_cache();
+	test_inherited_fd();
+	test_cli();
+	harness_cleanup();
+	return tap_done();
+}
