@@ -131,16 +131,24 @@ static bool park(struct iothread *th)
 	return false;
 }
 
+/*
+ * A control read can complete while we drain inside park(); then it is no
+ * longer armed, so handle it again before the loop may sleep.
+ */
 static bool handle_ctl(struct iothread *th)
 {
-	bool pause;
+	while (th->ctl_pending) {
+		bool pause;
 
-	th->ctl_pending = false;
-	arm_ctl(th);
-	pthread_mutex_lock(&th->mu);
-	pause = th->want_pause || th->want_exit;
-	pthread_mutex_unlock(&th->mu);
-	return pause ? park(th) : false;
+		th->ctl_pending = false;
+		arm_ctl(th);
+		pthread_mutex_lock(&th->mu);
+		pause = th->want_pause || th->want_exit;
+		pthread_mutex_unlock(&th->mu);
+		if (pause && park(th))
+			return true;
+	}
+	return false;
 }
 
 static void loop(struct iothread *th)
