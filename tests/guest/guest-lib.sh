@@ -1,0 +1,635 @@
+# tests/guest/guest-lib.sh -- host-side helpers for the guest tests (bash).
+#
+# Owns everything a guest test does on the host: finding the kernel and QEMU,
+# building the base initramfs once and caching it, appending the per-test
+# archive (/test.sh, /guest-functions.sh, /test.env, data files), booting QEMU
+# with a hard timeout, starting and stopping the vhost-user back-end around the
+# boot, TAP output, and cleanup of temp files and processes on every exit path.
+#
+# Usage from a test script (bash, set -eu):
+#   . "$dir/guest-lib.sh"
+#   tap_begin                   # from here on stdout carries TAP only
+#   guest_setup                 # temp dir, traps, prerequisite checks
+#   blk_daemon_start IMG SOCK QUEUES AIO
+#   guest_env NAME VALUE        # visible to the guest script via /test.env
+#   guest_file SRC DEST         # extra file in the guest (DEST absolute)
+#   guest_boot SCRIPT [QEMU-ARGS...] || true
+#   tap_guest_results NAME...   # guest "@@ ok NAME" lines -> TAP
+#   daemon_stop && tap_ok ... || tap_not_ok ...
+#   tap_finish                  # plan line, diagnostics on failure
+# A demo script can instead call guest_setup and then
+#   guest_run_stream SCRIPT [QEMU-ARGS...]   (console streamed to stdout).
+#
+# Environment read (all optional):
+#   srcdir top_srcdir top_builddir   set by automake (AM_TESTS_ENVIRONMENT)
+#   GUEST_CACHE     base initramfs cache dir ($top_builddir/tests/guest/cache)
+#   GUEST_KVER      guest kernel version (default: newest with modules)
+#   GUEST_KERNEL    guest kernel image (default /boot/vmlinuz-$GUEST_KVER)
+#   QEMU            QEMU binary (qemu-system-x86_64)
+#   QSD             qemu-storage-daemon binary (qemu-storage-daemon)
+#   GUEST_VCPUS     vCPUs (1)            GUEST_MEM_MB   guest RAM in MiB (512)
+#   GUEST_ACCEL     QEMU accelerator (tcg; Linux guests do not boot under
+#                   KVM on every host, so tests never default to kvm)
+#   GUEST_TIMEOUT   hard limit for one boot, seconds (300)
+#   GUEST_WAIT_DEVS disks /init waits for, comma separated, or "none" (vda)
+#   GUEST_WAIT_SECS how long /init waits for them (30)
+#   GUEST_VERBOSE   1: copy the guest console to stderr while it runs
+#   GUEST_TMPDIR    where the per-test temp dir goes (${TMPDIR:-/tmp}); it
+#                   must support O_DIRECT (not tmpfs on Linux 6.1)
+#   GUEST_KEEP_TMP  1: keep the temp dir (logs, image) and print its path
+#   GUEST_BACKEND   vhost-uring-blk (default) or qsd
+#   VHOST_URING_BLK daemon binary ($top_builddir/vhost-uring-blk)
+#   (top_builddir defaults to the directory two levels above this file)
+#   CACHE           none|writeback: passed to the back-end when set
+#   GUEST_DAEMON_VERBOSE  1: pass -v to vhost-uring-blk
+#   GUEST_DAEMON_TIMEOUT  seconds to wait for the socket / for exit (30)
+#   GUEST_DAEMON_GRACE    seconds QEMU may go on after the back-end died (10)
+#   GUEST_WATCH_DAEMON    0: do not stop QEMU when the back-end dies (for
+#                         tests that restart the back-end on purpose)
+
+# shellcheck disable=SC2034  # several variables set here are for the callers
+
+# Directory holding this file and its siblings (init, mkinitramfs.sh, ...).
+GUEST_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Top of the build tree: automake's top_builddir, else (a build in the source
+# tree) two levels above this file, whatever the current directory is.
+GUEST_TOP_BUILDDIR=${top_builddir:-$(cd "$GUEST_SRCDIR/../.." && pwd)}
+
+QEMU=${QEMU:-qemu-system-x86_64}
+QSD=${QSD:-qemu-storage-daemon}
+GUEST_VCPUS=${GUEST_VCPUS:-1}
+GUEST_MEM_MB=${GUEST_MEM_MB:-512}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-300}
+GUEST_WAIT_DEVS=${GUEST_WAIT_DEVS:-vda}
+GUEST_WAIT_SECS=${GUEST_WAIT_SECS:-30}
+GUEST_BACKEND=${GUEST_BACKEND:-vhost-uring-blk}
+GUEST_DAEMON_TIMEOUT=${GUEST_DAEMON_TIMEOUT:-30}
+
+GUEST_TMP=              # per-test temp dir (guest_setup)
+GUEST_BASE_INITRD=      # cached base initramfs (guest_base_initrd)
+GUEST_STAGE=            # per-test archive contents
+GUEST_BOOTS=0           # boots so far (log file names)
+GUEST_CONSOLE=          # console log of the last boot
+GUEST_QEMU_LOG=         # QEMU's stdout/stderr of the last boot
+GUEST_RC=               # exit status of the guest's /test.sh (GUEST-EXIT)
+GUEST_STATUS=           # one line about how the last boot ended
+GUEST_SECONDS=          # wall-clock seconds of the last boot
+DAEMON_PID=
+DAEMON_LOG=
+DAEMON_SOCK=            # socket of the running back-end
+DAEMON_STATUS=          # why daemon_stop failed
+_guest_qemu_pid=
+_guest_tail_pid=
+_tap_mode=0
+_tap_n=0
+_tap_failed=0
+_tap_finished=0
+_guest_logs=()          # "title|file" pairs shown on failure
+
+# ---------------------------------------------------------------------------
+# Errors and cleanup
+
+# guest_die MSG: fail the whole test with MSG (as TAP "not ok" in TAP mode).
+guest_die() {
+    if [ "$_tap_mode" = 1 ]; then
+        # First line as the result, any further lines as diagnostics.
+        tap_not_ok "${1%%$'\n'*}"
+        case "$1" in *$'\n'*) tap_diag "${1#*$'\n'}" ;; esac
+        tap_finish
+        exit 1
+    fi
+    echo "ERROR: $1" >&2
+    exit 1
+}
+
+# _guest_alive PID: true while PID exists and is not a zombie.
+_guest_alive() {
+    local st
+    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# _guest_kill PID [group]: SIGTERM, up to 5 s grace, then SIGKILL; reaps
+# it.  "group": PID leads a process group (timeout(1) makes one for QEMU);
+# the SIGKILL then goes to the whole group, so QEMU cannot outlive it.
+_guest_kill() {
+    local pid=$1 _
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        _guest_alive "$pid" || break
+        sleep 0.1
+    done
+    if _guest_alive "$pid"; then
+        if [ "${2:-}" = group ]; then
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        else
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+_guest_cleanup() {
+    local rc=$?
+    trap - EXIT
+    set +e
+    [ -n "$_guest_qemu_pid" ] && _guest_kill "$_guest_qemu_pid" group
+    [ -n "$_guest_tail_pid" ] && _guest_kill "$_guest_tail_pid"
+    [ -n "$DAEMON_PID" ] && _guest_kill "$DAEMON_PID"
+    if [ "$_tap_mode" = 1 ] && [ "$_tap_finished" = 0 ]; then
+        tap_not_ok "test script ended early (exit status $rc)"
+        tap_finish
+        [ "$rc" -eq 0 ] && rc=1
+    fi
+    if [ -n "$GUEST_TMP" ] && [ -d "$GUEST_TMP" ]; then
+        if [ "${GUEST_KEEP_TMP:-0}" = 1 ]; then
+            echo "guest-lib: kept $GUEST_TMP" >&2
+        else
+            rm -rf "$GUEST_TMP"
+        fi
+    fi
+    exit "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# TAP
+
+# tap_begin: from here on, stdout is the TAP stream (fd 3); anything else
+# that writes to stdout goes to stderr (the test log) instead.
+tap_begin() {
+    exec 3>&1 1>&2
+    _tap_mode=1
+}
+
+tap_ok() {
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - $*" >&3
+}
+
+tap_not_ok() {
+    _tap_n=$((_tap_n + 1))
+    _tap_failed=$((_tap_failed + 1))
+    echo "not ok $_tap_n - $*" >&3
+}
+
+# tap_result RC DESC: ok when RC is 0.
+tap_result() {
+    local rc=$1
+    shift
+    if [ "$rc" -eq 0 ]; then tap_ok "$@"; else tap_not_ok "$@"; fi
+}
+
+# tap_diag TEXT: every line of TEXT as a TAP diagnostic.
+tap_diag() {
+    local line
+    printf '%s\n' "$*" | while IFS= read -r line; do
+        echo "# $line" >&3
+    done
+}
+
+# tap_check DESC CMD...: run CMD; ok when it exits 0, else not ok with its
+# output as diagnostics.
+tap_check() {
+    local desc=$1 out rc=0
+    shift
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        tap_ok "$desc"
+    else
+        tap_not_ok "$desc"
+        tap_diag "command failed (exit status $rc): $*"
+        [ -n "$out" ] && tap_diag "$out"
+    fi
+    return 0
+}
+
+# guest_log_register TITLE FILE: show FILE's tail if the test fails.
+guest_log_register() {
+    _guest_logs+=("$1|$2")
+}
+
+# tap_finish: diagnostics (log tails) if anything failed, then the plan.
+# Returns 1 when any result was "not ok".
+tap_finish() {
+    local entry title file n=${GUEST_LOG_LINES:-40}
+    [ "$_tap_finished" = 1 ] && return 0
+    _tap_finished=1
+    if [ "$_tap_failed" -gt 0 ]; then
+        for entry in "${_guest_logs[@]}"; do
+            title=${entry%%|*}
+            file=${entry#*|}
+            [ -s "$file" ] || continue
+            tap_diag "---- $title: last $n lines of $file ----"
+            tap_diag "$(tail -n "$n" "$file" | tr -d '\r')"
+        done
+        [ "${GUEST_KEEP_TMP:-0}" = 1 ] && tap_diag "temp dir kept: $GUEST_TMP"
+    fi
+    echo "1..$_tap_n" >&3
+    [ "$_tap_failed" -eq 0 ]
+}
+
+# ---------------------------------------------------------------------------
+# Setup: prerequisites, kernel, temp dir
+
+guest_setup() {
+    local base t missing=
+
+    trap _guest_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+
+    for t in cpio gzip flock timeout perl cmp sha256sum stat tail; do
+        command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+    done
+    command -v "$QEMU" >/dev/null 2>&1 ||
+        guest_die "QEMU not found: '$QEMU' (install qemu-system-x86, or set QEMU=)"
+    [ -z "$missing" ] || guest_die "host tools missing:$missing (install cpio gzip util-linux coreutils perl diffutils)"
+
+    if [ -z "${GUEST_KVER:-}" ]; then
+        GUEST_KVER=$(sh "$GUEST_SRCDIR/mkinitramfs.sh" --print-kver 2>&1) ||
+            guest_die "no guest kernel: $GUEST_KVER"
+    fi
+    GUEST_KERNEL=${GUEST_KERNEL:-/boot/vmlinuz-$GUEST_KVER}
+    [ -r "$GUEST_KERNEL" ] ||
+        guest_die "guest kernel $GUEST_KERNEL not found or not readable (install linux-image-amd64, or set GUEST_KERNEL=)"
+
+    GUEST_CACHE=${GUEST_CACHE:-$GUEST_TOP_BUILDDIR/tests/guest/cache}
+    mkdir -p "$GUEST_CACHE" || guest_die "cannot create cache dir $GUEST_CACHE"
+    GUEST_CACHE=$(cd "$GUEST_CACHE" && pwd)
+
+    base=${GUEST_TMPDIR:-${TMPDIR:-/tmp}}
+    GUEST_TMP=$(mktemp -d "$base/vhost-uring-guest.XXXXXX") ||
+        guest_die "cannot create a temp dir in $base"
+    GUEST_STAGE=$GUEST_TMP/stage
+    mkdir -p "$GUEST_STAGE"
+    : > "$GUEST_STAGE/test.env"
+
+    # Build (or find) the base image now, so that a missing host package
+    # fails the test before anything else is started.
+    guest_base_initrd
+}
+
+# guest_tmp_supports_odirect: true when O_DIRECT opens work in $GUEST_TMP
+# (tmpfs on Linux < 6.6 refuses them; back-ends with cache=none need them).
+guest_tmp_supports_odirect() {
+    local f=$GUEST_TMP/.odirect-probe rc=0
+    dd if=/dev/zero of="$f" bs=4096 count=1 oflag=direct status=none 2>/dev/null || rc=1
+    rm -f "$f"
+    return $rc
+}
+
+# ---------------------------------------------------------------------------
+# Initramfs: cached base + per-test archive
+
+# _guest_base_key: changes whenever the base image would change: the
+# builder, /init, the kernel version and the host programs it copies.
+_guest_base_key() {
+    local f files=()
+    for f in fio busybox mke2fs e2fsck blkdiscard sg_inq; do
+        f=$(command -v "$f" 2>/dev/null) && files+=("$(readlink -f "$f")")
+    done
+    files+=("/lib/modules/$GUEST_KVER/modules.dep")
+    {
+        cat "$GUEST_SRCDIR/mkinitramfs.sh" "$GUEST_SRCDIR/init"
+        echo "$GUEST_KVER"
+        stat -L -c '%n %s %Y' "${files[@]}" 2>/dev/null
+    } | sha256sum | cut -c1-16
+}
+
+# guest_base_initrd: set GUEST_BASE_INITRD to the cached base initramfs,
+# building it first when missing.  Concurrent tests serialise on a lock
+# file; mkinitramfs.sh renames the image into place only when complete.
+guest_base_initrd() {
+    local key file lockfd out
+    key=$(_guest_base_key)
+    # Uncompressed: saves the guest ~1 s of gunzip under TCG per boot.
+    file=$GUEST_CACHE/base-$GUEST_KVER-$key.cpio
+    if [ ! -s "$file" ]; then
+        exec {lockfd}>"$GUEST_CACHE/.lock"
+        flock -x "$lockfd"
+        if [ ! -s "$file" ]; then
+            if ! out=$(GUEST_KVER=$GUEST_KVER sh "$GUEST_SRCDIR/mkinitramfs.sh" "$file" 2>&1); then
+                exec {lockfd}>&-
+                guest_die "building the guest initramfs failed: $out"
+            fi
+            echo "$out" >&2
+            # Drop images built from older inputs.
+            find "$GUEST_CACHE" -maxdepth 1 -name 'base-*.cpio*' ! -name "${file##*/}" -delete
+        fi
+        exec {lockfd}>&-
+    fi
+    GUEST_BASE_INITRD=$file
+}
+
+# guest_env NAME VALUE: make NAME=VALUE visible to the guest test script.
+guest_env() {
+    local v=${2//\'/\'\\\'\'}
+    printf "%s='%s'\n" "$1" "$v" >> "$GUEST_STAGE/test.env"
+}
+
+# guest_file SRC DEST: put the host file SRC into the guest at DEST.
+guest_file() {
+    mkdir -p "$GUEST_STAGE$(dirname "$2")"
+    cp "$1" "$GUEST_STAGE$2"
+}
+
+# _guest_make_initrd SCRIPT OUT: base image + per-test archive.  Linux
+# unpacks concatenated cpio archives in order (later files win).  The
+# per-test part is a gzip member, which the kernel finds at any offset after
+# the uncompressed base (an uncompressed part would need 4-byte alignment).
+_guest_make_initrd() {
+    local script=$1 out=$2
+    guest_base_initrd
+    cp "$script" "$GUEST_STAGE/test.sh"
+    cp "$GUEST_SRCDIR/guest-functions.sh" "$GUEST_STAGE/guest-functions.sh"
+    (cd "$GUEST_STAGE" && find . -mindepth 1 | LC_ALL=C sort |
+        cpio --quiet -o -H newc -R 0:0) | gzip -n -1 > "$GUEST_TMP/test.cpio.gz"
+    cat "$GUEST_BASE_INITRD" "$GUEST_TMP/test.cpio.gz" > "$out"
+}
+
+# ---------------------------------------------------------------------------
+# Booting
+
+# guest_boot SCRIPT [QEMU-ARGS...]: boot a guest that runs SCRIPT as
+# /test.sh; QEMU-ARGS are extra device arguments.  Uses GUEST_VCPUS,
+# GUEST_MEM_MB, GUEST_TIMEOUT, GUEST_WAIT_DEVS, GUEST_WAIT_SECS; the console goes to
+# $GUEST_CONSOLE.  Sets GUEST_RC, GUEST_STATUS and GUEST_SECONDS, and returns
+# the guest's exit status (255 when there is none: timeout, crash, no marker).
+# GUEST_STREAM=stdout|stderr copies the console there while the guest runs.
+guest_boot() {
+    local script=$1 initrd qrc=0 start end stream=${GUEST_STREAM:-}
+    shift
+    [ -f "$script" ] || guest_die "guest script $script not found"
+    [ -z "$stream" ] && [ "${GUEST_VERBOSE:-0}" = 1 ] && stream=stderr
+
+    GUEST_BOOTS=$((GUEST_BOOTS + 1))
+    initrd=$GUEST_TMP/initrd-$GUEST_BOOTS.img
+    GUEST_CONSOLE=$GUEST_TMP/console-$GUEST_BOOTS.log
+    GUEST_QEMU_LOG=$GUEST_TMP/qemu-$GUEST_BOOTS.log
+    GUEST_RC=
+    GUEST_STATUS=
+    _guest_make_initrd "$script" "$initrd"
+    : > "$GUEST_CONSOLE"
+    guest_log_register "guest console (boot $GUEST_BOOTS)" "$GUEST_CONSOLE"
+    guest_log_register "QEMU output (boot $GUEST_BOOTS)" "$GUEST_QEMU_LOG"
+
+    start=$(date +%s.%N)
+    # timeout(1) enforces the hard limit: SIGTERM, then SIGKILL 10 s later.
+    timeout -k 10 "$GUEST_TIMEOUT" "$QEMU" \
+        -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none -no-reboot \
+        -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M" \
+        -object "memory-backend-memfd,id=mem,size=${GUEST_MEM_MB}M,share=on" \
+        -numa node,memdev=mem \
+        -kernel "$GUEST_KERNEL" -initrd "$initrd" \
+        -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS" \
+        -chardev "file,id=con0,path=$GUEST_CONSOLE" -serial chardev:con0 \
+        "$@" </dev/null >"$GUEST_QEMU_LOG" 2>&1 3>&- &
+    _guest_qemu_pid=$!
+
+    if [ -n "$stream" ]; then
+        local fd=1
+        [ "$stream" = stderr ] && fd=2
+        if [ "$stream" = stdout ] && [ "$_tap_mode" = 1 ]; then fd=2; fi
+        tail -n +1 -f --pid="$_guest_qemu_pid" "$GUEST_CONSOLE" 3>&- |
+            tr -d '\r' >&"$fd" &
+        _guest_tail_pid=$!
+    fi
+
+    # Wait for QEMU.  A back-end that dies leaves the guest hanging on its
+    # disk until the hard timeout; instead, give QEMU a grace period
+    # (GUEST_DAEMON_GRACE seconds) after the back-end's death, then stop it.
+    local watch=0 died_at=
+    [ "${GUEST_WATCH_DAEMON:-1}" = 1 ] && _guest_alive "$DAEMON_PID" && watch=1
+    while [ "$watch" = 1 ] && _guest_alive "$_guest_qemu_pid"; do
+        if [ -z "$died_at" ] && ! _guest_alive "$DAEMON_PID"; then
+            died_at=$SECONDS
+            echo "guest-lib: back-end (pid $DAEMON_PID) died while the guest was running" >&2
+        fi
+        if [ -n "$died_at" ] && [ $((SECONDS - died_at)) -ge "${GUEST_DAEMON_GRACE:-10}" ]; then
+            kill -TERM "$_guest_qemu_pid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.2
+    done
+    wait "$_guest_qemu_pid" || qrc=$?
+    _guest_qemu_pid=
+    if [ -n "$_guest_tail_pid" ]; then
+        wait "$_guest_tail_pid" || true
+        _guest_tail_pid=
+    fi
+    end=$(date +%s.%N)
+    GUEST_SECONDS=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
+
+    GUEST_RC=$(tr -d '\r' < "$GUEST_CONSOLE" |
+        sed -n 's/^GUEST-EXIT \([0-9][0-9]*\)$/\1/p' | tail -n 1)
+    if [ -n "$died_at" ] && [ -z "$GUEST_RC" ]; then
+        GUEST_STATUS="the back-end died while the guest was running; QEMU stopped ${GUEST_DAEMON_GRACE:-10}s later"
+    elif [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+        GUEST_STATUS="QEMU killed by the ${GUEST_TIMEOUT}s hard timeout (GUEST_TIMEOUT)"
+        GUEST_RC=
+    elif [ -z "$GUEST_RC" ]; then
+        GUEST_STATUS="no GUEST-EXIT line on the console (QEMU exit status $qrc): guest crashed or hung"
+    elif [ "$qrc" -ne 0 ]; then
+        GUEST_STATUS="guest exit status $GUEST_RC, but QEMU exited with status $qrc"
+    else
+        GUEST_STATUS="guest exit status $GUEST_RC"
+    fi
+    [ -n "$GUEST_RC" ] || return 255
+    return "$GUEST_RC"
+}
+
+# guest_run_stream SCRIPT [QEMU-ARGS...]: guest_boot with the console copied
+# to stdout as it runs (for demos); returns the guest's exit status.
+guest_run_stream() {
+    GUEST_STREAM=stdout guest_boot "$@"
+}
+
+# tap_guest_results NAME...: one TAP result per expected guest check NAME,
+# taken from the guest's "@@ not ok NAME" line if there is one, else from its
+# last "@@ ok NAME" line; a check the guest never reported fails.  Results the guest reported under other
+# names are passed through as well; "@@ # text" lines become diagnostics.
+tap_guest_results() {
+    local con=$GUEST_TMP/console-$GUEST_BOOTS.clean name line
+    tr -d '\r' < "$GUEST_CONSOLE" > "$con"
+    sed -n 's/^@@ # \{0,1\}//p' "$con" | while IFS= read -r line; do
+        echo "# guest: $line" >&3
+    done
+    for name in "$@"; do
+        line=$(grep -E "^@@ not ok $name( |\$)" "$con" | head -n 1) || true
+        [ -n "$line" ] ||
+            line=$(grep -E "^@@ ok $name( |\$)" "$con" | tail -n 1) || true
+        if [ -z "$line" ]; then
+            tap_not_ok "guest: $name - not reported by the guest ($GUEST_STATUS)"
+            continue
+        fi
+        _guest_tap_line "$line"
+    done
+    # Results the caller did not expect.
+    grep -E '^@@ (not )?ok [^ ]+' "$con" | while IFS= read -r line; do
+        name=$(echo "$line" | sed -E 's/^@@ (not )?ok ([^ ]+).*/\2/')
+        case " $* " in *" $name "*) continue ;; esac
+        echo "$line"
+    done > "$GUEST_TMP/unexpected.txt"
+    while IFS= read -r line; do
+        _guest_tap_line "$line"
+    done < "$GUEST_TMP/unexpected.txt"
+}
+
+_guest_tap_line() {
+    local line=$1 rest
+    case "$line" in
+        "@@ ok "*) rest=${line#@@ ok }; tap_ok "guest: $rest" ;;
+        *) rest=${line#@@ not ok }; tap_not_ok "guest: $rest" ;;
+    esac
+}
+
+# tap_guest_exit: TAP result for "the guest ran to the end with status 0".
+tap_guest_exit() {
+    if [ "${GUEST_RC:-x}" = 0 ]; then
+        tap_ok "guest ran its test script to the end and powered off (${GUEST_SECONDS}s)"
+    else
+        tap_not_ok "guest ran its test script to the end and powered off: $GUEST_STATUS"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Back-end daemon
+
+# daemon_start SOCK CMD...: start a back-end that listens on SOCK, with its
+# output in $GUEST_TMP/daemon.log, and wait (bounded) until SOCK exists.
+daemon_start() {
+    local sock=$1 i
+    shift
+    DAEMON_SOCK=$sock
+    DAEMON_LOG=$GUEST_TMP/daemon.log
+    guest_log_register "back-end log" "$DAEMON_LOG"
+    echo "+ $*" > "$DAEMON_LOG"
+    "$@" </dev/null >>"$DAEMON_LOG" 2>&1 3>&- &
+    DAEMON_PID=$!
+    for i in $(seq $((GUEST_DAEMON_TIMEOUT * 10))); do
+        [ -S "$sock" ] && return 0
+        if ! _guest_alive "$DAEMON_PID"; then
+            wait "$DAEMON_PID" && i=0 || i=$?
+            DAEMON_PID=
+            guest_die "back-end exited (status $i) before creating $sock:
+$(tail -n 20 "$DAEMON_LOG")"
+        fi
+        sleep 0.1
+    done
+    guest_die "back-end did not create $sock within ${GUEST_DAEMON_TIMEOUT}s:
+$(tail -n 20 "$DAEMON_LOG")"
+}
+
+# daemon_stop: the back-end must still be running; send SIGTERM and wait
+# (bounded) for exit status 0.  Returns 1 with the reason in DAEMON_STATUS
+# otherwise (died earlier, non-zero status, killed by a signal, hung).
+daemon_stop() {
+    local pid=$DAEMON_PID i rc=0
+    DAEMON_STATUS=
+    [ -n "$pid" ] || { DAEMON_STATUS="no back-end was started"; return 1; }
+    if ! _guest_alive "$pid"; then
+        wait "$pid" || rc=$?
+        DAEMON_PID=
+        DAEMON_STATUS="back-end had already exited (status $rc) before it was asked to stop"
+        return 1
+    fi
+    kill -TERM "$pid"
+    for i in $(seq $((GUEST_DAEMON_TIMEOUT * 10))); do
+        _guest_alive "$pid" || break
+        sleep 0.1
+    done
+    if _guest_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        DAEMON_PID=
+        DAEMON_STATUS="back-end still running ${GUEST_DAEMON_TIMEOUT}s after SIGTERM (killed)"
+        return 1
+    fi
+    wait "$pid" || rc=$?
+    DAEMON_PID=
+    if [ "$rc" -ne 0 ]; then
+        if [ "$rc" -gt 128 ]; then
+            DAEMON_STATUS="back-end exit status $rc (signal $((rc - 128)))"
+        else
+            DAEMON_STATUS="back-end exit status $rc"
+        fi
+        return 1
+    fi
+    return 0
+}
+
+# blk_daemon_start IMG SOCK QUEUES AIO: start the vhost-user-blk back-end
+# chosen by GUEST_BACKEND on IMG.  AIO is io_uring or libaio.
+blk_daemon_start() {
+    local img=$1 sock=$2 queues=$3 aio=$4 bin qaio direct
+    case "$GUEST_BACKEND" in
+    vhost-uring-blk)
+        bin=${VHOST_URING_BLK:-$GUEST_TOP_BUILDDIR/vhost-uring-blk}
+        [ -x "$bin" ] ||
+            guest_die "back-end binary $bin not found or not executable (build it, set VHOST_URING_BLK=, or use GUEST_BACKEND=qsd)"
+        local args=("$bin" "--socket-path=$sock" "--blk-file=$img"
+                    "--num-queues=$queues" "--aio=$aio")
+        [ -n "${CACHE:-}" ] && args+=("--cache=$CACHE")
+        [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
+        daemon_start "$sock" "${args[@]}"
+        ;;
+    qsd)
+        command -v "$QSD" >/dev/null 2>&1 ||
+            guest_die "qemu-storage-daemon not found: '$QSD' (install qemu-system-common, or set QSD=)"
+        case "$aio" in
+            io_uring) qaio=io_uring ;;
+            libaio) qaio=native ;;
+            *) guest_die "unknown AIO '$aio' (io_uring or libaio)" ;;
+        esac
+        case "${CACHE:-none}" in
+            none) direct=on ;;
+            writeback) direct=off ;;
+            *) guest_die "unknown CACHE '$CACHE' (none or writeback)" ;;
+        esac
+        [ "$qaio" = native ] && [ "$direct" = off ] &&
+            guest_die "qemu-storage-daemon: aio=native (AIO=libaio) needs CACHE=none"
+        # discard=unmap: guest discards punch holes into the image file.
+        daemon_start "$sock" "$QSD" \
+            --blockdev "driver=file,node-name=f0,filename=$img,cache.direct=$direct,aio=$qaio,discard=unmap" \
+            --export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$sock,writable=on,num-queues=$queues"
+        ;;
+    *)
+        guest_die "unknown GUEST_BACKEND '$GUEST_BACKEND' (vhost-uring-blk or qsd)"
+        ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------
+# Host-side helpers for checks
+
+# guest_alloc_bytes FILE OFFSET LENGTH: bytes of FILE's range that are
+# allocated (data, not holes), found with lseek(SEEK_DATA/SEEK_HOLE).
+guest_alloc_bytes() {
+    perl -e '
+        use strict;
+        my ($f, $off, $len) = @ARGV;
+        my ($SEEK_DATA, $SEEK_HOLE) = (3, 4);
+        open(my $fh, "<", $f) or die "open $f: $!\n";
+        my ($pos, $end, $total) = ($off, $off + $len, 0);
+        while ($pos < $end) {
+            my $d = sysseek($fh, $pos, $SEEK_DATA);
+            last unless defined $d;            # ENXIO: only a hole follows
+            last if $d >= $end;
+            my $h = sysseek($fh, $d, $SEEK_HOLE);
+            die "SEEK_HOLE: $!\n" unless defined $h;
+            $h = $end if $h > $end;
+            $total += $h - $d;
+            $pos = $h;
+        }
+        print "$total\n";
+    ' "$1" "$2" "$3"
+}
+
+# guest_range_is_zero FILE OFFSET LENGTH: true when the range reads as zeros.
+guest_range_is_zero() {
+    cmp -s -n "$3" -i "$2:0" "$1" /dev/zero
+}
