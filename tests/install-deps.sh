@@ -1,0 +1,32 @@
+#!/bin/sh
+# tests/install-deps.sh: installs the Debian packages that building and
+# testing vhost-uring need, when any of them is missing.  Runs apt-get update
+# first.  Needs root (or sudo).
+set -eu
+
+PKGS="build-essential autoconf automake pkg-config
+      liburing-dev libaio-dev linux-libc-dev
+      qemu-system-x86 qemu-system-common linux-image-amd64
+      fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
+      sg3-utils groff-base mandoc"
+
+missing=
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -n "$missing" ] || exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=sudo
+else
+	echo "install-deps: missing packages:$missing; run as root or install sudo" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+$sudo apt-get update
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing

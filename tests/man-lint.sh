@@ -1,0 +1,40 @@
+#!/bin/sh
+# tests/man-lint.sh: the man pages format without a single warning from
+# groff (-ww) and mandoc (-Tlint), and document every option --help lists.
+n=0
+fail=0
+check() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fail=1
+	fi
+}
+
+srcdir=${top_srcdir:-${srcdir:-.}}
+for page in "$srcdir"/man/*.1; do
+	name=$(basename "$page")
+	out=$(groff -man -ww -z "$page" 2>&1)
+	[ -z "$out" ]
+	check $? "$name: groff -man -ww is silent"
+	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+	out=$(mandoc -Tlint -W warning "$page" 2>&1)
+	[ -z "$out" ]
+	check $? "$name: mandoc -Tlint is silent"
+	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+done
+
+# Every long option in --help appears in the man page.
+bin=${VHOST_URING_BLK:-./vhost-uring-blk}
+missing=
+for opt in $("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	esc=$(echo "$opt" | sed 's/-/\\\\-/g')
+	grep -q -- "$esc" "$srcdir/man/vhost-uring-blk.1" || missing="$missing $opt"
+done
+[ -z "$missing" ]
+check $? "vhost-uring-blk.1 documents every option of --help"
+[ -z "$missing" ] || echo "# missing:$missing"
+echo "1..$n"
+exit $fail

@@ -1,0 +1,136 @@
+#!/bin/bash
+# tests/run-suite.sh: the whole test suite, as CI runs it.  Installs what is
+# missing, then builds and runs `make check` twice (a -Werror build and an
+# ASan+UBSan build), checks `make install`, runs `make distcheck`, and ends
+# with one line "N passed, N failed, N skipped".  Exits non-zero on any
+# failure.  Build trees go to _build/ in the source tree.
+#
+# Environment: JOBS (default: number of CPUs), SUITE_SKIP_DISTCHECK=1 to
+# leave out the release-tarball check (it is run by default and in CI).
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=${JOBS:-$(nproc)}
+out=$top/_build
+extra_pass=0
+extra_fail=0
+failed_names=()
+
+note() { printf '\n=== %s\n' "$*"; }
+
+# An extra result for steps that are not automake tests.
+result() {
+	local name=$1 ok=$2
+	if [ "$ok" = 0 ]; then
+		extra_pass=$((extra_pass + 1))
+		echo "PASS: $name"
+	else
+		extra_fail=$((extra_fail + 1))
+		failed_names+=("$name")
+		echo "FAIL: $name"
+	fi
+}
+
+note "installing missing packages"
+if ! "$top/tests/install-deps.sh"; then
+	echo "install-deps failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+note "generating the build system"
+if ! ./autogen.sh >/dev/null; then
+	echo "autogen.sh failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# build NAME CONFIGURE-ARGS...: configure, build and `make check` in _build/NAME.
+build() {
+	local name=$1 dir=$out/$1
+	shift
+	note "build '$name': configure $*"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" "$@" >configure.log 2>&1)
+	result "$name: configure" $? || true
+	[ -f "$dir/Makefile" ] || { tail -20 "$dir/configure.log"; return; }
+	(cd "$dir" && make -j"$jobs" >make.log 2>&1)
+	local rc=$?
+	result "$name: build with -Wall -Wextra -Werror" $rc
+	if [ $rc -ne 0 ]; then
+		tail -30 "$dir/make.log"
+		return
+	fi
+	note "build '$name': make check"
+	(cd "$dir" && make -j"$jobs" check 2>&1 | grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|# [A-Z]+:)' | grep -v '^PASS')
+	for log in "$dir"/tests/*.log "$dir"/tests/guest/*.log; do
+		[ -f "$log" ] || continue
+		case "$log" in */test-suite.log) continue ;; esac
+		if grep -q '^not ok\|^ERROR\|^FAIL' "${log%.log}.trs" 2>/dev/null ||
+		   grep -q ':test-result: \(FAIL\|ERROR\)' "${log%.log}.trs" 2>/dev/null; then
+			echo "--- $log (tail)"
+			tail -40 "$log"
+		fi
+	done
+}
+
+build default --enable-werror
+build sanitizers --enable-werror --enable-sanitizers
+
+note "make install into a staging directory"
+stage=$out/stage
+rm -rf "$stage"
+if (cd "$out/default" && make install DESTDIR="$stage" >install.log 2>&1); then
+	bin=$(find "$stage" -path '*/libexec/vhost-uring-blk' -type f | head -1)
+	json=$(find "$stage" -path '*/qemu/vhost-user/50-vhost-uring-blk.json' | head -1)
+	man=$(find "$stage" -path '*/man1/vhost-uring-blk.1' | head -1)
+	[ -n "$bin" ] && [ -x "$bin" ]
+	result "install: the daemon goes to libexec" $?
+	[ -n "$man" ]
+	result "install: the man page is installed" $?
+	rel=${bin#"$stage"}
+	[ -n "$json" ] && grep -q "\"binary\": \"$rel\"" "$json" && grep -q '"type": "block"' "$json"
+	result "install: the vhost-user JSON descriptor names the installed binary" $?
+else
+	tail -20 "$out/default/install.log"
+	result "install: make install" 1
+fi
+
+if [ "${SUITE_SKIP_DISTCHECK:-0}" != 1 ]; then
+	note "make distcheck (release tarball, built and tested out of tree)"
+	(cd "$out/default" && make -j"$jobs" distcheck >distcheck.log 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || tail -40 "$out/default/distcheck.log"
+	result "make distcheck" $rc
+fi
+
+# Count every automake test result of both builds.
+pass=$extra_pass
+fail=$extra_fail
+skip=0
+while IFS= read -r trs; do
+	while IFS= read -r line; do
+		case "$line" in
+		*PASS|*XFAIL) pass=$((pass + 1)) ;;
+		*SKIP) skip=$((skip + 1)) ;;
+		*)
+			fail=$((fail + 1))
+			failed_names+=("${trs#"$out"/}")
+			;;
+		esac
+	done < <(grep '^:test-result:' "$trs")
+done < <(find "$out/default" "$out/sanitizers" -maxdepth 3 -name '*.trs' 2>/dev/null | sort)
+
+if [ ${#failed_names[@]} -gt 0 ]; then
+	note "failures"
+	printf '%s\n' "${failed_names[@]}" | sort -u
+fi
+echo
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
