@@ -58,6 +58,17 @@ static const char *daemon_binary(void)
 	return b ? b : "./vhost-uring-blk";
 }
 
+/* An optional program that runs the daemon (e.g. tests/no-uring). */
+static unsigned int add_wrapper(const char **argv)
+{
+	const char *w = getenv("VHOST_URING_WRAPPER");
+
+	if (!w || !*w)
+		return 0;
+	argv[0] = w;
+	return 1;
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -77,6 +88,7 @@ int daemon_start(struct daemon *d, const char *const *args)
 	snprintf(d->log, sizeof(d->log), "%s/d%u.log", d->dir, daemon_seq);
 	daemon_seq++;
 	snprintf(sockarg, sizeof(sockarg), "--socket-path=%s", d->sock);
+	n = add_wrapper(argv);
 	argv[n++] = daemon_binary();
 	argv[n++] = sockarg;
 	while (args && *args && n < ARRAY_SIZE(argv) - 1)
@@ -183,6 +195,7 @@ int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 	size_t got = 0;
 	pid_t pid;
 
+	n = add_wrapper(argv);
 	argv[n++] = daemon_binary();
 	while (args && *args && n < ARRAY_SIZE(argv) - 1)
 		argv[n++] = *args++;

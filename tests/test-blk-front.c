@@ -36,6 +36,20 @@ static const char *aio;
 static char aio_arg[64];
 static char img[300], img_arg[320];
 
+/* A build without an engine skips its runs instead of failing them. */
+static bool engine_built(const char *name)
+{
+#ifndef HAVE_LIBURING
+	if (!strcmp(name, "io_uring"))
+		return false;
+#endif
+#ifndef HAVE_LIBAIO
+	if (!strcmp(name, "libaio"))
+		return false;
+#endif
+	return name != NULL;
+}
+
 static uint64_t all_features(void)
 {
 	return ~0ull;
@@ -380,6 +394,61 @@ static void test_batch(struct daemon *d)
 	blkc_close(&c);
 }
 
+/*
+ * Stop a queue while its requests are in flight: GET_VRING_BASE must answer
+ * only after every request it took has completed and been published.
+ */
+static void test_stop_drains(struct daemon *d)
+{
+	enum { N = 40, LEN = 131072 };	/* 3 descriptors each, 128 in the ring */
+	uint8_t wce = 0;
+	struct front_vq *vq;
+	uint8_t *st[N];
+	uint16_t base = 0, used;
+	unsigned int good = 0;
+	struct blkc c;
+	int ret;
+
+	if (blkc_open(&c, d->sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "stop: connect");
+		return;
+	}
+	vq = &c.f.vqs[0];
+	/* Write-through: each write waits for the disk, so some are in flight. */
+	front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce);
+	for (unsigned int i = 0; i < N; i++) {
+		/* Writes into a never-written area: the file system allocates. */
+		struct virtio_blk_outhdr h = {
+			htole32(VIRTIO_BLK_T_OUT), 0, htole64(65536 + i * (LEN / 512))
+		};
+		uint8_t *hdr = front_alloc(&c.f, 16, 16, NULL);
+		struct front_buf b[3];
+
+		st[i] = front_alloc(&c.f, 1, 1, NULL);
+		*st[i] = 0xff;
+		memcpy(hdr, &h, sizeof(h));
+		b[0] = (struct front_buf){ front_gpa(&c.f, hdr), 16, false };
+		b[1] = (struct front_buf){ front_gpa(&c.f, c.data + (i % 8) * LEN), LEN, false };
+		b[2] = (struct front_buf){ front_gpa(&c.f, st[i]), 1, true };
+		if (fvq_add(vq, b, 3, st[i]) < 0)
+			break;
+	}
+	fvq_kick(vq);
+	/* Once anything completed, the device has taken the whole batch. */
+	for (int i = 0; i < 5000 && READ_ONCE(vq->used->idx) == 0; i++)
+		usleep(100);
+	ret = front_vq_stop(&c.f, 0, &base);
+	used = le16toh(READ_ONCE(vq->used->idx));
+	for (unsigned int i = 0; i < N; i++)
+		good += *st[i] == VIRTIO_BLK_S_OK;
+	ok(ret == 0 && base == N && used == N && good == N,
+	   "GET_VRING_BASE answers after all %u requests completed (base %u, used %u, ok %u)",
+	   N, base, used, good);
+	wce = 1;
+	front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce);
+	blkc_close(&c);
+}
+
 static void test_variants(struct daemon *d)
 {
 	struct blkc_res r;
@@ -579,6 +648,24 @@ static void test_inherited_fd(void)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and exits 0 on SIGTERM");
 }
 
+static void test_sigint(void)
+{
+	const char *args[] = { img_arg, aio_arg, NULL };
+	struct daemon d;
+	struct stat st;
+	int status;
+
+	if (daemon_start(&d, args) < 0) {
+		ok(false, "SIGINT: start");
+		return;
+	}
+	kill(d.pid, SIGINT);
+	ok(waitpid(d.pid, &status, 0) == d.pid && WIFEXITED(status) &&
+	   WEXITSTATUS(status) == 0 && stat(d.sock, &st) < 0,
+	   "SIGINT ends the daemon with status 0 and removes its socket");
+	d.pid = -1;
+}
+
 static void test_cli(void)
 {
 	char out[4096];
@@ -598,6 +685,13 @@ static void test_cli(void)
 	ok(run_daemon_cmd(both, out, sizeof(out)) == 1 && strstr(out, "exactly one"),
 	   "--socket-path with --fd exits 1");
 	ok(run_daemon_cmd(bad_lbs, out, sizeof(out)) == 1, "--logical-block-size=1024 exits 1");
+	if (getenv("TEST_EXPECT_FALLBACK")) {
+		const char *uring[] = { "--socket-path=/tmp/x", img_arg, "--aio=io_uring", NULL };
+
+		ok(run_daemon_cmd(uring, out, sizeof(out)) == 1 &&
+		   strstr(out, "io_uring_setup failed: Operation not permitted"),
+		   "--aio=io_uring where io_uring is refused exits 1 saying why");
+	}
 }
 
 int main(void)
@@ -610,6 +704,10 @@ int main(void)
 	aio = getenv("TEST_AIO");
 	if (!aio)
 		aio = "io_uring";
+	if (!engine_built(aio)) {
+		printf("1..0 # SKIP this build has no %s engine\n", aio);
+		return 0;
+	}
 	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
 	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
 	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
@@ -621,11 +719,16 @@ int main(void)
 		harness_cleanup();
 		return tap_done();
 	}
+	if (getenv("TEST_EXPECT_FALLBACK"))
+		ok(daemon_log_has(&d, "io_uring_setup failed (Operation not permitted); falling back to libaio") &&
+		   daemon_log_has(&d, "cache=none, libaio"),
+		   "--aio=auto falls back to libaio and logs why");
 	test_negotiation(&d);
 	test_config(&d);
 	test_io(&d);
 	test_discard_zeroes(&d);
 	test_batch(&d);
+	test_stop_drains(&d);
 	test_variants(&d);
 	test_reconnect(&d);
 	test_one_front_end(&d);
@@ -637,6 +740,7 @@ int main(void)
 	test_block_size_4k();
 	test_writeback_cache();
 	test_inherited_fd();
+	test_sigint();
 	test_cli();
 	harness_cleanup();
 	return tap_done();
