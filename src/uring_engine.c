@@ -22,6 +22,8 @@ struct uring_engine {
 	struct io_uring ring;
 	/* Operations that found the SQ full and could not be flushed yet. */
 	struct io_op *backlog, **backlog_tail;
+	/* Armed operations whose cancellation found the SQ full. */
+	struct io_op *cancels;
 };
 
 static unsigned int roundup_pow2(unsigned int v)
@@ -135,11 +137,27 @@ static void uring_cancel(struct io_engine *e, struct io_op *op)
 	}
 	sqe = get_sqe(u);
 	if (!sqe) {
-		/* Try again on the next run(); the op stays armed meanwhile. */
+		/* The op is in the kernel, so its next link is free to use. */
+		op->next = u->cancels;
+		u->cancels = op;
 		return;
 	}
 	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
 	io_uring_sqe_set_data(sqe, NULL);
+}
+
+static void flush_cancels(struct uring_engine *u)
+{
+	while (u->cancels) {
+		struct io_op *op = u->cancels;
+		struct io_uring_sqe *sqe = get_sqe(u);
+
+		if (!sqe)
+			return;
+		u->cancels = op->next;
+		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
+		io_uring_sqe_set_data(sqe, NULL);
+	}
 }
 
 static void flush_backlog(struct uring_engine *u)
@@ -195,6 +213,7 @@ static int uring_run(struct io_engine *e, bool wait)
 	int ret;
 
 	flush_backlog(u);
+	flush_cancels(u);
 	ret = reap(u);
 	if (ret > 0)
 		wait = false;
