@@ -274,11 +274,10 @@ static int aio_run(struct io_engine *e, bool wait)
 	return total + dispatch_local(a);
 }
 
-static void aio_destroy(struct io_engine *e)
+static void aio_free(struct aio_engine *a)
 {
-	struct aio_engine *a = container_of(e, struct aio_engine, base);
-
-	io_destroy(a->ctx);
+	if (a->ctx)
+		io_destroy(a->ctx);
 	if (a->epfd >= 0)
 		close(a->epfd);
 	if (a->evfd >= 0)
@@ -287,6 +286,11 @@ static void aio_destroy(struct io_engine *e)
 	free(a->free_iocbs);
 	free(a->pending);
 	free(a);
+}
+
+static void aio_destroy(struct io_engine *e)
+{
+	aio_free(container_of(e, struct aio_engine, base));
 }
 
 static const struct io_engine_ops aio_ops = {
@@ -337,15 +341,6 @@ int aio_engine_create(unsigned int depth, struct io_engine **out)
 	*out = &a->base;
 	return 0;
 fail:
-	if (a->ctx)
-		io_destroy(a->ctx);
-	if (a->epfd >= 0)
-		close(a->epfd);
-	if (a->evfd >= 0)
-		close(a->evfd);
-	free(a->iocbs);
-	free(a->free_iocbs);
-	free(a->pending);
-	free(a);
+	aio_free(a);
 	return ret;
 }

@@ -103,14 +103,12 @@ int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg)
 	return 0;
 }
 
-int front_get_u64(struct front *f, uint32_t req, uint64_t *v)
+/* Wait for a reply to req that carries a u64. */
+static int recv_u64(struct front *f, uint32_t req, uint64_t *v)
 {
 	struct vu_msg msg;
-	int ret = front_send(f, req, REQ_FLAGS, NULL, 0, NULL, 0);
+	int ret = front_recv_reply(f, req, &msg);
 
-	if (ret < 0)
-		return ret;
-	ret = front_recv_reply(f, req, &msg);
 	if (ret < 0)
 		return ret;
 	if (msg.hdr.size != sizeof(uint64_t))
@@ -119,23 +117,28 @@ int front_get_u64(struct front *f, uint32_t req, uint64_t *v)
 	return 0;
 }
 
+int front_get_u64(struct front *f, uint32_t req, uint64_t *v)
+{
+	int ret = front_send(f, req, REQ_FLAGS, NULL, 0, NULL, 0);
+
+	return ret < 0 ? ret : recv_u64(f, req, v);
+}
+
 int front_request(struct front *f, uint32_t req, const void *payload,
 		  uint32_t size, const int *fds, unsigned int nfds)
 {
 	bool ack = f->pf_acked & BIT_ULL(VU_PF_REPLY_ACK);
-	struct vu_msg msg;
+	uint64_t verdict;
 	int ret;
 
 	ret = front_send(f, req, REQ_FLAGS | (ack ? VU_FLAG_NEED_REPLY : 0),
 			 payload, size, fds, nfds);
 	if (ret < 0 || !ack)
 		return ret;
-	ret = front_recv_reply(f, req, &msg);
+	ret = recv_u64(f, req, &verdict);
 	if (ret < 0)
 		return ret;
-	if (msg.hdr.size != sizeof(uint64_t))
-		return -EPROTO;
-	return msg.payload.u64 ? -EIO : 0;
+	return verdict ? -EIO : 0;
 }
 
 int front_negotiate(struct front *f, uint64_t want, uint64_t want_pf)

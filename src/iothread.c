@@ -34,16 +34,23 @@ static void kick_done(struct io_op *op, int res)
 	arm_kick(vq->th, vq);
 }
 
+/* Wait for an eventfd through the engine; done runs when it fires. */
+static void arm_read(struct iothread *th, struct io_op *op, int fd,
+		     io_done_fn done, bool *armed)
+{
+	memset(op, 0, sizeof(*op));
+	op->opcode = IO_OP_READ_EVENTFD;
+	op->fd = fd;
+	op->done = done;
+	*armed = true;
+	io_engine_queue(th->eng, op);
+}
+
 static void arm_kick(struct iothread *th, struct virtq *vq)
 {
 	if (th->draining || vq->kick_armed || !vq->active || vq->kick_fd < 0)
 		return;
-	memset(&vq->kick_op, 0, sizeof(vq->kick_op));
-	vq->kick_op.opcode = IO_OP_READ_EVENTFD;
-	vq->kick_op.fd = vq->kick_fd;
-	vq->kick_op.done = kick_done;
-	vq->kick_armed = true;
-	io_engine_queue(th->eng, &vq->kick_op);
+	arm_read(th, &vq->kick_op, vq->kick_fd, kick_done, &vq->kick_armed);
 }
 
 static void ctl_done(struct io_op *op, int res)
@@ -56,14 +63,8 @@ static void ctl_done(struct io_op *op, int res)
 
 static void arm_ctl(struct iothread *th)
 {
-	if (th->ctl_armed)
-		return;
-	memset(&th->ctl_op, 0, sizeof(th->ctl_op));
-	th->ctl_op.opcode = IO_OP_READ_EVENTFD;
-	th->ctl_op.fd = th->ctl_fd;
-	th->ctl_op.done = ctl_done;
-	th->ctl_armed = true;
-	io_engine_queue(th->eng, &th->ctl_op);
+	if (!th->ctl_armed)
+		arm_read(th, &th->ctl_op, th->ctl_fd, ctl_done, &th->ctl_armed);
 }
 
 static void flush_all(struct iothread *th)

@@ -8,69 +8,42 @@
 
 #include "util.h"
 
-/* Copy up to len bytes, starting skip bytes into the iovec, into buf. */
+/* Copy between an iovec (from skip bytes in) and a flat buffer. */
+static size_t iov_copy(const struct iovec *iov, unsigned int cnt, size_t skip,
+		       void *buf, size_t len, bool to_iov)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < cnt && done < len; i++) {
+		size_t seg = iov[i].iov_len;
+		char *p = (char *)iov[i].iov_base + skip;
+		size_t n;
+
+		if (skip >= seg) {
+			skip -= seg;
+			continue;
+		}
+		n = MIN(seg - skip, len - done);
+		if (to_iov)
+			memcpy(p, (char *)buf + done, n);
+		else
+			memcpy((char *)buf + done, p, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}
+
 size_t iov_to_buf(const struct iovec *iov, unsigned int cnt, size_t skip,
 		  void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t seg = iov[i].iov_len;
-		size_t n;
-
-		if (skip >= seg) {
-			skip -= seg;
-			continue;
-		}
-		n = MIN(seg - skip, len - done);
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, cnt, skip, buf, len, false);
 }
 
-/* Copy up to len bytes from buf into the iovec, starting skip bytes in. */
 size_t iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t skip,
 		    const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t seg = iov[i].iov_len;
-		size_t n;
-
-		if (skip >= seg) {
-			skip -= seg;
-			continue;
-		}
-		n = MIN(seg - skip, len - done);
-		memcpy((char *)iov[i].iov_base + skip, (const char *)buf + done, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
-size_t iov_memset(const struct iovec *iov, unsigned int cnt, size_t skip,
-		  int c, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t seg = iov[i].iov_len;
-		size_t n;
-
-		if (skip >= seg) {
-			skip -= seg;
-			continue;
-		}
-		n = MIN(seg - skip, len - done);
-		memset((char *)iov[i].iov_base + skip, c, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, cnt, skip, (void *)buf, len, true);
 }
 
 /*

@@ -62,8 +62,6 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int cnt, size_t skip,
 		  void *buf, size_t len);
 size_t iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t skip,
 		    const void *buf, size_t len);
-size_t iov_memset(const struct iovec *iov, unsigned int cnt, size_t skip,
-		  int c, size_t len);
 size_t iov_discard_front(struct iovec **iov, unsigned int *cnt,
 			       size_t bytes);
 size_t iov_discard_back(struct iovec *iov, unsigned int *cnt,

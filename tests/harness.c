@@ -24,6 +24,19 @@
 static char scratch[256];
 static unsigned int daemon_seq;
 
+bool engine_built(const char *aio)
+{
+#ifndef HAVE_LIBURING
+	if (!strcmp(aio, "io_uring"))
+		return false;
+#endif
+#ifndef HAVE_LIBAIO
+	if (!strcmp(aio, "libaio"))
+		return false;
+#endif
+	return aio != NULL;
+}
+
 const char *harness_dir(void)
 {
 	if (!scratch[0]) {

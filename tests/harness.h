@@ -20,6 +20,9 @@ struct daemon {
 	char log[300];
 };
 
+/* Was the daemon built with this engine?  Missing engines skip their runs. */
+bool engine_built(const char *aio);
+
 /* A scratch directory removed by harness_cleanup(). */
 const char *harness_dir(void);
 void harness_cleanup(void);

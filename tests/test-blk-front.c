@@ -36,20 +36,6 @@ static const char *aio;
 static char aio_arg[64];
 static char img[300], img_arg[320];
 
-/* A build without an engine skips its runs instead of failing them. */
-static bool engine_built(const char *name)
-{
-#ifndef HAVE_LIBURING
-	if (!strcmp(name, "io_uring"))
-		return false;
-#endif
-#ifndef HAVE_LIBAIO
-	if (!strcmp(name, "libaio"))
-		return false;
-#endif
-	return name != NULL;
-}
-
 static uint64_t all_features(void)
 {
 	return ~0ull;
@@ -528,6 +514,18 @@ static void test_one_front_end(struct daemon *d)
 	front_close(&second);
 }
 
+/* A daemon of its own with extra arguments, and a client connected to it. */
+static bool start_with(const char *const *args, struct daemon *d,
+		       struct blkc *c, const char *what)
+{
+	if (daemon_start(d, args) == 0 &&
+	    blkc_open(c, d->sock, 1, all_features(), all_pf()) == 0)
+		return true;
+	ok(false, "%s: daemon starts and a front end connects", what);
+	daemon_stop(d);
+	return false;
+}
+
 static void test_read_only(void)
 {
 	const char *args[] = { img_arg, aio_arg, "--read-only", NULL };
@@ -538,11 +536,8 @@ static void test_read_only(void)
 	int ret;
 
 	host_fill(0x42, 4096, 0);
-	if (daemon_start(&d, args) < 0 ||
-	    blkc_open(&c, d.sock, 1, all_features(), all_pf()) < 0) {
-		ok(false, "read-only: start");
+	if (!start_with(args, &d, &c, "read-only: start"))
 		return;
-	}
 	host_pread(before, sizeof(before), 0);
 	ok(c.f.features & BIT_ULL(VIRTIO_BLK_F_RO) &&
 	   !(c.f.features & BIT_ULL(VIRTIO_BLK_F_DISCARD)) &&
@@ -574,11 +569,8 @@ static void test_block_size_4k(void)
 	struct blkc c;
 	int ret;
 
-	if (daemon_start(&d, args) < 0 ||
-	    blkc_open(&c, d.sock, 1, all_features(), all_pf()) < 0) {
-		ok(false, "4k: start");
+	if (!start_with(args, &d, &c, "4k: start"))
 		return;
-	}
 	ok(front_get_config(&c.f, 0, 57, &cfg) == 0 && le32toh(cfg.blk_size) == 4096,
 	   "--logical-block-size=4096 is reported in blk_size");
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 512, true, false, &r);
@@ -598,11 +590,8 @@ static void test_writeback_cache(void)
 	struct blkc c;
 	int ret;
 
-	if (daemon_start(&d, args) < 0 ||
-	    blkc_open(&c, d.sock, 1, all_features(), all_pf()) < 0) {
-		ok(false, "writeback: start");
+	if (!start_with(args, &d, &c, "writeback: start"))
 		return;
-	}
 	pattern(c.data, 4096, 77);
 	pattern(expect, 4096, 77);
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 2048, 4096, false, false, &r);

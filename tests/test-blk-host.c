@@ -26,20 +26,6 @@
 
 static char aio_arg[64];
 
-/* A build without an engine skips its runs instead of failing them. */
-static bool engine_built(const char *aio)
-{
-#ifndef HAVE_LIBURING
-	if (!strcmp(aio, "io_uring"))
-		return false;
-#endif
-#ifndef HAVE_LIBAIO
-	if (!strcmp(aio, "libaio"))
-		return false;
-#endif
-	return aio != NULL;
-}
-
 static uint64_t pf_all(void)
 {
 	return BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
