@@ -192,27 +192,42 @@ int front_mem_create(struct front *f, uint64_t size, uint64_t gpa)
 	return 0;
 }
 
+int front_mem_share_parts(struct front *f, bool add, unsigned int parts)
+{
+	uint64_t part = f->mem.size / parts;
+	struct vu_mem_table t = { .nregions = parts };
+	int fds[VU_MEM_TABLE_REGIONS];
+
+	if (parts == 0 || part % 4096 || (!add && parts > VU_MEM_TABLE_REGIONS))
+		return -EINVAL;
+	for (unsigned int i = 0; i < parts; i++) {
+		struct vu_mem_region r = {
+			.guest_phys_addr = f->mem.gpa + i * part,
+			.memory_size = part,
+			.userspace_addr = (uint64_t)(uintptr_t)f->mem.base + i * part,
+			.mmap_offset = i * part,
+		};
+
+		if (add) {
+			struct vu_mem_single s = { 0, r };
+			int ret = front_request(f, VU_ADD_MEM_REG, &s, sizeof(s),
+						&f->mem.fd, 1);
+
+			if (ret < 0)
+				return ret;
+		} else {
+			t.regions[i] = r;
+			fds[i] = f->mem.fd;
+		}
+	}
+	if (add)
+		return 0;
+	return front_request(f, VU_SET_MEM_TABLE, &t, sizeof(t), fds, parts);
+}
+
 int front_mem_share(struct front *f, bool add)
 {
-	struct vu_mem_region r = {
-		.guest_phys_addr = f->mem.gpa,
-		.memory_size = f->mem.size,
-		.userspace_addr = (uint64_t)(uintptr_t)f->mem.base,
-		.mmap_offset = 0,
-	};
-
-	if (add) {
-		struct vu_mem_single s = { 0, r };
-
-		return front_request(f, VU_ADD_MEM_REG, &s, sizeof(s),
-				     &f->mem.fd, 1);
-	} else {
-		struct vu_mem_table t = { .nregions = 1 };
-
-		t.regions[0] = r;
-		return front_request(f, VU_SET_MEM_TABLE, &t, sizeof(t),
-				     &f->mem.fd, 1);
-	}
+	return front_mem_share_parts(f, add, 1);
 }
 
 void *front_alloc(struct front *f, uint64_t size, uint64_t align,

@@ -63,6 +63,11 @@ int front_negotiate(struct front *f, uint64_t want, uint64_t want_pf);
 int front_mem_create(struct front *f, uint64_t size, uint64_t gpa);
 /* Announce it with SET_MEM_TABLE, or ADD_MEM_REG when add is true. */
 int front_mem_share(struct front *f, bool add);
+/*
+ * The same, cut into parts regions of equal size (at increasing mmap
+ * offsets of the one memfd, contiguous in guest-physical space).
+ */
+int front_mem_share_parts(struct front *f, bool add, unsigned int parts);
 /* Carve aligned guest memory; returns the host pointer, *gpa its address. */
 void *front_alloc(struct front *f, uint64_t size, uint64_t align,
 		  uint64_t *gpa);

@@ -242,6 +242,12 @@ int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 int blkc_open(struct blkc *c, const char *sock, unsigned int nq, uint64_t want,
 	      uint64_t want_pf)
 {
+	return blkc_open_parts(c, sock, nq, want, want_pf, 1);
+}
+
+int blkc_open_parts(struct blkc *c, const char *sock, unsigned int nq,
+		    uint64_t want, uint64_t want_pf, unsigned int parts)
+{
 	int ret;
 
 	memset(c, 0, sizeof(*c));
@@ -255,8 +261,9 @@ int blkc_open(struct blkc *c, const char *sock, unsigned int nq, uint64_t want,
 	ret = front_mem_create(&c->f, 16u << 20, 0x100000);
 	if (ret < 0)
 		return ret;
-	ret = front_mem_share(&c->f,
-			      c->f.pf_acked & BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS));
+	ret = front_mem_share_parts(&c->f,
+				    c->f.pf_acked & BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS),
+				    parts);
 	if (ret < 0)
 		return ret;
 	c->hdr = front_alloc(&c->f, 16, 16, NULL);

@@ -60,6 +60,9 @@ struct blkc {
  */
 int blkc_open(struct blkc *c, const char *sock, unsigned int nq, uint64_t want,
 	      uint64_t want_pf);
+/* The same with guest memory announced as parts regions. */
+int blkc_open_parts(struct blkc *c, const char *sock, unsigned int nq,
+		    uint64_t want, uint64_t want_pf, unsigned int parts);
 void blkc_close(struct blkc *c);
 
 struct blkc_res {

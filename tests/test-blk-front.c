@@ -167,6 +167,18 @@ static void test_config(struct daemon *d)
 	ok(le32toh(cfg.blk_size) == 512 && le32toh(cfg.seg_max) >= 64 &&
 	   le32toh(cfg.size_max) >= 4096, "blk_size, seg_max and size_max are sane");
 	ok(cfg.wce == 1 && le16toh(cfg.num_queues) == 4, "writeback cache on, 4 queues");
+	{
+		struct stat st;
+		unsigned int exp = 0;
+
+		stat(img, &st);
+		while ((512u << exp) < (unsigned int)st.st_blksize && exp < 7)
+			exp++;
+		ok(cfg.physical_block_exp == exp && le16toh(cfg.min_io_size) == 1u << exp,
+		   "topology follows the file system's %u-byte blocks (exp %u, min_io %u)",
+		   (unsigned int)st.st_blksize, cfg.physical_block_exp,
+		   le16toh(cfg.min_io_size));
+	}
 	ok(le32toh(cfg.max_discard_seg) > 1 && le32toh(cfg.max_discard_sectors) > 0 &&
 	   le32toh(cfg.max_write_zeroes_seg) > 1 && cfg.write_zeroes_may_unmap == 1,
 	   "discard and write-zeroes limits announced");
@@ -433,6 +445,52 @@ static void test_stop_drains(struct daemon *d)
 	wce = 1;
 	front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce);
 	blkc_close(&c);
+}
+
+/*
+ * Guest memory in several regions at non-zero mmap offsets, announced with
+ * ADD_MEM_REG and with SET_MEM_TABLE, and a data buffer straddling a region
+ * boundary (the daemon must split it into two iovecs).
+ */
+static void test_regions(struct daemon *d)
+{
+	static const struct {
+		unsigned int parts;
+		uint64_t pf_drop;
+		const char *how;
+	} cases[] = {
+		{ 4, 0, "4 regions by ADD_MEM_REG" },
+		{ 8, BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS), "8 regions by SET_MEM_TABLE" },
+	};
+	uint8_t expect[8192], host[8192];
+
+	for (unsigned int k = 0; k < ARRAY_SIZE(cases); k++) {
+		struct blkc_res r;
+		struct blkc c;
+		uint64_t part;
+		int ret;
+
+		ret = blkc_open_parts(&c, d->sock, 1, all_features(),
+				      all_pf() & ~cases[k].pf_drop, cases[k].parts);
+		if (ret < 0) {
+			ok(false, "%s: connect (%s)", cases[k].how, strerror(-ret));
+			continue;
+		}
+		/* 8 KiB across the boundary between the 2nd and 3rd regions. */
+		part = c.f.mem.size / cases[k].parts;
+		c.data = c.f.mem.base + 2 * part - 4096;
+		pattern(expect, sizeof(expect), 40 + k);
+		memcpy(c.data, expect, sizeof(expect));
+		ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 3000, 8192, false, false, &r);
+		host_pread(host, sizeof(host), 3000 * 512);
+		ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && !memcmp(host, expect, 8192),
+		   "%s: a write straddling two regions lands in the image", cases[k].how);
+		memset(c.data, 0, 8192);
+		ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 3000, 8192, true, false, &r);
+		ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && !memcmp(c.data, expect, 8192),
+		   "%s: a read straddling two regions returns it", cases[k].how);
+		blkc_close(&c);
+	}
 }
 
 static void test_variants(struct daemon *d)
@@ -719,6 +777,7 @@ int main(void)
 	test_batch(&d);
 	test_stop_drains(&d);
 	test_variants(&d);
+	test_regions(&d);
 	test_reconnect(&d);
 	test_one_front_end(&d);
 	ok(daemon_alive(&d), "the daemon survived everything above");
