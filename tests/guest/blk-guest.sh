@@ -14,6 +14,7 @@
 #   AIO     io_uring|libaio (default io_uring)  back-end engine, and the
 #           guest fio ioengine
 #   GUEST_FIO_MB  MiB each fio job writes and verifies (default 32)
+#   EXPECT_MEM_REGIONS  check the back-end got this many memory regions
 # plus everything guest-lib.sh reads (GUEST_BACKEND, VHOST_URING_BLK, CACHE,
 # GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
@@ -143,6 +144,17 @@ if [ -e "$sock" ]; then
     tap_not_ok "back-end removed its socket on exit"
 else
     tap_ok "back-end removed its socket on exit"
+fi
+
+# With EXPECT_MEM_REGIONS=N (and GUEST_DAEMON_VERBOSE=1), QEMU must have
+# shared guest RAM as N regions, and I/O above went through all of them.
+if [ -n "${EXPECT_MEM_REGIONS:-}" ]; then
+    regions=$(grep -c 'debug: <- ADD_MEM_REG' "$DAEMON_LOG" || true)
+    if [ "$regions" -eq "$EXPECT_MEM_REGIONS" ]; then
+        tap_ok "QEMU shared guest RAM as $regions regions ($GUEST_MEM_BACKEND-backed, ${GUEST_MEM_MB} MiB)"
+    else
+        tap_not_ok "QEMU shared guest RAM as $EXPECT_MEM_REGIONS regions (the daemon saw $regions ADD_MEM_REG)"
+    fi
 fi
 
 # ------------------------------------------------------- host-side checks

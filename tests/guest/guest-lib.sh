@@ -28,6 +28,7 @@
 #   QEMU            QEMU binary (qemu-system-x86_64)
 #   QSD             qemu-storage-daemon binary (qemu-storage-daemon)
 #   GUEST_VCPUS     vCPUs (1)            GUEST_MEM_MB   guest RAM in MiB (512)
+#   GUEST_MEM_BACKEND  memfd (default) or file: how guest RAM is shared
 #   GUEST_ACCEL     QEMU accelerator (tcg; Linux guests do not boot under
 #                   KVM on every host, so tests never default to kvm)
 #   GUEST_TIMEOUT   hard limit for one boot, seconds (300)
@@ -382,7 +383,7 @@ guest_boot() {
     timeout -k 10 "$GUEST_TIMEOUT" "$QEMU" \
         -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none -no-reboot \
         -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M" \
-        -object "memory-backend-memfd,id=mem,size=${GUEST_MEM_MB}M,share=on" \
+        -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
         -kernel "$GUEST_KERNEL" -initrd "$initrd" \
         -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS" \
@@ -440,6 +441,16 @@ guest_boot() {
     fi
     [ -n "$GUEST_RC" ] || return 255
     return "$GUEST_RC"
+}
+
+# The shared guest RAM: a memfd, or with GUEST_MEM_BACKEND=file a file in
+# the temp dir (QEMU passes it with an mmap offset per RAM region).
+_guest_mem_object() {
+    case "${GUEST_MEM_BACKEND:-memfd}" in
+    memfd) echo "memory-backend-memfd,id=mem,size=${GUEST_MEM_MB}M,share=on" ;;
+    file) echo "memory-backend-file,id=mem,size=${GUEST_MEM_MB}M,mem-path=$GUEST_TMP/guest-ram,share=on" ;;
+    *) guest_die "GUEST_MEM_BACKEND must be memfd or file, not '$GUEST_MEM_BACKEND'" ;;
+    esac
 }
 
 # guest_run_stream SCRIPT [QEMU-ARGS...]: guest_boot with the console copied
