@@ -251,9 +251,6 @@ static int run(struct options *o)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		goto out_blk;
 	}
-	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path) :
-			     vu_server_open_fd(&srv, o->fd))
-		goto out_srv;
 	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
 		goto out_srv;
 	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s",
@@ -262,7 +259,12 @@ static int run(struct options *o)
 		 o->blk.read_only ? ", read-only" : "",
 		 io_engine_kind_name(cfg.engine), o->num_queues,
 		 dev.nthreads, dev.nthreads == 1 ? "" : "s");
+	/* The socket appears last: once it exists, the daemon is ready. */
+	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path) :
+			     vu_server_open_fd(&srv, o->fd))
+		goto out_dev;
 	status = vu_server_run(&srv, &dev);
+out_dev:
 	vu_dev_destroy(&dev);
 out_srv:
 	vu_server_close(&srv);

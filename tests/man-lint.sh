@@ -26,15 +26,21 @@ for page in "$srcdir"/man/*.1; do
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
 done
 
-# Every long option in --help appears in the man page.
-bin=${VHOST_URING_BLK:-./vhost-uring-blk}
-missing=
-for opt in $("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-	esc=$(echo "$opt" | sed 's/-/\\\\-/g')
-	grep -q -- "$esc" "$srcdir/man/vhost-uring-blk.1" || missing="$missing $opt"
+# Every long option in --help appears in the program's man page.
+builddir=${top_builddir:-.}
+for prog in vhost-uring-blk vhost-uring-bench; do
+	case $prog in
+	vhost-uring-blk) bin=${VHOST_URING_BLK:-$builddir/$prog} ;;
+	*) bin=$builddir/$prog ;;
+	esac
+	missing=
+	for opt in $("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		esc=$(echo "$opt" | sed 's/-/\\\\-/g')
+		grep -q -- "$esc" "$srcdir/man/$prog.1" || missing="$missing $opt"
+	done
+	[ -z "$missing" ]
+	check $? "$prog.1 documents every option of --help"
+	[ -z "$missing" ] || echo "# missing:$missing"
 done
-[ -z "$missing" ]
-check $? "vhost-uring-blk.1 documents every option of --help"
-[ -z "$missing" ] || echo "# missing:$missing"
 echo "1..$n"
 exit $fail
