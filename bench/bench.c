@@ -88,6 +88,7 @@ struct worker {
 	bool measuring;
 	struct hist hist;
 	uint64_t ios, rd_bytes, wr_bytes;
+	uint64_t kicks, calls;	/* in the measured window */
 	uint64_t verified, verify_errors;
 	int failed;
 	char msg[256];
@@ -278,6 +279,15 @@ static void complete(struct worker *w, struct slot *s, uint64_t now)
 	}
 }
 
+static void kick(struct worker *w)
+{
+	uint64_t before = w->vq->kicks;
+
+	fvq_kick(w->vq);
+	if (w->measuring)
+		w->kicks += w->vq->kicks - before;
+}
+
 /* Is there more to issue in this phase? */
 static bool more(struct worker *w, uint64_t now)
 {
@@ -313,7 +323,7 @@ static int reap(struct worker *w, uint64_t now)
 		return -1;
 	}
 	if (refilled)
-		fvq_kick(w->vq);
+		kick(w);
 	return n;
 }
 
@@ -342,6 +352,8 @@ static int wait_completion(struct worker *w)
 			eventfd_t v;
 
 			eventfd_read(w->vq->call_fd, &v);
+			if (w->measuring)
+				w->calls++;
 			return 0;
 		}
 		if (now_ns() - silent_since > 10000000000ull) {
@@ -359,7 +371,7 @@ static int drive(struct worker *w, enum phase ph)
 	w->next = 0;
 	for (unsigned int i = 0; i < o.iodepth && more(w, now_ns()); i++)
 		issue(w, &w->slots[i]);
-	fvq_kick(w->vq);
+	kick(w);
 	while (w->inflight) {
 		uint64_t now = now_ns();
 		int n;
@@ -809,6 +821,7 @@ static unsigned int ring_size(void)
 struct report {
 	struct hist hist;
 	uint64_t ios, rd_bytes, wr_bytes, verified, verify_errors;
+	uint64_t kicks, calls;
 	double secs, be_cpu, fe_cpu;
 	long be_rss;
 };
@@ -830,8 +843,10 @@ static void print_text(const struct report *r)
 		printf("  back-end: %.2f s CPU, %.2f us CPU per I/O, %.1f MiB own resident memory\n",
 		       r->be_cpu, r->ios ? r->be_cpu * 1e6 / r->ios : 0,
 		       r->be_rss / 1024.0);
-	printf("  front-end (this tool): %.2f s CPU, %.2f us CPU per I/O\n",
-	       r->fe_cpu, r->ios ? r->fe_cpu * 1e6 / r->ios : 0);
+	printf("  front-end (this tool): %.2f s CPU, %.2f us CPU per I/O; %.3f kicks and %.3f notifications per I/O\n",
+	       r->fe_cpu, r->ios ? r->fe_cpu * 1e6 / r->ios : 0,
+	       r->ios ? (double)r->kicks / r->ios : 0,
+	       r->ios ? (double)r->calls / r->ios : 0);
 	if (o.verify)
 		printf("  verify: %" PRIu64 " blocks checked, %" PRIu64 " errors\n",
 		       r->verified, r->verify_errors);
@@ -857,6 +872,9 @@ static void print_json(const struct report *r)
 	else
 		printf("\"backend_cpu_s\": null, \"backend_cpu_us_per_io\": null, "
 		       "\"backend_rss_kib\": null, ");
+	printf("\"kicks_per_io\": %.4f, \"notifications_per_io\": %.4f, ",
+	       r->ios ? (double)r->kicks / r->ios : 0,
+	       r->ios ? (double)r->calls / r->ios : 0);
 	printf("\"frontend_cpu_s\": %.3f, \"frontend_cpu_us_per_io\": %.3f, "
 	       "\"verify\": %s, \"verified_blocks\": %" PRIu64 ", "
 	       "\"verify_errors\": %" PRIu64 "}\n",
@@ -978,6 +996,8 @@ int main(int argc, char **argv)
 		r.rd_bytes += w[i].rd_bytes;
 		r.wr_bytes += w[i].wr_bytes;
 		r.verified += w[i].verified;
+		r.kicks += w[i].kicks;
+		r.calls += w[i].calls;
 		r.verify_errors += w[i].verify_errors;
 	}
 	r.secs = o.runtime;

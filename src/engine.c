@@ -85,12 +85,13 @@ int io_engine_select(enum io_engine_kind want, enum io_engine_kind *got)
 }
 
 int io_engine_create(enum io_engine_kind kind, unsigned int depth,
+		     const int *files, unsigned int nfiles,
 		     struct io_engine **out)
 {
 	switch (kind) {
 #ifdef HAVE_LIBURING
 	case IO_ENGINE_URING:
-		return uring_engine_create(depth, out);
+		return uring_engine_create(depth, files, nfiles, out);
 #endif
 #ifdef HAVE_LIBAIO
 	case IO_ENGINE_AIO:

@@ -70,8 +70,12 @@ int io_engine_select(enum io_engine_kind want, enum io_engine_kind *got);
 const char *io_engine_kind_name(enum io_engine_kind kind);
 int io_engine_parse(const char *s, enum io_engine_kind *kind);
 
-/* Create an engine of a selected kind for up to depth operations in flight. */
+/*
+ * Create an engine of a selected kind for up to depth operations in flight.
+ * files (may be NULL) are used often; the engine may register them.
+ */
 int io_engine_create(enum io_engine_kind kind, unsigned int depth,
+		     const int *files, unsigned int nfiles,
 		     struct io_engine **out);
 
 static inline void io_engine_queue(struct io_engine *e, struct io_op *op)
@@ -83,6 +87,7 @@ static inline void io_engine_cancel(struct io_engine *e, struct io_op *op)
 {
 	e->ops->cancel(e, op);
 }
+
 
 /*
  * Submit everything queued and, if wait is set, sleep until at least one
@@ -101,7 +106,8 @@ static inline void io_engine_destroy(struct io_engine *e)
 }
 
 #ifdef HAVE_LIBURING
-int uring_engine_create(unsigned int depth, struct io_engine **out);
+int uring_engine_create(unsigned int depth, const int *files,
+			unsigned int nfiles, struct io_engine **out);
 int uring_engine_probe(void);
 #endif
 #ifdef HAVE_LIBAIO

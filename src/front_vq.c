@@ -90,8 +90,10 @@ void fvq_kick(struct front_vq *vq)
 		need = !(le16toh(READ_ONCE(vq->used->flags)) & VRING_USED_F_NO_NOTIFY);
 	}
 	vq->kicked_idx = new;
-	if (need && new != old)
+	if (need && new != old) {
 		eventfd_write(vq->kick_fd, 1);
+		vq->kicks++;
+	}
 }
 
 int fvq_get_used(struct front_vq *vq, void **cookie, uint32_t *len)
@@ -140,5 +142,6 @@ int fvq_wait(struct front_vq *vq, int timeout_ms)
 	if (ret == 0)
 		return 0;
 	eventfd_read(vq->call_fd, &v);
+	vq->calls++;
 	return 1;
 }

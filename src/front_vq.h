@@ -35,6 +35,8 @@ struct front_vq {
 	uint16_t last_used;	/* next used entry to reap */
 	uint16_t *chain_len;	/* descriptors per head, for freeing */
 	void **cookie;
+	uint64_t kicks;		/* eventfd writes to kick_fd */
+	uint64_t calls;		/* notifications received on call_fd */
 };
 
 /*

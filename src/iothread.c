@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -67,16 +68,21 @@ static void arm_ctl(struct iothread *th)
 		arm_read(th, &th->ctl_op, th->ctl_fd, ctl_done, &th->ctl_armed);
 }
 
+/* Publish every queue's completions; one notification per queue at most. */
 static void flush_all(struct iothread *th)
 {
-	for (unsigned int i = 0; i < th->nvqs; i++)
-		virtq_flush(th->vqs[i]);
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		struct virtq *vq = th->active[i];
+
+		if (virtq_flush(vq))
+			eventfd_write(vq->call_fd, 1);
+	}
 }
 
 static bool busy(struct iothread *th)
 {
-	for (unsigned int i = 0; i < th->nvqs; i++) {
-		if (th->vqs[i]->inflight || th->vqs[i]->kick_armed)
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		if (th->active[i]->inflight || th->active[i]->kick_armed)
 			return true;
 	}
 	return false;
@@ -86,9 +92,9 @@ static bool busy(struct iothread *th)
 static void drain(struct iothread *th)
 {
 	th->draining = true;
-	for (unsigned int i = 0; i < th->nvqs; i++) {
-		if (th->vqs[i]->kick_armed)
-			io_engine_cancel(th->eng, &th->vqs[i]->kick_op);
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		if (th->active[i]->kick_armed)
+			io_engine_cancel(th->eng, &th->active[i]->kick_op);
 	}
 	while (busy(th)) {
 		int ret = io_engine_run(th->eng, true);
@@ -121,13 +127,16 @@ static bool park(struct iothread *th)
 	pthread_mutex_unlock(&th->mu);
 	if (quit)
 		return true;
+	/* Queue states changed only while we were parked. */
+	th->nactive = 0;
 	for (unsigned int i = 0; i < th->nvqs; i++) {
 		struct virtq *vq = th->vqs[i];
 
-		if (vq->active) {
-			vq->kicked = true;
-			arm_kick(th, vq);
-		}
+		if (!vq->active)
+			continue;
+		th->active[th->nactive++] = vq;
+		vq->kicked = true;
+		arm_kick(th, vq);
 	}
 	return false;
 }
@@ -164,8 +173,8 @@ static void loop(struct iothread *th)
 		}
 		if (th->ctl_pending && handle_ctl(th))
 			return;
-		for (unsigned int i = 0; i < th->nvqs; i++) {
-			struct virtq *vq = th->vqs[i];
+		for (unsigned int i = 0; i < th->nactive; i++) {
+			struct virtq *vq = th->active[i];
 
 			if (vq->kicked) {
 				vq->kicked = false;
@@ -184,7 +193,8 @@ static void *thread_main(void *arg)
 
 	snprintf(name, sizeof(name), "vu-io%u", th->id);
 	pthread_setname_np(pthread_self(), name);
-	ret = io_engine_create(th->kind, th->depth, &th->eng);
+	ret = io_engine_create(th->kind, th->depth, th->files, th->nfiles,
+			       &th->eng);
 	pthread_mutex_lock(&th->mu);
 	th->started = true;
 	th->start_err = ret;
@@ -215,6 +225,7 @@ static void *thread_main(void *arg)
 
 int iothread_start(struct iothread *th, unsigned int id,
 		   enum io_engine_kind kind, unsigned int depth,
+		   const int *files, unsigned int nfiles,
 		   struct virtq **vqs, unsigned int nvqs)
 {
 	sigset_t all, old;
@@ -226,6 +237,11 @@ int iothread_start(struct iothread *th, unsigned int id,
 	th->depth = depth;
 	th->vqs = vqs;
 	th->nvqs = nvqs;
+	th->files = files;
+	th->nfiles = nfiles;
+	th->active = calloc(nvqs, sizeof(*th->active));
+	if (!th->active)
+		return -ENOMEM;
 	th->want_pause = true;
 	th->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (th->ctl_fd < 0)
@@ -258,6 +274,8 @@ int iothread_start(struct iothread *th, unsigned int id,
 fail:
 	close(th->ctl_fd);
 	th->ctl_fd = -1;
+	free(th->active);
+	th->active = NULL;
 	return ret;
 }
 
@@ -295,4 +313,6 @@ void iothread_stop(struct iothread *th)
 	th->ctl_fd = -1;
 	pthread_mutex_destroy(&th->mu);
 	pthread_cond_destroy(&th->cv);
+	free(th->active);
+	th->active = NULL;
 }

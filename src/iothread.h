@@ -19,9 +19,14 @@ struct iothread {
 	enum io_engine_kind kind;
 	unsigned int depth;
 	struct io_engine *eng;
+	const int *files;	/* files the engine may register */
+	unsigned int nfiles;
 
 	struct virtq **vqs;
 	unsigned int nvqs;
+	/* The active ones, rebuilt on every resume: the loop scans only these. */
+	struct virtq **active;
+	unsigned int nactive;
 
 	int ctl_fd;
 	struct io_op ctl_op;
@@ -44,6 +49,7 @@ struct iothread {
  */
 int iothread_start(struct iothread *th, unsigned int id,
 		   enum io_engine_kind kind, unsigned int depth,
+		   const int *files, unsigned int nfiles,
 		   struct virtq **vqs, unsigned int nvqs);
 /* Wait until the thread has drained its I/O and is idle. */
 void iothread_pause(struct iothread *th);

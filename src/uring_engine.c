@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define CQE_BATCH	64
+#define MAX_FIXED	4
 
 struct uring_engine {
 	struct io_engine base;
@@ -24,7 +25,11 @@ struct uring_engine {
 	struct io_op *backlog, **backlog_tail;
 	/* Armed operations whose cancellation found the SQ full. */
 	struct io_op *cancels;
+	/* Files registered with the ring, used by index. */
+	int fixed[MAX_FIXED];
+	unsigned int nfixed;
 };
+
 
 static unsigned int roundup_pow2(unsigned int v)
 {
@@ -70,7 +75,20 @@ int uring_engine_probe(void)
 	return ret;
 }
 
-static void prep_sqe(struct io_uring_sqe *sqe, struct io_op *op)
+/* Use the registered slot of op's file, if it has one. */
+static void use_fixed(struct uring_engine *u, struct io_uring_sqe *sqe)
+{
+	for (unsigned int i = 0; i < u->nfixed; i++) {
+		if (sqe->fd == u->fixed[i]) {
+			sqe->fd = i;
+			sqe->flags |= IOSQE_FIXED_FILE;
+			return;
+		}
+	}
+}
+
+static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
+		     struct io_op *op)
 {
 	switch (op->opcode) {
 	case IO_OP_READV:
@@ -91,6 +109,7 @@ static void prep_sqe(struct io_uring_sqe *sqe, struct io_op *op)
 		io_uring_prep_read(sqe, op->fd, &op->evbuf, sizeof(op->evbuf), 0);
 		break;
 	}
+	use_fixed(u, sqe);
 	io_uring_sqe_set_data(sqe, op);
 }
 
@@ -116,7 +135,7 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 		u->backlog_tail = &op->next;
 		return;
 	}
-	prep_sqe(sqe, op);
+	prep_sqe(u, sqe, op);
 }
 
 static void uring_cancel(struct io_engine *e, struct io_op *op)
@@ -171,7 +190,7 @@ static void flush_backlog(struct uring_engine *u)
 		u->backlog = op->next;
 		if (!u->backlog)
 			u->backlog_tail = &u->backlog;
-		prep_sqe(sqe, op);
+		prep_sqe(u, sqe, op);
 	}
 }
 
@@ -240,7 +259,8 @@ static const struct io_engine_ops uring_ops = {
 	.run = uring_run,
 };
 
-int uring_engine_create(unsigned int depth, struct io_engine **out)
+int uring_engine_create(unsigned int depth, const int *files,
+			unsigned int nfiles, struct io_engine **out)
 {
 	struct uring_engine *u = calloc(1, sizeof(*u));
 	unsigned int sq, cq;
@@ -255,6 +275,13 @@ int uring_engine_create(unsigned int depth, struct io_engine **out)
 		free(u);
 		return ret;
 	}
+	/* Both are optimisations: the ring works without them. */
+	nfiles = MIN(nfiles, (unsigned int)MAX_FIXED);
+	if (nfiles && io_uring_register_files(&u->ring, files, nfiles) == 0) {
+		memcpy(u->fixed, files, nfiles * sizeof(*files));
+		u->nfixed = nfiles;
+	}
+	io_uring_register_ring_fd(&u->ring);
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";
 	u->backlog_tail = &u->backlog;

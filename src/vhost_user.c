@@ -659,6 +659,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 			dev->vq_order[pos++] = &dev->vqs[i];
 		ret = iothread_start(&dev->threads[t], t, cfg->engine,
 				     thread_depth(dev, pos - first),
+				     cfg->files, cfg->nfiles,
 				     &dev->vq_order[first], pos - first);
 		if (ret < 0) {
 			log_err("cannot start I/O thread %u with %s: %s", t,

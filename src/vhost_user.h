@@ -22,6 +22,8 @@ struct vu_dev_config {
 	unsigned int max_queue_size;	/* largest SET_VRING_NUM accepted */
 	unsigned int num_threads;
 	enum io_engine_kind engine;
+	const int *files;		/* the device's busy files, e.g. its image */
+	unsigned int nfiles;
 };
 
 struct vu_dev {

@@ -441,12 +441,12 @@ static bool need_notify(struct virtq *vq, uint16_t old, uint16_t new)
 	return !(le16toh(READ_ONCE(vq->avail->flags)) & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-void virtq_flush(struct virtq *vq)
+bool virtq_flush(struct virtq *vq)
 {
 	uint16_t old = vq->published_used, new = vq->used_idx;
 
 	if (!vq->dirty)
-		return;
+		return false;
 	vq->dirty = false;
 	/* Entries first, then the index that makes them visible. */
 	smp_wmb();
@@ -454,6 +454,5 @@ void virtq_flush(struct virtq *vq)
 	vq->published_used = new;
 	/* The index store must be visible before we read used_event. */
 	smp_mb();
-	if (vq->call_fd >= 0 && need_notify(vq, old, new))
-		eventfd_write(vq->call_fd, 1);
+	return vq->call_fd >= 0 && need_notify(vq, old, new);
 }

@@ -113,8 +113,11 @@ void virtq_process(struct virtq *vq);
 void virtq_push(struct vq_req *req, uint32_t len);
 /* Give up a request without completing it (the queue is broken). */
 void virtq_abandon(struct vq_req *req);
-/* Publish recorded completions and notify the guest if it wants that. */
-void virtq_flush(struct virtq *vq);
+/*
+ * Publish recorded completions.  Returns true when the driver asked to be
+ * notified of them (the caller signals call_fd).
+ */
+bool virtq_flush(struct virtq *vq);
 /* The driver broke the ring protocol: stop the queue, tell the front end. */
 void virtq_set_broken(struct virtq *vq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
