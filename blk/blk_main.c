@@ -251,6 +251,8 @@ static int run(struct options *o)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		goto out_blk;
 	}
+	cfg.files = &bd.fd;
+	cfg.nfiles = 1;
 	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
 		goto out_srv;
 	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s",
