@@ -30,6 +30,7 @@ struct options {
 	unsigned int num_queues;
 	unsigned int queue_size;
 	unsigned int num_threads;
+	unsigned int poll_us;
 	enum io_engine_kind engine;
 	int verbose;
 };
@@ -42,6 +43,7 @@ enum {
 	OPT_NUM_QUEUES,
 	OPT_QUEUE_SIZE,
 	OPT_NUM_THREADS,
+	OPT_POLL_US,
 	OPT_AIO,
 	OPT_CACHE,
 	OPT_SERIAL,
@@ -59,6 +61,7 @@ static const struct option long_opts[] = {
 	{ "num-queues", required_argument, NULL, OPT_NUM_QUEUES },
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "num-threads", required_argument, NULL, OPT_NUM_THREADS },
+	{ "poll-us", required_argument, NULL, OPT_POLL_US },
 	{ "aio", required_argument, NULL, OPT_AIO },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
@@ -83,6 +86,8 @@ static void usage(FILE *f)
 "  --num-queues=N            most queues offered (1-%d, default %d)\n"
 "  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
 "  --num-threads=N           I/O threads (default 1)\n"
+"  --poll-us=N               keep polling the rings N microseconds after the\n"
+"                            last work before sleeping (default 0: no polling)\n"
 "  --aio=auto|io_uring|libaio\n"
 "                            I/O engine (default auto: io_uring, else libaio)\n"
 "  --cache=none|writeback    none: O_DIRECT (default); writeback: page cache\n"
@@ -144,6 +149,8 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_NUM_THREADS:
 		return parse_uint("num-threads", arg, 1, 256, &o->num_threads);
+	case OPT_POLL_US:
+		return parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
 	case OPT_AIO:
 		if (io_engine_parse(arg, &o->engine) < 0) {
 			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
@@ -237,6 +244,7 @@ static int run(struct options *o)
 		.max_queues = o->num_queues,
 		.max_queue_size = o->queue_size,
 		.num_threads = o->num_threads,
+		.poll_us = o->poll_us,
 	};
 	struct vu_server srv;
 	struct blk_dev bd;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -161,11 +162,45 @@ static bool handle_ctl(struct iothread *th)
 	return false;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A polling thread going to sleep asks for kicks; true if work came. */
+static bool prepare_sleep(struct iothread *th)
+{
+	bool work = false;
+
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		if (virtq_enable_kicks(th->active[i])) {
+			th->active[i]->kicked = true;
+			work = true;
+		}
+	}
+	return work;
+}
+
+/*
+ * Wait for events, handle control requests, take new requests from kicked
+ * queues, publish completions.  With a polling window, the thread keeps
+ * looking at the rings (kicks off) until poll_ns have passed without work.
+ */
 static void loop(struct iothread *th)
 {
-	for (;;) {
-		int ret = io_engine_run(th->eng, true);
+	uint64_t last_work = 0;
 
+	for (;;) {
+		bool wait = true, work = false;
+		int ret;
+
+		if (th->poll_ns)
+			wait = now_ns() - last_work >= th->poll_ns &&
+			       !prepare_sleep(th);
+		ret = io_engine_run(th->eng, wait);
 		if (ret < 0) {
 			log_err("I/O thread %u: engine failed: %s", th->id,
 				strerror(-ret));
@@ -176,12 +211,14 @@ static void loop(struct iothread *th)
 		for (unsigned int i = 0; i < th->nactive; i++) {
 			struct virtq *vq = th->active[i];
 
-			if (vq->kicked) {
+			if (vq->kicked || (th->poll_ns && virtq_has_work(vq))) {
 				vq->kicked = false;
-				virtq_process(vq);
+				work |= virtq_process(vq) > 0;
 			}
 		}
 		flush_all(th);
+		if (th->poll_ns && (work || ret > 0))
+			last_work = now_ns();
 	}
 }
 
@@ -225,7 +262,7 @@ static void *thread_main(void *arg)
 
 int iothread_start(struct iothread *th, unsigned int id,
 		   enum io_engine_kind kind, unsigned int depth,
-		   const int *files, unsigned int nfiles,
+		   const int *files, unsigned int nfiles, unsigned int poll_us,
 		   struct virtq **vqs, unsigned int nvqs)
 {
 	sigset_t all, old;
@@ -239,6 +276,7 @@ int iothread_start(struct iothread *th, unsigned int id,
 	th->nvqs = nvqs;
 	th->files = files;
 	th->nfiles = nfiles;
+	th->poll_ns = poll_us * 1000ull;
 	th->active = calloc(nvqs, sizeof(*th->active));
 	if (!th->active)
 		return -ENOMEM;

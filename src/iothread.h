@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine.h"
 #include "virtq.h"
@@ -21,6 +22,7 @@ struct iothread {
 	struct io_engine *eng;
 	const int *files;	/* files the engine may register */
 	unsigned int nfiles;
+	uint64_t poll_ns;	/* polling window after the last work, or 0 */
 
 	struct virtq **vqs;
 	unsigned int nvqs;
@@ -49,7 +51,7 @@ struct iothread {
  */
 int iothread_start(struct iothread *th, unsigned int id,
 		   enum io_engine_kind kind, unsigned int depth,
-		   const int *files, unsigned int nfiles,
+		   const int *files, unsigned int nfiles, unsigned int poll_us,
 		   struct virtq **vqs, unsigned int nvqs);
 /* Wait until the thread has drained its I/O and is idle. */
 void iothread_pause(struct iothread *th);

@@ -41,10 +41,15 @@ static unsigned int roundup_pow2(unsigned int v)
 }
 
 /* Most capable flags first; older kernels reject the newer ones. */
+/*
+ * TASKRUN_FLAG makes pending completion work visible in the SQ flags, so a
+ * non-waiting run() (polling) enters the kernel only when there is some.
+ */
 static const unsigned int setup_flag_sets[] = {
 	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
-		IORING_SETUP_DEFER_TASKRUN,
-	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+		IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+		IORING_SETUP_TASKRUN_FLAG,
 	0,
 };
 

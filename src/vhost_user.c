@@ -647,8 +647,10 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	for (unsigned int i = 0; i < dev->max_queues; i++)
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
 		virtq_init(&dev->vqs[i], i, ops->handle_request, ctx);
+		dev->vqs[i].polled = cfg->poll_us > 0;
+	}
 
 	/* Queue i is served by thread i % nthreads. */
 	dev->paused = true;
@@ -659,7 +661,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 			dev->vq_order[pos++] = &dev->vqs[i];
 		ret = iothread_start(&dev->threads[t], t, cfg->engine,
 				     thread_depth(dev, pos - first),
-				     cfg->files, cfg->nfiles,
+				     cfg->files, cfg->nfiles, cfg->poll_us,
 				     &dev->vq_order[first], pos - first);
 		if (ret < 0) {
 			log_err("cannot start I/O thread %u with %s: %s", t,

@@ -24,6 +24,7 @@ struct vu_dev_config {
 	enum io_engine_kind engine;
 	const int *files;		/* the device's busy files, e.g. its image */
 	unsigned int nfiles;
+	unsigned int poll_us;		/* I/O threads poll this long after work */
 };
 
 struct vu_dev {

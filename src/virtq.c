@@ -350,6 +350,21 @@ static void disable_notify(struct virtq *vq)
 		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
 }
 
+bool virtq_has_work(struct virtq *vq)
+{
+	return vq->active && !vq->broken &&
+	       le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail_idx;
+}
+
+bool virtq_enable_kicks(struct virtq *vq)
+{
+	if (!vq->active || vq->broken)
+		return false;
+	enable_notify(vq);
+	smp_mb();
+	return virtq_has_work(vq);
+}
+
 /* Take one chain; false when the queue had to be stopped. */
 static bool pop_one(struct virtq *vq)
 {
@@ -380,10 +395,12 @@ static bool pop_one(struct virtq *vq)
 	return !vq->broken;
 }
 
-void virtq_process(struct virtq *vq)
+unsigned int virtq_process(struct virtq *vq)
 {
+	uint16_t start = vq->last_avail_idx;
+
 	if (!vq->active || vq->broken)
-		return;
+		return 0;
 	disable_notify(vq);
 	for (;;) {
 		uint16_t avail_idx = le16toh(READ_ONCE(vq->avail->idx));
@@ -392,14 +409,17 @@ void virtq_process(struct virtq *vq)
 		if (pending > vq->num) {
 			virtq_set_broken(vq, "avail index moved from %u to %u, more than queue size %u",
 					 vq->last_avail_idx, avail_idx, vq->num);
-			return;
+			break;
 		}
 		if (pending == 0) {
+			/* A polling thread looks again by itself. */
+			if (vq->polled)
+				break;
 			/* Ask for a kick, then look again to close the race. */
 			enable_notify(vq);
 			smp_mb();
 			if (le16toh(READ_ONCE(vq->avail->idx)) == vq->last_avail_idx)
-				return;
+				break;
 			disable_notify(vq);
 			continue;
 		}
@@ -407,9 +427,10 @@ void virtq_process(struct virtq *vq)
 		smp_rmb();
 		while (pending--) {
 			if (!pop_one(vq))
-				return;
+				return (uint16_t)(vq->last_avail_idx - start);
 		}
 	}
+	return (uint16_t)(vq->last_avail_idx - start);
 }
 
 void virtq_push(struct vq_req *req, uint32_t len)

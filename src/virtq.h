@@ -67,6 +67,7 @@ struct virtq {
 	bool enabled;		/* SET_VRING_ENABLE */
 	bool event_idx;
 	bool indirect;
+	bool polled;		/* the I/O thread polls: keep kicks off */
 	uint16_t last_avail_idx;
 	bool active;		/* ready for the I/O thread */
 
@@ -107,8 +108,16 @@ void virtq_deactivate(struct virtq *vq);
 /* Forget all configuration (disconnect); closes the fds. */
 void virtq_reset(struct virtq *vq);
 
-/* I/O thread: take every available chain and pass it to the device. */
-void virtq_process(struct virtq *vq);
+/*
+ * I/O thread: take every available chain and pass it to the device.
+ * Returns the number taken.  Unless vq->polled, kicks are re-enabled once
+ * the ring is empty.
+ */
+unsigned int virtq_process(struct virtq *vq);
+/* Has the driver made chains available that we have not taken? */
+bool virtq_has_work(struct virtq *vq);
+/* Before a polling thread sleeps: ask for kicks; true if work arrived. */
+bool virtq_enable_kicks(struct virtq *vq);
 /* Record a finished request; len = bytes written to writable buffers. */
 void virtq_push(struct vq_req *req, uint32_t len);
 /* Give up a request without completing it (the queue is broken). */

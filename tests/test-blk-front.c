@@ -114,8 +114,9 @@ static void put_seg(struct blkc *c, unsigned int i, uint64_t sector,
 	memcpy(c->data + i * sizeof(s), &s, sizeof(s));
 }
 
+/* $TEST_EXTRA_ARG (e.g. --poll-us=50) goes to the main daemon too. */
 static const char *std_args[] = { img_arg, aio_arg, "--num-queues=4",
-				  "--serial=" SERIAL, NULL };
+				  "--serial=" SERIAL, NULL, NULL };
 
 static void test_negotiation(struct daemon *d)
 {
@@ -756,10 +757,12 @@ int main(void)
 		return 0;
 	}
 	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
+	std_args[4] = getenv("TEST_EXTRA_ARG");
 	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
 	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
 	make_image(img, IMG_SIZE);
-	tap_diag("engine %s, image %s", aio, img);
+	tap_diag("engine %s, image %s%s%s", aio, img, std_args[4] ? ", " : "",
+		 std_args[4] ? std_args[4] : "");
 
 	if (daemon_start(&d, std_args) < 0) {
 		ok(false, "daemon starts");
