@@ -482,8 +482,8 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 		return -1;
 	}
 	/* Per queue: rings, and per slot a data buffer plus a small page. */
-	mem = (uint64_t)o.queues * (o.queue_size * 32ull + 3 * 4096 +
-				    (uint64_t)o.iodepth * (ALIGN_UP(o.bs, 4096u) + 256));
+	mem = (uint64_t)o.queues * (o.queue_size * 32ull + 5 * 4096 +
+				    (uint64_t)o.iodepth * (ALIGN_UP(o.bs, 4096u) + 128));
 	mem = ALIGN_UP(mem + (2u << 20), (uint64_t)2 << 20);
 	ret = front_mem_create(&front, mem, 0x100000);
 	if (ret == 0)
@@ -500,6 +500,7 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 {
 	uint64_t per = nblk_total / o.queues;
+	uint8_t *small, *data;
 	int ret;
 
 	memset(w, 0, sizeof(*w));
@@ -512,16 +513,18 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 	w->slots = calloc(o.iodepth, sizeof(*w->slots));
 	if (!w->slots)
 		return -1;
+	/* Two arrays in guest memory: 128-byte slot headers, then the data. */
+	small = front_alloc(&front, (uint64_t)o.iodepth * 128, 64, NULL);
+	data = front_alloc(&front, (uint64_t)o.iodepth * ALIGN_UP(o.bs, 4096u), 4096, NULL);
+	if (!small || !data)
+		return -1;
 	for (unsigned int i = 0; i < o.iodepth; i++) {
 		struct slot *s = &w->slots[i];
-		uint8_t *small = front_alloc(&front, 128, 64, NULL);
 
-		s->data = front_alloc(&front, o.bs, 4096, NULL);
-		if (!small || !s->data)
-			return -1;
-		s->hdr = small;
-		s->status = small + 16;
-		s->itable = (struct vring_desc *)(small + 64);
+		s->hdr = small + 128 * i;
+		s->status = s->hdr + 16;
+		s->itable = (struct vring_desc *)(s->hdr + 64);
+		s->data = data + (uint64_t)i * ALIGN_UP(o.bs, 4096u);
 		for (uint32_t k = 0; k < o.bs; k++)
 			s->data[k] = (uint8_t)(k * 13 + i);
 	}

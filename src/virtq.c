@@ -44,7 +44,9 @@ void virtq_reset(struct virtq *vq)
 	close_fd(&vq->call_fd);
 	close_fd(&vq->err_fd);
 	free(vq->pool);
+	free(vq->long_iov);
 	vq->pool = NULL;
+	vq->long_iov = NULL;
 	vq->pool_num = 0;
 	vq->num = 0;
 	vq->addr_set = false;
@@ -92,8 +94,14 @@ static int alloc_pool(struct virtq *vq, size_t priv_size)
 	if (vq->pool && vq->pool_num == vq->num && vq->stride == stride)
 		return 0;
 	free(vq->pool);
+	free(vq->long_iov);
 	vq->pool = calloc(vq->num, stride);
-	if (!vq->pool) {
+	vq->long_iov = calloc((size_t)vq->num * VQ_MAX_IOV, sizeof(struct iovec));
+	if (!vq->pool || !vq->long_iov) {
+		free(vq->pool);
+		free(vq->long_iov);
+		vq->pool = NULL;
+		vq->long_iov = NULL;
 		vq->pool_num = 0;
 		return -ENOMEM;
 	}
@@ -233,8 +241,8 @@ static int enter_indirect(struct virtq *vq, const struct vring_desc *d,
 }
 
 static int map_buffer(struct virtq *vq, const struct vring_desc *d,
-		      struct vq_req *req, unsigned int *n, uint64_t *out_len,
-		      uint64_t *in_len, const char **why)
+		      struct vq_req *req, unsigned int *n, unsigned int *cap,
+		      uint64_t *out_len, uint64_t *in_len, const char **why)
 {
 	bool writable = d->flags & VRING_DESC_F_WRITE;
 	unsigned int before = *n;
@@ -248,7 +256,17 @@ static int map_buffer(struct virtq *vq, const struct vring_desc *d,
 		*why = "device-readable buffer after a device-writable one";
 		return -EINVAL;
 	}
-	ret = mem_gpa_to_iov(vq->mem, d->addr, d->len, req->iov, n, VQ_MAX_IOV);
+	ret = mem_gpa_to_iov(vq->mem, d->addr, d->len, req->iov, n, *cap);
+	if (ret == -E2BIG && *cap < VQ_MAX_IOV) {
+		/* Move to this head's long array and map the buffer again. */
+		struct iovec *big = vq->long_iov + (size_t)req->head * VQ_MAX_IOV;
+
+		memcpy(big, req->iov, before * sizeof(*big));
+		req->iov = big;
+		*cap = VQ_MAX_IOV;
+		*n = before;
+		ret = mem_gpa_to_iov(vq->mem, d->addr, d->len, req->iov, n, *cap);
+	}
 	if (ret == -E2BIG) {
 		*why = "request needs more segments than the device supports";
 		return ret;
@@ -276,12 +294,13 @@ int virtq_map_chain(struct virtq *vq, uint16_t head, struct vq_req *req,
 {
 	struct desc_table t = { vq->desc, 0, vq->num };
 	uint64_t out_len = 0, in_len = 0;
-	unsigned int n = 0, seen = 0;
+	unsigned int n = 0, seen = 0, cap = VQ_INLINE_IOV;
 	bool indirect = false;
 	uint32_t i = head;
 	int ret;
 
 	req->out_num = req->in_num = 0;
+	req->iov = req->inline_iov;
 	for (;;) {
 		struct vring_desc d;
 
@@ -310,7 +329,7 @@ int virtq_map_chain(struct virtq *vq, uint16_t head, struct vq_req *req,
 			i = 0;
 			continue;
 		}
-		ret = map_buffer(vq, &d, req, &n, &out_len, &in_len, why);
+		ret = map_buffer(vq, &d, req, &n, &cap, &out_len, &in_len, why);
 		if (ret < 0)
 			return ret;
 		if (!(d.flags & VRING_DESC_F_NEXT))

@@ -22,6 +22,8 @@
 #define VQ_MAX_SIZE		32768
 /* Most iovecs one request may need (data segments, header, status, splits). */
 #define VQ_MAX_IOV		160
+/* iovecs kept in the request itself; longer chains use the queue's spare. */
+#define VQ_INLINE_IOV		8
 /* Most descriptors in an indirect table. */
 #define VQ_MAX_INDIRECT		1024
 
@@ -37,7 +39,8 @@ struct vq_req {
 	uint16_t in_num;	/* iov[out_num, out_num + in_num): writable */
 	uint32_t out_len;
 	uint32_t in_len;
-	struct iovec iov[VQ_MAX_IOV];
+	struct iovec *iov;	/* inline_iov, or this head's long array */
+	struct iovec inline_iov[VQ_INLINE_IOV];
 };
 
 /* Device-private bytes follow the request, suitably aligned. */
@@ -88,6 +91,12 @@ struct virtq {
 	uint8_t *pool;
 	size_t stride;
 	uint16_t pool_num;
+	/*
+	 * VQ_MAX_IOV iovecs per head for long chains.  Pages of it are only
+	 * touched by requests that need them, so typical small requests keep
+	 * the daemon's resident memory low.
+	 */
+	struct iovec *long_iov;
 };
 
 static inline struct vq_req *vq_req_at(struct virtq *vq, uint16_t head)

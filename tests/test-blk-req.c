@@ -234,11 +234,16 @@ int main(void)
 	req = calloc(1, sizeof(*req));
 	if (!req)
 		return 99;
+	/* Chains here are built by hand, some longer than the inline array. */
+	req->iov = calloc(64, sizeof(*req->iov));
+	if (!req->iov)
+		return 99;
 	test_read_write();
 	test_read_only();
 	test_layouts();
 	test_other_types();
 	test_segments();
+	free(req->iov);
 	free(req);
 	return tap_done();
 }
