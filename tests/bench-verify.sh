@@ -1,0 +1,145 @@
+#!/bin/bash
+# tests/bench-verify.sh: vhost-uring-bench as a correctness test.  Short
+# --verify runs (mixed reads and writes, self-checking blocks) against
+# vhost-uring-blk with both engines and 1 and 2 queues, and against
+# qemu-storage-daemon; then the tool's error paths: a request failing with
+# IOERR, a back-end hanging up mid-run and a back-end that stops answering
+# must each end the run with a clear message and a non-zero status.
+# Asserts behaviour only, never a speed.  TAP on stdout.
+set -u
+
+builddir=${top_builddir:-.}
+blk=${VHOST_URING_BLK:-$builddir/vhost-uring-blk}
+bench=$builddir/vhost-uring-bench
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vu-bench.XXXXXX")
+n=0
+fail=0
+pids=()
+
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fail=1
+		[ -f "$tmp/out" ] && sed 's/^/# /' "$tmp/out" | tail -15
+	fi
+}
+
+# start_blk NAME ARGS...: a vhost-uring-blk on $tmp/NAME.sock; sets $pid.
+start_blk() {
+	local name=$1
+	shift
+	"$blk" --socket-path="$tmp/$name.sock" "$@" 2>"$tmp/$name.log" &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do
+		[ -S "$tmp/$name.sock" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# verify_run SOCKET ARGS...: a short --verify run; succeeds on a clean exit
+# with blocks checked and no errors.
+verify_run() {
+	local sock=$1
+	shift
+	timeout 120 "$bench" --socket="$sock" --verify --rw=randrw --size=32M \
+		--runtime=1 --ramp=0 "$@" >"$tmp/out" 2>&1 &&
+	grep -q 'verify: [1-9][0-9]* blocks checked, 0 errors' "$tmp/out"
+}
+
+truncate -s 64M "$tmp/disk.img"
+
+for aio in io_uring libaio; do
+	if ! start_blk "$aio" --blk-file="$tmp/disk.img" --aio="$aio" --num-queues=2; then
+		ok 1 "vhost-uring-blk --aio=$aio starts"
+		continue
+	fi
+	for q in 1 2; do
+		verify_run "$tmp/$aio.sock" --queues=$q --iodepth=16
+		ok $? "--verify against vhost-uring-blk --aio=$aio, $q queue(s): no verify errors, clean exit"
+	done
+	verify_run "$tmp/$aio.sock" --queues=2 --iodepth=8 --bs=64k --rw=write
+	ok $? "--verify against vhost-uring-blk --aio=$aio, 64k sequential writes read back"
+	kill "$pid"
+	wait "$pid"
+	ok $? "vhost-uring-blk --aio=$aio exits cleanly after the runs"
+done
+
+if command -v qemu-storage-daemon >/dev/null 2>&1; then
+	qemu-storage-daemon \
+		--blockdev "driver=file,node-name=f0,filename=$tmp/disk.img,cache.direct=on,aio=io_uring" \
+		--export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$tmp/qsd.sock,writable=on,num-queues=2" \
+		2>"$tmp/qsd.log" &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do [ -S "$tmp/qsd.sock" ] && break; sleep 0.05; done
+	for q in 1 2; do
+		verify_run "$tmp/qsd.sock" --queues=$q --iodepth=16
+		ok $? "--verify against qemu-storage-daemon, $q queue(s): no verify errors, clean exit"
+	done
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+else
+	echo "# qemu-storage-daemon is not installed: its runs are left out"
+fi
+
+# --verify must notice data that changed behind its back: the image is
+# overwritten while the run goes on.
+start_blk tamper --blk-file="$tmp/disk.img"
+(sleep 1.5; dd if=/dev/urandom of="$tmp/disk.img" bs=1M count=8 seek=4 \
+	oflag=direct conv=notrunc status=none) &
+timeout 60 "$bench" --socket="$tmp/tamper.sock" --verify --rw=randread --size=32M \
+	--runtime=2 --ramp=0 >"$tmp/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'verify error at offset' "$tmp/out" &&
+	grep -q '[1-9][0-9]* verify errors' "$tmp/out"
+ok $? "--verify reports blocks overwritten behind its back and exits 1 (status $rc)"
+
+# A request that fails: the image shrinks under the daemon, reads past the
+# new end complete with IOERR.
+truncate -s 64M "$tmp/shrink.img"
+start_blk shrink --blk-file="$tmp/shrink.img"
+truncate -s 1M "$tmp/shrink.img"
+timeout 60 "$bench" --socket="$tmp/shrink.sock" --rw=read --bs=1M --iodepth=4 \
+	--runtime=1 --ramp=0 >"$tmp/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'failed with status IOERR' "$tmp/out"
+ok $? "a request failing with IOERR ends the run with status 1 and says so (status $rc)"
+
+# The back-end goes away mid-run.
+truncate -s 64M "$tmp/gone.img"
+start_blk gone --blk-file="$tmp/gone.img"
+gone=$pid
+(sleep 1; kill -KILL "$gone") &
+timeout 60 "$bench" --socket="$tmp/gone.sock" --runtime=5 --ramp=0 >"$tmp/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'closed the control connection' "$tmp/out"
+ok $? "a back-end that dies mid-run ends the run with status 1 and says so (status $rc)"
+
+# The back-end stops answering (frozen): the run must end, not hang.
+start_blk frozen --blk-file="$tmp/gone.img"
+frozen=$pid
+(sleep 1; kill -STOP "$frozen") &
+SECONDS=0
+timeout 60 "$bench" --socket="$tmp/frozen.sock" --runtime=30 --ramp=0 >"$tmp/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'stopped answering' "$tmp/out" && [ $SECONDS -lt 30 ]
+ok $? "a back-end that stops answering ends the run with status 1 after ${SECONDS}s (status $rc)"
+kill -CONT "$frozen"
+
+echo "1..$n"
+exit $fail
