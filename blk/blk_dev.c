@@ -528,6 +528,25 @@ static int choose_block_size(struct blk_dev *bd, const struct blk_opts *o,
 	return 0;
 }
 
+/*
+ * Can the kernel try a read of this file without blocking?  If not
+ * (tmpfs), io_uring hands every read to an io-wq worker.
+ */
+static bool probe_nowait(int fd, uint32_t lbs)
+{
+	struct iovec iov;
+	void *buf;
+	bool ok;
+
+	if (posix_memalign(&buf, 4096, MAX(lbs, 4096u)))
+		return false;
+	iov.iov_base = buf;
+	iov.iov_len = lbs;
+	ok = preadv2(fd, &iov, 1, 0, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP;
+	free(buf);
+	return ok;
+}
+
 int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 {
 	uint64_t size = 0;
@@ -574,6 +593,7 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 	if (size % bd->geom.lbs)
 		log_warn("%s: the last %" PRIu64 " bytes are not a whole block and are not used",
 			 o->path, size % bd->geom.lbs);
+	bd->nowait = probe_nowait(bd->fd, bd->geom.lbs);
 	bd->geom.discard = !o->read_only && bd->can_punch;
 	bd->geom.write_zeroes = !o->read_only && (bd->is_blkdev || bd->can_punch);
 	return 0;

@@ -31,6 +31,7 @@ struct blk_dev {
 	uint8_t align_off;	/* alignment offset, in logical blocks */
 	unsigned int num_queues;
 	bool can_punch;		/* fallocate PUNCH_HOLE works */
+	bool nowait;		/* reads can be tried without blocking */
 	bool no_zero_range;	/* fallocate ZERO_RANGE is refused (learned) */
 	char serial[BLK_ID_BYTES];
 	uint8_t wce;		/* config "writeback" field */

@@ -31,6 +31,7 @@ struct options {
 	unsigned int queue_size;
 	unsigned int num_threads;
 	unsigned int poll_us;
+	int submit_batch;		/* -1: from the cache mode */
 	enum io_engine_kind engine;
 	int verbose;
 };
@@ -44,6 +45,7 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_NUM_THREADS,
 	OPT_POLL_US,
+	OPT_SUBMIT_BATCH,
 	OPT_AIO,
 	OPT_CACHE,
 	OPT_SERIAL,
@@ -62,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "num-threads", required_argument, NULL, OPT_NUM_THREADS },
 	{ "poll-us", required_argument, NULL, OPT_POLL_US },
+	{ "submit-batch", required_argument, NULL, OPT_SUBMIT_BATCH },
 	{ "aio", required_argument, NULL, OPT_AIO },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
@@ -88,6 +91,9 @@ static void usage(FILE *f)
 "  --num-threads=N           I/O threads (default 1)\n"
 "  --poll-us=N               keep polling the rings N microseconds after the\n"
 "                            last work before sleeping (default 0: no polling)\n"
+"  --submit-batch=N          hand requests to the kernel N at a time (0: all\n"
+"                            of a kick at once; default 4 for direct I/O to a\n"
+"                            device or file system that can take it, else 0)\n"
 "  --aio=auto|io_uring|libaio\n"
 "                            I/O engine (default auto: io_uring, else libaio)\n"
 "  --cache=none|writeback    none: O_DIRECT (default); writeback: page cache\n"
@@ -151,6 +157,11 @@ static int parse_one(struct options *o, int c, const char *arg)
 		return parse_uint("num-threads", arg, 1, 256, &o->num_threads);
 	case OPT_POLL_US:
 		return parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
+	case OPT_SUBMIT_BATCH:
+		if (parse_uint("submit-batch", arg, 0, 4096, &v) < 0)
+			return -1;
+		o->submit_batch = v;
+		return 0;
 	case OPT_AIO:
 		if (io_engine_parse(arg, &o->engine) < 0) {
 			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
@@ -199,6 +210,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 	o->num_queues = DEFAULT_QUEUES;
 	o->queue_size = DEFAULT_QUEUE_SIZE;
 	o->num_threads = 1;
+	o->submit_batch = -1;
 	o->engine = IO_ENGINE_AUTO;
 
 	/* --print-capabilities, --help and --version ignore everything else. */
@@ -234,6 +246,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 	}
 	if (o->num_threads > o->num_queues)
 		o->num_threads = o->num_queues;
+
 	o->blk.num_queues = o->num_queues;
 	return 0;
 }
@@ -261,14 +274,23 @@ static int run(struct options *o)
 	}
 	cfg.files = &bd.fd;
 	cfg.nfiles = 1;
+	/*
+	 * A device sees a kick's requests as one burst if they go together,
+	 * and then completes them as one; handing them over a few at a time
+	 * keeps it busy.  Page-cache I/O, and files the kernel cannot read
+	 * without blocking (served by workers on this CPU), gain from whole
+	 * batches instead.
+	 */
+	cfg.submit_batch = o->submit_batch >= 0 ? (unsigned int)o->submit_batch :
+			   o->blk.direct && bd.nowait ? 4 : 0;
 	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
 		goto out_srv;
-	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s",
+	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u",
 		 o->blk.path, bd.geom.capacity, bd.geom.lbs,
 		 o->blk.direct ? "cache=none" : "cache=writeback",
 		 o->blk.read_only ? ", read-only" : "",
 		 io_engine_kind_name(cfg.engine), o->num_queues,
-		 dev.nthreads, dev.nthreads == 1 ? "" : "s");
+		 dev.nthreads, dev.nthreads == 1 ? "" : "s", cfg.submit_batch);
 	/* The socket appears last: once it exists, the daemon is ready. */
 	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path) :
 			     vu_server_open_fd(&srv, o->fd))

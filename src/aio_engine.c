@@ -35,6 +35,7 @@ struct aio_engine {
 	struct io_op *backlog, **backlog_tail;	/* waiting for an iocb */
 	struct io_op *done, **done_tail;	/* completed synchronously */
 	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
+	unsigned int submit_batch;
 };
 
 static void list_add(struct io_op **head, struct io_op ***tail, struct io_op *op)
@@ -106,6 +107,8 @@ static bool prep_iocb(struct aio_engine *a, struct io_op *op)
 	return true;
 }
 
+static void submit_pending(struct aio_engine *a);
+
 static void aio_queue(struct io_engine *e, struct io_op *op)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
@@ -128,6 +131,8 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 	}
 	if (a->backlog || !prep_iocb(a, op))
 		list_add(&a->backlog, &a->backlog_tail, op);
+	else if (a->submit_batch && a->npending >= a->submit_batch)
+		submit_pending(a);
 }
 
 static void aio_cancel(struct io_engine *e, struct io_op *op)
@@ -300,8 +305,9 @@ static const struct io_engine_ops aio_ops = {
 	.run = aio_run,
 };
 
-int aio_engine_create(unsigned int depth, struct io_engine **out)
+int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 {
+	unsigned int depth = o->depth;
 	struct aio_engine *a = calloc(1, sizeof(*a));
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ret;
@@ -334,6 +340,7 @@ int aio_engine_create(unsigned int depth, struct io_engine **out)
 		ret = -errno;
 		goto fail;
 	}
+	a->submit_batch = o->submit_batch;
 	a->base.ops = &aio_ops;
 	a->base.name = "libaio";
 	a->backlog_tail = &a->backlog;

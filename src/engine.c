@@ -84,18 +84,17 @@ int io_engine_select(enum io_engine_kind want, enum io_engine_kind *got)
 	return ret;
 }
 
-int io_engine_create(enum io_engine_kind kind, unsigned int depth,
-		     const int *files, unsigned int nfiles,
+int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,
 		     struct io_engine **out)
 {
 	switch (kind) {
 #ifdef HAVE_LIBURING
 	case IO_ENGINE_URING:
-		return uring_engine_create(depth, files, nfiles, out);
+		return uring_engine_create(o, out);
 #endif
 #ifdef HAVE_LIBAIO
 	case IO_ENGINE_AIO:
-		return aio_engine_create(depth, out);
+		return aio_engine_create(o, out);
 #endif
 	default:
 		return -ENOSYS;

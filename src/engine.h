@@ -70,12 +70,19 @@ int io_engine_select(enum io_engine_kind want, enum io_engine_kind *got);
 const char *io_engine_kind_name(enum io_engine_kind kind);
 int io_engine_parse(const char *s, enum io_engine_kind *kind);
 
-/*
- * Create an engine of a selected kind for up to depth operations in flight.
- * files (may be NULL) are used often; the engine may register them.
- */
-int io_engine_create(enum io_engine_kind kind, unsigned int depth,
-		     const int *files, unsigned int nfiles,
+struct io_engine_opts {
+	unsigned int depth;		/* operations in flight, about */
+	const int *files;		/* used often: the engine may register them */
+	unsigned int nfiles;
+	/*
+	 * Hand operations to the kernel as soon as this many are queued,
+	 * rather than all at the next run(); 0 means no limit.  Small values
+	 * keep a device busy that would otherwise see bursts.
+	 */
+	unsigned int submit_batch;
+};
+
+int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,
 		     struct io_engine **out);
 
 static inline void io_engine_queue(struct io_engine *e, struct io_op *op)
@@ -106,12 +113,11 @@ static inline void io_engine_destroy(struct io_engine *e)
 }
 
 #ifdef HAVE_LIBURING
-int uring_engine_create(unsigned int depth, const int *files,
-			unsigned int nfiles, struct io_engine **out);
+int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out);
 int uring_engine_probe(void);
 #endif
 #ifdef HAVE_LIBAIO
-int aio_engine_create(unsigned int depth, struct io_engine **out);
+int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out);
 #endif
 
 #endif

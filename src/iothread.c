@@ -230,8 +230,7 @@ static void *thread_main(void *arg)
 
 	snprintf(name, sizeof(name), "vu-io%u", th->id);
 	pthread_setname_np(pthread_self(), name);
-	ret = io_engine_create(th->kind, th->depth, th->files, th->nfiles,
-			       &th->eng);
+	ret = io_engine_create(th->kind, &th->eng_opts, &th->eng);
 	pthread_mutex_lock(&th->mu);
 	th->started = true;
 	th->start_err = ret;
@@ -261,9 +260,8 @@ static void *thread_main(void *arg)
 }
 
 int iothread_start(struct iothread *th, unsigned int id,
-		   enum io_engine_kind kind, unsigned int depth,
-		   const int *files, unsigned int nfiles, unsigned int poll_us,
-		   struct virtq **vqs, unsigned int nvqs)
+		   enum io_engine_kind kind, const struct io_engine_opts *eo,
+		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs)
 {
 	sigset_t all, old;
 	int ret;
@@ -271,11 +269,9 @@ int iothread_start(struct iothread *th, unsigned int id,
 	memset(th, 0, sizeof(*th));
 	th->id = id;
 	th->kind = kind;
-	th->depth = depth;
+	th->eng_opts = *eo;
 	th->vqs = vqs;
 	th->nvqs = nvqs;
-	th->files = files;
-	th->nfiles = nfiles;
 	th->poll_ns = poll_us * 1000ull;
 	th->active = calloc(nvqs, sizeof(*th->active));
 	if (!th->active)

@@ -18,10 +18,8 @@ struct iothread {
 	unsigned int id;
 	pthread_t tid;
 	enum io_engine_kind kind;
-	unsigned int depth;
+	struct io_engine_opts eng_opts;
 	struct io_engine *eng;
-	const int *files;	/* files the engine may register */
-	unsigned int nfiles;
 	uint64_t poll_ns;	/* polling window after the last work, or 0 */
 
 	struct virtq **vqs;
@@ -50,9 +48,8 @@ struct iothread {
  * -errno (for example when its engine cannot be created).
  */
 int iothread_start(struct iothread *th, unsigned int id,
-		   enum io_engine_kind kind, unsigned int depth,
-		   const int *files, unsigned int nfiles, unsigned int poll_us,
-		   struct virtq **vqs, unsigned int nvqs);
+		   enum io_engine_kind kind, const struct io_engine_opts *eo,
+		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs);
 /* Wait until the thread has drained its I/O and is idle. */
 void iothread_pause(struct iothread *th);
 /* Let it run again; it re-arms the kicks of every active queue. */

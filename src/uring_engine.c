@@ -28,6 +28,7 @@ struct uring_engine {
 	/* Files registered with the ring, used by index. */
 	int fixed[MAX_FIXED];
 	unsigned int nfixed;
+	unsigned int submit_batch;
 };
 
 
@@ -141,6 +142,8 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 		return;
 	}
 	prep_sqe(u, sqe, op);
+	if (u->submit_batch && io_uring_sq_ready(&u->ring) >= u->submit_batch)
+		io_uring_submit(&u->ring);
 }
 
 static void uring_cancel(struct io_engine *e, struct io_op *op)
@@ -264,11 +267,10 @@ static const struct io_engine_ops uring_ops = {
 	.run = uring_run,
 };
 
-int uring_engine_create(unsigned int depth, const int *files,
-			unsigned int nfiles, struct io_engine **out)
+int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 {
 	struct uring_engine *u = calloc(1, sizeof(*u));
-	unsigned int sq, cq;
+	unsigned int depth = o->depth, nfiles = o->nfiles, sq, cq;
 	int ret;
 
 	if (!u)
@@ -282,11 +284,12 @@ int uring_engine_create(unsigned int depth, const int *files,
 	}
 	/* Both are optimisations: the ring works without them. */
 	nfiles = MIN(nfiles, (unsigned int)MAX_FIXED);
-	if (nfiles && io_uring_register_files(&u->ring, files, nfiles) == 0) {
-		memcpy(u->fixed, files, nfiles * sizeof(*files));
+	if (nfiles && io_uring_register_files(&u->ring, o->files, nfiles) == 0) {
+		memcpy(u->fixed, o->files, nfiles * sizeof(*o->files));
 		u->nfixed = nfiles;
 	}
 	io_uring_register_ring_fd(&u->ring);
+	u->submit_batch = o->submit_batch;
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";
 	u->backlog_tail = &u->backlog;

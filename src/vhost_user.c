@@ -656,13 +656,17 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	dev->paused = true;
 	for (unsigned int t = 0; t < nthreads; t++) {
 		unsigned int first = pos;
+		struct io_engine_opts eo = {
+			.files = cfg->files,
+			.nfiles = cfg->nfiles,
+			.submit_batch = cfg->submit_batch,
+		};
 
 		for (unsigned int i = t; i < dev->max_queues; i += nthreads)
 			dev->vq_order[pos++] = &dev->vqs[i];
-		ret = iothread_start(&dev->threads[t], t, cfg->engine,
-				     thread_depth(dev, pos - first),
-				     cfg->files, cfg->nfiles, cfg->poll_us,
-				     &dev->vq_order[first], pos - first);
+		eo.depth = thread_depth(dev, pos - first);
+		ret = iothread_start(&dev->threads[t], t, cfg->engine, &eo,
+				     cfg->poll_us, &dev->vq_order[first], pos - first);
 		if (ret < 0) {
 			log_err("cannot start I/O thread %u with %s: %s", t,
 				io_engine_kind_name(cfg->engine), strerror(-ret));

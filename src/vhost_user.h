@@ -25,6 +25,7 @@ struct vu_dev_config {
 	const int *files;		/* the device's busy files, e.g. its image */
 	unsigned int nfiles;
 	unsigned int poll_us;		/* I/O threads poll this long after work */
+	unsigned int submit_batch;	/* see struct io_engine_opts */
 };
 
 struct vu_dev {
