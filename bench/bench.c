@@ -543,6 +543,16 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 	return 0;
 }
 
+static void free_workers(struct worker *w)
+{
+	for (unsigned int i = 0; i < o.queues; i++) {
+		free(w[i].slots);
+		free(w[i].gen);
+		free(w[i].busy);
+	}
+	free(w);
+}
+
 /* ---- measurements ---------------------------------------------------- */
 
 /* CPU seconds (user + system) of a process, from /proc. */
@@ -967,6 +977,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < o.queues; i++) {
 		if (setup_worker(&w[i], i, nblk) < 0) {
 			log_err("cannot set up queue %u", i);
+			free_workers(w);
+			front_close(&front);
 			return 1;
 		}
 	}
@@ -1017,6 +1029,7 @@ int main(int argc, char **argv)
 		log_err("%" PRIu64 " verify errors", r.verify_errors);
 		status = 1;
 	}
+	free_workers(w);
 	front_close(&front);
 	return status;
 }
