@@ -97,12 +97,21 @@ static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
 		     struct io_op *op)
 {
 	switch (op->opcode) {
+	/* One buffer needs no iovec: the plain opcodes skip importing it. */
 	case IO_OP_READV:
-		io_uring_prep_readv(sqe, op->fd, op->iov, op->iovcnt, op->off);
+		if (op->iovcnt == 1)
+			io_uring_prep_read(sqe, op->fd, op->iov->iov_base,
+					   op->iov->iov_len, op->off);
+		else
+			io_uring_prep_readv(sqe, op->fd, op->iov, op->iovcnt, op->off);
 		sqe->rw_flags = op->rw_flags;
 		break;
 	case IO_OP_WRITEV:
-		io_uring_prep_writev(sqe, op->fd, op->iov, op->iovcnt, op->off);
+		if (op->iovcnt == 1)
+			io_uring_prep_write(sqe, op->fd, op->iov->iov_base,
+					    op->iov->iov_len, op->off);
+		else
+			io_uring_prep_writev(sqe, op->fd, op->iov, op->iovcnt, op->off);
 		sqe->rw_flags = op->rw_flags;
 		break;
 	case IO_OP_FDATASYNC:
