@@ -130,6 +130,16 @@ rc=$?
 [ $rc = 1 ] && grep -q 'closed the control connection' "$tmp/out"
 ok $? "a back-end that dies mid-run ends the run with status 1 and says so (status $rc)"
 
+# --timeout bounds the whole run, even against a healthy back-end.
+start_blk bounded --blk-file="$tmp/gone.img"
+SECONDS=0
+timeout 60 "$bench" --socket="$tmp/bounded.sock" --runtime=30 --ramp=0 --timeout=2 \
+	>"$tmp/out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q 'exceeded --timeout=2' "$tmp/out" && [ $SECONDS -lt 10 ]
+ok $? "--timeout=2 ends a 30-second run after ${SECONDS}s with status 1 (status $rc)"
+kill "$pid"
+
 # The back-end stops answering (frozen): the run must end, not hang.
 start_blk frozen --blk-file="$tmp/gone.img"
 frozen=$pid
