@@ -6,6 +6,7 @@
  * index update and at most one notification per queue per pass.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,16 +189,22 @@ static bool prepare_sleep(struct iothread *th)
  * Wait for events, handle control requests, take new requests from kicked
  * queues, publish completions.  With a polling window, the thread keeps
  * looking at the rings (kicks off) until poll_ns have passed without work.
+ *
+ * A queue that stopped at its max_batch is taken up again at once, after
+ * its first part was submitted and whatever completed was published: the
+ * front end refills while we work on the rest, instead of both sides
+ * taking turns with the whole queue.
  */
 static void loop(struct iothread *th)
 {
 	uint64_t last_work = 0;
+	bool more = false;
 
 	for (;;) {
-		bool wait = true, work = false;
+		bool wait = !more, work = false;
 		int ret;
 
-		if (th->poll_ns)
+		if (th->poll_ns && wait)
 			wait = now_ns() - last_work >= th->poll_ns &&
 			       !prepare_sleep(th);
 		ret = io_engine_run(th->eng, wait);
@@ -206,14 +213,23 @@ static void loop(struct iothread *th)
 				strerror(-ret));
 			return;
 		}
+		/*
+		 * Nothing completed yet: if the kernel handed our requests to
+		 * a worker thread on this CPU, let it run before we take more.
+		 */
+		if (more && ret == 0)
+			sched_yield();
 		if (th->ctl_pending && handle_ctl(th))
 			return;
+		more = false;
 		for (unsigned int i = 0; i < th->nactive; i++) {
 			struct virtq *vq = th->active[i];
 
-			if (vq->kicked || (th->poll_ns && virtq_has_work(vq))) {
+			if (vq->kicked || vq->more ||
+			    (th->poll_ns && virtq_has_work(vq))) {
 				vq->kicked = false;
 				work |= virtq_process(vq) > 0;
+				more |= vq->more;
 			}
 		}
 		flush_all(th);

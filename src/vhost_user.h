@@ -26,6 +26,7 @@ struct vu_dev_config {
 	unsigned int nfiles;
 	unsigned int poll_us;		/* I/O threads poll this long after work */
 	unsigned int submit_batch;	/* see struct io_engine_opts */
+	unsigned int max_batch;		/* see struct virtq */
 };
 
 struct vu_dev {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -157,6 +158,7 @@ void virtq_deactivate(struct virtq *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->kicked = false;
+	vq->more = false;
 }
 
 void virtq_set_broken(struct virtq *vq, const char *fmt, ...)
@@ -417,9 +419,13 @@ static bool pop_one(struct virtq *vq)
 unsigned int virtq_process(struct virtq *vq)
 {
 	uint16_t start = vq->last_avail_idx;
+	unsigned int left = vq->max_batch ? vq->max_batch : UINT_MAX;
 
-	if (!vq->active || vq->broken)
+	if (!vq->active || vq->broken) {
+		vq->more = false;
 		return 0;
+	}
+	vq->more = false;
 	disable_notify(vq);
 	for (;;) {
 		uint16_t avail_idx = le16toh(READ_ONCE(vq->avail->idx));
@@ -445,6 +451,11 @@ unsigned int virtq_process(struct virtq *vq)
 		/* Read ring entries only after seeing the index. */
 		smp_rmb();
 		while (pending--) {
+			if (left-- == 0) {
+				/* Publish this part first; come back for more. */
+				vq->more = true;
+				return (uint16_t)(vq->last_avail_idx - start);
+			}
 			if (!pop_one(vq))
 				return (uint16_t)(vq->last_avail_idx - start);
 		}

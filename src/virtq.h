@@ -71,6 +71,8 @@ struct virtq {
 	bool event_idx;
 	bool indirect;
 	bool polled;		/* the I/O thread polls: keep kicks off */
+	uint16_t max_batch;	/* most chains per virtq_process, 0: all */
+	bool more;		/* the last pass stopped at max_batch */
 	uint16_t last_avail_idx;
 	bool active;		/* ready for the I/O thread */
 
@@ -118,9 +120,10 @@ void virtq_deactivate(struct virtq *vq);
 void virtq_reset(struct virtq *vq);
 
 /*
- * I/O thread: take every available chain and pass it to the device.
- * Returns the number taken.  Unless vq->polled, kicks are re-enabled once
- * the ring is empty.
+ * I/O thread: take available chains and pass them to the device, at most
+ * vq->max_batch of them (then vq->more is set and kicks stay off).  Returns
+ * the number taken.  Unless vq->polled, kicks are re-enabled once the ring
+ * is empty.
  */
 unsigned int virtq_process(struct virtq *vq);
 /* Has the driver made chains available that we have not taken? */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/bench-verify.sh: vhost-uring-bench as a correctness test.  Short
 # --verify runs (mixed reads and writes, self-checking blocks) against
-# vhost-uring-blk with both engines and 1 and 2 queues, and against
+# vhost-uring-blk with both engines, 1 and 2 queues and a small
+# --max-batch, and against
 # qemu-storage-daemon; then the tool's error paths: a request failing with
 # IOERR, a back-end hanging up mid-run and a back-end that stops answering
 # must each end the run with a clear message and a non-zero status.
@@ -77,6 +78,19 @@ for aio in io_uring libaio; do
 	kill "$pid"
 	wait "$pid"
 	ok $? "vhost-uring-blk --aio=$aio exits cleanly after the runs"
+
+	# Queues taken a few requests per pass, with no kick in between.
+	if start_blk "$aio-mb" --blk-file="$tmp/disk.img" --aio="$aio" \
+		     --num-queues=2 --cache=writeback --max-batch=3; then
+		verify_run "$tmp/$aio-mb.sock" --queues=2 --iodepth=32
+		ok $? "--verify against vhost-uring-blk --aio=$aio --max-batch=3, depth 32: no verify errors"
+		grep -q "max batch 3" "$tmp/$aio-mb.log"
+		ok $? "vhost-uring-blk logs the max batch in use"
+		kill "$pid"
+		wait "$pid"
+	else
+		ok 1 "vhost-uring-blk --aio=$aio --max-batch=3 starts"
+	fi
 done
 
 if command -v qemu-storage-daemon >/dev/null 2>&1; then
