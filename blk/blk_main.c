@@ -15,6 +15,7 @@
 #include "blk_dev.h"
 #include "engine.h"
 #include "log.h"
+#include "sandbox.h"
 #include "server.h"
 #include "util.h"
 #include "vhost_user.h"
@@ -26,6 +27,7 @@
 
 struct options {
 	const char *socket_path;
+	unsigned int socket_mode;
 	int fd;
 	struct blk_opts blk;
 	unsigned int num_queues;
@@ -34,12 +36,14 @@ struct options {
 	unsigned int poll_us;
 	int submit_batch;		/* -1: from the cache mode */
 	int max_batch;			/* -1: from the cache mode */
+	bool sandbox;
 	enum io_engine_kind engine;
 	int verbose;
 };
 
 enum {
 	OPT_SOCKET = 256,
+	OPT_SOCKET_MODE,
 	OPT_FD,
 	OPT_BLK_FILE,
 	OPT_READ_ONLY,
@@ -49,6 +53,7 @@ enum {
 	OPT_POLL_US,
 	OPT_SUBMIT_BATCH,
 	OPT_MAX_BATCH,
+	OPT_SANDBOX,
 	OPT_AIO,
 	OPT_CACHE,
 	OPT_SERIAL,
@@ -60,6 +65,7 @@ enum {
 
 static const struct option long_opts[] = {
 	{ "socket-path", required_argument, NULL, OPT_SOCKET },
+	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "fd", required_argument, NULL, OPT_FD },
 	{ "blk-file", required_argument, NULL, OPT_BLK_FILE },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
@@ -69,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "poll-us", required_argument, NULL, OPT_POLL_US },
 	{ "submit-batch", required_argument, NULL, OPT_SUBMIT_BATCH },
 	{ "max-batch", required_argument, NULL, OPT_MAX_BATCH },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "aio", required_argument, NULL, OPT_AIO },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
@@ -87,6 +94,7 @@ static void usage(FILE *f)
 "Serve a virtio-blk disk to a vhost-user front end such as QEMU.\n"
 "\n"
 "  --socket-path=PATH        listen on a new Unix socket at PATH\n"
+"  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
 "  --fd=N                    use inherited socket N (listening or connected)\n"
 "  --blk-file=PATH           image file or block device to serve\n"
 "  --read-only               offer a read-only disk\n"
@@ -108,6 +116,8 @@ static void usage(FILE *f)
 "  --serial=STRING           serial number reported to the guest (max 20 bytes)\n"
 "  --logical-block-size=512|4096\n"
 "                            block size seen by the guest (default: from the backing store)\n"
+"  --sandbox=on|off          restrict the io_uring rings and the system calls\n"
+"                            once set up (default on)\n"
 "  --print-capabilities      print the vhost-user capabilities as JSON and exit\n"
 "  -v, --verbose             debug output, including every protocol message\n"
 "  --help                    show this help and exit\n"
@@ -133,6 +143,22 @@ static int parse_uint(const char *opt, const char *arg, unsigned long min,
 	return 0;
 }
 
+/* An octal permission mode such as 0600 or 660. */
+static int parse_mode(const char *arg, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 8);
+	if (errno || end == arg || *end || arg[0] == '-' || v > 0777) {
+		log_err("--socket-mode=%s: expected octal permissions such as 0600", arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int parse_one(struct options *o, int c, const char *arg)
 {
 	unsigned int v;
@@ -141,6 +167,8 @@ static int parse_one(struct options *o, int c, const char *arg)
 	case OPT_SOCKET:
 		o->socket_path = arg;
 		return 0;
+	case OPT_SOCKET_MODE:
+		return parse_mode(arg, &o->socket_mode);
 	case OPT_FD:
 		if (parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
 			return -1;
@@ -175,6 +203,13 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (parse_uint("max-batch", arg, 0, 32768, &v) < 0)
 			return -1;
 		o->max_batch = v;
+		return 0;
+	case OPT_SANDBOX:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			log_err("--sandbox=%s: expected on or off", arg);
+			return -1;
+		}
+		o->sandbox = !strcmp(arg, "on");
 		return 0;
 	case OPT_AIO:
 		if (io_engine_parse(arg, &o->engine) < 0) {
@@ -220,6 +255,8 @@ static int parse_args(struct options *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
+	o->socket_mode = 0600;
+	o->sandbox = true;
 	o->blk.direct = true;
 	o->num_queues = DEFAULT_QUEUES;
 	o->queue_size = DEFAULT_QUEUE_SIZE;
@@ -273,6 +310,7 @@ static int run(struct options *o)
 		.max_queue_size = o->queue_size,
 		.num_threads = o->num_threads,
 		.poll_us = o->poll_us,
+		.restrict_io = o->sandbox,
 	};
 	struct vu_server srv;
 	struct blk_dev bd;
@@ -315,9 +353,13 @@ static int run(struct options *o)
 		 dev.nthreads, dev.nthreads == 1 ? "" : "s", cfg.submit_batch,
 		 cfg.max_batch);
 	/* The socket appears last: once it exists, the daemon is ready. */
-	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path) :
+	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path,
+						     o->socket_mode) :
 			     vu_server_open_fd(&srv, o->fd))
 		goto out_dev;
+	/* Set up: from here on, no new files, threads or sockets. */
+	if (o->sandbox)
+		sandbox_enter();
 	status = vu_server_run(&srv, &dev);
 out_dev:
 	vu_dev_destroy(&dev);

@@ -55,6 +55,11 @@ struct io_engine_ops {
 	/* Ask for a queued READ_EVENTFD to end early; it completes -ECANCELED. */
 	void (*cancel)(struct io_engine *e, struct io_op *op);
 	int (*run)(struct io_engine *e, bool wait);
+	/*
+	 * The eventfds READ_EVENTFD will wait on from now on (kicks and the
+	 * control fd), set while no such read is queued.  Optional.
+	 */
+	int (*set_wait_fds)(struct io_engine *e, const int *fds, unsigned int n);
 };
 
 struct io_engine {
@@ -80,6 +85,13 @@ struct io_engine_opts {
 	 * keep a device busy that would otherwise see bursts.
 	 */
 	unsigned int submit_batch;
+	/* Most eventfds passed to io_engine_set_wait_fds(). */
+	unsigned int max_wait_fds;
+	/*
+	 * Lock the engine down where the kernel allows: an io_uring ring
+	 * then accepts only the operations above, on registered files only.
+	 */
+	bool restrict_ops;
 };
 
 int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,
@@ -93,6 +105,12 @@ static inline void io_engine_queue(struct io_engine *e, struct io_op *op)
 static inline void io_engine_cancel(struct io_engine *e, struct io_op *op)
 {
 	e->ops->cancel(e, op);
+}
+
+static inline int io_engine_set_wait_fds(struct io_engine *e, const int *fds,
+					 unsigned int n)
+{
+	return e->ops->set_wait_fds ? e->ops->set_wait_fds(e, fds, n) : 0;
 }
 
 

@@ -112,6 +112,23 @@ static void drain(struct iothread *th)
 	th->draining = false;
 }
 
+/* Tell the engine which eventfds we wait on: ours and the active kicks. */
+static void set_wait_fds(struct iothread *th)
+{
+	unsigned int n = 0;
+	int ret;
+
+	th->wait_fds[n++] = th->ctl_fd;
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		if (th->active[i]->kick_fd >= 0)
+			th->wait_fds[n++] = th->active[i]->kick_fd;
+	}
+	ret = io_engine_set_wait_fds(th->eng, th->wait_fds, n);
+	if (ret < 0)
+		log_err("I/O thread %u: cannot register its eventfds: %s",
+			th->id, strerror(-ret));
+}
+
 /* Park until the control thread lets us go; true means exit. */
 static bool park(struct iothread *th)
 {
@@ -134,11 +151,13 @@ static bool park(struct iothread *th)
 	for (unsigned int i = 0; i < th->nvqs; i++) {
 		struct virtq *vq = th->vqs[i];
 
-		if (!vq->active)
-			continue;
-		th->active[th->nactive++] = vq;
-		vq->kicked = true;
-		arm_kick(th, vq);
+		if (vq->active)
+			th->active[th->nactive++] = vq;
+	}
+	set_wait_fds(th);
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		th->active[i]->kicked = true;
+		arm_kick(th, th->active[i]);
 	}
 	return false;
 }
@@ -255,6 +274,7 @@ static void *thread_main(void *arg)
 	if (ret < 0)
 		return NULL;
 
+	set_wait_fds(th);
 	arm_ctl(th);
 	/* Start parked: nothing to serve before a front end sets queues up. */
 	if (!park(th))
@@ -286,12 +306,17 @@ int iothread_start(struct iothread *th, unsigned int id,
 	th->id = id;
 	th->kind = kind;
 	th->eng_opts = *eo;
+	th->eng_opts.max_wait_fds = nvqs + 1;
 	th->vqs = vqs;
 	th->nvqs = nvqs;
 	th->poll_ns = poll_us * 1000ull;
 	th->active = calloc(nvqs, sizeof(*th->active));
-	if (!th->active)
+	th->wait_fds = calloc(nvqs + 1, sizeof(*th->wait_fds));
+	if (!th->active || !th->wait_fds) {
+		free(th->active);
+		free(th->wait_fds);
 		return -ENOMEM;
+	}
 	th->want_pause = true;
 	th->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (th->ctl_fd < 0)
@@ -301,8 +326,12 @@ int iothread_start(struct iothread *th, unsigned int id,
 	for (unsigned int i = 0; i < nvqs; i++)
 		vqs[i]->th = th;
 
-	/* Signals belong to the control thread. */
+	/*
+	 * Signals belong to the control thread, except SIGSYS: the sandbox
+	 * reports a refused system call with it in the thread that made it.
+	 */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = -pthread_create(&th->tid, NULL, thread_main, th);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -325,7 +354,9 @@ fail:
 	close(th->ctl_fd);
 	th->ctl_fd = -1;
 	free(th->active);
+	free(th->wait_fds);
 	th->active = NULL;
+	th->wait_fds = NULL;
 	return ret;
 }
 
@@ -364,5 +395,7 @@ void iothread_stop(struct iothread *th)
 	pthread_mutex_destroy(&th->mu);
 	pthread_cond_destroy(&th->cv);
 	free(th->active);
+	free(th->wait_fds);
 	th->active = NULL;
+	th->wait_fds = NULL;
 }

@@ -29,6 +29,7 @@ struct iothread {
 	unsigned int nactive;
 
 	int ctl_fd;
+	int *wait_fds;		/* ctl_fd, then the active queues' kick fds */
 	struct io_op ctl_op;
 	bool ctl_armed;
 	bool ctl_pending;

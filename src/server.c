@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * server.c: owns the vhost-user socket and the daemon's lifecycle.  It
- * accepts one front end at a time (others wait in the listen backlog), feeds
- * its messages to the device, and after a disconnect drains and forgets the
- * front end's state and listens again.  SIGTERM and SIGINT end the daemon
+ * serves one front end at a time (a second one is accepted, told nothing
+ * and closed, with a log line), feeds its messages to the device, and after
+ * a disconnect drains and forgets the front end's state and listens again.  SIGTERM and SIGINT end the daemon
  * cleanly and remove the socket it created.
  */
 #include <errno.h>
@@ -53,11 +53,12 @@ static bool socket_in_use(const struct sockaddr_un *sa)
 	return used;
 }
 
-int vu_server_open_path(struct vu_server *s, const char *path)
+int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	mode_t old_mask;
+	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_err("socket path is longer than %zu bytes: %s",
@@ -77,16 +78,36 @@ int vu_server_open_path(struct vu_server *s, const char *path)
 		unlink(path);	/* stale socket from an earlier run */
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 16) < 0) {
-		log_err("cannot listen on %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		log_err("cannot create a socket: %s", strerror(errno));
 		return -1;
+	}
+	/* Never looser than asked, not even between bind and chmod. */
+	old_mask = umask(~mode & 0777);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (ret < 0) {
+		log_err("cannot bind %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (chmod(path, mode) < 0) {
+		log_err("cannot set mode %04o on %s: %s", mode, path,
+			strerror(errno));
+		goto fail_unlink;
+	}
+	if (listen(fd, 16) < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		goto fail_unlink;
 	}
 	s->listen_fd = fd;
 	s->path = strdup(path);
 	return 0;
+
+fail_unlink:
+	unlink(path);
+fail:
+	close(fd);
+	return -1;
 }
 
 int vu_server_open_fd(struct vu_server *s, int fd)
@@ -155,6 +176,23 @@ static void accept_conn(struct vu_server *s, struct vu_dev *dev)
 	log_info("front end connected");
 }
 
+/* A front end is already being served: turn the newcomer away. */
+static void refuse_conn(struct vu_server *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		log_err("refusing a second front end (pid %d, uid %u): one is already connected",
+			(int)cred.pid, (unsigned int)cred.uid);
+	else
+		log_err("refusing a second front end: one is already connected");
+	close(fd);
+}
+
 static void serve_msg(struct vu_server *s, struct vu_dev *dev)
 {
 	struct vu_msg msg;
@@ -176,15 +214,16 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 	if (s->listen_fd >= 0)
 		log_info("listening on %s", s->path ? s->path : "inherited socket");
 	for (;;) {
-		struct pollfd p[2] = {
+		/* Listen even while serving, to refuse a second front end. */
+		struct pollfd p[3] = {
 			{ .fd = s->sig_fd, .events = POLLIN },
-			{ .fd = s->conn_fd >= 0 ? s->conn_fd : s->listen_fd,
-			  .events = POLLIN },
+			{ .fd = s->conn_fd, .events = POLLIN },
+			{ .fd = s->listen_fd, .events = POLLIN },
 		};
 
-		if (p[1].fd < 0)
+		if (s->conn_fd < 0 && s->listen_fd < 0)
 			break;	/* an inherited connection has ended */
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll failed: %s", strerror(errno));
@@ -192,12 +231,22 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 		}
 		if ((p[0].revents & POLLIN) && handle_signal(s))
 			break;
-		if (!p[1].revents)
-			continue;
-		if (s->conn_fd >= 0)
+		/*
+		 * The current front end goes first: a newcomer is refused only
+		 * once it has nothing left to read, so a successor that
+		 * connects right after its predecessor's last messages and
+		 * hang-up is served, not refused.
+		 */
+		if (p[1].revents) {
 			serve_msg(s, dev);
-		else
-			accept_conn(s, dev);
+			continue;
+		}
+		if (p[2].revents) {
+			if (s->conn_fd >= 0)
+				refuse_conn(s);
+			else
+				accept_conn(s, dev);
+		}
 	}
 	if (s->conn_fd >= 0)
 		drop_conn(s, dev);

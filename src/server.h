@@ -17,8 +17,11 @@ struct vu_server {
 
 /* Block the signals the server handles; call before starting any thread. */
 int vu_server_signals(struct vu_server *s);
-/* Listen on a new socket at path.  Returns 0 or -1 after a message. */
-int vu_server_open_path(struct vu_server *s, const char *path);
+/*
+ * Listen on a new socket at path, with permissions mode (e.g. 0600).
+ * Returns 0 or -1 after a message.
+ */
+int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode);
 /* Use an inherited socket: listening, or already connected. */
 int vu_server_open_fd(struct vu_server *s, int fd);
 /* Serve front ends until SIGTERM/SIGINT.  Returns the exit status. */

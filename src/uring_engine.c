@@ -4,10 +4,17 @@
  * that thread.  Guest buffers go straight into READV/WRITEV SQEs, kick
  * eventfds are read by READ SQEs in the same ring, and completions are
  * reaped in batches from the CQ without a syscall.
+ *
+ * The device's files and the thread's eventfds are registered with the
+ * ring.  A restricted ring (IORING_REGISTER_RESTRICTIONS) accepts only the
+ * opcodes below, only on registered files, and no io_uring_register call
+ * but the update of the eventfd slots.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <liburing.h>
 
@@ -17,6 +24,7 @@
 
 #define CQE_BATCH	64
 #define MAX_FIXED	4
+#define MAX_WAIT	258	/* a thread's kick fds and its control fd */
 
 struct uring_engine {
 	struct io_engine base;
@@ -28,6 +36,11 @@ struct uring_engine {
 	/* Files registered with the ring, used by index. */
 	int fixed[MAX_FIXED];
 	unsigned int nfixed;
+	/* Then the eventfds, in slots nfixed and up; -1 is an empty slot. */
+	int wait[MAX_WAIT];
+	unsigned int nwait;
+	bool registered;	/* the table above exists in the ring */
+	bool restricted;
 	unsigned int submit_batch;
 };
 
@@ -54,7 +67,8 @@ static const unsigned int setup_flag_sets[] = {
 	0,
 };
 
-static int ring_init(struct io_uring *ring, unsigned int sq, unsigned int cq)
+static int ring_init(struct io_uring *ring, unsigned int sq, unsigned int cq,
+		     unsigned int extra_flags)
 {
 	int ret = -EINVAL;
 
@@ -62,7 +76,7 @@ static int ring_init(struct io_uring *ring, unsigned int sq, unsigned int cq)
 		struct io_uring_params p;
 
 		memset(&p, 0, sizeof(p));
-		p.flags = setup_flag_sets[i] | IORING_SETUP_CQSIZE;
+		p.flags = setup_flag_sets[i] | IORING_SETUP_CQSIZE | extra_flags;
 		p.cq_entries = cq;
 		ret = io_uring_queue_init_params(sq, ring, &p);
 		if (ret != -EINVAL)
@@ -81,9 +95,14 @@ int uring_engine_probe(void)
 	return ret;
 }
 
-/* Use the registered slot of op's file, if it has one. */
+/*
+ * Use the registered slot of op's file.  On a restricted ring a file
+ * without one is refused by the kernel (-EACCES), as it should be.
+ */
 static void use_fixed(struct uring_engine *u, struct io_uring_sqe *sqe)
 {
+	if (!u->registered)
+		return;
 	for (unsigned int i = 0; i < u->nfixed; i++) {
 		if (sqe->fd == u->fixed[i]) {
 			sqe->fd = i;
@@ -91,6 +110,23 @@ static void use_fixed(struct uring_engine *u, struct io_uring_sqe *sqe)
 			return;
 		}
 	}
+	for (unsigned int i = 0; i < u->nwait; i++) {
+		if (sqe->fd == u->wait[i]) {
+			sqe->fd = u->nfixed + i;
+			sqe->flags |= IOSQE_FIXED_FILE;
+			return;
+		}
+	}
+}
+
+/* A cancel names no file, but a restricted ring wants the flag on all. */
+static void prep_cancel(struct uring_engine *u, struct io_uring_sqe *sqe,
+			struct io_op *op)
+{
+	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+	if (u->restricted)
+		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
 static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
@@ -178,8 +214,7 @@ static void uring_cancel(struct io_engine *e, struct io_op *op)
 		u->cancels = op;
 		return;
 	}
-	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
-	io_uring_sqe_set_data(sqe, NULL);
+	prep_cancel(u, sqe, op);
 }
 
 static void flush_cancels(struct uring_engine *u)
@@ -191,8 +226,7 @@ static void flush_cancels(struct uring_engine *u)
 		if (!sqe)
 			return;
 		u->cancels = op->next;
-		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
-		io_uring_sqe_set_data(sqe, NULL);
+		prep_cancel(u, sqe, op);
 	}
 }
 
@@ -269,12 +303,91 @@ static void uring_destroy(struct io_engine *e)
 	free(u);
 }
 
+static int uring_set_wait_fds(struct io_engine *e, const int *fds,
+			      unsigned int n)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+	int ret;
+
+	if (!u->registered)
+		return 0;
+	if (n > u->nwait)
+		return -E2BIG;
+	for (unsigned int i = 0; i < u->nwait; i++)
+		u->wait[i] = i < n ? fds[i] : -1;
+	ret = io_uring_register_files_update(&u->ring, u->nfixed, u->wait,
+					     u->nwait);
+	return ret < 0 ? ret : 0;
+}
+
 static const struct io_engine_ops uring_ops = {
 	.destroy = uring_destroy,
 	.queue = uring_queue,
 	.cancel = uring_cancel,
 	.run = uring_run,
+	.set_wait_fds = uring_set_wait_fds,
 };
+
+/*
+ * Some liburing builds (Debian's 2.3) do not export the restriction calls,
+ * so make them directly.
+ */
+static int ring_register(struct io_uring *ring, unsigned int op,
+			 const void *arg, unsigned int nr)
+{
+	long ret = syscall(__NR_io_uring_register, ring->ring_fd, op, arg, nr);
+
+	return ret < 0 ? -errno : 0;
+}
+
+/* The device's files, then empty slots for the eventfds. */
+static void register_files(struct uring_engine *u, const int *files,
+			   unsigned int nfiles, unsigned int nwait)
+{
+	int table[MAX_FIXED + MAX_WAIT];
+
+	u->nfixed = MIN(nfiles, (unsigned int)MAX_FIXED);
+	u->nwait = MIN(nwait, (unsigned int)MAX_WAIT);
+	memcpy(u->fixed, files, u->nfixed * sizeof(*files));
+	memcpy(table, files, u->nfixed * sizeof(*files));
+	for (unsigned int i = 0; i < u->nwait; i++)
+		u->wait[i] = table[u->nfixed + i] = -1;
+	u->registered = u->nfixed + u->nwait &&
+			io_uring_register_files(&u->ring, table,
+						u->nfixed + u->nwait) == 0;
+}
+
+/*
+ * Only the data path's opcodes, only on registered files, and of the
+ * io_uring_register operations only the update of the eventfd slots.
+ */
+static int restrict_ring(struct uring_engine *u)
+{
+	static const uint8_t ops[] = {
+		IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ,
+		IORING_OP_WRITE, IORING_OP_FSYNC, IORING_OP_FALLOCATE,
+		IORING_OP_ASYNC_CANCEL,
+	};
+	struct io_uring_restriction res[ARRAY_SIZE(ops) + 4];
+	unsigned int n = 0;
+
+	if (!u->registered)
+		return -EOPNOTSUPP;
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		res[n].opcode = IORING_RESTRICTION_SQE_OP;
+		res[n++].sqe_op = ops[i];
+	}
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	res[n++].sqe_flags = IOSQE_FIXED_FILE;
+	res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+	res[n++].register_op = IORING_REGISTER_FILES_UPDATE;
+	res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+	res[n++].register_op = IORING_UNREGISTER_RING_FDS;
+	return ring_register(&u->ring, IORING_REGISTER_RESTRICTIONS, res, n);
+}
 
 int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 {
@@ -286,18 +399,30 @@ int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 		return -ENOMEM;
 	sq = roundup_pow2(MIN(MAX(depth, 32u), 1024u));
 	cq = roundup_pow2(MIN(MAX(depth * 2, sq * 2), 65536u));
-	ret = ring_init(&u->ring, sq, cq);
+	/* A restricted ring must start disabled, to be restricted. */
+	ret = ring_init(&u->ring, sq, cq,
+			o->restrict_ops ? IORING_SETUP_R_DISABLED : 0);
 	if (ret < 0) {
 		free(u);
 		return ret;
 	}
-	/* Both are optimisations: the ring works without them. */
-	nfiles = MIN(nfiles, (unsigned int)MAX_FIXED);
-	if (nfiles && io_uring_register_files(&u->ring, o->files, nfiles) == 0) {
-		memcpy(u->fixed, o->files, nfiles * sizeof(*o->files));
-		u->nfixed = nfiles;
-	}
+	/* Optimisations, unless restricted: the ring works without them. */
+	register_files(u, o->files, nfiles, o->max_wait_fds);
 	io_uring_register_ring_fd(&u->ring);
+	if (o->restrict_ops) {
+		ret = restrict_ring(u);
+		if (ret < 0)
+			log_info("io_uring restrictions unavailable (%s): the ring is not restricted",
+				 strerror(-ret));
+		u->restricted = ret == 0;
+		ret = ring_register(&u->ring, IORING_REGISTER_ENABLE_RINGS,
+				    NULL, 0);
+		if (ret < 0) {
+			io_uring_queue_exit(&u->ring);
+			free(u);
+			return ret;
+		}
+	}
 	u->submit_batch = o->submit_batch;
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";

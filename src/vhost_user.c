@@ -661,6 +661,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 			.files = cfg->files,
 			.nfiles = cfg->nfiles,
 			.submit_batch = cfg->submit_batch,
+			.restrict_ops = cfg->restrict_io,
 		};
 
 		for (unsigned int i = t; i < dev->max_queues; i += nthreads)

@@ -27,6 +27,7 @@ struct vu_dev_config {
 	unsigned int poll_us;		/* I/O threads poll this long after work */
 	unsigned int submit_batch;	/* see struct io_engine_opts */
 	unsigned int max_batch;		/* see struct virtq */
+	bool restrict_io;		/* see io_engine_opts.restrict_ops */
 };
 
 struct vu_dev {

@@ -147,6 +147,18 @@ bool daemon_alive(struct daemon *d)
 	return true;
 }
 
+/*
+ * A system call refused by the sandbox during a test means the filter
+ * lacks one the daemon needs: fail the stop, whatever the exit status.
+ */
+static int check_sandbox(const struct daemon *d, int status)
+{
+	if (!daemon_log_has(d, "sandbox: refused system call"))
+		return status;
+	printf("# the daemon's sandbox refused a system call (see %s)\n", d->log);
+	return -1;
+}
+
 int daemon_stop(struct daemon *d)
 {
 	int status;
@@ -157,7 +169,8 @@ int daemon_stop(struct daemon *d)
 	for (int i = 0; i < 1000; i++) {
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 			d->pid = -1;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+			return check_sandbox(d, WIFEXITED(status) ?
+					     WEXITSTATUS(status) : -1);
 		}
 		sleep_ms(10);
 	}
@@ -184,20 +197,70 @@ int daemon_fd_count(const struct daemon *d)
 	return n;
 }
 
+int daemon_settled_fd_count(const struct daemon *d)
+{
+	int last = -1, same = 0;
+
+	for (int i = 0; i < 300 && same < 10; i++) {
+		int n = daemon_fd_count(d);
+
+		same = n == last ? same + 1 : 0;
+		last = n;
+		usleep(10000);
+	}
+	return last;
+}
+
+long daemon_rss_kib(const struct daemon *d)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+/* The whole log is searched, however long it has grown. */
 bool daemon_log_has(const struct daemon *d, const char *s)
 {
+	size_t slen = strlen(s), have = 0;
 	char buf[65536];
-	ssize_t n;
+	bool found = false;
 	int fd = open(d->log, O_RDONLY);
 
-	if (fd < 0)
+	if (fd < 0 || slen >= sizeof(buf) / 2) {
+		if (fd >= 0)
+			close(fd);
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+		if (n <= 0)
+			break;
+		have += n;
+		buf[have] = 0;
+		if (strstr(buf, s)) {
+			found = true;
+			break;
+		}
+		/* Keep a tail that a match may start in. */
+		if (have > slen) {
+			memmove(buf, buf + have - slen, slen);
+			have = slen;
+		}
+	}
 	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	return strstr(buf, s) != NULL;
+	return found;
 }
 
 int run_daemon_cmd(const char *const *args, char *buf, size_t len)

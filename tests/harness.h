@@ -37,6 +37,10 @@ int daemon_start(struct daemon *d, const char *const *args);
 int daemon_stop(struct daemon *d);
 bool daemon_alive(struct daemon *d);
 int daemon_fd_count(const struct daemon *d);
+/* The fd count once it has stayed the same for 100 ms (up to 3 s). */
+int daemon_settled_fd_count(const struct daemon *d);
+/* The daemon's resident memory (VmRSS) in KiB, or -1. */
+long daemon_rss_kib(const struct daemon *d);
 /* Does the daemon's log contain s? */
 bool daemon_log_has(const struct daemon *d, const char *s);
 /* Run the daemon binary to completion; returns exit status, stderr in buf. */

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config
-      liburing-dev libaio-dev linux-libc-dev
+      liburing-dev libaio-dev libseccomp-dev linux-libc-dev
       qemu-system-x86 qemu-system-common linux-image-amd64
       fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
       sg3-utils groff-base mandoc python3 gnuplot-nox"

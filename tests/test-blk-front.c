@@ -519,23 +519,9 @@ static void test_variants(struct daemon *d)
 }
 
 /* The fd count once the daemon has finished with earlier connections. */
-static int settled_fd_count(struct daemon *d)
-{
-	int last = -1, same = 0;
-
-	for (int i = 0; i < 300 && same < 10; i++) {
-		int n = daemon_fd_count(d);
-
-		same = n == last ? same + 1 : 0;
-		last = n;
-		usleep(10000);
-	}
-	return last;
-}
-
 static void test_reconnect(struct daemon *d)
 {
-	int before = settled_fd_count(d), after = -1;
+	int before = daemon_settled_fd_count(d), after = -1;
 	struct blkc_res r;
 	struct blkc c;
 	int ret;
@@ -546,31 +532,41 @@ static void test_reconnect(struct daemon *d)
 		ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "connection %d serves I/O", i + 1);
 		blkc_close(&c);
 	}
-	after = settled_fd_count(d);
+	after = daemon_settled_fd_count(d);
 	ok(daemon_alive(d) && after == before,
 	   "after disconnects the daemon holds the same %d fds (now %d)", before, after);
 }
 
 static void test_one_front_end(struct daemon *d)
 {
-	struct blkc first;
+	struct blkc first, third;
 	struct front second;
-	struct pollfd p;
-	uint64_t v = 0;
+	struct blkc_res r;
+	char buf[1];
+	int ret;
 
 	ok(blkc_open(&first, d->sock, 1, all_features(), all_pf()) == 0,
 	   "first front end connects");
-	ok(front_connect(&second, d->sock, 1000) == 0 &&
-	   front_send(&second, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0) == 0,
-	   "a second front end can queue up");
-	p = (struct pollfd){ .fd = second.sock, .events = POLLIN };
-	ok(poll(&p, 1, 300) == 0, "it gets no answer while the first is connected");
-	blkc_close(&first);
+	ret = front_connect(&second, d->sock, 1000);
+	if (ret == 0)
+		front_send(&second, VU_GET_FEATURES, VU_VERSION, NULL, 0, NULL, 0);
 	second.timeout_ms = 5000;
-	ok(front_recv_reply(&second, VU_GET_FEATURES, &(struct vu_msg){ 0 }) == 0,
-	   "it is served once the first disconnects");
-	(void)v;
+	ok(ret == 0 && front_recv_reply(&second, VU_GET_FEATURES,
+					 &(struct vu_msg){ 0 }) < 0 &&
+	   recv(second.sock, buf, sizeof(buf), 0) == 0,
+	   "a second front end is refused: its connection is closed unanswered");
 	front_close(&second);
+	ok(daemon_log_has(d, "refusing a second front end"),
+	   "the refusal is logged");
+	ret = blkc_req(&first, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK,
+	   "the first front end is still served");
+	blkc_close(&first);
+	ok(blkc_open(&third, d->sock, 1, all_features(), all_pf()) == 0 &&
+	   blkc_req(&third, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r) == 0 &&
+	   r.status == VIRTIO_BLK_S_OK,
+	   "once it disconnects, the next front end is served");
+	blkc_close(&third);
 }
 
 /* A daemon of its own with extra arguments, and a client connected to it. */
@@ -714,6 +710,31 @@ static void test_sigint(void)
 	d.pid = -1;
 }
 
+/* The socket's permissions: 0600 unless asked otherwise, umask or not. */
+static void test_socket_mode(const struct daemon *first)
+{
+	const char *args[] = { img_arg, aio_arg, "--socket-mode=0640", NULL };
+	struct daemon d;
+	struct stat st;
+	mode_t old = umask(0);
+
+	if (stat(first->sock, &st) < 0)
+		st.st_mode = 0;
+	ok((st.st_mode & 0777) == 0600,
+	   "the socket is created with mode 0600 (%04o)", st.st_mode & 0777);
+	if (daemon_start(&d, args) < 0) {
+		ok(false, "a daemon with --socket-mode=0640 starts");
+		umask(old);
+		return;
+	}
+	if (stat(d.sock, &st) < 0)
+		st.st_mode = 0;
+	ok((st.st_mode & 0777) == 0640,
+	   "--socket-mode=0640 gives mode 0640 under umask 0 (%04o)", st.st_mode & 0777);
+	daemon_stop(&d);
+	umask(old);
+}
+
 static void test_cli(void)
 {
 	char out[4096];
@@ -722,6 +743,7 @@ static void test_cli(void)
 	const char *both[] = { "--socket-path=/tmp/x", "--fd=3", img_arg, NULL };
 	const char *caps[] = { "--print-capabilities", NULL };
 	const char *bad_lbs[] = { "--socket-path=/tmp/x", img_arg, "--logical-block-size=1024", NULL };
+	const char *bad_mode[] = { "--socket-path=/tmp/x", img_arg, "--socket-mode=0999", NULL };
 
 	ok(run_daemon_cmd(caps, out, sizeof(out)) == 0 &&
 	   !strcmp(out, "{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}\n"),
@@ -733,6 +755,8 @@ static void test_cli(void)
 	ok(run_daemon_cmd(both, out, sizeof(out)) == 1 && strstr(out, "exactly one"),
 	   "--socket-path with --fd exits 1");
 	ok(run_daemon_cmd(bad_lbs, out, sizeof(out)) == 1, "--logical-block-size=1024 exits 1");
+	ok(run_daemon_cmd(bad_mode, out, sizeof(out)) == 1 && strstr(out, "octal"),
+	   "--socket-mode=0999 exits 1");
 	if (getenv("TEST_EXPECT_FALLBACK")) {
 		const char *uring[] = { "--socket-path=/tmp/x", img_arg, "--aio=io_uring", NULL };
 
@@ -783,6 +807,7 @@ int main(void)
 	test_regions(&d);
 	test_reconnect(&d);
 	test_one_front_end(&d);
+	test_socket_mode(&d);
 	ok(daemon_alive(&d), "the daemon survived everything above");
 	ok(daemon_stop(&d) == 0, "SIGTERM ends the daemon with status 0");
 	ok(stat(d.sock, &st) < 0 && errno == ENOENT, "and it removed its socket");

@@ -570,6 +570,12 @@ daemon_stop() {
         fi
         return 1
     fi
+    # The sandbox lets the daemon carry on after refusing a call; a test
+    # run must not need one it refuses.
+    if grep -q "sandbox: refused system call" "$DAEMON_LOG" 2>/dev/null; then
+        DAEMON_STATUS="back-end's sandbox refused a system call: $(grep -m1 'sandbox: refused' "$DAEMON_LOG")"
+        return 1
+    fi
     return 0
 }
 
