@@ -132,7 +132,8 @@ uint64_t vu_dev_features(const struct vu_dev *dev)
 uint64_t vu_dev_protocol_features(const struct vu_dev *dev)
 {
 	uint64_t pf = BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
-		      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
+		      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS) |
+		      BIT_ULL(VU_PF_INFLIGHT_SHMFD);
 
 	if (dev->ops->get_config)
 		pf |= BIT_ULL(VU_PF_CONFIG);
@@ -412,6 +413,9 @@ static int h_set_vring_kick(struct vu_dev *dev, struct vu_msg *msg,
 		return -EINVAL;
 	}
 	replace_fd(&vq->kick_fd, fd);
+	/* A new start picks up what the inflight region says (if any). */
+	if (!vq->started)
+		vq->ifl.resume = true;
 	vq->started = true;
 	vq->broken = false;
 	return 0;
@@ -455,6 +459,77 @@ static int h_set_vring_enable(struct vu_dev *dev, struct vu_msg *msg,
 		return -EINVAL;
 	}
 	vq->enabled = on;
+	return 0;
+}
+
+/* ---- inflight region ------------------------------------------------ */
+
+static int h_get_inflight_fd(struct vu_dev *dev, struct vu_msg *msg,
+			     bool *replied)
+{
+	struct vu_inflight out = msg->payload.inflight;
+	int fd = -EPROTO, ret;
+
+	if (!has_pf(dev, VU_PF_INFLIGHT_SHMFD))
+		log_peer("GET_INFLIGHT_FD: INFLIGHT_SHMFD was not negotiated");
+	else
+		fd = inflight_create(&msg->payload.inflight, dev->max_queues,
+				     dev->max_queue_size, &out.mmap_size);
+	if (fd < 0) {
+		/* A zero size tells the front end there is no region. */
+		memset(&out, 0, sizeof(out));
+		reply(dev, msg, &out, sizeof(out), replied);
+		return fd;
+	}
+	out.mmap_offset = 0;
+	ret = vu_msg_send(dev->sock, msg->hdr.request, REPLY_FLAGS, &out,
+			  sizeof(out), &fd, 1);
+	close(fd);
+	*replied = true;
+	if (ret < 0)
+		log_err("GET_INFLIGHT_FD: cannot send reply: %s", strerror(-ret));
+	return ret;
+}
+
+/* Attach every queue to its part of dev->inflight (or to nothing). */
+static void attach_inflight(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		struct inflight_vq *iv = &dev->vqs[i].ifl;
+		struct inflight_queue_split *q = inflight_queue(&dev->inflight, i);
+
+		inflight_vq_detach(iv);
+		if (q)
+			inflight_vq_attach(iv, q, dev->inflight.queue_size);
+	}
+}
+
+static int h_set_inflight_fd(struct vu_dev *dev, struct vu_msg *msg,
+			     bool *replied)
+{
+	struct inflight_region fresh;
+	int ret;
+
+	if (!has_pf(dev, VU_PF_INFLIGHT_SHMFD)) {
+		log_peer("SET_INFLIGHT_FD: INFLIGHT_SHMFD was not negotiated");
+		return -EPROTO;
+	}
+	/* The region describes stopped rings; the I/O threads are drained. */
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		if (dev->vqs[i].started) {
+			log_peer("SET_INFLIGHT_FD: vq %u is running", i);
+			return -EBUSY;
+		}
+	}
+	ret = inflight_map(&fresh, msg->fds[0], &msg->payload.inflight,
+			   dev->max_queues, dev->max_queue_size);
+	if (ret < 0)
+		return ret;
+	inflight_unmap(&dev->inflight);
+	dev->inflight = fresh;
+	attach_inflight(dev);
+	log_debug("inflight region: %u queues of %u entries",
+		  fresh.num_queues, fresh.queue_size);
 	return 0;
 }
 
@@ -511,6 +586,7 @@ static int h_set_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 #define U64	sizeof(uint64_t)
 #define STATE	sizeof(struct vu_vring_state)
 #define MEMREG	sizeof(struct vu_mem_single)
+#define INFL	sizeof(struct vu_inflight)
 
 static const struct handler handlers[VU_REQUEST_MAX] = {
 	[VU_GET_FEATURES] = { h_get_features, 0, 0, 0, 0, false, false },
@@ -538,6 +614,8 @@ static const struct handler handlers[VU_REQUEST_MAX] = {
 			    sizeof(struct vu_config), 0, 0, false, false },
 	[VU_SET_CONFIG] = { h_set_config, VU_CONFIG_HDR_SIZE,
 			    sizeof(struct vu_config), 0, 0, false, true },
+	[VU_GET_INFLIGHT_FD] = { h_get_inflight_fd, INFL, INFL, 0, 0, false, true },
+	[VU_SET_INFLIGHT_FD] = { h_set_inflight_fd, INFL, INFL, 1, 1, true, true },
 	[VU_GET_MAX_MEM_SLOTS] = { h_get_max_mem_slots, 0, 0, 0, 0, false, false },
 	/* QEMU sends exactly 40 bytes; newer front ends may send more. */
 	[VU_ADD_MEM_REG] = { h_add_mem_reg, MEMREG, sizeof(union vu_payload),
@@ -611,6 +689,7 @@ void vu_dev_disconnect(struct vu_dev *dev)
 	for (unsigned int i = 0; i < dev->max_queues; i++)
 		virtq_reset(&dev->vqs[i]);
 	mem_clear(&dev->mem);
+	inflight_unmap(&dev->inflight);
 	dev->owner = false;
 	dev->features_acked = false;
 	dev->features = 0;
@@ -692,6 +771,7 @@ void vu_dev_destroy(struct vu_dev *dev)
 			virtq_reset(&dev->vqs[i]);
 	}
 	mem_clear(&dev->mem);
+	inflight_unmap(&dev->inflight);
 	free(dev->vqs);
 	free(dev->vq_order);
 	free(dev->threads);

@@ -12,6 +12,7 @@
 
 #include "device.h"
 #include "engine.h"
+#include "inflight.h"
 #include "iothread.h"
 #include "mem.h"
 #include "virtq.h"
@@ -41,6 +42,7 @@ struct vu_dev {
 	unsigned int nthreads;
 	bool paused;
 	struct vu_mem mem;
+	struct inflight_region inflight;	/* from SET_INFLIGHT_FD */
 
 	/* State of the current front end (reset on disconnect). */
 	int sock;

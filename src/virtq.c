@@ -3,7 +3,9 @@
  * virtq.c: owns the split virtqueue protocol on the device side: checking
  * and translating ring addresses, walking descriptor chains (direct and
  * indirect) into iovecs with every guest value validated, and publishing
- * used entries with EVENT_IDX-aware notification.
+ * used entries with EVENT_IDX-aware notification.  Each step of a request is
+ * recorded in the inflight region (inflight.h) when the front end gave one,
+ * and a ring's start runs again what an earlier back-end left in flight.
  */
 #include <endian.h>
 #include <errno.h>
@@ -41,6 +43,7 @@ static void close_fd(int *fd)
 void virtq_reset(struct virtq *vq)
 {
 	virtq_deactivate(vq);
+	inflight_vq_detach(&vq->ifl);
 	close_fd(&vq->kick_fd);
 	close_fd(&vq->call_fd);
 	close_fd(&vq->err_fd);
@@ -141,6 +144,14 @@ int virtq_activate(struct virtq *vq, const struct vu_mem *mem,
 	vq->mem = mem;
 	vq->used_idx = le16toh(READ_ONCE(vq->used->idx));
 	vq->published_used = vq->used_idx;
+	if (vq->ifl.resume) {
+		/* A new start: what did an earlier life of the ring leave? */
+		ret = inflight_vq_resume(&vq->ifl, vq->index, vq->num,
+					 vq->used_idx, &vq->last_avail_idx);
+		if (ret < 0)
+			return ret;
+		vq->ifl.resume = false;
+	}
 	if (vq->used_idx != vq->last_avail_idx)
 		log_debug("vq %u: starts with avail %u, used %u",
 			  vq->index, vq->last_avail_idx, vq->used_idx);
@@ -374,7 +385,8 @@ static void disable_notify(struct virtq *vq)
 bool virtq_has_work(struct virtq *vq)
 {
 	return vq->active && !vq->broken &&
-	       le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail_idx;
+	       (inflight_vq_has_resubmit(&vq->ifl) ||
+		le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail_idx);
 }
 
 bool virtq_enable_kicks(struct virtq *vq)
@@ -386,26 +398,12 @@ bool virtq_enable_kicks(struct virtq *vq)
 	return virtq_has_work(vq);
 }
 
-/* Take one chain; false when the queue had to be stopped. */
-static bool pop_one(struct virtq *vq)
+/* Map the chain at head and hand it to the device; false if stopped. */
+static bool start_req(struct virtq *vq, uint16_t head)
 {
-	uint16_t slot = vq->last_avail_idx & (vq->num - 1);
-	uint16_t head = le16toh(READ_ONCE(vq->avail->ring[slot]));
-	struct vq_req *req;
+	struct vq_req *req = vq_req_at(vq, head);
 	const char *why = NULL;
 
-	if (head >= vq->num) {
-		virtq_set_broken(vq, "avail ring slot %u holds head %u, beyond queue size %u",
-				 slot, head, vq->num);
-		return false;
-	}
-	req = vq_req_at(vq, head);
-	if (req->busy) {
-		virtq_set_broken(vq, "head %u made available while still in flight",
-				 head);
-		return false;
-	}
-	vq->last_avail_idx++;
 	if (virtq_map_chain(vq, head, req, &why) < 0) {
 		virtq_set_broken(vq, "chain at head %u: %s", head, why);
 		return false;
@@ -416,10 +414,54 @@ static bool pop_one(struct virtq *vq)
 	return !vq->broken;
 }
 
+/* Take one chain; false when the queue had to be stopped. */
+static bool pop_one(struct virtq *vq)
+{
+	uint16_t slot = vq->last_avail_idx & (vq->num - 1);
+	uint16_t head = le16toh(READ_ONCE(vq->avail->ring[slot]));
+
+	if (head >= vq->num) {
+		virtq_set_broken(vq, "avail ring slot %u holds head %u, beyond queue size %u",
+				 slot, head, vq->num);
+		return false;
+	}
+	if (vq_req_at(vq, head)->busy) {
+		virtq_set_broken(vq, "head %u made available while still in flight",
+				 head);
+		return false;
+	}
+	/* Marked before it is counted as taken: see inflight.h. */
+	inflight_take(&vq->ifl, head);
+	vq->last_avail_idx++;
+	return start_req(vq, head);
+}
+
+/*
+ * After a restart, the requests the inflight region still marks run first,
+ * oldest first.  Returns false when the pass must end (*left used up, or
+ * the queue stopped); *taken counts them.
+ */
+static bool resubmit(struct virtq *vq, unsigned int *left, unsigned int *taken)
+{
+	struct inflight_vq *iv = &vq->ifl;
+
+	while (inflight_vq_has_resubmit(iv)) {
+		if ((*left)-- == 0) {
+			vq->more = true;
+			return false;
+		}
+		(*taken)++;
+		if (!start_req(vq, iv->resubmit[iv->next_resubmit++]))
+			return false;
+	}
+	return true;
+}
+
 unsigned int virtq_process(struct virtq *vq)
 {
 	uint16_t start = vq->last_avail_idx;
 	unsigned int left = vq->max_batch ? vq->max_batch : UINT_MAX;
+	unsigned int again = 0;
 
 	if (!vq->active || vq->broken) {
 		vq->more = false;
@@ -427,6 +469,8 @@ unsigned int virtq_process(struct virtq *vq)
 	}
 	vq->more = false;
 	disable_notify(vq);
+	if (!resubmit(vq, &left, &again))
+		return again;
 	for (;;) {
 		uint16_t avail_idx = le16toh(READ_ONCE(vq->avail->idx));
 		uint16_t pending = avail_idx - vq->last_avail_idx;
@@ -454,28 +498,34 @@ unsigned int virtq_process(struct virtq *vq)
 			if (left-- == 0) {
 				/* Publish this part first; come back for more. */
 				vq->more = true;
-				return (uint16_t)(vq->last_avail_idx - start);
+				return again + (uint16_t)(vq->last_avail_idx - start);
 			}
 			if (!pop_one(vq))
-				return (uint16_t)(vq->last_avail_idx - start);
+				return again + (uint16_t)(vq->last_avail_idx - start);
 		}
 	}
-	return (uint16_t)(vq->last_avail_idx - start);
+	return again + (uint16_t)(vq->last_avail_idx - start);
 }
 
 void virtq_push(struct vq_req *req, uint32_t len)
 {
 	struct virtq *vq = req->vq;
-	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->num - 1)];
+	struct vring_used_elem *e;
 
+	/* The inflight batch holds a ring's worth: publish what it has. */
+	if (unlikely(inflight_batch_full(&vq->ifl)) && virtq_flush(vq))
+		eventfd_write(vq->call_fd, 1);
+	e = &vq->used->ring[vq->used_idx & (vq->num - 1)];
 	WRITE_ONCE(e->id, htole32(req->head));
 	WRITE_ONCE(e->len, htole32(len));
+	inflight_complete(&vq->ifl, req->head);
 	vq->used_idx++;
 	req->busy = false;
 	vq->inflight--;
 	vq->dirty = true;
 }
 
+/* The inflight region keeps it marked: a restart would try it again. */
 void virtq_abandon(struct vq_req *req)
 {
 	req->busy = false;
@@ -505,5 +555,6 @@ bool virtq_flush(struct virtq *vq)
 	vq->published_used = new;
 	/* The index store must be visible before we read used_event. */
 	smp_mb();
+	inflight_published(&vq->ifl, new);
 	return vq->call_fd >= 0 && need_notify(vq, old, new);
 }

@@ -15,6 +15,7 @@
 #include <linux/virtio_ring.h>
 
 #include "engine.h"
+#include "inflight.h"
 #include "mem.h"
 #include "util.h"
 
@@ -88,6 +89,8 @@ struct virtq {
 	bool broken;
 	unsigned int inflight;
 	struct io_op kick_op;
+	/* Its part of the inflight region (SET_INFLIGHT_FD), if any. */
+	struct inflight_vq ifl;
 
 	/* Requests, indexed by head; allocated for pool_num entries. */
 	uint8_t *pool;

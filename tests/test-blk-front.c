@@ -143,8 +143,8 @@ static void test_negotiation(struct daemon *d)
 	ok(!(c.f.features & BIT_ULL(VIRTIO_BLK_F_RO)) &&
 	   !(c.f.features & BIT_ULL(VIRTIO_F_RING_PACKED)),
 	   "neither RO nor packed rings offered on a writable disk");
-	ok(c.f.protocol_features == all_pf(),
-	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS (0x%llx)",
+	ok(c.f.protocol_features == (all_pf() | BIT_ULL(VU_PF_INFLIGHT_SHMFD)),
+	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD (0x%llx)",
 	   (unsigned long long)c.f.protocol_features);
 	ok(c.f.max_queues == 4, "GET_QUEUE_NUM reports --num-queues");
 	ret = front_get_u64(&c.f, VU_GET_MAX_MEM_SLOTS, &v);
