@@ -86,7 +86,7 @@ int front_send(struct front *f, uint32_t req, uint32_t flags,
 	return vu_msg_send(f->sock, req, flags, payload, size, fds, nfds);
 }
 
-int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg)
+int front_recv_reply_fds(struct front *f, uint32_t req, struct vu_msg *msg)
 {
 	struct pollfd p = { .fd = f->sock, .events = POLLIN };
 	int ret = poll(&p, 1, f->timeout_ms);
@@ -96,11 +96,21 @@ int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg)
 	ret = vu_msg_recv(f->sock, msg);
 	if (ret < 0)
 		return ret;
-	vu_msg_close_fds(msg);
 	if (msg->hdr.request != req ||
-	    msg->hdr.flags != (VU_VERSION | VU_FLAG_REPLY))
+	    msg->hdr.flags != (VU_VERSION | VU_FLAG_REPLY)) {
+		vu_msg_close_fds(msg);
 		return -EPROTO;
+	}
 	return 0;
+}
+
+int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg)
+{
+	int ret = front_recv_reply_fds(f, req, msg);
+
+	if (ret == 0)
+		vu_msg_close_fds(msg);
+	return ret;
 }
 
 /* Wait for a reply to req that carries a u64. */
@@ -310,8 +320,6 @@ static int alloc_rings(struct front *f, struct front_vq *vq, uint16_t num)
 int front_vq_start(struct front *f, unsigned int idx, uint16_t num)
 {
 	struct front_vq *vq;
-	struct vu_vring_state st = { idx, num };
-	struct vu_vring_addr a;
 	int ret;
 
 	if (idx >= FRONT_MAX_VQS)
@@ -329,7 +337,21 @@ int front_vq_start(struct front *f, unsigned int idx, uint16_t num)
 	vq->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vq->kick_fd < 0 || vq->call_fd < 0 || vq->err_fd < 0)
 		return -errno;
+	return front_vq_restart(f, idx, 0);
+}
 
+int front_vq_restart(struct front *f, unsigned int idx, uint16_t base)
+{
+	struct front_vq *vq;
+	struct vu_vring_state st;
+	struct vu_vring_addr a;
+	int ret;
+
+	if (idx >= FRONT_MAX_VQS || !f->vqs[idx].num)
+		return -EINVAL;
+	vq = &f->vqs[idx];
+	st.index = idx;
+	st.num = vq->num;
 	memset(&a, 0, sizeof(a));
 	a.index = idx;
 	a.desc_user_addr = (uint64_t)(uintptr_t)vq->desc;
@@ -340,7 +362,7 @@ int front_vq_start(struct front *f, unsigned int idx, uint16_t num)
 	    (ret = front_send(f, VU_SET_VRING_NUM, REQ_FLAGS, &st, sizeof(st),
 			      NULL, 0)) < 0)
 		return ret;
-	st.num = 0;
+	st.num = base;
 	if ((ret = front_send(f, VU_SET_VRING_BASE, REQ_FLAGS, &st, sizeof(st),
 			      NULL, 0)) < 0 ||
 	    (ret = front_send(f, VU_SET_VRING_ADDR, REQ_FLAGS, &a, sizeof(a),
@@ -372,4 +394,48 @@ int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base)
 		return -EPROTO;
 	*base = msg.payload.state.num;
 	return 0;
+}
+
+int front_reconnect(struct front *f, const char *path, int timeout_ms)
+{
+	struct front old = *f;
+	int ret;
+
+	/* front_connect() starts from scratch: keep memory and rings. */
+	close_fd(&f->sock);
+	ret = front_connect(f, path, timeout_ms);
+	old.sock = f->sock;
+	*f = old;
+	return ret;
+}
+
+int front_get_inflight(struct front *f, uint16_t num_queues,
+		       uint16_t queue_size, struct vu_inflight *out, int *fd)
+{
+	struct vu_inflight req = { 0, 0, num_queues, queue_size };
+	struct vu_msg msg;
+	int ret;
+
+	*fd = -1;
+	ret = front_send(f, VU_GET_INFLIGHT_FD, REQ_FLAGS, &req, sizeof(req),
+			 NULL, 0);
+	if (ret < 0)
+		return ret;
+	ret = front_recv_reply_fds(f, VU_GET_INFLIGHT_FD, &msg);
+	if (ret < 0)
+		return ret;
+	if (msg.hdr.size != sizeof(*out) || msg.nfds > 1 ||
+	    (msg.payload.inflight.mmap_size && msg.nfds != 1)) {
+		vu_msg_close_fds(&msg);
+		return -EPROTO;
+	}
+	*out = msg.payload.inflight;
+	if (msg.nfds)
+		*fd = vu_msg_take_fd(&msg, 0);
+	return 0;
+}
+
+int front_set_inflight(struct front *f, const struct vu_inflight *in, int fd)
+{
+	return front_request(f, VU_SET_INFLIGHT_FD, in, sizeof(*in), &fd, 1);
 }

@@ -44,6 +44,8 @@ int front_send(struct front *f, uint32_t req, uint32_t flags,
 	       unsigned int nfds);
 /* Wait for a reply to req; fails on timeout, hang-up or a mismatch. */
 int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg);
+/* The same, keeping the fds the reply carried (the caller closes them). */
+int front_recv_reply_fds(struct front *f, uint32_t req, struct vu_msg *msg);
 /* Request with a u64 reply (GET_FEATURES and friends). */
 int front_get_u64(struct front *f, uint32_t req, uint64_t *v);
 /*
@@ -84,5 +86,22 @@ int front_set_config(struct front *f, uint32_t off, uint32_t len,
 int front_vq_start(struct front *f, unsigned int idx, uint16_t num);
 /* GET_VRING_BASE: stop queue idx and return the back end's avail index. */
 int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base);
+
+/*
+ * Back-end restarts, as QEMU does them with reconnect=1: a new connection
+ * to path (memory and rings kept), then after negotiation and sharing the
+ * memory again, each queue set up once more on its rings with SET_VRING_BASE
+ * = base (QEMU sends the used index after a crash).
+ */
+int front_reconnect(struct front *f, const char *path, int timeout_ms);
+int front_vq_restart(struct front *f, unsigned int idx, uint16_t base);
+
+/*
+ * GET_INFLIGHT_FD: *out is the back end's answer; *fd its region (-1 when
+ * it has none: out->mmap_size is then 0).  SET_INFLIGHT_FD hands it back.
+ */
+int front_get_inflight(struct front *f, uint16_t num_queues,
+		       uint16_t queue_size, struct vu_inflight *out, int *fd);
+int front_set_inflight(struct front *f, const struct vu_inflight *in, int fd);
 
 #endif
