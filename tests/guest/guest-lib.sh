@@ -19,6 +19,9 @@
 #   tap_finish                  # plan line, diagnostics on failure
 # A demo script can instead call guest_setup and then
 #   guest_run_stream SCRIPT [QEMU-ARGS...]   (console streamed to stdout).
+# Tests that act while the guest runs (back-end restarts) boot it with
+#   boot_bg SCRIPT [QEMU-ARGS...]; wait_mark NAME SECS; ...; boot_bg_end SECS
+# and start back-ends one after the other with blk_daemon_start_next.
 #
 # Environment read (all optional):
 #   srcdir top_srcdir top_builddir   set by automake (AM_TESTS_ENVIRONMENT)
@@ -618,6 +621,124 @@ blk_daemon_start() {
         guest_die "unknown GUEST_BACKEND '$GUEST_BACKEND' (vhost-uring-blk or qsd)"
         ;;
     esac
+}
+
+# blk_daemon_start_next IMG SOCK QUEUES AIO: blk_daemon_start for tests that
+# run several back-ends one after the other.  daemon_start writes every
+# back-end's output to daemon.log and registers that file again on each
+# start: keep the log of the previous back-end as daemon-N.log (N counts
+# from 1), and daemon.log registered once.  GUEST_DAEMONS counts the
+# back-ends started this way.
+GUEST_DAEMONS=0
+blk_daemon_start_next() {
+    local logs=("${_guest_logs[@]}")
+    if [ "$GUEST_DAEMONS" -gt 0 ] && [ -f "$GUEST_TMP/daemon.log" ]; then
+        mv "$GUEST_TMP/daemon.log" "$GUEST_TMP/daemon-$GUEST_DAEMONS.log"
+    fi
+    GUEST_DAEMONS=$((GUEST_DAEMONS + 1))
+    blk_daemon_start "$@"
+    if [ "$GUEST_DAEMONS" -gt 1 ]; then
+        _guest_logs=("${logs[@]}")
+        guest_log_register "back-end log (back-end $((GUEST_DAEMONS - 1)))" \
+            "$GUEST_TMP/daemon-$((GUEST_DAEMONS - 1)).log"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Guests in the background, for tests that act while the guest runs
+
+# boot_bg SCRIPT [QEMU-ARGS...]: guest_boot in a background subshell, so
+# that this shell can act while the guest runs (it owns the back-end, whose
+# exit status only its parent can collect).  Sets BOOT_PID (the subshell)
+# and QEMU_PID, and GUEST_BOOTS, GUEST_CONSOLE and GUEST_QEMU_LOG as
+# guest_boot does; boot_bg_end collects the rest.
+boot_bg() {
+    local n=$((GUEST_BOOTS + 1)) pidfile i
+    pidfile=$GUEST_TMP/qemu-$n.pid
+    rm -f "$pidfile" "$GUEST_TMP/boot-$n.result"
+    (
+        guest_boot "$@" -pidfile "$pidfile" || true
+        printf 'GUEST_RC=%q\nGUEST_STATUS=%q\nGUEST_SECONDS=%q\n' \
+            "$GUEST_RC" "$GUEST_STATUS" "$GUEST_SECONDS" > "$GUEST_TMP/boot-$n.result"
+    ) 3>&- &
+    BOOT_PID=$!
+    GUEST_BOOTS=$n
+    GUEST_CONSOLE=$GUEST_TMP/console-$n.log
+    GUEST_QEMU_LOG=$GUEST_TMP/qemu-$n.log
+    GUEST_RC=
+    GUEST_STATUS=
+    guest_log_register "guest console (boot $n)" "$GUEST_CONSOLE"
+    guest_log_register "QEMU output (boot $n)" "$GUEST_QEMU_LOG"
+    # QEMU writes its pid file before it sets the machine up.
+    QEMU_PID=
+    for i in $(seq 300); do
+        if [ -s "$pidfile" ]; then
+            QEMU_PID=$(tr -dc 0-9 < "$pidfile")
+            [ -n "$QEMU_PID" ] && break
+        fi
+        _guest_alive "$BOOT_PID" || break
+        sleep 0.1
+    done
+    # timeout(1) leads QEMU's process group: hand it to the lib's cleanup,
+    # which kills that group if this script ends early.  A QEMU that is
+    # already gone leaves it empty (boot_bg_end reports how the boot ended).
+    _guest_qemu_pid=
+    if [ -n "$QEMU_PID" ]; then
+        _guest_qemu_pid=$(sed 's/^.*) //' "/proc/$QEMU_PID/stat" 2>/dev/null |
+            cut -d' ' -f3) || true
+    fi
+    [ -n "$_guest_qemu_pid" ] ||
+        echo "guest-lib: QEMU (boot $n) did not start or ended at once" >&2
+    return 0
+}
+
+# boot_bg_end SECS: wait (at most SECS) for the boot_bg guest to end; stop
+# its QEMU if it is still running then.  Sets GUEST_RC, GUEST_STATUS and
+# GUEST_SECONDS as guest_boot would.
+boot_bg_end() {
+    local limit=$1 i late=
+    for i in $(seq $((limit * 10))); do
+        _guest_alive "$BOOT_PID" || break
+        sleep 0.1
+    done
+    if _guest_alive "$BOOT_PID"; then
+        late=1
+        echo "guest-lib: boot $GUEST_BOOTS still running after ${limit}s more: stopping QEMU" >&2
+        if [ -n "$_guest_qemu_pid" ]; then
+            _guest_kill "$_guest_qemu_pid" group
+        else
+            _guest_kill "$QEMU_PID"
+        fi
+    fi
+    wait "$BOOT_PID" || true
+    _guest_qemu_pid=
+    GUEST_RC=
+    GUEST_STATUS="the boot left no result"
+    GUEST_SECONDS='?'
+    # shellcheck disable=SC1090
+    [ -f "$GUEST_TMP/boot-$GUEST_BOOTS.result" ] && . "$GUEST_TMP/boot-$GUEST_BOOTS.result"
+    if [ -n "$late" ]; then
+        GUEST_STATUS="the guest had not ended ${limit}s after the host's last step: the test stopped QEMU"
+        GUEST_RC=
+    fi
+    return 0
+}
+
+# has_mark NAME: the guest printed the line "@@ # mark NAME".
+has_mark() {
+    tr -d '\r' < "$GUEST_CONSOLE" 2>/dev/null | grep -q "@@ # mark $1\$"
+}
+
+# wait_mark NAME SECS: wait (at most SECS) for mark NAME of the running
+# boot_bg guest; false when it did not come or the guest ended without it.
+wait_mark() {
+    local i
+    for i in $(seq $(($2 * 10))); do
+        has_mark "$1" && return 0
+        _guest_alive "$BOOT_PID" || { has_mark "$1"; return; }
+        sleep 0.1
+    done
+    return 1
 }
 
 # ---------------------------------------------------------------------------
