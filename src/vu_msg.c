@@ -94,7 +94,7 @@ static int collect_fds(struct msghdr *mh, struct vu_msg *msg)
 				msg->fds[msg->nfds++] = fds[i];
 			} else {
 				close(fds[i]);
-				ret = -EPROTO;
+				ret = -ETOOMANYREFS;
 			}
 		}
 	}
@@ -102,21 +102,24 @@ static int collect_fds(struct msghdr *mh, struct vu_msg *msg)
 }
 
 /*
- * Read exactly len bytes into buf.  started tells whether part of the
- * message has already arrived (then EOF is a protocol error, not a hangup).
+ * Read exactly len bytes into buf; *got says how many arrived.  Returns 0,
+ * -ECONNRESET when the peer closed before the first byte of a message
+ * (started false), -ENODATA when it closed in the middle of one,
+ * -ETOOMANYREFS when more fds came than a message may carry (the extra
+ * ones are closed, the bytes still read), -ETIMEDOUT, or another -errno.
  */
 static int recv_exact(int sock, void *buf, size_t len, struct vu_msg *msg,
-		      bool started, long long deadline)
+		      bool started, long long deadline, size_t *got)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS * 2)];
 		struct cmsghdr align;
 	} ctl;
-	size_t got = 0;
 	int ret = 0;
 
-	while (got < len) {
-		struct iovec iov = { (char *)buf + got, len - got };
+	*got = 0;
+	while (*got < len) {
+		struct iovec iov = { (char *)buf + *got, len - *got };
 		struct msghdr mh = {
 			.msg_iov = &iov,
 			.msg_iovlen = 1,
@@ -126,16 +129,15 @@ static int recv_exact(int sock, void *buf, size_t len, struct vu_msg *msg,
 		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 
 		if (n > 0) {
-			if (collect_fds(&mh, msg) < 0)
-				ret = -EPROTO;
-			if (mh.msg_flags & MSG_CTRUNC)
-				ret = -EPROTO;
-			got += n;
+			/* The kernel dropped fds that did not fit: too many too. */
+			if (collect_fds(&mh, msg) < 0 || (mh.msg_flags & MSG_CTRUNC))
+				ret = -ETOOMANYREFS;
+			*got += n;
 			started = true;
 			continue;
 		}
-		if (n == 0)
-			return started ? -EPROTO : -ECONNRESET;
+		if (n == 0 || errno == ECONNRESET)
+			return started ? -ENODATA : -ECONNRESET;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -148,32 +150,47 @@ static int recv_exact(int sock, void *buf, size_t len, struct vu_msg *msg,
 				return -errno;
 			continue;
 		}
-		return errno == ECONNRESET ? (started ? -EPROTO : -ECONNRESET) : -errno;
+		return -errno;
 	}
 	return ret;
+}
+
+/* One line saying why reading part of a message failed. */
+static void log_recv_error(const struct vu_msg *msg, const char *part,
+			   int err, size_t got, size_t len)
+{
+	const char *name = got >= 4 || part[0] == 'p' ?
+			   vu_request_name(msg->hdr.request) : "message";
+
+	if (err == -ENODATA)
+		log_peer("%s: %s truncated: the peer closed the connection after %zu of %zu bytes",
+			 name, part, got, len);
+	else if (err == -ETOOMANYREFS)
+		log_peer("%s: more than %u file descriptors attached",
+			 name, VU_MAX_FDS);
+	else if (err == -ETIMEDOUT)
+		log_peer("%s: %s incomplete after %zu of %zu bytes: peer stalled for %d ms",
+			 name, part, got, len, VU_MSG_TIMEOUT_MS);
+	else
+		log_peer("%s: cannot read the %s: %s", name, part, strerror(-err));
 }
 
 int vu_msg_recv(int sock, struct vu_msg *msg)
 {
 	long long deadline = now_ms() + VU_MSG_TIMEOUT_MS;
+	size_t got;
 	int ret;
 
 	memset(&msg->hdr, 0, sizeof(msg->hdr));
 	msg->nfds = 0;
-	ret = recv_exact(sock, &msg->hdr, sizeof(msg->hdr), msg, false, deadline);
+	ret = recv_exact(sock, &msg->hdr, sizeof(msg->hdr), msg, false,
+			 deadline, &got);
 	if (ret == -ECONNRESET)
 		return ret;
-	if (ret == -EPROTO) {
-		log_peer("%s: too many file descriptors or truncated header",
-			 vu_request_name(msg->hdr.request));
+	if (ret < 0) {
+		log_recv_error(msg, "header", ret, got, sizeof(msg->hdr));
 		goto fail;
 	}
-	if (ret == -ETIMEDOUT) {
-		log_peer("incomplete message header: peer stalled");
-		goto fail;
-	}
-	if (ret < 0)
-		goto fail;
 	if ((msg->hdr.flags & VU_VERSION_MASK) != VU_VERSION) {
 		log_peer("%s: bad protocol version in flags 0x%x",
 			 vu_request_name(msg->hdr.request), msg->hdr.flags);
@@ -188,13 +205,10 @@ int vu_msg_recv(int sock, struct vu_msg *msg)
 		goto fail;
 	}
 	memset(&msg->payload, 0, sizeof(msg->payload));
-	ret = recv_exact(sock, &msg->payload, msg->hdr.size, msg, true, deadline);
+	ret = recv_exact(sock, &msg->payload, msg->hdr.size, msg, true,
+			 deadline, &got);
 	if (ret < 0) {
-		log_peer("%s: %s while reading a %u-byte payload",
-			 vu_request_name(msg->hdr.request),
-			 ret == -ETIMEDOUT ? "peer stalled" :
-			 ret == -EPROTO ? "truncated message or too many fds" :
-			 strerror(-ret), msg->hdr.size);
+		log_recv_error(msg, "payload", ret, got, msg->hdr.size);
 		goto fail;
 	}
 	return 0;
