@@ -113,8 +113,7 @@ int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg)
 	return ret;
 }
 
-/* Wait for a reply to req that carries a u64. */
-static int recv_u64(struct front *f, uint32_t req, uint64_t *v)
+int front_recv_u64(struct front *f, uint32_t req, uint64_t *v)
 {
 	struct vu_msg msg;
 	int ret = front_recv_reply(f, req, &msg);
@@ -131,7 +130,7 @@ int front_get_u64(struct front *f, uint32_t req, uint64_t *v)
 {
 	int ret = front_send(f, req, REQ_FLAGS, NULL, 0, NULL, 0);
 
-	return ret < 0 ? ret : recv_u64(f, req, v);
+	return ret < 0 ? ret : front_recv_u64(f, req, v);
 }
 
 int front_request(struct front *f, uint32_t req, const void *payload,
@@ -145,10 +144,68 @@ int front_request(struct front *f, uint32_t req, const void *payload,
 			 payload, size, fds, nfds);
 	if (ret < 0 || !ack)
 		return ret;
-	ret = recv_u64(f, req, &verdict);
+	ret = front_recv_u64(f, req, &verdict);
 	if (ret < 0)
 		return ret;
 	return verdict ? -EIO : 0;
+}
+
+int front_send_hdr(struct front *f, uint32_t req, uint32_t flags,
+		   uint32_t size, const void *payload, size_t len,
+		   const int *fds, unsigned int nfds)
+{
+	struct vu_hdr hdr = { req, flags, size };
+	struct iovec iov[2] = {
+		{ &hdr, sizeof(hdr) },
+		{ (void *)payload, len },
+	};
+
+	return vu_msg_sendv(f->sock, iov, len ? 2 : 1, fds, nfds);
+}
+
+int front_send_raw(struct front *f, const void *buf, size_t len,
+		   const int *fds, unsigned int nfds)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return vu_msg_sendv(f->sock, &iov, 1, fds, nfds);
+}
+
+void front_shutdown_write(struct front *f)
+{
+	shutdown(f->sock, SHUT_WR);
+}
+
+int front_wait_hangup(struct front *f, int timeout_ms, size_t *bytes)
+{
+	struct timespec start, now;
+
+	*bytes = 0;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = { .fd = f->sock, .events = POLLIN };
+		char buf[512];
+		ssize_t n;
+		int left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
+					  (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return -ETIMEDOUT;
+		n = recv(f->sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return 0;
+		if (n > 0)
+			*bytes += n;
+	}
+}
+
+bool front_silent(struct front *f, int timeout_ms)
+{
+	struct pollfd p = { .fd = f->sock, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) == 0;
 }
 
 int front_negotiate(struct front *f, uint64_t want, uint64_t want_pf)
@@ -317,18 +374,9 @@ static int alloc_rings(struct front *f, struct front_vq *vq, uint16_t num)
 	return 0;
 }
 
-int front_vq_start(struct front *f, unsigned int idx, uint16_t num)
+/* Fresh kick, call and error eventfds for a ring. */
+static int new_eventfds(struct front_vq *vq)
 {
-	struct front_vq *vq;
-	int ret;
-
-	if (idx >= FRONT_MAX_VQS)
-		return -EINVAL;
-	vq = &f->vqs[idx];
-	vq->index = idx;
-	ret = alloc_rings(f, vq, num);
-	if (ret < 0)
-		return ret;
 	close_fd(&vq->kick_fd);
 	close_fd(&vq->call_fd);
 	close_fd(&vq->err_fd);
@@ -337,26 +385,23 @@ int front_vq_start(struct front *f, unsigned int idx, uint16_t num)
 	vq->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vq->kick_fd < 0 || vq->call_fd < 0 || vq->err_fd < 0)
 		return -errno;
-	return front_vq_restart(f, idx, 0);
+	return 0;
 }
 
-int front_vq_restart(struct front *f, unsigned int idx, uint16_t base)
+/* The messages that start ring idx of num entries at base, at these QVAs. */
+static int send_ring(struct front *f, unsigned int idx, uint16_t num,
+		     uint16_t base, uint64_t desc, uint64_t avail, uint64_t used)
 {
-	struct front_vq *vq;
-	struct vu_vring_state st;
+	struct front_vq *vq = &f->vqs[idx];
+	struct vu_vring_state st = { idx, num };
 	struct vu_vring_addr a;
 	int ret;
 
-	if (idx >= FRONT_MAX_VQS || !f->vqs[idx].num)
-		return -EINVAL;
-	vq = &f->vqs[idx];
-	st.index = idx;
-	st.num = vq->num;
 	memset(&a, 0, sizeof(a));
 	a.index = idx;
-	a.desc_user_addr = (uint64_t)(uintptr_t)vq->desc;
-	a.avail_user_addr = (uint64_t)(uintptr_t)vq->avail;
-	a.used_user_addr = (uint64_t)(uintptr_t)vq->used;
+	a.desc_user_addr = desc;
+	a.avail_user_addr = avail;
+	a.used_user_addr = used;
 	if ((ret = send_vring_fd(f, VU_SET_VRING_CALL, idx, vq->call_fd)) < 0 ||
 	    (ret = send_vring_fd(f, VU_SET_VRING_ERR, idx, vq->err_fd)) < 0 ||
 	    (ret = front_send(f, VU_SET_VRING_NUM, REQ_FLAGS, &st, sizeof(st),
@@ -375,6 +420,50 @@ int front_vq_restart(struct front *f, unsigned int idx, uint16_t base)
 				 sizeof(st), NULL, 0);
 	}
 	return ret;
+}
+
+int front_vq_start(struct front *f, unsigned int idx, uint16_t num)
+{
+	struct front_vq *vq;
+	int ret;
+
+	if (idx >= FRONT_MAX_VQS)
+		return -EINVAL;
+	vq = &f->vqs[idx];
+	vq->index = idx;
+	ret = alloc_rings(f, vq, num);
+	if (ret < 0)
+		return ret;
+	ret = new_eventfds(vq);
+	if (ret < 0)
+		return ret;
+	return front_vq_restart(f, idx, 0);
+}
+
+int front_vq_restart(struct front *f, unsigned int idx, uint16_t base)
+{
+	struct front_vq *vq;
+
+	if (idx >= FRONT_MAX_VQS || !f->vqs[idx].num)
+		return -EINVAL;
+	vq = &f->vqs[idx];
+	return send_ring(f, idx, vq->num, base, (uint64_t)(uintptr_t)vq->desc,
+			 (uint64_t)(uintptr_t)vq->avail,
+			 (uint64_t)(uintptr_t)vq->used);
+}
+
+int front_vq_start_at(struct front *f, unsigned int idx, uint16_t num,
+		      uint64_t desc, uint64_t avail, uint64_t used)
+{
+	int ret;
+
+	if (idx >= FRONT_MAX_VQS)
+		return -EINVAL;
+	f->vqs[idx].index = idx;
+	ret = new_eventfds(&f->vqs[idx]);
+	if (ret < 0)
+		return ret;
+	return send_ring(f, idx, num, 0, desc, avail, used);
 }
 
 int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base)

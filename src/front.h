@@ -46,6 +46,8 @@ int front_send(struct front *f, uint32_t req, uint32_t flags,
 int front_recv_reply(struct front *f, uint32_t req, struct vu_msg *msg);
 /* The same, keeping the fds the reply carried (the caller closes them). */
 int front_recv_reply_fds(struct front *f, uint32_t req, struct vu_msg *msg);
+/* Wait for a reply to req that carries a u64 (also REPLY_ACK verdicts). */
+int front_recv_u64(struct front *f, uint32_t req, uint64_t *v);
 /* Request with a u64 reply (GET_FEATURES and friends). */
 int front_get_u64(struct front *f, uint32_t req, uint64_t *v);
 /*
@@ -54,6 +56,27 @@ int front_get_u64(struct front *f, uint32_t req, uint64_t *v);
  */
 int front_request(struct front *f, uint32_t req, const void *payload,
 		  uint32_t size, const int *fds, unsigned int nfds);
+
+/*
+ * Hostile input.  front_send_hdr() sends a header with any field values,
+ * then len payload bytes (which need not match size), with up to
+ * VU_RAW_MAX_FDS fds.  front_send_raw() sends bytes as they are.
+ */
+int front_send_hdr(struct front *f, uint32_t req, uint32_t flags,
+		   uint32_t size, const void *payload, size_t len,
+		   const int *fds, unsigned int nfds);
+int front_send_raw(struct front *f, const void *buf, size_t len,
+		   const int *fds, unsigned int nfds);
+/* Stop writing (the back end sees EOF once it has read what was sent). */
+void front_shutdown_write(struct front *f);
+/*
+ * Wait up to timeout_ms for the back end to close the connection, reading
+ * and counting in *bytes whatever it still sends.  Returns 0 once it has
+ * closed, -ETIMEDOUT if it did not.
+ */
+int front_wait_hangup(struct front *f, int timeout_ms, size_t *bytes);
+/* Is nothing at all sent to us within timeout_ms? */
+bool front_silent(struct front *f, int timeout_ms);
 
 /*
  * The usual start: features, protocol features, queue count, owner.
@@ -84,6 +107,9 @@ int front_set_config(struct front *f, uint32_t off, uint32_t len,
 
 /* Allocate and start queue idx with num entries. */
 int front_vq_start(struct front *f, unsigned int idx, uint16_t num);
+/* The same with ring addresses of the caller's choosing (QVAs). */
+int front_vq_start_at(struct front *f, unsigned int idx, uint16_t num,
+		      uint64_t desc, uint64_t avail, uint64_t used);
 /* GET_VRING_BASE: stop queue idx and return the back end's avail index. */
 int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base);
 

@@ -131,9 +131,10 @@ void fvq_enable_cb(struct front_vq *vq)
 	smp_mb();
 }
 
-int fvq_wait(struct front_vq *vq, int timeout_ms)
+/* Wait for an eventfd and consume its count; 1, 0 (timeout) or -errno. */
+static int wait_eventfd(int fd, int timeout_ms)
 {
-	struct pollfd p = { .fd = vq->call_fd, .events = POLLIN };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	eventfd_t v;
 	int ret = poll(&p, 1, timeout_ms);
 
@@ -141,7 +142,62 @@ int fvq_wait(struct front_vq *vq, int timeout_ms)
 		return -errno;
 	if (ret == 0)
 		return 0;
-	eventfd_read(vq->call_fd, &v);
-	vq->calls++;
+	eventfd_read(fd, &v);
+	return 1;
+}
+
+int fvq_wait(struct front_vq *vq, int timeout_ms)
+{
+	int ret = wait_eventfd(vq->call_fd, timeout_ms);
+
+	if (ret > 0)
+		vq->calls++;
+	return ret;
+}
+
+int fvq_wait_err(struct front_vq *vq, int timeout_ms)
+{
+	return wait_eventfd(vq->err_fd, timeout_ms);
+}
+
+void fvq_set_desc(struct front_vq *vq, uint16_t i, uint64_t addr, uint32_t len,
+		  uint16_t flags, uint16_t next)
+{
+	struct vring_desc *d = &vq->desc[i];
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->flags = htole16(flags);
+	d->next = htole16(next);
+}
+
+void fvq_put_head(struct front_vq *vq, uint16_t head)
+{
+	vq->avail->ring[vq->avail_idx & (vq->num - 1)] = htole16(head);
+	vq->avail_idx++;
+}
+
+void fvq_publish(struct front_vq *vq, uint16_t idx)
+{
+	smp_wmb();
+	WRITE_ONCE(vq->avail->idx, htole16(idx));
+	smp_mb();
+	vq->avail_idx = idx;
+	vq->kicked_idx = idx;
+	eventfd_write(vq->kick_fd, 1);
+	vq->kicks++;
+}
+
+int fvq_raw_used(struct front_vq *vq, uint32_t *id, uint32_t *len)
+{
+	struct vring_used_elem *e;
+
+	if (vq->last_used == le16toh(READ_ONCE(vq->used->idx)))
+		return 0;
+	smp_rmb();
+	e = &vq->used->ring[vq->last_used & (vq->num - 1)];
+	*id = le32toh(READ_ONCE(e->id));
+	*len = le32toh(READ_ONCE(e->len));
+	vq->last_used++;
 	return 1;
 }

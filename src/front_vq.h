@@ -61,4 +61,19 @@ int fvq_wait(struct front_vq *vq, int timeout_ms);
 /* Ask for a call after the next used entry (EVENT_IDX) or any (flags). */
 void fvq_enable_cb(struct front_vq *vq);
 
+/*
+ * Raw ring access, for tests that play a hostile driver: these bypass the
+ * free list, so a queue used with them is not used with fvq_add() again.
+ */
+void fvq_set_desc(struct front_vq *vq, uint16_t i, uint64_t addr, uint32_t len,
+		  uint16_t flags, uint16_t next);
+/* Put head into the next avail slot (not yet visible). */
+void fvq_put_head(struct front_vq *vq, uint16_t head);
+/* Store idx (any value) as the avail index and kick unconditionally. */
+void fvq_publish(struct front_vq *vq, uint16_t idx);
+/* Reap one used entry as it is: 1 with *id and *len, 0 when none. */
+int fvq_raw_used(struct front_vq *vq, uint32_t *id, uint32_t *len);
+/* Wait up to timeout_ms for the error eventfd; 1, 0 (timeout) or -errno. */
+int fvq_wait_err(struct front_vq *vq, int timeout_ms);
+
 #endif

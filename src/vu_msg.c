@@ -217,24 +217,20 @@ fail:
 	return ret < 0 ? ret : -EPROTO;
 }
 
-int vu_msg_send(int sock, uint32_t request, uint32_t flags,
-		const void *payload, uint32_t size,
-		const int *fds, unsigned int nfds)
+int vu_msg_sendv(int sock, struct iovec *iov, unsigned int iovcnt,
+		 const int *fds, unsigned int nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * VU_RAW_MAX_FDS)];
 		struct cmsghdr align;
 	} ctl;
-	struct vu_hdr hdr = { request, flags, size };
-	struct iovec iov[2] = {
-		{ &hdr, sizeof(hdr) },
-		{ (void *)payload, size },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
-	size_t total = sizeof(hdr) + size, sent = 0;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = iovcnt };
+	size_t total = 0, sent = 0;
 
-	if (nfds > VU_MAX_FDS)
+	if (nfds > VU_RAW_MAX_FDS)
 		return -EINVAL;
+	for (unsigned int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
 	if (nfds) {
 		struct cmsghdr *c;
 
@@ -279,6 +275,21 @@ int vu_msg_send(int sock, uint32_t request, uint32_t flags,
 		}
 	}
 	return 0;
+}
+
+int vu_msg_send(int sock, uint32_t request, uint32_t flags,
+		const void *payload, uint32_t size,
+		const int *fds, unsigned int nfds)
+{
+	struct vu_hdr hdr = { request, flags, size };
+	struct iovec iov[2] = {
+		{ &hdr, sizeof(hdr) },
+		{ (void *)payload, size },
+	};
+
+	if (nfds > VU_MAX_FDS)
+		return -EINVAL;
+	return vu_msg_sendv(sock, iov, size ? 2 : 1, fds, nfds);
 }
 
 void vu_msg_close_fds(struct vu_msg *msg)

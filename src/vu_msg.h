@@ -6,6 +6,8 @@
 #ifndef VU_MSG_H
 #define VU_MSG_H
 
+#include <sys/uio.h>
+
 #include "vu_proto.h"
 
 /* A message must arrive completely within this time once it has begun. */
@@ -22,6 +24,15 @@ int vu_msg_recv(int sock, struct vu_msg *msg);
 int vu_msg_send(int sock, uint32_t request, uint32_t flags,
 		const void *payload, uint32_t size,
 		const int *fds, unsigned int nfds);
+
+/*
+ * Send the bytes of iov (modified as it goes) with nfds fds attached to
+ * the first byte.  No framing is checked: the project's front end uses it
+ * to send malformed messages, with up to VU_RAW_MAX_FDS fds.
+ */
+#define VU_RAW_MAX_FDS	32
+int vu_msg_sendv(int sock, struct iovec *iov, unsigned int iovcnt,
+		 const int *fds, unsigned int nfds);
 
 /* Close every fd the message still holds. */
 void vu_msg_close_fds(struct vu_msg *msg);
