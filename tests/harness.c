@@ -263,6 +263,87 @@ bool daemon_log_has(const struct daemon *d, const char *s)
 	return found;
 }
 
+long daemon_log_mark(const struct daemon *d)
+{
+	struct stat st;
+
+	return stat(d->log, &st) == 0 ? (long)st.st_size : 0;
+}
+
+int daemon_log_count(const struct daemon *d, long mark, const char *s)
+{
+	char line[2048];
+	int n = 0;
+	FILE *f = fopen(d->log, "re");
+
+	if (!f)
+		return 0;
+	if (fseek(f, mark, SEEK_SET) == 0) {
+		while (fgets(line, sizeof(line), f))
+			n += strstr(line, s) != NULL;
+	}
+	fclose(f);
+	return n;
+}
+
+void daemon_log_diag(const struct daemon *d, long mark)
+{
+	char line[2048];
+	int n = 0;
+	FILE *f = fopen(d->log, "re");
+
+	if (!f)
+		return;
+	if (fseek(f, mark, SEEK_SET) == 0) {
+		while (fgets(line, sizeof(line), f) && n++ < 40)
+			printf("#   %s%s", line, strchr(line, '\n') ? "" : "\n");
+	}
+	fclose(f);
+}
+
+int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms)
+{
+	int now = daemon_fd_count(d);
+
+	for (int waited = 0; now != n && waited < timeout_ms; waited += 10) {
+		sleep_ms(10);
+		now = daemon_fd_count(d);
+	}
+	return now;
+}
+
+bool daemon_serves(struct daemon *d, uint64_t sector)
+{
+	uint8_t expect[8192];
+	struct blkc_res r = { 0xff, 0 };
+	struct blkc c;
+	bool good = false, ro;
+
+	if (!daemon_alive(d))
+		return false;
+	for (size_t i = 0; i < sizeof(expect); i++)
+		expect[i] = (uint8_t)(i * 13 + sector + (i >> 8));
+	if (blkc_open(&c, d->sock, 1, ~0ull, BIT_ULL(VU_PF_MQ) |
+		      BIT_ULL(VU_PF_REPLY_ACK) | BIT_ULL(VU_PF_CONFIG) |
+		      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS)) < 0)
+		goto out;
+	/* A read-only disk: a read must do. */
+	ro = c.f.features & BIT_ULL(VIRTIO_BLK_F_RO);
+	memcpy(c.data, expect, sizeof(expect));
+	if (!ro && (blkc_req(&c, 0, VIRTIO_BLK_T_OUT, sector, sizeof(expect),
+			     false, false, &r) < 0 || r.status != VIRTIO_BLK_S_OK))
+		goto out;
+	memset(c.data, 0, sizeof(expect));
+	if (blkc_req(&c, 0, VIRTIO_BLK_T_IN, sector, sizeof(expect), true,
+		     true, &r) < 0 || r.status != VIRTIO_BLK_S_OK)
+		goto out;
+	good = r.used_len == sizeof(expect) + 1 &&
+	       (ro || memcmp(c.data, expect, sizeof(expect)) == 0);
+out:
+	blkc_close(&c);
+	return good;
+}
+
 int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 {
 	const char *argv[32];
@@ -396,4 +477,58 @@ int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 			waited += 100;
 	}
 	return -ETIMEDOUT;
+}
+
+/* ---- canaries in guest memory ---------------------------------------- */
+
+uint8_t *guest_snapshot(const struct front *f)
+{
+	uint8_t *copy = malloc(f->mem.size);
+
+	if (copy)
+		memcpy(copy, f->mem.base, f->mem.size);
+	return copy;
+}
+
+static bool allowed(const struct front *f, size_t off, const struct range *ok,
+		    unsigned int n)
+{
+	const uint8_t *p = f->mem.base + off;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *s = ok[i].p;
+
+		if (p >= s && p < s + ok[i].len)
+			return true;
+	}
+	return false;
+}
+
+long guest_changed_outside(const struct front *f, const uint8_t *snap,
+			   const struct range *ok, unsigned int n)
+{
+	const uint8_t *now = f->mem.base;
+
+	for (size_t off = 0; off < f->mem.size; off += 4096) {
+		size_t len = MIN((size_t)4096, f->mem.size - off);
+
+		if (!memcmp(now + off, snap + off, len))
+			continue;
+		for (size_t i = off; i < off + len; i++) {
+			if (now[i] != snap[i] && !allowed(f, i, ok, n))
+				return (long)i;
+		}
+	}
+	return -1;
+}
+
+void guest_fill_pattern(void *p, size_t len, unsigned int seed)
+{
+	uint8_t *b = p;
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		b[i] = (uint8_t)(0x20 + (x >> 16) % 0x5f);
+	}
 }

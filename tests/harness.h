@@ -43,6 +43,19 @@ int daemon_settled_fd_count(const struct daemon *d);
 long daemon_rss_kib(const struct daemon *d);
 /* Does the daemon's log contain s? */
 bool daemon_log_has(const struct daemon *d, const char *s);
+/* The end of the daemon's log so far, to look at what it logs next. */
+long daemon_log_mark(const struct daemon *d);
+/* How many lines logged since mark contain s. */
+int daemon_log_count(const struct daemon *d, long mark, const char *s);
+/* Print what the daemon logged since mark as TAP diagnostics ("# ..."). */
+void daemon_log_diag(const struct daemon *d, long mark);
+/* Wait up to timeout_ms for the daemon to hold n fds; the last count. */
+int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms);
+/*
+ * Is the daemon alive and does a fresh connection serve I/O: write a
+ * pattern at sector, read it back through other buffers, compare.
+ */
+bool daemon_serves(struct daemon *d, uint64_t sector);
 /* Run the daemon binary to completion; returns exit status, stderr in buf. */
 int run_daemon_cmd(const char *const *args, char *buf, size_t len);
 
@@ -80,5 +93,21 @@ struct blkc_res {
  */
 int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 	     size_t len, bool data_in, bool indirect, struct blkc_res *res);
+
+/*
+ * Canaries: a copy of all of guest memory, then a check that nothing
+ * changed outside the ranges the device was allowed to write.
+ */
+struct range {
+	const void *p;
+	size_t len;
+};
+
+uint8_t *guest_snapshot(const struct front *f);
+/* Offset of the first byte changed outside ok[], or -1 if none. */
+long guest_changed_outside(const struct front *f, const uint8_t *snap,
+			   const struct range *ok, unsigned int n);
+/* Fill guest memory with a pattern that no device write reproduces. */
+void guest_fill_pattern(void *p, size_t len, unsigned int seed);
 
 #endif
