@@ -1,0 +1,3 @@
+#!/bin/sh
+# The hostile front-end suite (tests/test-hostile-msg.c) with the libaio engine.
+TEST_AIO=libaio exec ./tests/test-hostile-msg

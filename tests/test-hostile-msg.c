@@ -1,0 +1,1121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test-hostile-msg.c: a hostile front end against a real vhost-uring-blk.
+ * Each case sends malformed or out-of-order vhost-user messages (framing,
+ * fd counts, queue indexes, features, config space, memory regions, ring
+ * set-up) to a daemon of its own, and is one TAP test that passes when:
+ *   - the message was refused the way the protocol allows (a REPLY_ACK
+ *     failure, or the connection closed; never a fake reply),
+ *   - fds that came with it were closed (the daemon's fd count),
+ *   - one log line names the problem,
+ *   - the daemon is alive, serves a fresh connection, holds the fds it had
+ *     before, and exits 0 on SIGTERM (under ASan: without leaks).
+ * Then every case runs again against one shared daemon, which must come out
+ * of the whole series serving I/O with the fd count it started with.
+ * The engine comes from $TEST_AIO (default io_uring).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+
+#include "harness.h"
+#include "log.h"
+#include "tap.h"
+#include "util.h"
+
+#define NQ		4
+#define MEM_SIZE	(2u << 20)
+#define MEM_GPA		0x100000ull
+#define CONFIG_SIZE	60	/* virtio-blk config space the daemon has */
+
+static char aio_arg[64], img[300], img_arg[320];
+static const char *daemon_args[] = { img_arg, aio_arg, "--num-queues=4", NULL };
+
+/* One case in progress. */
+struct mt {
+	struct daemon *d;
+	struct front f;
+	bool connected;
+	const char *log;	/* a part of the line the daemon must log */
+	char fail[320];		/* the first check that failed */
+};
+
+static bool check(struct mt *t, bool cond, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool check(struct mt *t, bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond || t->fail[0])
+		return cond;
+	va_start(ap, fmt);
+	vsnprintf(t->fail, sizeof(t->fail), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static uint64_t all_pf(bool ack)
+{
+	return BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_CONFIG) |
+	       BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS) |
+	       (ack ? BIT_ULL(VU_PF_REPLY_ACK) : 0);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static bool open_raw(struct mt *t)
+{
+	int ret = front_connect(&t->f, t->d->sock, 5000);
+
+	t->connected = ret == 0;
+	t->f.timeout_ms = 3000;
+	return check(t, ret == 0, "connect: %s", strerror(-ret));
+}
+
+/* Connect and negotiate everything, with or without REPLY_ACK. */
+static bool open_neg(struct mt *t, bool ack)
+{
+	int ret;
+
+	if (!open_raw(t))
+		return false;
+	ret = front_negotiate(&t->f, ~0ull, all_pf(ack));
+	return check(t, ret == 0, "negotiate: %s", strerror(-ret));
+}
+
+/* Negotiated with REPLY_ACK, and guest memory shared as one region. */
+static bool open_mem(struct mt *t)
+{
+	int ret;
+
+	if (!open_neg(t, true))
+		return false;
+	ret = front_mem_create(&t->f, MEM_SIZE, MEM_GPA);
+	ret = ret ? ret : front_mem_share(&t->f, false);
+	return check(t, ret == 0, "share memory: %s", strerror(-ret));
+}
+
+static void make_eventfds(int *fds, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		fds[i] = eventfd(0, EFD_CLOEXEC);
+}
+
+static void close_fds(int *fds, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+}
+
+/* ---- expectations ------------------------------------------------------- */
+
+/*
+ * Send a message asking for an ack: the daemon must answer with a failure
+ * verdict, close every fd it got, and keep the connection.
+ */
+static bool nack(struct mt *t, uint32_t req, const void *payload,
+		 uint32_t size, const int *fds, unsigned int nfds,
+		 const char *what)
+{
+	int before = daemon_fd_count(t->d), after;
+	uint64_t verdict = 0;
+	int ret;
+
+	ret = front_send_hdr(&t->f, req, VU_VERSION | VU_FLAG_NEED_REPLY, size,
+			     payload, size, fds, nfds);
+	ret = ret ? ret : front_recv_u64(&t->f, req, &verdict);
+	if (!check(t, ret == 0, "%s: no ack (%s)", what, strerror(-ret)) ||
+	    !check(t, verdict != 0, "%s: acknowledged as a success", what))
+		return false;
+	after = daemon_fd_count(t->d);
+	return check(t, after == before,
+		     "%s: the daemon held %d fds before and %d after", what,
+		     before, after);
+}
+
+/* The same for a message that must succeed. */
+static bool ack(struct mt *t, uint32_t req, const void *payload, uint32_t size,
+		const int *fds, unsigned int nfds, const char *what)
+{
+	uint64_t verdict = 1;
+	int ret;
+
+	ret = front_send_hdr(&t->f, req, VU_VERSION | VU_FLAG_NEED_REPLY, size,
+			     payload, size, fds, nfds);
+	ret = ret ? ret : front_recv_u64(&t->f, req, &verdict);
+	return check(t, ret == 0 && verdict == 0, "%s: not acknowledged (%s, %llu)",
+		     what, strerror(-ret), (unsigned long long)verdict);
+}
+
+/* The daemon must close the connection without sending anything. */
+static bool hangup(struct mt *t, const char *what)
+{
+	size_t bytes = 0;
+	int ret = front_wait_hangup(&t->f, 3000, &bytes);
+
+	return check(t, ret == 0, "%s: the daemon kept the connection", what) &&
+	       check(t, bytes == 0, "%s: the daemon sent %zu bytes", what, bytes);
+}
+
+/* The connection still works: GET_FEATURES is answered properly. */
+static bool still_usable(struct mt *t, const char *what)
+{
+	uint64_t v = 0;
+	int ret = front_get_u64(&t->f, VU_GET_FEATURES, &v);
+
+	return check(t, ret == 0 && (v & BIT_ULL(VIRTIO_F_VERSION_1)),
+		     "%s: the connection is not usable afterwards (%s)", what,
+		     strerror(-ret));
+}
+
+/* ---- messages: framing -------------------------------------------------- */
+
+static void m_truncated_header(struct mt *t)
+{
+	struct vu_hdr h = { VU_GET_FEATURES, VU_VERSION, 0 };
+
+	t->log = "header truncated: the peer closed the connection after 7 of 12 bytes";
+	if (!open_raw(t))
+		return;
+	front_send_raw(&t->f, &h, 7, NULL, 0);
+	front_shutdown_write(&t->f);
+	hangup(t, "7-byte header");
+}
+
+static void m_truncated_payload(struct mt *t)
+{
+	uint64_t f = 0;
+
+	t->log = "SET_FEATURES: payload truncated: "
+		 "the peer closed the connection after 3 of 8 bytes";
+	if (!open_neg(t, true))
+		return;
+	front_send_hdr(&t->f, VU_SET_FEATURES, VU_VERSION, 8, &f, 3, NULL, 0);
+	front_shutdown_write(&t->f);
+	hangup(t, "3 of 8 payload bytes");
+}
+
+static void m_oversized(struct mt *t)
+{
+	static uint8_t junk[4096];
+
+	t->log = "payload of 4096 bytes exceeds the maximum";
+	if (!open_raw(t))
+		return;
+	front_send_hdr(&t->f, VU_SET_MEM_TABLE, VU_VERSION, sizeof(junk), junk,
+		       sizeof(junk), NULL, 0);
+	hangup(t, "4096-byte payload");
+}
+
+static void m_size_mismatch(struct mt *t)
+{
+	uint64_t v[2] = { 0, 0 };
+
+	t->log = "SET_OWNER: payload of 16 bytes, expected 0..0";
+	if (open_neg(t, true) &&
+	    nack(t, VU_SET_OWNER, v, sizeof(v), NULL, 0, "SET_OWNER with 16 bytes"))
+		still_usable(t, "after a wrong payload size");
+}
+
+static void m_bad_version(struct mt *t)
+{
+	t->log = "bad protocol version in flags 0x2";
+	if (!open_raw(t))
+		return;
+	front_send_hdr(&t->f, VU_GET_FEATURES, 0x2, 0, NULL, 0, NULL, 0);
+	hangup(t, "version 2");
+}
+
+static void m_unknown_request_acked(struct mt *t)
+{
+	uint64_t v = 0;
+
+	t->log = "unsupported request 99";
+	if (open_neg(t, true) &&
+	    nack(t, 99, &v, sizeof(v), NULL, 0, "request 99"))
+		still_usable(t, "after an unknown request");
+}
+
+static void m_unknown_request_no_ack(struct mt *t)
+{
+	t->log = "unsupported request 0 (NONE)";
+	if (!open_neg(t, false))
+		return;
+	front_send_hdr(&t->f, VU_NONE, VU_VERSION, 0, NULL, 0, NULL, 0);
+	hangup(t, "request 0 without NEED_REPLY");
+}
+
+/* A request the daemon does not implement, carrying fds: closed. */
+static void m_unimplemented_with_fd(struct mt *t)
+{
+	struct vu_log_base lb = { 4096, 0 };
+	int fd = memfd_create("log", MFD_CLOEXEC);
+
+	t->log = "unsupported request 6 (SET_LOG_BASE)";
+	if (open_neg(t, true))
+		nack(t, VU_SET_LOG_BASE, &lb, sizeof(lb), &fd, 1, "SET_LOG_BASE with a memfd");
+	close(fd);
+}
+
+/* ---- messages: file descriptors ----------------------------------------- */
+
+static void m_fds_on_fdless(struct mt *t)
+{
+	int fds[3];
+
+	t->log = "SET_OWNER: 3 file descriptors, expected 0..0";
+	make_eventfds(fds, 3);
+	if (open_neg(t, true) &&
+	    nack(t, VU_SET_OWNER, NULL, 0, fds, 3, "SET_OWNER with 3 eventfds"))
+		still_usable(t, "after fds on SET_OWNER");
+	close_fds(fds, 3);
+}
+
+static void m_fds_over_eight(struct mt *t)
+{
+	struct vu_mem_table mt = { .nregions = 1 };
+	int fds[9];
+
+	t->log = "SET_MEM_TABLE: more than 8 file descriptors attached";
+	make_eventfds(fds, 9);
+	if (open_neg(t, true)) {
+		front_send_hdr(&t->f, VU_SET_MEM_TABLE, VU_VERSION | VU_FLAG_NEED_REPLY,
+			       8 + 32, &mt, 8 + 32, fds, 9);
+		hangup(t, "9 fds");
+	}
+	close_fds(fds, 9);
+}
+
+/* More fds than the daemon's receive buffer holds: the kernel drops some. */
+static void m_fds_truncated(struct mt *t)
+{
+	int fds[VU_RAW_MAX_FDS];
+
+	t->log = "GET_FEATURES: more than 8 file descriptors attached";
+	make_eventfds(fds, VU_RAW_MAX_FDS);
+	if (open_raw(t)) {
+		front_send_hdr(&t->f, VU_GET_FEATURES, VU_VERSION, 0, NULL, 0,
+			       fds, VU_RAW_MAX_FDS);
+		hangup(t, "32 fds");
+	}
+	close_fds(fds, VU_RAW_MAX_FDS);
+}
+
+static void m_mem_table_too_few_fds(struct mt *t)
+{
+	struct vu_mem_table mt = { .nregions = 2 };
+
+	t->log = "SET_MEM_TABLE: 2 regions but 1 file descriptors";
+	if (!open_neg(t, true) ||
+	    front_mem_create(&t->f, MEM_SIZE, MEM_GPA) < 0)
+		return;
+	for (unsigned int i = 0; i < 2; i++)
+		mt.regions[i] = (struct vu_mem_region){
+			MEM_GPA + i * (MEM_SIZE / 2), MEM_SIZE / 2,
+			(uint64_t)(uintptr_t)t->f.mem.base + i * (MEM_SIZE / 2),
+			i * (MEM_SIZE / 2),
+		};
+	nack(t, VU_SET_MEM_TABLE, &mt, 8 + 2 * 32, &t->f.mem.fd, 1,
+	     "2 regions, 1 fd");
+}
+
+static void m_add_mem_reg_no_fd(struct mt *t)
+{
+	struct vu_mem_single s = { 0, { MEM_GPA, 4096, 0x7f0000000000ull, 0 } };
+
+	t->log = "ADD_MEM_REG: 0 file descriptors, expected 1..1";
+	if (open_neg(t, true))
+		nack(t, VU_ADD_MEM_REG, &s, sizeof(s), NULL, 0, "ADD_MEM_REG without fd");
+}
+
+static void m_kick_two_fds(struct mt *t)
+{
+	uint64_t v = 0;
+	int fds[2];
+
+	t->log = "SET_VRING_KICK: 2 file descriptors, expected 0..1";
+	make_eventfds(fds, 2);
+	if (open_neg(t, true))
+		nack(t, VU_SET_VRING_KICK, &v, sizeof(v), fds, 2, "KICK with 2 fds");
+	close_fds(fds, 2);
+}
+
+static void m_call_nofd_with_fd(struct mt *t)
+{
+	uint64_t v = VU_VRING_NOFD;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	t->log = "SET_VRING_CALL: vq 0: 1 file descriptors, expected 0";
+	if (open_neg(t, true))
+		nack(t, VU_SET_VRING_CALL, &v, sizeof(v), &fd, 1, "CALL with NOFD and an fd");
+	close(fd);
+}
+
+static void m_err_missing_fd(struct mt *t)
+{
+	uint64_t v = 1;
+
+	t->log = "SET_VRING_ERR: vq 1: 0 file descriptors, expected 1";
+	if (open_neg(t, true))
+		nack(t, VU_SET_VRING_ERR, &v, sizeof(v), NULL, 0, "ERR without fd or NOFD");
+}
+
+/* ---- messages: replies -------------------------------------------------- */
+
+/* Without REPLY_ACK negotiated, NEED_REPLY is ignored: no stray reply. */
+static void m_need_reply_without_ack(struct mt *t)
+{
+	uint64_t f;
+
+	t->log = NULL;	/* nothing wrong: the flag simply does not apply */
+	if (!open_neg(t, false))
+		return;
+	f = t->f.acked;
+	front_send_hdr(&t->f, VU_SET_OWNER, VU_VERSION | VU_FLAG_NEED_REPLY,
+		       0, NULL, 0, NULL, 0);
+	front_send_hdr(&t->f, VU_SET_FEATURES, VU_VERSION | VU_FLAG_NEED_REPLY,
+		       8, &f, 8, NULL, 0);
+	check(t, front_silent(&t->f, 300), "a reply came for NEED_REPLY without REPLY_ACK");
+	still_usable(t, "after NEED_REPLY without REPLY_ACK");
+}
+
+/* A request with a reply of its own gets that reply only, no extra ack. */
+static void m_need_reply_on_get(struct mt *t)
+{
+	struct vu_msg m;
+	int ret;
+
+	t->log = NULL;
+	if (!open_neg(t, true))
+		return;
+	front_send_hdr(&t->f, VU_GET_QUEUE_NUM, VU_VERSION | VU_FLAG_NEED_REPLY,
+		       0, NULL, 0, NULL, 0);
+	ret = front_recv_reply(&t->f, VU_GET_QUEUE_NUM, &m);
+	check(t, ret == 0 && m.hdr.size == 8 && m.payload.u64 == NQ,
+	      "GET_QUEUE_NUM with NEED_REPLY: bad reply (%s)", strerror(-ret));
+	check(t, front_silent(&t->f, 300), "a second reply followed GET_QUEUE_NUM");
+	still_usable(t, "after GET_QUEUE_NUM with NEED_REPLY");
+}
+
+/* ---- messages: queue indexes -------------------------------------------- */
+
+static void vring_state_bad_index(struct mt *t, uint32_t req, uint32_t index)
+{
+	struct vu_vring_state st = { index, 1 };
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s of queue %u", vu_request_name(req), index);
+	if (open_neg(t, true) &&
+	    nack(t, req, &st, sizeof(st), NULL, 0, what))
+		still_usable(t, what);
+}
+
+static void m_index_vring_num(struct mt *t)
+{
+	t->log = "SET_VRING_NUM: queue index 4 out of range (device has 4 queues)";
+	vring_state_bad_index(t, VU_SET_VRING_NUM, NQ);
+}
+
+static void m_index_vring_base(struct mt *t)
+{
+	t->log = "SET_VRING_BASE: queue index 4294967295 out of range";
+	vring_state_bad_index(t, VU_SET_VRING_BASE, UINT32_MAX);
+}
+
+static void m_index_vring_enable(struct mt *t)
+{
+	t->log = "SET_VRING_ENABLE: queue index 256 out of range";
+	vring_state_bad_index(t, VU_SET_VRING_ENABLE, 256);
+}
+
+static void m_index_vring_addr(struct mt *t)
+{
+	struct vu_vring_addr a = { .index = NQ + 1 };
+
+	t->log = "SET_VRING_ADDR: queue index 5 out of range";
+	if (open_mem(t) &&
+	    nack(t, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, "ADDR of queue 5"))
+		still_usable(t, "after SET_VRING_ADDR of queue 5");
+}
+
+static void vring_fd_bad_index(struct mt *t, uint32_t req, uint64_t v)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s of queue %llu", vu_request_name(req),
+		 (unsigned long long)(v & VU_VRING_IDX_MASK));
+	if (open_neg(t, true) && nack(t, req, &v, sizeof(v), &fd, 1, what))
+		still_usable(t, what);
+	close(fd);
+}
+
+static void m_index_vring_kick(struct mt *t)
+{
+	t->log = "SET_VRING_KICK: queue index 4 out of range";
+	vring_fd_bad_index(t, VU_SET_VRING_KICK, NQ);
+}
+
+static void m_index_vring_call(struct mt *t)
+{
+	t->log = "SET_VRING_CALL: queue index 255 out of range";
+	vring_fd_bad_index(t, VU_SET_VRING_CALL, 255);
+}
+
+static void m_index_vring_err(struct mt *t)
+{
+	t->log = "SET_VRING_ERR: queue index 128 out of range";
+	vring_fd_bad_index(t, VU_SET_VRING_ERR, 128);
+}
+
+/* Bits above the index and NOFD flag are not a queue index either. */
+static void m_vring_fd_high_bits(struct mt *t)
+{
+	t->log = "SET_VRING_KICK: unknown bits in 0x100000000";
+	vring_fd_bad_index(t, VU_SET_VRING_KICK, 1ull << 32);
+}
+
+/* ---- messages: order, features ------------------------------------------ */
+
+static void m_before_owner(struct mt *t)
+{
+	struct vu_vring_state st = { 0, 128 };
+	uint64_t f = BIT_ULL(VIRTIO_F_VERSION_1), pf = all_pf(true), kick = 0, v;
+	struct vu_mem_table mt = { .nregions = 1 };
+	int fd = eventfd(0, EFD_CLOEXEC);
+	struct front_mem *m = &t->f.mem;
+
+	t->log = "SET_VRING_KICK before SET_OWNER";
+	if (!open_raw(t) ||
+	    !check(t, front_send(&t->f, VU_SET_PROTOCOL_FEATURES, VU_VERSION, &pf,
+				 8, NULL, 0) == 0, "SET_PROTOCOL_FEATURES") ||
+	    !check(t, front_mem_create(&t->f, MEM_SIZE, MEM_GPA) == 0, "memfd") ||
+	    !check(t, front_get_u64(&t->f, VU_GET_FEATURES, &v) == 0, "GET_FEATURES"))
+		goto out;
+	mt.regions[0] = (struct vu_mem_region){ MEM_GPA, MEM_SIZE,
+		(uint64_t)(uintptr_t)m->base, 0 };
+	nack(t, VU_SET_FEATURES, &f, 8, NULL, 0, "SET_FEATURES before SET_OWNER");
+	nack(t, VU_SET_MEM_TABLE, &mt, 8 + 32, &m->fd, 1, "SET_MEM_TABLE before SET_OWNER");
+	nack(t, VU_SET_VRING_NUM, &st, sizeof(st), NULL, 0, "SET_VRING_NUM before SET_OWNER");
+	nack(t, VU_SET_VRING_KICK, &kick, 8, &fd, 1, "SET_VRING_KICK before SET_OWNER");
+out:
+	close(fd);
+}
+
+static void m_features_not_offered(struct mt *t)
+{
+	uint64_t f;
+
+	t->log = "SET_FEATURES: bits 0x4000000000000000 were never offered";
+	if (!open_neg(t, true))
+		return;
+	check(t, !(t->f.features & BIT_ULL(62)), "bit 62 is offered");
+	f = t->f.acked | BIT_ULL(62);
+	nack(t, VU_SET_FEATURES, &f, 8, NULL, 0, "SET_FEATURES with bit 62");
+	still_usable(t, "after SET_FEATURES with bit 62");
+}
+
+static void m_packed_not_offered(struct mt *t)
+{
+	uint64_t f;
+
+	t->log = "SET_FEATURES: bits 0x400000000 were never offered";
+	if (!open_neg(t, true))
+		return;
+	f = t->f.acked | BIT_ULL(VIRTIO_F_RING_PACKED);
+	nack(t, VU_SET_FEATURES, &f, 8, NULL, 0, "SET_FEATURES with RING_PACKED");
+}
+
+static void m_legacy_features(struct mt *t)
+{
+	uint64_t f;
+
+	t->log = "VIRTIO_F_VERSION_1 not accepted";
+	if (!open_neg(t, true))
+		return;
+	f = t->f.acked & ~BIT_ULL(VIRTIO_F_VERSION_1);
+	nack(t, VU_SET_FEATURES, &f, 8, NULL, 0, "SET_FEATURES without VERSION_1");
+}
+
+static void m_protocol_not_offered(struct mt *t)
+{
+	uint64_t pf = all_pf(true) | BIT_ULL(62);
+
+	t->log = "SET_PROTOCOL_FEATURES: bits 0x4000000000000000 were never offered";
+	if (!open_raw(t))
+		return;
+	front_send_hdr(&t->f, VU_SET_PROTOCOL_FEATURES, VU_VERSION, 8, &pf, 8,
+		       NULL, 0);
+	hangup(t, "SET_PROTOCOL_FEATURES with bit 62");
+}
+
+/* ---- messages: config space --------------------------------------------- */
+
+/* GET_CONFIG that must fail: an empty reply, nothing of the config. */
+static void get_config_refused(struct mt *t, uint32_t off, uint32_t size,
+			       uint32_t msg_size)
+{
+	struct vu_config c = { .offset = off, .size = size };
+	struct vu_msg m;
+	int ret;
+
+	if (!open_neg(t, true))
+		return;
+	front_send_hdr(&t->f, VU_GET_CONFIG, VU_VERSION, msg_size, &c, msg_size,
+		       NULL, 0);
+	ret = front_recv_reply(&t->f, VU_GET_CONFIG, &m);
+	check(t, ret == 0 && m.hdr.size == 0,
+	      "GET_CONFIG %u+%u: expected an empty reply (%s, %u bytes)", off,
+	      size, strerror(-ret), m.hdr.size);
+	still_usable(t, "after a refused GET_CONFIG");
+}
+
+static void m_get_config_too_long(struct mt *t)
+{
+	t->log = "GET_CONFIG: bytes 0+61 are outside the 60-byte config space";
+	get_config_refused(t, 0, CONFIG_SIZE + 1, 12 + CONFIG_SIZE + 1);
+}
+
+static void m_get_config_wrapping(struct mt *t)
+{
+	t->log = "GET_CONFIG: bytes 4294967280+32 are outside";
+	get_config_refused(t, UINT32_MAX - 15, 32, 12 + 32);
+}
+
+static void m_get_config_size_mismatch(struct mt *t)
+{
+	t->log = "GET_CONFIG: size 200 does not match the 16-byte payload";
+	get_config_refused(t, 0, 200, 16);
+}
+
+static void m_get_config_max(struct mt *t)
+{
+	t->log = "GET_CONFIG: bytes 0+256 are outside";
+	get_config_refused(t, 0, VU_MAX_CONFIG_SIZE, 12 + VU_MAX_CONFIG_SIZE);
+}
+
+/* SET_CONFIG that must fail and leave the config space as it was. */
+static void set_config_refused(struct mt *t, uint32_t off, uint32_t size,
+			       uint32_t flags, uint8_t fill)
+{
+	struct virtio_blk_config before, after;
+	struct vu_config c = { .offset = off, .size = size, .flags = flags };
+
+	memset(c.region, fill, sizeof(c.region));
+	if (!open_neg(t, true) ||
+	    !check(t, front_get_config(&t->f, 0, CONFIG_SIZE, &before) == 0,
+		   "GET_CONFIG before"))
+		return;
+	nack(t, VU_SET_CONFIG, &c, 12 + size, NULL, 0, "SET_CONFIG");
+	check(t, front_get_config(&t->f, 0, CONFIG_SIZE, &after) == 0 &&
+	      !memcmp(&before, &after, CONFIG_SIZE),
+	      "the config space changed after a refused SET_CONFIG");
+}
+
+static void m_set_config_capacity(struct mt *t)
+{
+	t->log = "SET_CONFIG: bytes 0+8 are read-only";
+	set_config_refused(t, 0, 8, VU_CONFIG_FLAG_FRONTEND, 0x55);
+}
+
+static void m_set_config_beyond(struct mt *t)
+{
+	t->log = "SET_CONFIG: bytes 60+4 are read-only";
+	set_config_refused(t, CONFIG_SIZE, 4, VU_CONFIG_FLAG_FRONTEND, 0);
+}
+
+static void m_set_config_wce_wide(struct mt *t)
+{
+	t->log = "SET_CONFIG: bytes 32+2 are read-only";
+	set_config_refused(t, offsetof(struct virtio_blk_config, wce), 2,
+			   VU_CONFIG_FLAG_FRONTEND, 0);
+}
+
+static void m_set_config_migration(struct mt *t)
+{
+	t->log = "SET_CONFIG: flags 0x1 are not supported";
+	set_config_refused(t, offsetof(struct virtio_blk_config, wce), 1,
+			   VU_CONFIG_FLAG_MIGRATION, 0);
+}
+
+static void m_set_config_wce_value(struct mt *t)
+{
+	t->log = "SET_CONFIG: writeback value 2 is neither 0 nor 1";
+	set_config_refused(t, offsetof(struct virtio_blk_config, wce), 1,
+			   VU_CONFIG_FLAG_FRONTEND, 2);
+}
+
+static void m_set_config_size_mismatch(struct mt *t)
+{
+	struct vu_config c = { .offset = 32, .size = 100 };
+
+	t->log = "SET_CONFIG: size 100 does not fit the 13-byte payload";
+	if (open_neg(t, true))
+		nack(t, VU_SET_CONFIG, &c, 13, NULL, 0, "SET_CONFIG size 100 in 13 bytes");
+}
+
+/* ---- memory ------------------------------------------------------------- */
+
+/* SET_MEM_TABLE with the given regions, all on the front end's memfd. */
+static void mem_table_refused(struct mt *t, const struct vu_mem_region *r,
+			      unsigned int n, const char *what)
+{
+	struct vu_mem_table mt = { .nregions = n };
+	int fds[VU_MEM_TABLE_REGIONS];
+
+	if (!open_neg(t, true) ||
+	    !check(t, front_mem_create(&t->f, MEM_SIZE, MEM_GPA) == 0, "memfd"))
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		mt.regions[i] = r[i];
+		fds[i] = t->f.mem.fd;
+	}
+	if (nack(t, VU_SET_MEM_TABLE, &mt, 8 + n * 32, fds, n, what))
+		check(t, front_mem_share(&t->f, false) == 0,
+		      "%s: a good table is not taken afterwards", what);
+}
+
+static void m_region_zero_size(struct mt *t)
+{
+	struct vu_mem_region r = { MEM_GPA, 0, 0x7f0000000000ull, 0 };
+
+	t->log = "memory region at gpa 0x100000 has size 0";
+	mem_table_refused(t, &r, 1, "zero-size region");
+}
+
+static void m_region_overlap(struct mt *t)
+{
+	struct vu_mem_region r[2] = {
+		{ MEM_GPA, 0x10000, 0x7f0000000000ull, 0 },
+		{ MEM_GPA + 0x8000, 0x10000, 0x7f0000100000ull, 0x10000 },
+	};
+
+	t->log = "overlaps region gpa 0x100000";
+	mem_table_refused(t, r, 2, "overlapping regions");
+}
+
+static void m_region_overlap_qva(struct mt *t)
+{
+	struct vu_mem_region r[2] = {
+		{ MEM_GPA, 0x10000, 0x7f0000000000ull, 0 },
+		{ MEM_GPA + 0x100000, 0x10000, 0x7f0000008000ull, 0x10000 },
+	};
+
+	t->log = "overlaps region gpa 0x100000";
+	mem_table_refused(t, r, 2, "regions overlapping in front-end addresses");
+}
+
+static void m_region_wrap_gpa(struct mt *t)
+{
+	struct vu_mem_region r = { UINT64_MAX - 0xfff, 0x2000, 0x7f0000000000ull, 0 };
+
+	t->log = "memory region gpa 0xfffffffffffff000 size 0x2000 wraps around";
+	mem_table_refused(t, &r, 1, "region wrapping in gpa");
+}
+
+static void m_region_wrap_qva(struct mt *t)
+{
+	struct vu_mem_region r = { MEM_GPA, 0x2000, UINT64_MAX - 0xfff, 0 };
+
+	t->log = "memory region gpa 0x100000 size 0x2000 wraps around";
+	mem_table_refused(t, &r, 1, "region wrapping in front-end addresses");
+}
+
+static void m_region_wrap_offset(struct mt *t)
+{
+	struct vu_mem_region r = { MEM_GPA, 0x2000, 0x7f0000000000ull, UINT64_MAX - 0xfff };
+
+	t->log = "memory region gpa 0x100000 size 0x2000 wraps around";
+	mem_table_refused(t, &r, 1, "region wrapping in mmap offset");
+}
+
+static void m_region_offset_beyond_file(struct mt *t)
+{
+	struct vu_mem_region r = { MEM_GPA, 0x10000, 0x7f0000000000ull, MEM_SIZE };
+
+	t->log = "is beyond the end of its file";
+	mem_table_refused(t, &r, 1, "mmap offset beyond the file");
+}
+
+static void m_table_nine_regions(struct mt *t)
+{
+	struct vu_mem_table mt = { .nregions = 9 };
+
+	t->log = "SET_MEM_TABLE: 9 regions do not fit the 264-byte payload (at most 8 regions)";
+	if (open_neg(t, true))
+		nack(t, VU_SET_MEM_TABLE, &mt, sizeof(mt), NULL, 0, "9 regions");
+}
+
+/* One ADD_MEM_REG more than the advertised slots. */
+static void m_add_beyond_slots(struct mt *t)
+{
+	uint64_t slots = 0;
+	bool good = true;
+
+	t->log = "all 256 slots are in use";	/* GET_MAX_MEM_SLOTS */
+	if (!open_neg(t, true) ||
+	    !check(t, front_get_u64(&t->f, VU_GET_MAX_MEM_SLOTS, &slots) == 0 &&
+		   slots == 256, "GET_MAX_MEM_SLOTS") ||
+	    !check(t, front_mem_create(&t->f, (slots + 1) * 4096, MEM_GPA) == 0, "memfd"))
+		return;
+	for (uint64_t i = 0; i <= slots && good; i++) {
+		struct vu_mem_single s = { 0, {
+			MEM_GPA + i * 8192, 4096,
+			(uint64_t)(uintptr_t)t->f.mem.base + i * 4096, i * 4096 } };
+
+		if (i < slots)
+			good = ack(t, VU_ADD_MEM_REG, &s, sizeof(s), &t->f.mem.fd, 1,
+				   "ADD_MEM_REG within the slots");
+		else
+			good = nack(t, VU_ADD_MEM_REG, &s, sizeof(s), &t->f.mem.fd, 1,
+				    "ADD_MEM_REG beyond the slots");
+	}
+}
+
+static void m_region_fd_eventfd(struct mt *t)
+{
+	struct vu_mem_single s = { 0, { MEM_GPA, 4096, 0x7f0000000000ull, 0 } };
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	t->log = "fd is not a shareable memory file";
+	if (open_neg(t, true))
+		nack(t, VU_ADD_MEM_REG, &s, sizeof(s), &fd, 1, "region on an eventfd");
+	close(fd);
+}
+
+/* A region the daemon cannot map writable (it needs the used ring). */
+static void m_region_fd_read_only(struct mt *t)
+{
+	struct vu_mem_single s = { 0, { MEM_GPA, 4096, 0x7f0000000000ull, 0 } };
+	char path[64];
+	int mfd = memfd_create("ro", MFD_CLOEXEC), fd;
+
+	t->log = "mmap failed: Permission denied";
+	ftruncate(mfd, 4096);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (open_neg(t, true))
+		nack(t, VU_ADD_MEM_REG, &s, sizeof(s), &fd, 1, "region on a read-only fd");
+	close(fd);
+	close(mfd);
+}
+
+static void m_region_fd_sealed(struct mt *t)
+{
+	struct vu_mem_single s = { 0, { MEM_GPA, 4096, 0x7f0000000000ull, 0 } };
+	int fd = memfd_create("sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	t->log = "mmap failed: Operation not permitted";
+	ftruncate(fd, 4096);
+	fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE);
+	if (open_neg(t, true))
+		nack(t, VU_ADD_MEM_REG, &s, sizeof(s), &fd, 1, "region sealed against writes");
+	close(fd);
+}
+
+static void m_rem_unknown(struct mt *t)
+{
+	struct vu_mem_single s = { 0, { MEM_GPA + MEM_SIZE, 4096, 0x7f0000000000ull, 0 } };
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	t->log = "REM_MEM_REG: no region with gpa 0x300000 size 0x1000";
+	if (open_mem(t) &&
+	    nack(t, VU_REM_MEM_REG, &s, sizeof(s), &fd, 1, "REM_MEM_REG of an unknown region"))
+		still_usable(t, "after REM_MEM_REG of an unknown region");
+	close(fd);
+}
+
+/* ---- rings -------------------------------------------------------------- */
+
+static void vring_num_refused(struct mt *t, uint32_t num)
+{
+	struct vu_vring_state st = { 0, num };
+	char what[64];
+
+	snprintf(what, sizeof(what), "SET_VRING_NUM %u", num);
+	if (open_neg(t, true))
+		nack(t, VU_SET_VRING_NUM, &st, sizeof(st), NULL, 0, what);
+}
+
+static void m_ring_size_zero(struct mt *t)
+{
+	t->log = "SET_VRING_NUM: vq 0: size 0 is not a power of two";
+	vring_num_refused(t, 0);
+}
+
+static void m_ring_size_not_pow2(struct mt *t)
+{
+	t->log = "SET_VRING_NUM: vq 0: size 100 is not a power of two";
+	vring_num_refused(t, 100);
+}
+
+static void m_ring_size_too_big(struct mt *t)
+{
+	t->log = "SET_VRING_NUM: vq 0: size 65536 is not a power of two between 1 and";
+	vring_num_refused(t, 65536);
+}
+
+static void m_ring_addr_outside(struct mt *t)
+{
+	struct vu_vring_state st = { 0, 128 };
+	struct vu_vring_addr a = { .index = 0 };
+
+	t->log = "SET_VRING_ADDR: vq 0: ring addresses are outside guest memory";
+	if (!open_mem(t) ||
+	    !ack(t, VU_SET_VRING_NUM, &st, sizeof(st), NULL, 0, "SET_VRING_NUM"))
+		return;
+	a.desc_user_addr = (uint64_t)(uintptr_t)t->f.mem.base + MEM_SIZE + 4096;
+	a.avail_user_addr = (uint64_t)(uintptr_t)t->f.mem.base;
+	a.used_user_addr = (uint64_t)(uintptr_t)t->f.mem.base + 4096;
+	nack(t, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, "descriptor table outside memory");
+}
+
+static void m_ring_addr_flags(struct mt *t)
+{
+	struct vu_vring_addr a = { .index = 0, .flags = 0x6 };
+
+	t->log = "SET_VRING_ADDR: vq 0: unknown flags 0x6";
+	if (open_mem(t))
+		nack(t, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, "SET_VRING_ADDR flags 6");
+}
+
+/*
+ * Rings whose start is mapped but whose end is not, or that are misaligned,
+ * are found when the ring starts: it is marked broken (error eventfd) and
+ * never touched.
+ */
+static void ring_start_broken(struct mt *t, uint64_t used_off, const char *what)
+{
+	uint8_t *base;
+	uint64_t used;
+	int ret;
+
+	if (!open_mem(t))
+		return;
+	base = t->f.mem.base;
+	used = (uint64_t)(uintptr_t)base + used_off;
+	ret = front_vq_start_at(&t->f, 0, 128, (uint64_t)(uintptr_t)base,
+				(uint64_t)(uintptr_t)base + 4096, used);
+	check(t, ret == 0, "%s: starting the ring: %s", what, strerror(-ret));
+	check(t, fvq_wait_err(&t->f.vqs[0], 3000) == 1,
+	      "%s: the error eventfd was not signalled", what);
+	still_usable(t, what);
+}
+
+static void m_used_ring_partly_outside(struct mt *t)
+{
+	t->log = "used ring at 0x";
+	ring_start_broken(t, MEM_SIZE - 512, "used ring running off memory");
+}
+
+static void m_used_ring_misaligned(struct mt *t)
+{
+	t->log = "is not 4-byte aligned";
+	ring_start_broken(t, 8192 + 2, "misaligned used ring");
+}
+
+/* Taking away the memory under a running ring stops the ring. */
+static void m_rem_region_under_ring(struct mt *t)
+{
+	struct vu_mem_single s;
+	uint64_t v;
+	int ret;
+
+	t->log = "descriptor ring at 0x";
+	if (!open_neg(t, true) ||
+	    !check(t, front_mem_create(&t->f, MEM_SIZE, MEM_GPA) == 0, "memfd") ||
+	    !check(t, front_mem_share(&t->f, true) == 0, "ADD_MEM_REG"))
+		return;
+	ret = front_vq_start(&t->f, 0, 128);
+	check(t, ret == 0 && front_get_u64(&t->f, VU_GET_FEATURES, &v) == 0,
+	      "ring start");
+	check(t, fvq_wait_err(&t->f.vqs[0], 100) == 0, "the ring broke at start");
+	s = (struct vu_mem_single){ 0, { MEM_GPA, MEM_SIZE,
+		(uint64_t)(uintptr_t)t->f.mem.base, 0 } };
+	ack(t, VU_REM_MEM_REG, &s, sizeof(s), NULL, 0, "REM_MEM_REG of the ring's region");
+	check(t, fvq_wait_err(&t->f.vqs[0], 3000) == 1,
+	      "the error eventfd was not signalled");
+}
+
+/* ---- the case list ------------------------------------------------------ */
+
+struct mcase {
+	const char *name;
+	void (*fn)(struct mt *t);
+};
+
+static const struct mcase cases[] = {
+	{ "message: truncated header", m_truncated_header },
+	{ "message: truncated payload", m_truncated_payload },
+	{ "message: size larger than any payload", m_oversized },
+	{ "message: payload size wrong for the request", m_size_mismatch },
+	{ "message: bad protocol version", m_bad_version },
+	{ "message: unknown request with NEED_REPLY", m_unknown_request_acked },
+	{ "message: unknown request without NEED_REPLY", m_unknown_request_no_ack },
+	{ "message: unimplemented request carrying an fd", m_unimplemented_with_fd },
+	{ "fds: three on a message that takes none", m_fds_on_fdless },
+	{ "fds: nine, more than any message takes", m_fds_over_eight },
+	{ "fds: more than the daemon can receive", m_fds_truncated },
+	{ "fds: SET_MEM_TABLE with fewer fds than regions", m_mem_table_too_few_fds },
+	{ "fds: ADD_MEM_REG without fd", m_add_mem_reg_no_fd },
+	{ "fds: SET_VRING_KICK with two", m_kick_two_fds },
+	{ "fds: SET_VRING_CALL with NOFD and an fd", m_call_nofd_with_fd },
+	{ "fds: SET_VRING_ERR with neither fd nor NOFD", m_err_missing_fd },
+	{ "reply: NEED_REPLY without REPLY_ACK gets no reply", m_need_reply_without_ack },
+	{ "reply: NEED_REPLY on GET_QUEUE_NUM gets one reply", m_need_reply_on_get },
+	{ "queue index: SET_VRING_NUM", m_index_vring_num },
+	{ "queue index: SET_VRING_ADDR", m_index_vring_addr },
+	{ "queue index: SET_VRING_BASE", m_index_vring_base },
+	{ "queue index: SET_VRING_KICK", m_index_vring_kick },
+	{ "queue index: SET_VRING_CALL", m_index_vring_call },
+	{ "queue index: SET_VRING_ERR", m_index_vring_err },
+	{ "queue index: SET_VRING_ENABLE", m_index_vring_enable },
+	{ "queue index: high bits in a vring fd message", m_vring_fd_high_bits },
+	{ "order: memory and vring messages before SET_OWNER", m_before_owner },
+	{ "features: SET_FEATURES with a bit never offered", m_features_not_offered },
+	{ "features: SET_FEATURES with RING_PACKED", m_packed_not_offered },
+	{ "features: SET_FEATURES without VERSION_1", m_legacy_features },
+	{ "features: SET_PROTOCOL_FEATURES with a bit never offered", m_protocol_not_offered },
+	{ "config: GET_CONFIG one byte beyond the config", m_get_config_too_long },
+	{ "config: GET_CONFIG offset plus size wrapping", m_get_config_wrapping },
+	{ "config: GET_CONFIG size not matching the payload", m_get_config_size_mismatch },
+	{ "config: GET_CONFIG of 256 bytes", m_get_config_max },
+	{ "config: SET_CONFIG on the capacity", m_set_config_capacity },
+	{ "config: SET_CONFIG beyond the config", m_set_config_beyond },
+	{ "config: SET_CONFIG on writeback and the next byte", m_set_config_wce_wide },
+	{ "config: SET_CONFIG with the migration flag", m_set_config_migration },
+	{ "config: SET_CONFIG writeback=2", m_set_config_wce_value },
+	{ "config: SET_CONFIG size not fitting the payload", m_set_config_size_mismatch },
+	{ "memory: zero-size region", m_region_zero_size },
+	{ "memory: overlapping regions", m_region_overlap },
+	{ "memory: regions overlapping in front-end addresses", m_region_overlap_qva },
+	{ "memory: region wrapping in guest-physical addresses", m_region_wrap_gpa },
+	{ "memory: region wrapping in front-end addresses", m_region_wrap_qva },
+	{ "memory: region wrapping in mmap offset", m_region_wrap_offset },
+	{ "memory: mmap offset beyond the file", m_region_offset_beyond_file },
+	{ "memory: SET_MEM_TABLE with 9 regions", m_table_nine_regions },
+	{ "memory: more regions than slots", m_add_beyond_slots },
+	{ "memory: region fd is an eventfd", m_region_fd_eventfd },
+	{ "memory: region fd is read-only", m_region_fd_read_only },
+	{ "memory: region memfd sealed against writes", m_region_fd_sealed },
+	{ "memory: REM_MEM_REG of an unknown region", m_rem_unknown },
+	{ "memory: REM_MEM_REG of the region under a running ring", m_rem_region_under_ring },
+	{ "ring: queue size 0", m_ring_size_zero },
+	{ "ring: queue size not a power of two", m_ring_size_not_pow2 },
+	{ "ring: queue size above the maximum", m_ring_size_too_big },
+	{ "ring: ring address outside every region", m_ring_addr_outside },
+	{ "ring: unknown SET_VRING_ADDR flags", m_ring_addr_flags },
+	{ "ring: used ring partly outside guest memory", m_used_ring_partly_outside },
+	{ "ring: misaligned used ring", m_used_ring_misaligned },
+};
+
+/*
+ * Run one case.  With shared set, against that daemon (no log checks:
+ * the daemon rate-limits lines caused by a peer); otherwise against a
+ * daemon of its own.  Returns false when the case failed.
+ */
+static bool run_case(const struct mcase *c, struct daemon *shared,
+		     unsigned int seq)
+{
+	struct daemon own, *d = shared ? shared : &own;
+	struct mt t;
+	int base, now;
+	long mark = 0;
+
+	memset(&t, 0, sizeof(t));
+	if (!shared && daemon_start(&own, daemon_args) < 0) {
+		snprintf(t.fail, sizeof(t.fail), "the daemon does not start");
+		goto out;
+	}
+	t.d = d;
+	base = daemon_settled_fd_count(d);
+	mark = daemon_log_mark(d);
+	c->fn(&t);
+	if (t.connected)
+		front_close(&t.f);
+	now = daemon_wait_fds(d, base, 3000);
+	check(&t, now == base, "after the connection the daemon holds %d fds, not %d",
+	      now, base);
+	if (!shared && t.log)
+		check(&t, daemon_log_count(d, mark, t.log) >= 1,
+		      "no log line containing \"%s\"", t.log);
+	check(&t, daemon_alive(d), "the daemon died");
+	check(&t, daemon_serves(d, 128 + 16 * seq),
+	      "a fresh connection is not served correctly");
+	now = daemon_wait_fds(d, base, 3000);
+	check(&t, now == base, "after a fresh connection the daemon holds %d fds, not %d",
+	      now, base);
+	if (!shared) {
+		int status = daemon_stop(&own);
+
+		check(&t, status == 0, "the daemon exited with status %d", status);
+	}
+out:
+	if (!ok(!t.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
+		tap_diag("%s", t.fail);
+		daemon_log_diag(d, mark);
+	}
+	return !t.fail[0];
+}
+
+static void make_image(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, size) < 0) {
+		perror(path);
+		exit(99);
+	}
+	close(fd);
+}
+
+int main(void)
+{
+	const char *aio = getenv("TEST_AIO");
+	struct daemon shared;
+	int base;
+
+	signal(SIGPIPE, SIG_IGN);
+	vu_log_init("test-hostile-msg", -1);
+	if (!aio)
+		aio = "io_uring";
+	if (!engine_built(aio)) {
+		printf("1..0 # SKIP this build has no %s engine\n", aio);
+		return 0;
+	}
+	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
+	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
+	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
+	make_image(img, 8u << 20);
+	tap_diag("engine %s", aio);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
+		run_case(&cases[i], NULL, i);
+
+	if (daemon_start(&shared, daemon_args) < 0) {
+		ok(false, "a shared daemon starts");
+	} else {
+		base = daemon_settled_fd_count(&shared);
+		for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
+			run_case(&cases[i], &shared, i);
+		ok(daemon_settled_fd_count(&shared) == base && daemon_serves(&shared, 8),
+		   "after all cases the shared daemon holds its %d fds and serves I/O", base);
+		ok(daemon_stop(&shared) == 0, "the shared daemon exits 0 on SIGTERM");
+	}
+	harness_cleanup();
+	return tap_done();
+}
