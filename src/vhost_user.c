@@ -661,11 +661,35 @@ static int dispatch(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 	return ret;
 }
 
+/*
+ * Requests answered by a reply of their own.  NEED_REPLY does not apply to
+ * them: a REPLY_ACK verdict in place of their reply would be read as the
+ * reply itself (a u64 of 1 as features or a queue count), so when one fails
+ * without replying, the connection is dropped instead.
+ */
+static bool has_own_reply(uint32_t req)
+{
+	switch (req) {
+	case VU_GET_FEATURES:
+	case VU_GET_PROTOCOL_FEATURES:
+	case VU_GET_QUEUE_NUM:
+	case VU_GET_VRING_BASE:
+	case VU_GET_CONFIG:
+	case VU_GET_INFLIGHT_FD:
+	case VU_GET_MAX_MEM_SLOTS:
+	case VU_GET_STATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg)
 {
 	bool replied = false;
 	bool need_ack = (msg->hdr.flags & VU_FLAG_NEED_REPLY) &&
-			has_pf(dev, VU_PF_REPLY_ACK);
+			has_pf(dev, VU_PF_REPLY_ACK) &&
+			!has_own_reply(msg->hdr.request);
 	int ret;
 
 	log_debug("<- %s size %u fds %u", vu_request_name(msg->hdr.request),

@@ -411,6 +411,23 @@ static void m_need_reply_on_get(struct mt *t)
 	still_usable(t, "after GET_QUEUE_NUM with NEED_REPLY");
 }
 
+/*
+ * A failed request that has a reply of its own must not be answered with a
+ * REPLY_ACK-style u64: the front end would take it for the reply itself
+ * (here: a queue count of 1).  The daemon hangs up instead.
+ */
+static void m_failed_get_no_fake_reply(struct mt *t)
+{
+	uint64_t v = 0;
+
+	t->log = "GET_QUEUE_NUM: payload of 8 bytes, expected 0..0";
+	if (!open_neg(t, true))
+		return;
+	front_send_hdr(&t->f, VU_GET_QUEUE_NUM, VU_VERSION | VU_FLAG_NEED_REPLY,
+		       8, &v, 8, NULL, 0);
+	hangup(t, "malformed GET_QUEUE_NUM with NEED_REPLY");
+}
+
 /* ---- messages: queue indexes -------------------------------------------- */
 
 static void vring_state_bad_index(struct mt *t, uint32_t req, uint32_t index)
@@ -450,6 +467,19 @@ static void m_index_vring_addr(struct mt *t)
 	if (open_mem(t) &&
 	    nack(t, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, "ADDR of queue 5"))
 		still_usable(t, "after SET_VRING_ADDR of queue 5");
+}
+
+/* GET_VRING_BASE has its own reply: a bad index closes the connection. */
+static void m_index_get_vring_base(struct mt *t)
+{
+	struct vu_vring_state st = { NQ, 0 };
+
+	t->log = "GET_VRING_BASE: queue index 4 out of range";
+	if (!open_neg(t, true))
+		return;
+	front_send_hdr(&t->f, VU_GET_VRING_BASE, VU_VERSION | VU_FLAG_NEED_REPLY,
+		       sizeof(st), &st, sizeof(st), NULL, 0);
+	hangup(t, "GET_VRING_BASE of queue 4");
 }
 
 static void vring_fd_bad_index(struct mt *t, uint32_t req, uint64_t v)
@@ -977,9 +1007,11 @@ static const struct mcase cases[] = {
 	{ "fds: SET_VRING_ERR with neither fd nor NOFD", m_err_missing_fd },
 	{ "reply: NEED_REPLY without REPLY_ACK gets no reply", m_need_reply_without_ack },
 	{ "reply: NEED_REPLY on GET_QUEUE_NUM gets one reply", m_need_reply_on_get },
+	{ "reply: failed GET_QUEUE_NUM gets no fake reply", m_failed_get_no_fake_reply },
 	{ "queue index: SET_VRING_NUM", m_index_vring_num },
 	{ "queue index: SET_VRING_ADDR", m_index_vring_addr },
 	{ "queue index: SET_VRING_BASE", m_index_vring_base },
+	{ "queue index: GET_VRING_BASE", m_index_get_vring_base },
 	{ "queue index: SET_VRING_KICK", m_index_vring_kick },
 	{ "queue index: SET_VRING_CALL", m_index_vring_call },
 	{ "queue index: SET_VRING_ERR", m_index_vring_err },
