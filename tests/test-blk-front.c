@@ -3,8 +3,10 @@
  * test-blk-front.c: drives a real vhost-uring-blk through the project's own
  * vhost-user front end, with no VM: negotiation, config space, reads and
  * writes landing in the image file, flush, discard, write-zeroes, GET_ID,
- * read-only refusal, out-of-range requests, several queues, and disconnect
- * followed by reconnect.  The engine comes from $TEST_AIO (default io_uring).
+ * read-only and 4 KiB-block disks, several queues, and disconnect followed
+ * by reconnect.  Refusals of bad requests and messages are the business of
+ * the hostile suites (test-hostile-msg.c, test-hostile-ring.c).  The engine
+ * comes from $TEST_AIO (default io_uring).
  */
 #include <endian.h>
 #include <errno.h>
@@ -183,9 +185,7 @@ static void test_config(struct daemon *d)
 	ok(le32toh(cfg.max_discard_seg) > 1 && le32toh(cfg.max_discard_sectors) > 0 &&
 	   le32toh(cfg.max_write_zeroes_seg) > 1 && cfg.write_zeroes_may_unmap == 1,
 	   "discard and write-zeroes limits announced");
-	ok(front_get_config(&c.f, 0, 61, &cfg) < 0 && daemon_alive(d),
-	   "GET_CONFIG beyond the config space fails, daemon stays up");
-	ok(front_get_config(&c.f, 0, 36, &cfg) == 0, "the connection is still usable after it");
+	ok(front_get_config(&c.f, 0, 36, &cfg) == 0, "GET_CONFIG of the 36 bytes older QEMUs ask for");
 
 	wce = 0;
 	ok(front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce) == 0,
@@ -193,11 +193,9 @@ static void test_config(struct daemon *d)
 	ok(front_get_config(&c.f, 0, 57, &cfg) == 0 && cfg.wce == 0,
 	   "the write cache now reads as writethrough");
 	wce = 1;
-	front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce);
-	ok(front_set_config(&c.f, 0, 8, &cfg) == -EIO, "SET_CONFIG on the capacity is refused");
-	wce = 2;
-	ok(front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce) == -EIO,
-	   "SET_CONFIG writeback=2 is refused");
+	ok(front_set_config(&c.f, offsetof(struct virtio_blk_config, wce), 1, &wce) == 0 &&
+	   front_get_config(&c.f, 0, 57, &cfg) == 0 && cfg.wce == 1,
+	   "SET_CONFIG writeback=1 turns the write cache back on");
 	blkc_close(&c);
 }
 
@@ -255,18 +253,8 @@ static void test_io(struct daemon *d)
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && memcmp(c.data, expect, 8192) == 0,
 	   "a read through an indirect table returns it");
 
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, CAPACITY - 4, 4096, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a read crossing the end gets IOERR");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, CAPACITY, 512, false, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a write beyond the end gets IOERR");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, UINT64_MAX - 1, 4096, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a wrapping sector gets IOERR");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 1000, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a partial-sector read gets IOERR");
-	ret = blkc_req(&c, 0, 42, 0, 512, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_UNSUPP, "an unknown request type gets UNSUPP");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 100, 512, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "the queue keeps working after refusals");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, CAPACITY - 8, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "the last 4 KiB of the disk can be read");
 	blkc_close(&c);
 	free(expect);
 	free(host);
@@ -326,13 +314,6 @@ static void test_discard_zeroes(struct daemon *d)
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, (20 << 20) / 512, 512 << 10, true, false, &r);
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && all_bytes(c.data, 512 << 10, 0),
 	   "the guest reads zeros back");
-
-	put_seg(&c, 0, CAPACITY - 8, 16, 0);
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a discard beyond the end gets IOERR");
-	put_seg(&c, 0, 0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_UNSUPP, "a discard with the unmap flag gets UNSUPP");
 	blkc_close(&c);
 	free(host);
 }
@@ -584,7 +565,6 @@ static bool start_with(const char *const *args, struct daemon *d,
 static void test_read_only(void)
 {
 	const char *args[] = { img_arg, aio_arg, "--read-only", NULL };
-	uint8_t before[4096], after[4096];
 	struct daemon d;
 	struct blkc_res r;
 	struct blkc c;
@@ -593,22 +573,10 @@ static void test_read_only(void)
 	host_fill(0x42, 4096, 0);
 	if (!start_with(args, &d, &c, "read-only: start"))
 		return;
-	host_pread(before, sizeof(before), 0);
 	ok(c.f.features & BIT_ULL(VIRTIO_BLK_F_RO) &&
 	   !(c.f.features & BIT_ULL(VIRTIO_BLK_F_DISCARD)) &&
 	   !(c.f.features & BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES)),
 	   "--read-only offers RO and neither DISCARD nor WRITE_ZEROES");
-	memset(c.data, 0x99, 4096);
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 0, 4096, false, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a write gets IOERR");
-	put_seg(&c, 0, 0, 8, 0);
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_DISCARD, 0, 16, false, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a discard gets IOERR");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a write-zeroes gets IOERR");
-	host_pread(after, sizeof(after), 0);
-	ok(memcmp(before, after, sizeof(after)) == 0 && before[0] == 0x42,
-	   "nothing was written to the image");
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && c.data[0] == 0x42, "reads work");
 	blkc_close(&c);
@@ -628,8 +596,6 @@ static void test_block_size_4k(void)
 		return;
 	ok(front_get_config(&c.f, 0, 57, &cfg) == 0 && le32toh(cfg.blk_size) == 4096,
 	   "--logical-block-size=4096 is reported in blk_size");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 512, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR, "a 512-byte read gets IOERR");
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 8, 4096, true, false, &r);
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "an aligned 4 KiB read works");
 	blkc_close(&c);
