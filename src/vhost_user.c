@@ -733,7 +733,7 @@ static unsigned int thread_depth(const struct vu_dev *dev, unsigned int nvqs)
 int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 		const struct vu_dev_config *cfg)
 {
-	unsigned int nthreads = MIN(MAX(cfg->num_threads, 1u), cfg->max_queues);
+	unsigned int nthreads = MIN(cfg->num_threads, cfg->max_queues);
 	unsigned int pos = 0;
 	int ret = 0;
 
@@ -745,7 +745,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	dev->max_queue_size = cfg->max_queue_size;
 	dev->vqs = calloc(cfg->max_queues, sizeof(*dev->vqs));
 	dev->vq_order = calloc(cfg->max_queues, sizeof(*dev->vq_order));
-	dev->threads = calloc(nthreads, sizeof(*dev->threads));
+	dev->threads = calloc(MAX(nthreads, 1u), sizeof(*dev->threads));
 	if (!dev->vqs || !dev->vq_order || !dev->threads) {
 		ret = -ENOMEM;
 		goto fail;

@@ -21,7 +21,7 @@
 struct vu_dev_config {
 	unsigned int max_queues;	/* offered through GET_QUEUE_NUM */
 	unsigned int max_queue_size;	/* largest SET_VRING_NUM accepted */
-	unsigned int num_threads;
+	unsigned int num_threads;	/* 0: none, messages only (fuzzing) */
 	enum io_engine_kind engine;
 	const int *files;		/* the device's busy files, e.g. its image */
 	unsigned int nfiles;
