@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+# fuzz/make-seeds.py: writes the hand-made seed inputs of the fuzz harnesses
+# into fuzz/corpus/<name>/seed-*.  Run it again after changing an input
+# format; regression inputs (regress-*) found by fuzzing are kept as they are.
+import os
+import struct
+import sys
+
+TOP = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(name, seeds):
+    d = os.path.join(TOP, 'corpus', name)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if f.startswith('seed-'):
+            os.unlink(os.path.join(d, f))
+    for label, data in seeds.items():
+        with open(os.path.join(d, 'seed-' + label), 'wb') as f:
+            f.write(data)
+
+
+# ---- vu-msg: records of (fd spec, length, stream bytes) ------------------
+GET_FEATURES, SET_FEATURES, SET_OWNER, RESET_OWNER, SET_MEM_TABLE = 1, 2, 3, 4, 5
+SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE, GET_VRING_BASE = 8, 9, 10, 11
+SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR = 12, 13, 14
+GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, GET_QUEUE_NUM = 15, 16, 17
+SET_VRING_ENABLE, GET_CONFIG, SET_CONFIG = 18, 24, 25
+GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 36, 37, 38
+V, NEED_REPLY = 1, 8
+# fd kinds, as fuzz-vu-msg.c numbers them
+MEMFD, EVENTFD, DEVNULL, RO_MEMFD, SEALED, SMALL, PIPE = range(7)
+QVA = 0x7f0000000000
+
+
+def msg(req, payload=b'', flags=V):
+    return struct.pack('<III', req, flags, len(payload)) + payload
+
+
+def rec(data, nfds=0, kind=0):
+    return struct.pack('<BH', (kind << 4) | nfds, len(data)) + data
+
+
+def u64(v):
+    return struct.pack('<Q', v)
+
+
+def state(i, n):
+    return struct.pack('<II', i, n)
+
+
+def region(gpa, size, qva, off):
+    return struct.pack('<QQQQ', gpa, size, qva, off)
+
+
+def negotiate(ack=True):
+    pf = (1 << 0) | (1 << 9) | (1 << 15) | ((1 << 3) if ack else 0)
+    f = (1 << 32) | (1 << 30) | (1 << 28) | (1 << 29) | 0x7ffe
+    return [rec(msg(GET_FEATURES)), rec(msg(GET_PROTOCOL_FEATURES)),
+            rec(msg(SET_PROTOCOL_FEATURES, u64(pf))),
+            rec(msg(GET_QUEUE_NUM)), rec(msg(SET_OWNER)),
+            rec(msg(SET_FEATURES, u64(f), V | NEED_REPLY))]
+
+
+def ring(q, num=128, base=0):
+    addr = struct.pack('<IIQQQQ', q, 0, QVA, QVA + 0x2000, QVA + 0x1000, 0)
+    return [rec(msg(SET_VRING_CALL, u64(q), V | NEED_REPLY), 1, EVENTFD),
+            rec(msg(SET_VRING_ERR, u64(q), V | NEED_REPLY), 1, EVENTFD),
+            rec(msg(SET_VRING_NUM, state(q, num), V | NEED_REPLY)),
+            rec(msg(SET_VRING_BASE, state(q, base), V | NEED_REPLY)),
+            rec(msg(SET_VRING_ADDR, addr, V | NEED_REPLY)),
+            rec(msg(SET_VRING_KICK, u64(q), V | NEED_REPLY), 1, EVENTFD),
+            rec(msg(SET_VRING_ENABLE, state(q, 1), V | NEED_REPLY))]
+
+
+def mem_table(regions, kind=MEMFD):
+    body = struct.pack('<II', len(regions), 0) + b''.join(regions)
+    return rec(msg(SET_MEM_TABLE, body, V | NEED_REPLY), len(regions), kind)
+
+
+def vu_msg_seeds():
+    one = [region(0, 1 << 20, QVA, 0)]
+    add = lambda r, kind=MEMFD: rec(msg(ADD_MEM_REG, u64(0) + r, V | NEED_REPLY), 1, kind)
+    rem = lambda r: rec(msg(REM_MEM_REG, u64(0) + r, V | NEED_REPLY))
+    cfg = lambda off, size, data=b'': struct.pack('<III', off, size, 0) + data
+    s = {}
+    s['negotiate'] = negotiate() + [rec(msg(GET_CONFIG, cfg(0, 60, bytes(60)))),
+                                    rec(msg(GET_MAX_MEM_SLOTS))]
+    s['ring-setup'] = (negotiate() + [mem_table(one)] + ring(0) + ring(1, 256) +
+                       [rec(msg(GET_VRING_BASE, state(0, 0)))])
+    s['add-rem'] = (negotiate() + [add(region(0, 1 << 19, QVA, 0)),
+                                   add(region(1 << 19, 1 << 19, QVA + (1 << 19), 1 << 19))] +
+                    ring(0) + [rem(region(0, 1 << 19, QVA, 0)),
+                               rec(msg(GET_VRING_BASE, state(0, 0)))])
+    s['config'] = negotiate() + [rec(msg(SET_CONFIG, cfg(32, 1, b'\0'), V | NEED_REPLY)),
+                                 rec(msg(GET_CONFIG, cfg(32, 1, b'\0')))]
+    s['reset-owner'] = negotiate() + [mem_table(one)] + ring(0) + [rec(msg(RESET_OWNER))]
+    s['no-ack'] = negotiate(False) + [mem_table(one)] + ring(0)
+    # Hostile ones, as in tests/test-hostile-msg.c.
+    s['truncated-header'] = [rec(msg(GET_FEATURES)[:7])]
+    s['truncated-payload'] = negotiate() + [rec(msg(SET_FEATURES, u64(1 << 32))[:15])]
+    s['fds-on-owner'] = negotiate() + [rec(msg(SET_OWNER, flags=V | NEED_REPLY), 3, EVENTFD)]
+    s['nine-fds'] = negotiate() + [rec(msg(SET_MEM_TABLE, struct.pack('<II', 1, 0) + one[0]), 9)]
+    s['nine-regions'] = negotiate() + [rec(msg(SET_MEM_TABLE, struct.pack('<II', 9, 0) +
+                                               one[0] * 7, V | NEED_REPLY))]
+    s['bad-regions'] = negotiate() + [mem_table([region(0, 0, QVA, 0)]),
+                                      mem_table([region(2**64 - 4096, 8192, QVA, 0)]),
+                                      mem_table([region(0, 4096, QVA, 1 << 20)]),
+                                      mem_table(one, RO_MEMFD), mem_table(one, SEALED),
+                                      mem_table(one, EVENTFD), mem_table(one, DEVNULL)]
+    s['bad-index'] = negotiate() + [rec(msg(SET_VRING_NUM, state(4, 128), V | NEED_REPLY)),
+                                    rec(msg(SET_VRING_KICK, u64(200), V | NEED_REPLY), 1, EVENTFD),
+                                    rec(msg(GET_VRING_BASE, state(9, 0), V | NEED_REPLY))]
+    s['unknown'] = negotiate() + [rec(msg(99, u64(0), V | NEED_REPLY), 1, PIPE),
+                                  rec(msg(0))]
+    s['config-bad'] = negotiate() + [rec(msg(GET_CONFIG, cfg(0xfffffff0, 32, bytes(32)))),
+                                     rec(msg(SET_CONFIG, cfg(0, 8, bytes(8)), V | NEED_REPLY))]
+    return {k: b''.join(v) for k, v in s.items()}
+
+
+# ---- virtq: queue size selector, flags, last_avail_idx, memory image -----
+REG0 = 0x10000
+DESC, AVAIL, USED = 0x0, 0x1000, 0x1800
+NEXT, WRITE, INDIRECT = 1, 2, 4
+
+
+class Image:
+    def __init__(self):
+        self.b = bytearray()
+
+    def put(self, off, data):
+        if len(self.b) < off + len(data):
+            self.b.extend(bytes(off + len(data) - len(self.b)))
+        self.b[off:off + len(data)] = data
+
+    def desc(self, table, i, gpa, length, flags, nxt=0):
+        self.put(table + 16 * i, struct.pack('<QIHH', gpa, length, flags, nxt))
+
+    def avail(self, heads, idx=None, num=8):
+        self.put(AVAIL + 2, struct.pack('<H', len(heads) if idx is None else idx))
+        for k, h in enumerate(heads):
+            self.put(AVAIL + 4 + 2 * (k % num), struct.pack('<H', h))
+
+
+def virtq_seed(num_sel, flags, last, img):
+    return struct.pack('<BBH', num_sel, flags, last) + bytes(img.b)
+
+
+def blk_chain(img, table, first, hdr, data, data_len, write, st, last_flags=0):
+    img.desc(table, first, REG0 + hdr, 16, NEXT, first + 1)
+    img.desc(table, first + 1, REG0 + data, data_len, NEXT | (WRITE if write else 0), first + 2)
+    img.desc(table, first + 2, REG0 + st, 1, WRITE | last_flags)
+
+
+def virtq_seeds():
+    s = {}
+    img = Image()
+    blk_chain(img, DESC, 0, 0x4000, 0x5000, 512, True, 0x6000)
+    img.avail([0])
+    s['simple'] = virtq_seed(3, 3, 0, img)
+
+    img = Image()
+    blk_chain(img, 0x7000, 0, 0x4000, 0x5000, 4096, False, 0x6000)
+    img.desc(DESC, 0, REG0 + 0x7000, 48, INDIRECT)
+    img.desc(DESC, 1, REG0 + 0x4100, 16, NEXT, 2)
+    img.desc(DESC, 2, REG0 + 0x7100, 32, INDIRECT)
+    img.desc(0x7100, 0, REG0 + 0x5000, 512, WRITE | NEXT, 1)
+    img.desc(0x7100, 1, REG0 + 0x6001, 1, WRITE)
+    img.avail([0, 1])
+    s['indirect'] = virtq_seed(3, 3, 0, img)
+
+    img = Image()       # a table and a buffer straddling the two regions
+    t = 0x8000 - 24
+    img.desc(t, 0, REG0 + 0x4000, 16, NEXT, 1)
+    img.desc(t, 1, REG0 + 0x8000 - 100, 200, NEXT | WRITE, 2)
+    img.desc(t, 2, REG0 + 0x6000, 1, WRITE)
+    img.desc(DESC, 0, REG0 + t, 48, INDIRECT)
+    img.desc(DESC, 1, 0x100000000, 64, NEXT, 2)    # the far region
+    img.desc(DESC, 2, 0x100000000 + 4095, 1, WRITE)
+    img.avail([0, 1])
+    img.put(0x8000 + 64, b'\0')
+    s['spanning'] = virtq_seed(3, 2, 0, img)
+
+    img = Image()
+    for h in range(8):
+        blk_chain(img, DESC, 3 * h, 0x4000 + 32 * h, 0x5000 + 512 * h, 512, h & 1, 0x6000 + h)
+    img.avail([0, 3, 6, 9, 12, 15, 18, 21], num=32)
+    s['batch'] = virtq_seed(5, 1 | 4 | (3 << 3), 0, img)
+
+    img = Image()
+    img.desc(DESC, 0, REG0 + 0x4000, 16, NEXT, 1)
+    img.desc(DESC, 1, REG0 + 0x4000, 16, NEXT, 0)
+    img.avail([0])
+    s['loop'] = virtq_seed(3, 3, 0, img)
+
+    img = Image()
+    blk_chain(img, DESC, 0, 0x4000, 0x5000, 512, True, 0x6000)
+    img.avail([0], idx=100)
+    s['avail-jump'] = virtq_seed(3, 3, 0, img)
+
+    img = Image()
+    blk_chain(img, DESC, 0, 0x4000, 0x5000, 512, True, 0x6000)
+    img.avail([0, 0])
+    s['same-head'] = virtq_seed(3, 7, 0xfffe, img)
+
+    img = Image()       # one chain over the whole table
+    for i in range(16):
+        img.desc(DESC, i, REG0 + 0x4000 + i, 1, NEXT if i < 15 else WRITE, i + 1)
+    img.avail([0])
+    s['long-chain'] = virtq_seed(4, 0, 0, img)
+    return s
+
+
+# ---- blk-req: flags, capacity, counts, lengths, bytes --------------------
+T_IN, T_OUT, T_FLUSH, T_GET_ID, T_DISCARD, T_WZ = 0, 1, 4, 8, 11, 13
+
+
+def blk_len(n):
+    return n if n < 128 else 0x80 | (n // 64)
+
+
+def blk_seed(flags, cap, outs, ins):
+    lens = [len(b) for b in outs + ins]
+    return (struct.pack('<BQBB', flags, cap, len(outs), len(ins)) +
+            bytes(blk_len(n) for n in lens) + b''.join(outs + ins))
+
+
+def hdr(t, sector):
+    return struct.pack('<IIQ', t, 0, sector)
+
+
+def seg(sector, num, flags=0):
+    return struct.pack('<QII', sector, num, flags)
+
+
+def blk_req_seeds():
+    s = {}
+    st = b'\xff'
+    s['read'] = blk_seed(7, 2048, [hdr(T_IN, 8)], [bytes(512), st])
+    s['write'] = blk_seed(7, 2048, [hdr(T_OUT, 8), bytes(1024)], [st])
+    s['flush'] = blk_seed(7, 2048, [hdr(T_FLUSH, 0)], [st])
+    s['get-id'] = blk_seed(7, 2048, [hdr(T_GET_ID, 0)], [bytes(20), st])
+    s['discard'] = blk_seed(7, 2048, [hdr(T_DISCARD, 0), seg(0, 8) + seg(64, 16)], [st])
+    s['write-zeroes'] = blk_seed(7, 2048, [hdr(T_WZ, 0), seg(8, 8, 1)], [st])
+    s['split-header'] = blk_seed(7, 2048, [bytes([b]) for b in hdr(T_IN, 16)],
+                                 [bytes(64) for _ in range(8)] + [st])
+    s['4k'] = blk_seed(15, 2048, [hdr(T_IN, 8)], [bytes(4096), st])
+    s['read-only'] = blk_seed(1, 2048, [hdr(T_OUT, 0), bytes(512)], [st])
+    s['beyond'] = blk_seed(7, 2048, [hdr(T_IN, 2047)], [bytes(1024), st])
+    s['wrap'] = blk_seed(7, 2048, [hdr(T_DISCARD, 0), seg(2**64 - 8, 16)], [st])
+    s['no-status'] = blk_seed(7, 2048, [hdr(T_OUT, 0), bytes(512)], [])
+    return s
+
+
+def main():
+    write('vu-msg', vu_msg_seeds())
+    write('virtq', virtq_seeds())
+    write('blk-req', blk_req_seeds())
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
