@@ -1,12 +1,14 @@
 #!/bin/bash
 # tests/run-suite.sh: the whole test suite, as CI runs it.  Installs what is
 # missing, then builds and runs `make check` twice (a -Werror build and an
-# ASan+UBSan build), checks `make install`, runs `make distcheck`, and ends
+# ASan+UBSan build), runs each libFuzzer harness for a bounded time, checks
+# `make install`, runs `make distcheck`, and ends
 # with one line "N passed, N failed, N skipped".  Exits non-zero on any
 # failure.  Build trees go to _build/ in the source tree.
 #
 # Environment: JOBS (default: number of CPUs), SUITE_SKIP_DISTCHECK=1 to
-# leave out the release-tarball check (it is run by default and in CI).
+# leave out the release-tarball check (it is run by default and in CI),
+# FUZZ_SECONDS (default 60) for how long each fuzz harness runs.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,8 +78,30 @@ build() {
 	done
 }
 
+# fuzz: build the libFuzzer harnesses in the default tree and run
+# each for FUZZ_SECONDS (default 60); a crash or leak fails the suite.
+fuzz() {
+	local dir=$out/default secs=${FUZZ_SECONDS:-60} line
+	note "fuzzing: each harness for $secs s"
+	[ -f "$dir/Makefile" ] || { result "fuzz: a configured build tree" 1; return; }
+	if ! (cd "$dir" && make fuzz >fuzz-build.log 2>&1); then
+		tail -20 "$dir/fuzz-build.log"
+		result "fuzz: build the harnesses with clang and libFuzzer" 1
+		return
+	fi
+	result "fuzz: build the harnesses with clang and libFuzzer" 0
+	while IFS= read -r line; do
+		case "$line" in
+		PASS:*) result "${line#PASS: }" 0 ;;
+		FAIL:*) result "${line#FAIL: }" 1 ;;
+		*) echo "$line" ;;
+		esac
+	done < <(FUZZ_OUT="$out/fuzz-out" "$top/fuzz/run.sh" "$dir" "$secs")
+}
+
 build default --enable-werror
 build sanitizers --enable-werror --enable-sanitizers
+fuzz
 
 note "make install into a staging directory"
 stage=$out/stage
