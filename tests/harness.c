@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,72 @@ bool daemon_serves(struct daemon *d, uint64_t sector)
 out:
 	blkc_close(&c);
 	return good;
+}
+
+void image_create(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, size) < 0) {
+		perror(path);
+		exit(99);
+	}
+	close(fd);
+}
+
+bool test_env_init(struct test_env *e, uint64_t img_size)
+{
+	const char *aio = getenv("TEST_AIO");
+
+	if (!aio)
+		aio = "io_uring";
+	if (!engine_built(aio)) {
+		printf("1..0 # SKIP this build has no %s engine\n", aio);
+		return false;
+	}
+	e->aio = aio;
+	snprintf(e->aio_arg, sizeof(e->aio_arg), "--aio=%s", aio);
+	snprintf(e->img, sizeof(e->img), "%s/disk.img", harness_dir());
+	snprintf(e->img_arg, sizeof(e->img_arg), "--blk-file=%s", e->img);
+	image_create(e->img, img_size);
+	return true;
+}
+
+bool verdict_check(struct verdict *v, bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond || v->fail[0])
+		return cond;
+	va_start(ap, fmt);
+	vsnprintf(v->fail, sizeof(v->fail), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+void daemon_aftermath(struct verdict *v, struct daemon *d, int base_fds,
+		      long mark, const char *log, uint64_t sector, bool stop)
+{
+	int now = daemon_wait_fds(d, base_fds, 3000);
+
+	verdict_check(v, now == base_fds,
+		"after the connection the daemon holds %d fds, not %d", now,
+		base_fds);
+	if (log)
+		verdict_check(v, daemon_log_count(d, mark, log) >= 1,
+			"no log line containing \"%s\"", log);
+	verdict_check(v, daemon_alive(d), "the daemon died");
+	verdict_check(v, daemon_serves(d, sector),
+		"a fresh connection is not served correctly");
+	now = daemon_wait_fds(d, base_fds, 3000);
+	verdict_check(v, now == base_fds,
+		"after a fresh connection the daemon holds %d fds, not %d", now,
+		base_fds);
+	if (stop) {
+		int status = daemon_stop(d);
+
+		verdict_check(v, status == 0, "the daemon exited with status %d", status);
+	}
 }
 
 int run_daemon_cmd(const char *const *args, char *buf, size_t len)

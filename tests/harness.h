@@ -56,6 +56,41 @@ int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms);
  * pattern at sector, read it back through other buffers, compare.
  */
 bool daemon_serves(struct daemon *d, uint64_t sector);
+/* A sparse image file of size bytes (exits 99 if it cannot be made). */
+void image_create(const char *path, uint64_t size);
+
+/* What a daemon test starts from: an engine and an image. */
+struct test_env {
+	const char *aio;	/* $TEST_AIO, default io_uring */
+	char aio_arg[64];	/* --aio=... */
+	char img[300];		/* a fresh image in the scratch directory */
+	char img_arg[320];	/* --blk-file=... */
+};
+
+/*
+ * Fill e and create the image.  Returns false, after printing a TAP plan
+ * that skips everything, when this build lacks the engine.
+ */
+bool test_env_init(struct test_env *e, uint64_t img_size);
+
+/* The outcome of a test case made of many checks: the first that failed. */
+struct verdict {
+	char fail[320];
+};
+
+/* Record cond; the first false one keeps its message.  Returns cond. */
+bool verdict_check(struct verdict *v, bool cond, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * After a hostile case, is the daemon well?  It must hold base_fds again,
+ * have logged a line containing log since mark (log NULL: not checked),
+ * be alive, serve a fresh connection at sector, hold base_fds again and,
+ * when stop is set, exit 0 on SIGTERM (under ASan: without leaks).
+ */
+void daemon_aftermath(struct verdict *v, struct daemon *d, int base_fds,
+		      long mark, const char *log, uint64_t sector, bool stop);
+
 /* Run the daemon binary to completion; returns exit status, stderr in buf. */
 int run_daemon_cmd(const char *const *args, char *buf, size_t len);
 

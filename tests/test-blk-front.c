@@ -49,17 +49,6 @@ static uint64_t all_pf(void)
 	       BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
 }
 
-static void make_image(const char *path, uint64_t size)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0 || ftruncate(fd, size) < 0) {
-		perror(path);
-		exit(99);
-	}
-	close(fd);
-}
-
 static void host_pread(void *buf, size_t len, off_t off)
 {
 	int fd = open(img, O_RDONLY);
@@ -750,7 +739,7 @@ int main(void)
 	std_args[4] = getenv("TEST_EXTRA_ARG");
 	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
 	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	make_image(img, IMG_SIZE);
+	image_create(img, IMG_SIZE);
 	tap_diag("engine %s, image %s%s%s", aio, img, std_args[4] ? ", " : "",
 		 std_args[4] ? std_args[4] : "");
 

@@ -39,8 +39,8 @@
 #define MEM_GPA		0x100000ull
 #define CONFIG_SIZE	60	/* virtio-blk config space the daemon has */
 
-static char aio_arg[64], img[300], img_arg[320];
-static const char *daemon_args[] = { img_arg, aio_arg, "--num-queues=4", NULL };
+static struct test_env env;
+static const char *daemon_args[] = { env.img_arg, env.aio_arg, "--num-queues=4", NULL };
 
 /* One case in progress. */
 struct mt {
@@ -48,23 +48,10 @@ struct mt {
 	struct front f;
 	bool connected;
 	const char *log;	/* a part of the line the daemon must log */
-	char fail[320];		/* the first check that failed */
+	struct verdict v;
 };
 
-static bool check(struct mt *t, bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool check(struct mt *t, bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond || t->fail[0])
-		return cond;
-	va_start(ap, fmt);
-	vsnprintf(t->fail, sizeof(t->fail), fmt, ap);
-	va_end(ap);
-	return false;
-}
+#define check(t, ...)	verdict_check(&(t)->v, __VA_ARGS__)
 
 static uint64_t all_pf(bool ack)
 {
@@ -1065,12 +1052,12 @@ static bool run_case(const struct mcase *c, struct daemon *shared,
 {
 	struct daemon own, *d = shared ? shared : &own;
 	struct mt t;
-	int base, now;
+	int base;
 	long mark = 0;
 
 	memset(&t, 0, sizeof(t));
 	if (!shared && daemon_start(&own, daemon_args) < 0) {
-		snprintf(t.fail, sizeof(t.fail), "the daemon does not start");
+		verdict_check(&t.v, false, "the daemon does not start");
 		goto out;
 	}
 	t.d = d;
@@ -1079,61 +1066,26 @@ static bool run_case(const struct mcase *c, struct daemon *shared,
 	c->fn(&t);
 	if (t.connected)
 		front_close(&t.f);
-	now = daemon_wait_fds(d, base, 3000);
-	check(&t, now == base, "after the connection the daemon holds %d fds, not %d",
-	      now, base);
-	if (!shared && t.log)
-		check(&t, daemon_log_count(d, mark, t.log) >= 1,
-		      "no log line containing \"%s\"", t.log);
-	check(&t, daemon_alive(d), "the daemon died");
-	check(&t, daemon_serves(d, 128 + 16 * seq),
-	      "a fresh connection is not served correctly");
-	now = daemon_wait_fds(d, base, 3000);
-	check(&t, now == base, "after a fresh connection the daemon holds %d fds, not %d",
-	      now, base);
-	if (!shared) {
-		int status = daemon_stop(&own);
-
-		check(&t, status == 0, "the daemon exited with status %d", status);
-	}
+	daemon_aftermath(&t.v, d, base, mark, shared ? NULL : t.log,
+			 128 + 16 * seq, !shared);
 out:
-	if (!ok(!t.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
-		tap_diag("%s", t.fail);
+	if (!ok(!t.v.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
+		tap_diag("%s", t.v.fail);
 		daemon_log_diag(d, mark);
 	}
-	return !t.fail[0];
-}
-
-static void make_image(const char *path, uint64_t size)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0 || ftruncate(fd, size) < 0) {
-		perror(path);
-		exit(99);
-	}
-	close(fd);
+	return !t.v.fail[0];
 }
 
 int main(void)
 {
-	const char *aio = getenv("TEST_AIO");
 	struct daemon shared;
 	int base;
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-hostile-msg", -1);
-	if (!aio)
-		aio = "io_uring";
-	if (!engine_built(aio)) {
-		printf("1..0 # SKIP this build has no %s engine\n", aio);
+	if (!test_env_init(&env, 8u << 20))
 		return 0;
-	}
-	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
-	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
-	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	make_image(img, 8u << 20);
-	tap_diag("engine %s", aio);
+	tap_diag("engine %s", env.aio);
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], NULL, i);

@@ -45,7 +45,7 @@
 #define WR	VRING_DESC_F_WRITE
 #define IND	VRING_DESC_F_INDIRECT
 
-static char aio_arg[64], img[300], img_arg[320];
+static struct test_env env;
 
 enum outcome { EX_OK, EX_IOERR, EX_UNSUPP, EX_BROKEN };
 
@@ -73,23 +73,10 @@ struct rt {
 	uint32_t used_len;	/* expected, for completed requests */
 	const char *log;
 	void (*verify)(struct rt *t);
-	char fail[320];
+	struct verdict v;
 };
 
-static bool check(struct rt *t, bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool check(struct rt *t, bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond || t->fail[0])
-		return cond;
-	va_start(ap, fmt);
-	vsnprintf(t->fail, sizeof(t->fail), fmt, ap);
-	va_end(ap);
-	return false;
-}
+#define check(t, ...)	verdict_check(&(t)->v, __VA_ARGS__)
 
 /* ---- building guest memory ---------------------------------------------- */
 
@@ -213,7 +200,7 @@ static void expect(struct rt *t, enum outcome o, const char *log)
 static uint8_t *read_image(void)
 {
 	uint8_t *buf = malloc(IMG_SIZE);
-	int fd = open(img, O_RDONLY);
+	int fd = open(env.img, O_RDONLY);
 
 	if (!buf || fd < 0 || pread(fd, buf, IMG_SIZE, 0) != IMG_SIZE)
 		exit(99);
@@ -223,7 +210,7 @@ static uint8_t *read_image(void)
 
 static void write_image(const void *buf, size_t len, off_t off)
 {
-	int fd = open(img, O_WRONLY);
+	int fd = open(env.img, O_WRONLY);
 
 	if (fd < 0 || pwrite(fd, buf, len, off) != (ssize_t)len || fsync(fd) < 0)
 		exit(99);
@@ -842,16 +829,16 @@ static void check_memory(struct rt *t, const uint8_t *snap, const uint8_t *img0)
 static bool run_case(const struct rcase *c, struct daemon *shared,
 		     unsigned int seq)
 {
-	const char *args[] = { img_arg, aio_arg, c->arg, NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, c->arg, NULL };
 	struct daemon own, *d = shared ? shared : &own;
 	uint8_t *snap = NULL, *img0 = NULL;
 	struct rt t;
-	int base = 0, now, ret;
+	int base = 0, ret;
 	long mark = 0;
 
 	memset(&t, 0, sizeof(t));
 	if (!shared && daemon_start(&own, args) < 0) {
-		snprintf(t.fail, sizeof(t.fail), "the daemon does not start");
+		verdict_check(&t.v, false, "the daemon does not start");
 		goto out;
 	}
 	t.d = d;
@@ -874,61 +861,34 @@ static bool run_case(const struct rcase *c, struct daemon *shared,
 	fvq_publish(t.vq, t.set_idx ? t.idx : t.vq->avail_idx);
 	wait_outcome(&t);
 	check_memory(&t, snap, img0);
-	if (t.verify && !t.fail[0])
+	if (t.verify && !t.v.fail[0])
 		t.verify(&t);
 done:
 	if (t.connected)
 		blkc_close(&t.c);
-	now = daemon_wait_fds(d, base, 3000);
-	check(&t, now == base, "after the connection the daemon holds %d fds, not %d",
-	      now, base);
-	if (!shared && t.log)
-		check(&t, daemon_log_count(d, mark, t.log) >= 1,
-		      "no log line containing \"%s\"", t.log);
-	check(&t, daemon_alive(d), "the daemon died");
-	check(&t, daemon_serves(d, 2048 + 16 * seq),
-	      "a fresh connection is not served correctly");
-	now = daemon_wait_fds(d, base, 3000);
-	check(&t, now == base, "after a fresh connection the daemon holds %d fds, not %d",
-	      now, base);
-	if (!shared) {
-		int status = daemon_stop(&own);
-
-		check(&t, status == 0, "the daemon exited with status %d", status);
-	}
+	daemon_aftermath(&t.v, d, base, mark, shared ? NULL : t.log,
+			 2048 + 16 * seq, !shared);
 out:
 	free(snap);
 	free(img0);
-	if (!ok(!t.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
-		tap_diag("%s", t.fail);
+	if (!ok(!t.v.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
+		tap_diag("%s", t.v.fail);
 		daemon_log_diag(d, mark);
 	}
-	return !t.fail[0];
+	return !t.v.fail[0];
 }
 
 int main(void)
 {
-	const char *aio = getenv("TEST_AIO");
-	const char *args[] = { img_arg, aio_arg, NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, NULL };
 	struct daemon shared;
-	int fd, base;
+	int base;
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-hostile-ring", -1);
-	if (!aio)
-		aio = "io_uring";
-	if (!engine_built(aio)) {
-		printf("1..0 # SKIP this build has no %s engine\n", aio);
+	if (!test_env_init(&env, IMG_SIZE))
 		return 0;
-	}
-	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
-	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
-	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	fd = open(img, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || ftruncate(fd, IMG_SIZE) < 0)
-		return 99;
-	close(fd);
-	tap_diag("engine %s", aio);
+	tap_diag("engine %s", env.aio);
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], NULL, i);
