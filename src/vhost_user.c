@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -372,6 +373,18 @@ static int h_get_vring_base(struct vu_dev *dev, struct vu_msg *msg,
 	return reply(dev, msg, &st, sizeof(st), replied);
 }
 
+/*
+ * Kick, call and error fds must be eventfds.  An eventfd is an anonymous
+ * inode, with no file type bits; a file, a pipe or a device would instead
+ * make every wait for a kick complete at once and the I/O thread spin.
+ */
+static bool is_eventfd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0;
+}
+
 /* Common part of SET_VRING_KICK/CALL/ERR: the queue and the fd (or -1). */
 static struct virtq *vring_fd_msg(struct vu_dev *dev, struct vu_msg *msg,
 				  int *fd)
@@ -393,6 +406,11 @@ static struct virtq *vring_fd_msg(struct vu_dev *dev, struct vu_msg *msg,
 		log_peer("%s: vq %u: %u file descriptors, expected %u",
 			 vu_request_name(msg->hdr.request), vq->index,
 			 msg->nfds, nofd ? 0 : 1);
+		return NULL;
+	}
+	if (!nofd && !is_eventfd(msg->fds[0])) {
+		log_peer("%s: vq %u: the fd is not an eventfd",
+			 vu_request_name(msg->hdr.request), vq->index);
 		return NULL;
 	}
 	*fd = nofd ? -1 : vu_msg_take_fd(msg, 0);

@@ -361,6 +361,45 @@ static void m_err_missing_fd(struct mt *t)
 		nack(t, VU_SET_VRING_ERR, &v, sizeof(v), NULL, 0, "ERR without fd or NOFD");
 }
 
+/*
+ * Kick, call and error fds that are not eventfds: reading kicks from a
+ * file or /dev/null never blocks, which would make the I/O thread spin.
+ */
+static void vring_fd_not_eventfd(struct mt *t, uint32_t req, int fd)
+{
+	uint64_t v = 0;
+
+	if (open_mem(t) &&
+	    check(t, front_vq_start(&t->f, 0, 128) == 0, "ring start") &&
+	    still_usable(t, "after the ring start") &&
+	    nack(t, req, &v, sizeof(v), &fd, 1, "a vring fd that is not an eventfd"))
+		still_usable(t, "after a vring fd that is not an eventfd");
+	close(fd);
+}
+
+static void m_kick_dev_null(struct mt *t)
+{
+	t->log = "SET_VRING_KICK: vq 0: the fd is not an eventfd";
+	vring_fd_not_eventfd(t, VU_SET_VRING_KICK, open("/dev/null", O_RDWR | O_CLOEXEC));
+}
+
+static void m_call_regular_file(struct mt *t)
+{
+	t->log = "SET_VRING_CALL: vq 0: the fd is not an eventfd";
+	vring_fd_not_eventfd(t, VU_SET_VRING_CALL, memfd_create("call", MFD_CLOEXEC));
+}
+
+static void m_err_pipe(struct mt *t)
+{
+	int p[2];
+
+	t->log = "SET_VRING_ERR: vq 0: the fd is not an eventfd";
+	if (pipe2(p, O_CLOEXEC) < 0)
+		p[0] = p[1] = -1;
+	close(p[0]);
+	vring_fd_not_eventfd(t, VU_SET_VRING_ERR, p[1]);
+}
+
 /* ---- messages: replies -------------------------------------------------- */
 
 /* Without REPLY_ACK negotiated, NEED_REPLY is ignored: no stray reply. */
@@ -992,6 +1031,9 @@ static const struct mcase cases[] = {
 	{ "fds: SET_VRING_KICK with two", m_kick_two_fds },
 	{ "fds: SET_VRING_CALL with NOFD and an fd", m_call_nofd_with_fd },
 	{ "fds: SET_VRING_ERR with neither fd nor NOFD", m_err_missing_fd },
+	{ "fds: SET_VRING_KICK with /dev/null", m_kick_dev_null },
+	{ "fds: SET_VRING_CALL with a regular file", m_call_regular_file },
+	{ "fds: SET_VRING_ERR with a pipe", m_err_pipe },
 	{ "reply: NEED_REPLY without REPLY_ACK gets no reply", m_need_reply_without_ack },
 	{ "reply: NEED_REPLY on GET_QUEUE_NUM gets one reply", m_need_reply_on_get },
 	{ "reply: failed GET_QUEUE_NUM gets no fake reply", m_failed_get_no_fake_reply },
