@@ -327,11 +327,14 @@ int iothread_start(struct iothread *th, unsigned int id,
 		vqs[i]->th = th;
 
 	/*
-	 * Signals belong to the control thread, except SIGSYS: the sandbox
-	 * reports a refused system call with it in the thread that made it.
+	 * Signals belong to the control thread, except those a thread must
+	 * take itself: SIGSYS (the sandbox reports a refused system call in
+	 * the thread that made it) and SIGBUS (a fault on guest memory must
+	 * reach the handler in mem.c; a blocked fault kills the process).
 	 */
 	sigfillset(&all);
 	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGBUS);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = -pthread_create(&th->tid, NULL, thread_main, th);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

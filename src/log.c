@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *log_prog = "vhost-uring";
 static int log_verbosity = VU_LOG_INFO;
@@ -103,4 +104,24 @@ void vu_log_ratelimited(enum vu_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_emit(lvl, fmt, ap);
 	va_end(ap);
+}
+
+void vu_log_signal_safe(const char *const *parts, unsigned int n)
+{
+	char line[512];
+	size_t len = 0;
+	const char *pre[] = { log_prog, ": ", level_names[VU_LOG_ERR], ": " };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(pre) + n; i++) {
+		const char *p = i < ARRAY_SIZE(pre) ? pre[i] : parts[i - ARRAY_SIZE(pre)];
+		size_t k = strlen(p);
+
+		if (k > sizeof(line) - 1 - len)
+			k = sizeof(line) - 1 - len;
+		memcpy(line + len, p, k);
+		len += k;
+	}
+	line[len++] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0)
+		return;
 }

@@ -25,6 +25,9 @@ void vu_log(enum vu_log_level lvl, const char *fmt, ...)
 void vu_log_ratelimited(enum vu_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* One error line from a signal handler: write() only, no formatting. */
+void vu_log_signal_safe(const char *const *parts, unsigned int n);
+
 #define log_err(...)	vu_log(VU_LOG_ERR, __VA_ARGS__)
 #define log_warn(...)	vu_log(VU_LOG_WARN, __VA_ARGS__)
 #define log_info(...)	vu_log(VU_LOG_INFO, __VA_ARGS__)

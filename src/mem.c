@@ -3,9 +3,11 @@
  * mem.c: owns the mappings of guest memory regions.  Every region from the
  * front end is checked for size, overflow and overlap, and against the size
  * of its file, before it is mapped; every address translation checks the
- * full length of the range it is asked about.
+ * full length of the range it is asked about.  A front end that truncates
+ * a region's file afterwards costs a log line, not the daemon (SIGBUS).
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -15,6 +17,99 @@
 #include "log.h"
 #include "mem.h"
 #include "util.h"
+
+/*
+ * Every mapping of guest memory, for the SIGBUS handler.  A front end may
+ * truncate the file behind a region it shared; touching the lost pages then
+ * raises SIGBUS.  The handler maps anonymous zero pages over the whole
+ * region, so the access completes and the region reads as zeros from then
+ * on: the front end has destroyed its own guest memory, and the daemon
+ * stays up for the next one.  Slots are claimed and freed by the control
+ * thread (the I/O threads are paused while regions change) and only read
+ * by the handler.
+ */
+#define GUARD_SLOTS	(4 * VU_MAX_MEM_SLOTS)
+
+static struct {
+	uintptr_t start;	/* 0: free */
+	size_t len;
+	uint64_t gpa;
+} guard[GUARD_SLOTS];
+
+static void hex(char *buf, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[17];
+	int n = 0;
+
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (int i = 0; i < n; i++)
+		buf[2 + i] = tmp[n - 1 - i];
+	buf[2 + n] = 0;
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	for (unsigned int i = 0; i < GUARD_SLOTS; i++) {
+		uintptr_t start = __atomic_load_n(&guard[i].start, __ATOMIC_ACQUIRE);
+		char gpa[20];
+		const char *msg[] = {
+			"guest memory region at gpa ", gpa,
+			" lost its pages (the front end truncated its file);"
+			" it reads as zeros from now on",
+		};
+
+		if (!start || a < start || a - start >= guard[i].len)
+			continue;
+		if (mmap((void *)start, guard[i].len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+			 -1, 0) == MAP_FAILED)
+			break;
+		hex(gpa, guard[i].gpa);
+		vu_log_signal_safe(msg, ARRAY_SIZE(msg));
+		return;
+	}
+	/* Not guest memory: a bug of ours.  Die of it once we return. */
+	signal(SIGBUS, SIG_DFL);
+}
+
+static void guard_add(void *p, size_t len, uint64_t gpa)
+{
+	static bool installed;
+
+	if (!installed) {
+		struct sigaction sa = { .sa_sigaction = on_sigbus,
+					.sa_flags = SA_SIGINFO };
+
+		sigemptyset(&sa.sa_mask);
+		installed = sigaction(SIGBUS, &sa, NULL) == 0;
+	}
+	for (unsigned int i = 0; i < GUARD_SLOTS; i++) {
+		if (guard[i].start)
+			continue;
+		guard[i].len = len;
+		guard[i].gpa = gpa;
+		__atomic_store_n(&guard[i].start, (uintptr_t)p, __ATOMIC_RELEASE);
+		return;
+	}
+	log_warn("more than %u guest memory mappings: a truncated region would end the daemon",
+		 GUARD_SLOTS);
+}
+
+static void guard_del(void *p)
+{
+	for (unsigned int i = 0; i < GUARD_SLOTS; i++) {
+		if (guard[i].start == (uintptr_t)p)
+			__atomic_store_n(&guard[i].start, 0, __ATOMIC_RELEASE);
+	}
+}
 
 int mem_reg_map(struct vu_mem_reg *r, const struct vu_mem_region *w, int fd)
 {
@@ -77,6 +172,7 @@ int mem_reg_map(struct vu_mem_reg *r, const struct vu_mem_region *w, int fd)
 	}
 	/* Guest RAM has no place in our core dumps. */
 	madvise(p, r->map_len, MADV_DONTDUMP);
+	guard_add(p, r->map_len, w->guest_phys_addr);
 
 	r->map_base = p;
 	r->hva = (uint8_t *)p + delta;
@@ -89,8 +185,10 @@ int mem_reg_map(struct vu_mem_reg *r, const struct vu_mem_region *w, int fd)
 
 void mem_reg_unmap(struct vu_mem_reg *r)
 {
-	if (r->map_base)
+	if (r->map_base) {
+		guard_del(r->map_base);
 		munmap(r->map_base, r->map_len);
+	}
 	r->map_base = NULL;
 	r->hva = NULL;
 }

@@ -48,6 +48,7 @@ struct mt {
 	struct front f;
 	bool connected;
 	const char *log;	/* a part of the line the daemon must log */
+	long mark;		/* where the daemon's log stood at the start */
 	struct verdict v;
 };
 
@@ -895,6 +896,33 @@ static void m_rem_unknown(struct mt *t)
 	close(fd);
 }
 
+/*
+ * The front end truncates the file behind a region while a ring in it
+ * runs: the daemon's next touch of those pages faults (SIGBUS).  It must
+ * survive that, say so, and serve the next front end.  (This side must not
+ * touch the truncated memory either.)
+ */
+static void m_region_truncated(struct mt *t)
+{
+	struct vu_vring_state st = { 0, 0 };
+	struct vu_msg m;
+
+	t->log = "lost its pages (the front end truncated its file)";
+	if (!open_mem(t) ||
+	    !check(t, front_vq_start(&t->f, 0, 128) == 0, "ring start") ||
+	    !still_usable(t, "after the ring start"))
+		return;
+	check(t, ftruncate(t->f.mem.fd, 0) == 0, "ftruncate");
+	/* The kick makes the I/O thread read the avail index. */
+	eventfd_write(t->f.vqs[0].kick_fd, 1);
+	for (int i = 0; i < 300 && !daemon_log_count(t->d, t->mark, t->log); i++)
+		usleep(10000);
+	front_send(&t->f, VU_GET_VRING_BASE, VU_VERSION, &st, sizeof(st), NULL, 0);
+	check(t, front_recv_reply(&t->f, VU_GET_VRING_BASE, &m) == 0,
+	      "GET_VRING_BASE after the truncation is not answered");
+	still_usable(t, "after the truncation");
+}
+
 /* ---- rings -------------------------------------------------------------- */
 
 static void vring_num_refused(struct mt *t, uint32_t num)
@@ -1075,6 +1103,7 @@ static const struct mcase cases[] = {
 	{ "memory: region memfd sealed against writes", m_region_fd_sealed },
 	{ "memory: REM_MEM_REG of an unknown region", m_rem_unknown },
 	{ "memory: REM_MEM_REG of the region under a running ring", m_rem_region_under_ring },
+	{ "memory: region file truncated under a running ring", m_region_truncated },
 	{ "ring: queue size 0", m_ring_size_zero },
 	{ "ring: queue size not a power of two", m_ring_size_not_pow2 },
 	{ "ring: queue size above the maximum", m_ring_size_too_big },
@@ -1105,6 +1134,7 @@ static bool run_case(const struct mcase *c, struct daemon *shared,
 	t.d = d;
 	base = daemon_settled_fd_count(d);
 	mark = daemon_log_mark(d);
+	t.mark = mark;
 	c->fn(&t);
 	if (t.connected)
 		front_close(&t.f);
