@@ -26,6 +26,7 @@ SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE, GET_VRING_BASE = 8, 9, 10, 11
 SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR = 12, 13, 14
 GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, GET_QUEUE_NUM = 15, 16, 17
 SET_VRING_ENABLE, GET_CONFIG, SET_CONFIG = 18, 24, 25
+GET_INFLIGHT_FD, SET_INFLIGHT_FD, INFLIGHT_SHMFD = 31, 32, 12
 GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 36, 37, 38
 V, NEED_REPLY = 1, 8
 # fd kinds, as fuzz-vu-msg.c numbers them
@@ -53,8 +54,8 @@ def region(gpa, size, qva, off):
     return struct.pack('<QQQQ', gpa, size, qva, off)
 
 
-def negotiate(ack=True):
-    pf = (1 << 0) | (1 << 9) | (1 << 15) | ((1 << 3) if ack else 0)
+def negotiate(ack=True, extra_pf=0):
+    pf = (1 << 0) | (1 << 9) | (1 << 15) | ((1 << 3) if ack else 0) | extra_pf
     f = (1 << 32) | (1 << 30) | (1 << 28) | (1 << 29) | 0x7ffe
     return [rec(msg(GET_FEATURES)), rec(msg(GET_PROTOCOL_FEATURES)),
             rec(msg(SET_PROTOCOL_FEATURES, u64(pf))),
@@ -111,6 +112,17 @@ def vu_msg_seeds():
     s['bad-index'] = negotiate() + [rec(msg(SET_VRING_NUM, state(4, 128), V | NEED_REPLY)),
                                     rec(msg(SET_VRING_KICK, u64(200), V | NEED_REPLY), 1, EVENTFD),
                                     rec(msg(GET_VRING_BASE, state(9, 0), V | NEED_REPLY))]
+    s['vring-fds-not-eventfd'] = (negotiate() + [mem_table(one)] + ring(0) +
+                                  [rec(msg(SET_VRING_KICK, u64(0), V | NEED_REPLY), 1, DEVNULL),
+                                   rec(msg(SET_VRING_CALL, u64(0), V | NEED_REPLY), 1, SMALL),
+                                   rec(msg(SET_VRING_ERR, u64(0), V | NEED_REPLY), 1, PIPE)])
+    inflight = lambda size, nq, qs: struct.pack('<QQHH4x', size, 0, nq, qs)
+    s['inflight'] = (negotiate(extra_pf=1 << INFLIGHT_SHMFD) +
+                     [rec(msg(GET_INFLIGHT_FD, inflight(0, 2, 128))),
+                      rec(msg(SET_INFLIGHT_FD, inflight(1 << 16, 2, 128), V | NEED_REPLY), 1, MEMFD),
+                      mem_table(one)] + ring(0) + ring(1) +
+                     [rec(msg(GET_VRING_BASE, state(0, 0))),
+                      rec(msg(SET_INFLIGHT_FD, inflight(1 << 20, 4, 256), V | NEED_REPLY), 1, SMALL)])
     s['unknown'] = negotiate() + [rec(msg(99, u64(0), V | NEED_REPLY), 1, PIPE),
                                   rec(msg(0))]
     s['config-bad'] = negotiate() + [rec(msg(GET_CONFIG, cfg(0xfffffff0, 32, bytes(32)))),
