@@ -83,6 +83,18 @@ static bool open_neg(struct mt *t, bool ack)
 	return check(t, ret == 0, "negotiate: %s", strerror(-ret));
 }
 
+/* Negotiated with REPLY_ACK and INFLIGHT_SHMFD. */
+static bool open_inflight(struct mt *t)
+{
+	int ret;
+
+	if (!open_raw(t))
+		return false;
+	ret = front_negotiate(&t->f, ~0ull, all_pf(true) | BIT_ULL(VU_PF_INFLIGHT_SHMFD));
+	return check(t, ret == 0 && (t->f.pf_acked & BIT_ULL(VU_PF_INFLIGHT_SHMFD)),
+		     "negotiate INFLIGHT_SHMFD: %s", strerror(-ret));
+}
+
 /* Negotiated with REPLY_ACK, and guest memory shared as one region. */
 static bool open_mem(struct mt *t)
 {
@@ -923,6 +935,23 @@ static void m_region_truncated(struct mt *t)
 	still_usable(t, "after the truncation");
 }
 
+/*
+ * An inflight region at an offset that leaves its 64-bit fields unaligned
+ * (found by the vu-msg fuzzer: UBSan's misaligned access).
+ */
+static void m_inflight_misaligned(struct mt *t)
+{
+	struct vu_inflight in = { 1 << 16, 0x1b, 1, 128 };
+	int fd = memfd_create("inflight", MFD_CLOEXEC);
+
+	t->log = "SET_INFLIGHT_FD: mmap_offset 0x1b is not 8-byte aligned";
+	check(t, fd >= 0 && ftruncate(fd, 1 << 17) == 0, "memfd");
+	if (open_inflight(t))
+		nack(t, VU_SET_INFLIGHT_FD, &in, sizeof(in), &fd, 1,
+		     "SET_INFLIGHT_FD at offset 0x1b");
+	close(fd);
+}
+
 /* ---- rings -------------------------------------------------------------- */
 
 static void vring_num_refused(struct mt *t, uint32_t num)
@@ -1104,6 +1133,7 @@ static const struct mcase cases[] = {
 	{ "memory: REM_MEM_REG of an unknown region", m_rem_unknown },
 	{ "memory: REM_MEM_REG of the region under a running ring", m_rem_region_under_ring },
 	{ "memory: region file truncated under a running ring", m_region_truncated },
+	{ "memory: inflight region at an unaligned offset", m_inflight_misaligned },
 	{ "ring: queue size 0", m_ring_size_zero },
 	{ "ring: queue size not a power of two", m_ring_size_not_pow2 },
 	{ "ring: queue size above the maximum", m_ring_size_too_big },
