@@ -16,6 +16,7 @@
 
 #include "inflight.h"
 #include "log.h"
+#include "mem.h"
 
 /* Queue count and size of a request, within our limits. */
 static bool check_shape(const char *what, const struct vu_inflight *w,
@@ -138,6 +139,8 @@ int inflight_map(struct inflight_region *r, int fd, const struct vu_inflight *w,
 			 fresh.map_len, strerror(-ret));
 		return ret;
 	}
+	mem_guard_add(p, fresh.map_len, "inflight region at offset ",
+		      w->mmap_offset);
 	fresh.map = p;
 	fresh.base = (uint8_t *)p + delta;
 	fresh.num_queues = w->num_queues;
@@ -153,8 +156,10 @@ int inflight_map(struct inflight_region *r, int fd, const struct vu_inflight *w,
 
 void inflight_unmap(struct inflight_region *r)
 {
-	if (r->map)
+	if (r->map) {
+		mem_guard_del(r->map);
 		munmap(r->map, r->map_len);
+	}
 	memset(r, 0, sizeof(*r));
 }
 

@@ -19,8 +19,9 @@
 #include "util.h"
 
 /*
- * Every mapping of guest memory, for the SIGBUS handler.  A front end may
- * truncate the file behind a region it shared; touching the lost pages then
+ * Every mapping of memory a front end shared (guest memory, the inflight
+ * region), for the SIGBUS handler.  A front end may truncate the file
+ * behind a region it shared; touching the lost pages then
  * raises SIGBUS.  The handler maps anonymous zero pages over the whole
  * region, so the access completes and the region reads as zeros from then
  * on: the front end has destroyed its own guest memory, and the daemon
@@ -33,7 +34,8 @@
 static struct {
 	uintptr_t start;	/* 0: free */
 	size_t len;
-	uint64_t gpa;
+	const char *what;	/* names the mapping in the log line */
+	uint64_t addr;
 } guard[GUARD_SLOTS];
 
 static void hex(char *buf, uint64_t v)
@@ -59,9 +61,9 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 
 	for (unsigned int i = 0; i < GUARD_SLOTS; i++) {
 		uintptr_t start = __atomic_load_n(&guard[i].start, __ATOMIC_ACQUIRE);
-		char gpa[20];
+		char addr[20];
 		const char *msg[] = {
-			"guest memory region at gpa ", gpa,
+			guard[i].what, addr,
 			" lost its pages (the front end truncated its file);"
 			" it reads as zeros from now on",
 		};
@@ -72,7 +74,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
 			 -1, 0) == MAP_FAILED)
 			break;
-		hex(gpa, guard[i].gpa);
+		hex(addr, guard[i].addr);
 		vu_log_signal_safe(msg, ARRAY_SIZE(msg));
 		return;
 	}
@@ -80,7 +82,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	signal(SIGBUS, SIG_DFL);
 }
 
-static void guard_add(void *p, size_t len, uint64_t gpa)
+void mem_guard_add(void *p, size_t len, const char *what, uint64_t addr)
 {
 	static bool installed;
 
@@ -95,15 +97,16 @@ static void guard_add(void *p, size_t len, uint64_t gpa)
 		if (guard[i].start)
 			continue;
 		guard[i].len = len;
-		guard[i].gpa = gpa;
+		guard[i].what = what;
+		guard[i].addr = addr;
 		__atomic_store_n(&guard[i].start, (uintptr_t)p, __ATOMIC_RELEASE);
 		return;
 	}
-	log_warn("more than %u guest memory mappings: a truncated region would end the daemon",
+	log_warn("more than %u shared mappings: a truncated one would end the daemon",
 		 GUARD_SLOTS);
 }
 
-static void guard_del(void *p)
+void mem_guard_del(void *p)
 {
 	for (unsigned int i = 0; i < GUARD_SLOTS; i++) {
 		if (guard[i].start == (uintptr_t)p)
@@ -172,7 +175,8 @@ int mem_reg_map(struct vu_mem_reg *r, const struct vu_mem_region *w, int fd)
 	}
 	/* Guest RAM has no place in our core dumps. */
 	madvise(p, r->map_len, MADV_DONTDUMP);
-	guard_add(p, r->map_len, w->guest_phys_addr);
+	mem_guard_add(p, r->map_len, "guest memory region at gpa ",
+		      w->guest_phys_addr);
 
 	r->map_base = p;
 	r->hva = (uint8_t *)p + delta;
@@ -186,7 +190,7 @@ int mem_reg_map(struct vu_mem_reg *r, const struct vu_mem_region *w, int fd)
 void mem_reg_unmap(struct vu_mem_reg *r)
 {
 	if (r->map_base) {
-		guard_del(r->map_base);
+		mem_guard_del(r->map_base);
 		munmap(r->map_base, r->map_len);
 	}
 	r->map_base = NULL;

@@ -42,6 +42,16 @@ int mem_insert(struct vu_mem *m, const struct vu_mem_reg *r);
 int mem_remove(struct vu_mem *m, const struct vu_mem_region *w);
 void mem_clear(struct vu_mem *m);
 
+/*
+ * Survive the front end truncating the file behind a shared mapping: a
+ * fault in [p, p + len) then maps zero pages there and logs one line
+ * naming it as what followed by addr in hex.  mem_reg_map() does this for
+ * guest memory; other shared mappings call it themselves, and
+ * mem_guard_del() before unmapping.
+ */
+void mem_guard_add(void *p, size_t len, const char *what, uint64_t addr);
+void mem_guard_del(void *p);
+
 /* Host address of [qva, qva + len) if it lies in one region, else NULL. */
 void *mem_qva_to_hva(const struct vu_mem *m, uint64_t qva, uint64_t len);
 /* Host address of [gpa, gpa + len) if it lies in one region, else NULL. */

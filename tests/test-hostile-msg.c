@@ -952,6 +952,40 @@ static void m_inflight_misaligned(struct mt *t)
 	close(fd);
 }
 
+/* The same for an inflight region the front end handed over. */
+static void m_inflight_truncated(struct mt *t)
+{
+	struct vu_inflight in = { 1 << 16, 0, 1, 128 };
+	struct virtio_blk_outhdr h = { .type = htole32(VIRTIO_BLK_T_FLUSH) };
+	int fd = memfd_create("inflight", MFD_CLOEXEC);
+	struct front_buf b[2];
+	uint8_t *hdr, *st;
+
+	t->log = "inflight region at offset 0x0 lost its pages";
+	check(t, fd >= 0 && ftruncate(fd, 1 << 16) == 0, "memfd");
+	if (!open_inflight(t) ||
+	    !check(t, front_set_inflight(&t->f, &in, fd) == 0, "SET_INFLIGHT_FD") ||
+	    !check(t, front_mem_create(&t->f, MEM_SIZE, MEM_GPA) == 0 &&
+		   front_mem_share(&t->f, false) == 0, "share memory") ||
+	    !check(t, front_vq_start(&t->f, 0, 128) == 0, "ring start") ||
+	    !still_usable(t, "after the ring start"))
+		goto out;
+	check(t, ftruncate(fd, 0) == 0, "ftruncate");
+	/* A request makes the I/O thread record it in the region. */
+	hdr = front_alloc(&t->f, sizeof(h), 16, NULL);
+	st = front_alloc(&t->f, 1, 1, NULL);
+	memcpy(hdr, &h, sizeof(h));
+	b[0] = (struct front_buf){ front_gpa(&t->f, hdr), sizeof(h), false };
+	b[1] = (struct front_buf){ front_gpa(&t->f, st), 1, true };
+	fvq_add(&t->f.vqs[0], b, 2, NULL);
+	fvq_kick(&t->f.vqs[0]);
+	for (int i = 0; i < 300 && !daemon_log_count(t->d, t->mark, t->log); i++)
+		usleep(10000);
+	still_usable(t, "after the truncation");
+out:
+	close(fd);
+}
+
 /* ---- rings -------------------------------------------------------------- */
 
 static void vring_num_refused(struct mt *t, uint32_t num)
@@ -1134,6 +1168,7 @@ static const struct mcase cases[] = {
 	{ "memory: REM_MEM_REG of the region under a running ring", m_rem_region_under_ring },
 	{ "memory: region file truncated under a running ring", m_region_truncated },
 	{ "memory: inflight region at an unaligned offset", m_inflight_misaligned },
+	{ "memory: inflight region file truncated under a running ring", m_inflight_truncated },
 	{ "ring: queue size 0", m_ring_size_zero },
 	{ "ring: queue size not a power of two", m_ring_size_not_pow2 },
 	{ "ring: queue size above the maximum", m_ring_size_too_big },
