@@ -99,13 +99,6 @@ int inflight_map(struct inflight_region *r, int fd, const struct vu_inflight *w,
 
 	if (!check_shape("SET_INFLIGHT_FD", w, max_queues, max_queue_size))
 		return -EINVAL;
-	/* Queue headers hold 64-bit fields: they must stay aligned. */
-	if (w->mmap_offset % _Alignof(struct inflight_queue_split)) {
-		log_peer("SET_INFLIGHT_FD: mmap_offset 0x%llx is not %zu-byte aligned",
-			 (unsigned long long)w->mmap_offset,
-			 _Alignof(struct inflight_queue_split));
-		return -EINVAL;
-	}
 	need = (uint64_t)w->num_queues * inflight_queue_bytes(w->queue_size);
 	if (w->mmap_size < need) {
 		log_peer("SET_INFLIGHT_FD: mmap_size %llu cannot hold %u queues of %u entries (%llu bytes)",
@@ -116,6 +109,13 @@ int inflight_map(struct inflight_region *r, int fd, const struct vu_inflight *w,
 	if (!add_ok_u64(w->mmap_offset, need, &end)) {
 		log_peer("SET_INFLIGHT_FD: mmap_offset 0x%llx wraps around",
 			 (unsigned long long)w->mmap_offset);
+		return -EINVAL;
+	}
+	/* Queue headers hold 64-bit fields: they must stay aligned. */
+	if (w->mmap_offset % _Alignof(struct inflight_queue_split)) {
+		log_peer("SET_INFLIGHT_FD: mmap_offset 0x%llx is not %zu-byte aligned",
+			 (unsigned long long)w->mmap_offset,
+			 _Alignof(struct inflight_queue_split));
 		return -EINVAL;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
