@@ -254,14 +254,19 @@ static int aio_run(struct io_engine *e, bool wait)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
 	struct epoll_event evs[EVENT_BATCH];
-	int total, n;
+	int total, n, timeout;
 
 	refill_from_backlog(a);
 	submit_pending(a);
 	total = dispatch_local(a);
 	if (total > 0 || a->done)
 		wait = false;
-	n = epoll_wait(a->epfd, evs, EVENT_BATCH, wait ? -1 : 0);
+	/*
+	 * io_submit() can refuse for a while (EAGAIN) with nothing of ours
+	 * in flight to wake us: then sleep briefly and retry, never for good.
+	 */
+	timeout = !wait ? 0 : a->npending ? 1 : -1;
+	n = epoll_wait(a->epfd, evs, EVENT_BATCH, timeout);
 	if (n < 0)
 		return errno == EINTR ? total : -errno;
 	for (int i = 0; i < n; i++) {
