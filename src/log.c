@@ -33,11 +33,6 @@ static const char *const level_names[] = {
 	[VU_LOG_DEBUG] = "debug",
 };
 
-const char *log_prefix(void)
-{
-	return log_prog;
-}
-
 void vu_log_init(const char *prog, int verbosity)
 {
 	const char *slash = strrchr(prog, '/');

@@ -17,8 +17,6 @@ enum vu_log_level {
 };
 
 void vu_log_init(const char *prog, int verbosity);
-/* The program name lines start with (safe in a signal handler). */
-const char *log_prefix(void);
 bool vu_log_enabled(enum vu_log_level lvl);
 void vu_log(enum vu_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -49,32 +49,22 @@ static const char *const allowed[] = {
 	"unlink", "unlinkat",
 };
 
-static void put_str(char *buf, size_t *n, const char *s)
-{
-	while (*s && *n < 127)
-		buf[(*n)++] = *s++;
-}
-
 /* Async-signal-safe: log the call, make it return -EPERM, carry on. */
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
-	char buf[128], num[16];
-	size_t n = 0, k = 0;
-	int nr = si->si_syscall;
+	char num[16];
+	const char *msg[] = { "sandbox: refused system call ", num };
+	unsigned int nr = (unsigned int)si->si_syscall;
+	size_t k = sizeof(num) - 1;
 
-	put_str(buf, &n, log_prefix());
-	put_str(buf, &n, ": error: sandbox: refused system call ");
+	num[k] = 0;
 	do {
-		num[k++] = '0' + nr % 10;
+		num[--k] = '0' + nr % 10;
 		nr /= 10;
-	} while (nr && k < sizeof(num));
-	while (k && n < 127)
-		buf[n++] = num[--k];
-	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, n) < 0) {
-		/* nothing more we can do */
-	}
+	} while (nr && k);
+	msg[1] = num + k;
+	vu_log_signal_safe(msg, ARRAY_SIZE(msg));
 #if defined(__x86_64__)
 	uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
 #elif defined(__aarch64__)
