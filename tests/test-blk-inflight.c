@@ -67,17 +67,6 @@ static uint64_t want_pf(void)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void make_image(const char *path, uint64_t size)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0 || ftruncate(fd, size) < 0) {
-		perror(path);
-		exit(99);
-	}
-	close(fd);
-}
-
 static void host_io(bool write, void *buf, size_t len, off_t off)
 {
 	int fd = open(img, write ? O_WRONLY : O_RDONLY);
@@ -110,13 +99,6 @@ static bool is_pattern(const uint8_t *p, size_t len, unsigned int seed)
 	return true;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void kill9(struct daemon *d)
 {
 	int status;
@@ -124,21 +106,6 @@ static void kill9(struct daemon *d)
 	kill(d->pid, SIGKILL);
 	waitpid(d->pid, &status, 0);
 	d->pid = -1;
-}
-
-/* The fd count once the daemon has finished with earlier connections. */
-static int settled_fd_count(struct daemon *d)
-{
-	int last = -1, same = 0;
-
-	for (int i = 0; i < 300 && same < 10; i++) {
-		int n = daemon_fd_count(d);
-
-		same = n == last ? same + 1 : 0;
-		last = n;
-		sleep_ms(10);
-	}
-	return last;
 }
 
 /* Shared-memory mappings (guest memory, inflight regions) the daemon has. */
@@ -826,7 +793,7 @@ static void test_hostile_set(void)
 		ok(false, "hostile: daemon starts");
 		return;
 	}
-	before = settled_fd_count(&d);
+	before = daemon_settled_fd_count(&d);
 	if (raw_connect(&f, d.sock, want_pf()) < 0) {
 		ok(false, "hostile: connect");
 		goto out;
@@ -892,9 +859,9 @@ static void test_hostile_set(void)
 	close(efd);
 	front_close(&f);
 
-	ok(settled_fd_count(&d) == before && memfd_maps(&d) == 0,
+	ok(daemon_settled_fd_count(&d) == before && memfd_maps(&d) == 0,
 	   "after the hostile messages the daemon holds its %d fds (now %d) and no shared mapping",
-	   before, settled_fd_count(&d));
+	   before, daemon_settled_fd_count(&d));
 	if (blkc_open(&c, d.sock, 1, ~0ull, want_pf()) == 0 &&
 	    blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r) == 0)
 		ok(r.status == VIRTIO_BLK_S_OK, "and serves a fresh front end");
@@ -906,7 +873,7 @@ static void test_hostile_set(void)
 		"while a ring runs");
 	close(fd);
 	blkc_close(&c);
-	after = settled_fd_count(&d);
+	after = daemon_settled_fd_count(&d);
 	ok(after == before && memfd_maps(&d) == 0,
 	   "after that front end the daemon holds its %d fds (now %d) and no shared mapping",
 	   before, after);
@@ -938,7 +905,7 @@ static void test_hostile_get(void)
 		ok(false, "hostile GET: daemon starts");
 		return;
 	}
-	before = settled_fd_count(&d);
+	before = daemon_settled_fd_count(&d);
 	if (raw_connect(&f, d.sock, want_pf() & ~BIT_ULL(VU_PF_INFLIGHT_SHMFD)) < 0) {
 		ok(false, "hostile GET: connect");
 		goto out;
@@ -977,7 +944,7 @@ static void test_hostile_get(void)
 	if (rfd >= 0)
 		close(rfd);
 	front_close(&f);
-	ok(settled_fd_count(&d) == before && memfd_maps(&d) == 0 && daemon_alive(&d),
+	ok(daemon_settled_fd_count(&d) == before && memfd_maps(&d) == 0 && daemon_alive(&d),
 	   "afterwards the daemon holds its %d fds and no shared mapping", before);
 out:
 	ok(daemon_stop(&d) == 0, "hostile GET: daemon exits 0 on SIGTERM");
@@ -997,7 +964,7 @@ int main(void)
 	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
 	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
 	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	make_image(img, IMG_SIZE);
+	image_create(img, IMG_SIZE);
 	tap_diag("engine %s, image %s", aio, img);
 
 	test_region();

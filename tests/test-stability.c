@@ -9,7 +9,6 @@
  * Environment: TEST_AIO (engine), TEST_CYCLES.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,16 +55,6 @@ static void no_quarantine(void)
 #endif
 }
 
-static int make_image(const char *path)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	int ret = fd < 0 ? -1 : ftruncate(fd, 16 << 20);
-
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
 /* One cycle; returns 0 when the block written came back intact. */
 static int cycle(struct daemon *d, unsigned int n)
 {
@@ -99,32 +88,21 @@ static int cycle(struct daemon *d, unsigned int n)
 
 int main(void)
 {
-	const char *aio = getenv("TEST_AIO") ? getenv("TEST_AIO") : "io_uring";
 	const char *env = getenv("TEST_CYCLES");
 	unsigned int cycles = env ? (unsigned int)atoi(env) : 1000, failed = 0;
-	char aio_arg[32], file_arg[300], img[280];
+	struct test_env te;
 	int fds0, fds1;
 	long rss0, rss1;
 	struct daemon d;
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-stability", 0);
-	if (!engine_built(aio)) {
-		printf("1..0 # SKIP this build has no %s engine\n", aio);
+	if (!test_env_init(&te, 16 << 20))
 		return 0;
-	}
-	tap_diag("engine %s, %u cycles", aio, cycles);
-	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
-	if (make_image(img) < 0) {
-		ok(false, "create a 16 MiB image");
-		harness_cleanup();
-		return tap_done();
-	}
+	tap_diag("engine %s, %u cycles", te.aio, cycles);
 	no_quarantine();
-	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
-	snprintf(file_arg, sizeof(file_arg), "--blk-file=%s", img);
 	{
-		const char *args[] = { file_arg, aio_arg, "--cache=writeback",
+		const char *args[] = { te.img_arg, te.aio_arg, "--cache=writeback",
 				       "--num-queues=2", NULL };
 
 		if (daemon_start(&d, args) < 0) {
