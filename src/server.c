@@ -3,8 +3,9 @@
  * server.c: owns the vhost-user socket and the daemon's lifecycle.  It
  * serves one front end at a time (a second one is accepted, told nothing
  * and closed, with a log line), feeds its messages to the device, and after
- * a disconnect drains and forgets the front end's state and listens again.  SIGTERM and SIGINT end the daemon
- * cleanly and remove the socket it created.
+ * a disconnect drains and forgets the front end's state and listens again.
+ * SIGTERM and SIGINT end the daemon cleanly and remove the socket it
+ * created; SIGUSR1 logs the state of every queue.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@ int vu_server_signals(struct vu_server *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -147,7 +149,7 @@ static void drop_conn(struct vu_server *s, struct vu_dev *dev)
 }
 
 /* Returns true when the daemon should stop. */
-static bool handle_signal(struct vu_server *s)
+static bool handle_signal(struct vu_server *s, struct vu_dev *dev)
 {
 	struct signalfd_siginfo si;
 	bool stop = false;
@@ -157,6 +159,11 @@ static bool handle_signal(struct vu_server *s)
 			log_info("received %s, shutting down",
 				 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			stop = true;
+		} else if (si.ssi_signo == SIGUSR1) {
+			log_info("received SIGUSR1: state of the queues follows (%s)",
+				 s->conn_fd >= 0 ? "front end connected" :
+						   "no front end");
+			vu_dev_log_state(dev);
 		}
 	}
 	return stop;
@@ -229,7 +236,7 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 			log_err("poll failed: %s", strerror(errno));
 			return 1;
 		}
-		if ((p[0].revents & POLLIN) && handle_signal(s))
+		if ((p[0].revents & POLLIN) && handle_signal(s, dev))
 			break;
 		/*
 		 * The current front end goes first: a newcomer is refused only

@@ -725,6 +725,22 @@ int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg)
 	return 0;
 }
 
+void vu_dev_log_state(struct vu_dev *dev)
+{
+	unsigned int shown = 0;
+
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		struct virtq *vq = &dev->vqs[i];
+
+		if (!vq->num && !vq->started)
+			continue;
+		virtq_log_state(vq);
+		shown++;
+	}
+	if (!shown)
+		log_info("no queue is set up");
+}
+
 void vu_dev_disconnect(struct vu_dev *dev)
 {
 	dev_pause(dev);

@@ -532,6 +532,34 @@ void virtq_abandon(struct vq_req *req)
 	req->vq->inflight--;
 }
 
+/*
+ * Control thread (SIGUSR1): one line with the queue's state, for a person
+ * looking at a stalled guest.  The I/O thread may be running: the values
+ * are a snapshot, each read once.  The ring pointers only change while the
+ * I/O thread is parked, on this thread.
+ */
+void virtq_log_state(struct virtq *vq)
+{
+	if (!vq->active) {
+		log_info("vq %u: %s, size %u, last_avail %u%s", vq->index,
+			 vq->started ? "started, not active" : "not started",
+			 vq->num, READ_ONCE(vq->last_avail_idx),
+			 vq->broken ? ", broken" : "");
+		return;
+	}
+	log_info("vq %u: size %u, in flight %u, last_avail %u, used %u (published %u), avail.idx %u avail.flags 0x%x used_event %u, used.idx %u used.flags 0x%x avail_event %u, event_idx %d kicked %d kick_armed %d more %d broken %d",
+		 vq->index, vq->num, READ_ONCE(vq->inflight),
+		 READ_ONCE(vq->last_avail_idx), READ_ONCE(vq->used_idx),
+		 READ_ONCE(vq->published_used),
+		 le16toh(READ_ONCE(vq->avail->idx)),
+		 le16toh(READ_ONCE(vq->avail->flags)), used_event(vq),
+		 le16toh(READ_ONCE(vq->used->idx)),
+		 le16toh(READ_ONCE(vq->used->flags)),
+		 le16toh(READ_ONCE(*avail_event_ptr(vq))), vq->event_idx,
+		 READ_ONCE(vq->kicked), READ_ONCE(vq->kick_armed),
+		 READ_ONCE(vq->more), READ_ONCE(vq->broken));
+}
+
 static bool need_notify(struct virtq *vq, uint16_t old, uint16_t new)
 {
 	if (vq->event_idx) {

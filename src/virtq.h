@@ -142,6 +142,8 @@ void virtq_abandon(struct vq_req *req);
  * notified of them (the caller signals call_fd).
  */
 bool virtq_flush(struct virtq *vq);
+/* Control thread: log a snapshot of the queue's indices and flags. */
+void virtq_log_state(struct virtq *vq);
 /* The driver broke the ring protocol: stop the queue, tell the front end. */
 void virtq_set_broken(struct virtq *vq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

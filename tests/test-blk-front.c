@@ -307,6 +307,49 @@ static void test_discard_zeroes(struct daemon *d)
 	free(host);
 }
 
+/* Wait up to 2 s for the daemon to log a line containing s after mark. */
+static bool wait_log(const struct daemon *d, long mark, const char *s)
+{
+	for (int i = 0; i < 200; i++) {
+		if (daemon_log_count(d, mark, s) > 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* SIGUSR1 logs each queue's indices: the evidence for a stalled guest. */
+static void test_state_dump(struct daemon *d)
+{
+	struct blkc_res r;
+	struct blkc c;
+	bool logged;
+	uint64_t cfg;
+	long mark;
+	int ret;
+
+	if (blkc_open(&c, d->sock, 2, all_features(), all_pf()) < 0) {
+		ok(false, "state dump: connect");
+		return;
+	}
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
+	ret |= blkc_req(&c, 0, VIRTIO_BLK_T_IN, 8, 4096, true, false, &r);
+	/* A reply means every set-up message before it was handled. */
+	ret |= front_get_config(&c.f, 0, sizeof(cfg), &cfg);
+	mark = daemon_log_mark(d);
+	logged = ret == 0 && kill(d->pid, SIGUSR1) == 0 &&
+		 wait_log(d, mark, "received SIGUSR1") &&
+		 wait_log(d, mark, "vq 0: size ") &&
+		 wait_log(d, mark, "in flight 0, last_avail 2, used 2 (published 2), avail.idx 2") &&
+		 wait_log(d, mark, "vq 1: size ");
+	ok(logged, "SIGUSR1 logs the indices of every queue");
+	if (!logged)
+		daemon_log_diag(d, mark);
+	ok(daemon_alive(d) && blkc_req(&c, 1, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r) == 0 &&
+	   r.status == VIRTIO_BLK_S_OK, "and the daemon serves on");
+	blkc_close(&c);
+}
+
 static void test_batch(struct daemon *d)
 {
 	struct front_vq *vq;
@@ -757,6 +800,7 @@ int main(void)
 	test_io(&d);
 	test_discard_zeroes(&d);
 	test_batch(&d);
+	test_state_dump(&d);
 	test_stop_drains(&d);
 	test_variants(&d);
 	test_regions(&d);

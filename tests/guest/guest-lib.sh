@@ -406,9 +406,17 @@ guest_boot() {
     # Wait for QEMU.  A back-end that dies leaves the guest hanging on its
     # disk until the hard timeout; instead, give QEMU a grace period
     # (GUEST_DAEMON_GRACE seconds) after the back-end's death, then stop it.
-    local watch=0 died_at=
+    # Shortly before the hard timeout, ask our back-end to log the state
+    # of its queues (SIGUSR1), so a stalled guest leaves evidence of where.
+    local watch=0 died_at= booted_at=$SECONDS dumped=0
     [ "${GUEST_WATCH_DAEMON:-1}" = 1 ] && _guest_alive "$DAEMON_PID" && watch=1
     while [ "$watch" = 1 ] && _guest_alive "$_guest_qemu_pid"; do
+        if [ "$dumped" = 0 ] && [ "$GUEST_BACKEND" = vhost-uring-blk ] &&
+           [ $((SECONDS - booted_at)) -ge $((GUEST_TIMEOUT - 5)) ]; then
+            dumped=1
+            echo "guest-lib: the guest is still running after $((SECONDS - booted_at))s; the back-end logs its queue state" >&2
+            kill -USR1 "$DAEMON_PID" 2>/dev/null || true
+        fi
         if [ -z "$died_at" ] && ! _guest_alive "$DAEMON_PID"; then
             died_at=$SECONDS
             echo "guest-lib: back-end (pid $DAEMON_PID) died while the guest was running" >&2
