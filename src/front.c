@@ -466,6 +466,25 @@ int front_vq_start_at(struct front *f, unsigned int idx, uint16_t num,
 	return send_ring(f, idx, num, 0, desc, avail, used);
 }
 
+int front_vq_swap_call(struct front *f, unsigned int idx)
+{
+	int fd, ret;
+
+	if (idx >= FRONT_MAX_VQS || !f->vqs[idx].num)
+		return -EINVAL;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	ret = send_vring_fd(f, VU_SET_VRING_CALL, idx, fd);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	close_fd(&f->vqs[idx].call_fd);
+	f->vqs[idx].call_fd = fd;
+	return 0;
+}
+
 int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base)
 {
 	struct vu_vring_state st = { idx, 0 };

@@ -110,6 +110,11 @@ int front_vq_start(struct front *f, unsigned int idx, uint16_t num);
 /* The same with ring addresses of the caller's choosing (QVAs). */
 int front_vq_start_at(struct front *f, unsigned int idx, uint16_t num,
 		      uint64_t desc, uint64_t avail, uint64_t used);
+/*
+ * SET_VRING_CALL with a new eventfd for running queue idx, as QEMU does
+ * when the guest masks or unmasks the queue's interrupt vector.
+ */
+int front_vq_swap_call(struct front *f, unsigned int idx);
 /* GET_VRING_BASE: stop queue idx and return the back end's avail index. */
 int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -448,6 +449,19 @@ static int h_set_vring_call(struct vu_dev *dev, struct vu_msg *msg,
 	if (!vq)
 		return -EINVAL;
 	replace_fd(&vq->call_fd, fd);
+	/*
+	 * A front end swaps the call fd of a running ring when the guest
+	 * masks or unmasks the interrupt vector, and QEMU does not wait for
+	 * us: a notification we sent to the old fd after QEMU stopped
+	 * looking at it is lost, and the guest waits for good.  One extra
+	 * notification on the new fd makes the driver look at the used ring;
+	 * a driver must accept spurious ones.
+	 */
+	if (fd >= 0 && vq->active) {
+		log_debug("vq %u: new call fd on a running ring: notify once",
+			  vq->index);
+		eventfd_write(fd, 1);
+	}
 	return 0;
 }
 

@@ -350,6 +350,38 @@ static void test_state_dump(struct daemon *d)
 	blkc_close(&c);
 }
 
+/*
+ * QEMU swaps the call fd of a running ring when the guest masks or unmasks
+ * the vector, without waiting for us: the daemon notifies the new fd once,
+ * in case a completion went to the old one after QEMU stopped looking.
+ */
+static void test_call_swap(struct daemon *d)
+{
+	struct blkc_res r;
+	struct blkc c;
+	uint64_t cfg;
+	int ret;
+
+	if (blkc_open(&c, d->sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "call swap: connect");
+		return;
+	}
+	ret = front_get_config(&c.f, 0, sizeof(cfg), &cfg);
+	ok(ret == 0 && fvq_wait(&c.f.vqs[0], 200) == 0,
+	   "setting a ring up sends no notification");
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
+	while (fvq_wait(&c.f.vqs[0], 0) > 0)
+		;
+	ret |= front_vq_swap_call(&c.f, 0);
+	ok(ret == 0 && fvq_wait(&c.f.vqs[0], 2000) > 0,
+	   "a new call fd on a running ring is notified once at once");
+	ok(fvq_wait(&c.f.vqs[0], 0) == 0 &&
+	   blkc_req(&c, 0, VIRTIO_BLK_T_IN, 8, 4096, true, false, &r) == 0 &&
+	   r.status == VIRTIO_BLK_S_OK,
+	   "and requests complete through the new fd");
+	blkc_close(&c);
+}
+
 static void test_batch(struct daemon *d)
 {
 	struct front_vq *vq;
@@ -801,6 +833,7 @@ int main(void)
 	test_discard_zeroes(&d);
 	test_batch(&d);
 	test_state_dump(&d);
+	test_call_swap(&d);
 	test_stop_drains(&d);
 	test_variants(&d);
 	test_regions(&d);
