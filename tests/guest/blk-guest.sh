@@ -14,6 +14,8 @@
 #   AIO     io_uring|libaio (default io_uring)  back-end engine, and the
 #           guest fio ioengine
 #   GUEST_FIO_MB  MiB each fio job writes and verifies (default 32)
+#   GUEST_FIO_STALL_SECS  a fio run still going after this long is a stall:
+#           the guest and the back-end log their state, the check fails (100)
 #   EXPECT_MEM_REGIONS  check the back-end got this many memory regions
 # plus everything guest-lib.sh reads (GUEST_BACKEND, VHOST_URING_BLK, CACHE,
 # GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
@@ -105,6 +107,7 @@ guest_env DISK_BYTES "$IMG_BYTES"
 guest_env EXPECT_HWQ $((QUEUES < VCPUS ? QUEUES : VCPUS))
 guest_env JOBS "$QUEUES"
 guest_env VCPUS "$VCPUS"
+guest_env FIO_STALL_SECS "${GUEST_FIO_STALL_SECS:-100}"
 guest_env AIO "$AIO"
 guest_env FIO_MB "$FIO_MB"
 guest_env FIO_SEED "$((0x$nonce % 1000000 + 1))"

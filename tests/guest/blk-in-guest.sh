@@ -63,18 +63,74 @@ while [ "$j" -lt "$JOBS" ]; do
     j=$((j + 1))
 done
 
+# stall_report NAME: fio has made no exit for FIO_STALL_SECS.  Leave the
+# evidence in the log: the line "STALL:" makes the host ask the back-end for
+# its queue state (SIGUSR1); then the guest's view; then one new read, which
+# tells a lost completion notification (fio then finishes: the read's
+# notification made the driver look at the used ring) from a device that
+# completes nothing.  The test fails either way.
+stall_report() {
+    g_diag "STALL: $1: fio has not finished after ${FIO_STALL_SECS}s"
+    sleep 3
+    g_diag "STALL: in flight (reads writes): $(cat "/sys/block/$DISK/inflight")"
+    g_diag "STALL: interrupts: $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ';')"
+    for _f in /sys/kernel/debug/block/"$DISK"/hctx*/busy \
+              /sys/kernel/debug/block/"$DISK"/hctx*/dispatch \
+              /sys/kernel/debug/block/"$DISK"/hctx*/state; do
+        [ -r "$_f" ] && g_diag "STALL: $_f: $(tr '\n' ';' < "$_f" | cut -c1-300)"
+    done
+    if ! kill -0 "$_pid" 2>/dev/null; then
+        g_diag "STALL: fio finished by itself meanwhile: slow, not stuck"
+        return
+    fi
+    dd if="$dev" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &
+    _probe=$!
+    _w=0
+    while [ "$_w" -lt 20 ] && kill -0 "$_pid" 2>/dev/null; do
+        sleep 1
+        _w=$((_w + 1))
+    done
+    if kill -0 "$_probe" 2>/dev/null; then
+        g_diag "STALL: a new 4 KiB read did not complete within ${_w}s either"
+    else
+        g_diag "STALL: a new 4 KiB read completed"
+    fi
+    if kill -0 "$_pid" 2>/dev/null; then
+        g_diag "STALL: fio is still stuck after the new read; killing it"
+        kill -9 "$_pid" 2>/dev/null
+    else
+        g_diag "STALL: fio finished within ${_w}s of the new read: a completion notification had been lost"
+    fi
+}
+
 # run_fio NAME [EXTRA-ARGS]: fio must exit 0 and every job must report
-# "err= 0".  The full report is printed only on failure.
+# err=0, within FIO_STALL_SECS.
+FIO_STALL_SECS=${FIO_STALL_SECS:-100}
 run_fio() {
     _name=$1; shift
     _t0=$(g_uptime)
     # shellcheck disable=SC2086
-    fio $fio_args "$@" > /tmp/fio.out 2>&1
-    _rc=$?
+    fio $fio_args "$@" > /tmp/fio.out 2>&1 &
+    _pid=$!
+    _secs=0
+    _stalled=0
+    while kill -0 "$_pid" 2>/dev/null; do
+        sleep 1
+        _secs=$((_secs + 1))
+        if [ "$_secs" -eq "$FIO_STALL_SECS" ]; then
+            _stalled=1
+            stall_report "$_name"
+        fi
+    done
+    _rc=0
+    wait "$_pid" || _rc=$?
     _ok=$(grep -c 'err= 0' /tmp/fio.out)
     _bad=$(grep -cE 'err= *[1-9]' /tmp/fio.out)
     grep -E 'err=|IOPS=' /tmp/fio.out
-    if [ "$_rc" -eq 0 ] && [ "$_ok" -eq "$JOBS" ] && [ "$_bad" -eq 0 ]; then
+    if [ "$_stalled" -eq 1 ]; then
+        cat /tmp/fio.out
+        g_not_ok "$_name" "fio stalled for ${FIO_STALL_SECS}s (see the STALL lines)"
+    elif [ "$_rc" -eq 0 ] && [ "$_ok" -eq "$JOBS" ] && [ "$_bad" -eq 0 ]; then
         g_ok "$_name" "$JOBS job(s), $(g_elapsed "$_t0")s"
     else
         cat /tmp/fio.out

@@ -412,9 +412,10 @@ guest_boot() {
     [ "${GUEST_WATCH_DAEMON:-1}" = 1 ] && _guest_alive "$DAEMON_PID" && watch=1
     while [ "$watch" = 1 ] && _guest_alive "$_guest_qemu_pid"; do
         if [ "$dumped" = 0 ] && [ "$GUEST_BACKEND" = vhost-uring-blk ] &&
-           [ $((SECONDS - booted_at)) -ge $((GUEST_TIMEOUT - 5)) ]; then
+           { [ $((SECONDS - booted_at)) -ge $((GUEST_TIMEOUT - 5)) ] ||
+             grep -q 'STALL:' "$GUEST_CONSOLE" 2>/dev/null; }; then
             dumped=1
-            echo "guest-lib: the guest is still running after $((SECONDS - booted_at))s; the back-end logs its queue state" >&2
+            echo "guest-lib: the guest reports a stall or is near the hard timeout ($((SECONDS - booted_at))s); the back-end logs its queue state" >&2
             kill -USR1 "$DAEMON_PID" 2>/dev/null || true
         fi
         if [ -z "$died_at" ] && ! _guest_alive "$DAEMON_PID"; then
