@@ -325,7 +325,7 @@ static int run(struct options *o)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		goto out_blk;
 	}
-	cfg.files = &bd.fd;
+	cfg.files = &bd.bk.fd;
 	cfg.nfiles = 1;
 	/*
 	 * A device sees a kick's requests as one burst if they go together,
@@ -340,9 +340,9 @@ static int run(struct options *o)
 	 * extra passes only cost CPU.
 	 */
 	cfg.submit_batch = o->submit_batch >= 0 ? (unsigned int)o->submit_batch :
-			   o->blk.direct && bd.nowait ? 4 : 0;
+			   o->blk.direct && bd.bk.nowait ? 4 : 0;
 	cfg.max_batch = o->max_batch >= 0 ? (unsigned int)o->max_batch :
-			o->blk.direct && bd.nowait ? 0 : DEFAULT_MAX_BATCH;
+			o->blk.direct && bd.bk.nowait ? 0 : DEFAULT_MAX_BATCH;
 	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
 		goto out_srv;
 	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
