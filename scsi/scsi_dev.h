@@ -18,6 +18,7 @@
 #define SCSI_FIRST_REQ_VQ	2
 #define SCSI_MAX_HELD_EVENTS	1024	/* the largest queue size */
 #define SCSI_MAX_PENDING_TMFS	64
+#define SCSI_MAX_DEFERRED	1024	/* commands waiting for a COMPARE AND WRITE */
 
 struct scsi_lun_opts {
 	unsigned int lun;
@@ -34,6 +35,15 @@ struct scsi_lun {
 	char *path;
 	bool direct;
 	unsigned int inflight;	/* commands with I/O running (I/O thread) */
+	/*
+	 * COMPARE AND WRITE is atomic: it waits for the LUN's running
+	 * commands, then runs alone; commands arriving meanwhile wait in
+	 * `deferred', in order (I/O thread).
+	 */
+	bool exclusive;
+	struct vq_req *caw;	/* waiting for the running commands */
+	struct vq_req **deferred;
+	unsigned int ndeferred;
 };
 
 struct scsi_dev {
