@@ -926,6 +926,43 @@ static void handle_ctrl(struct scsi_dev *sd, struct scsi_io *io,
 
 /* ---- event queue ------------------------------------------------------ */
 
+static void fill_event(struct vq_req *req, uint32_t event, uint16_t lun,
+		       uint32_t reason)
+{
+	struct virtio_scsi_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event = htole32(event);
+	/* Single-level: peripheral below 256 (what Linux decodes), else flat. */
+	ev.lun[0] = 1;
+	ev.lun[2] = lun < 256 ? 0 : 0x40 | (lun >> 8);
+	ev.lun[3] = lun & 0xff;
+	ev.reason = htole32(reason);
+	iov_from_buf(req->iov + req->out_num, req->in_num, 0, &ev, sizeof(ev));
+	virtq_push(req, sizeof(ev));
+}
+
+/* Report an event in a held buffer, or remember that one was missed. */
+static void post_event(struct scsi_dev *sd, uint32_t event, uint16_t lun,
+		       uint32_t reason)
+{
+	struct vq_req *req;
+
+	if (!sd->nevents) {
+		log_debug("event %u for LUN %u: no buffer, reported as missed later",
+			  event, lun);
+		sd->events_missed = true;
+		return;
+	}
+	log_debug("event %u for LUN %u, reason 0x%x", event, lun, reason);
+	req = sd->events[0];
+	memmove(sd->events, sd->events + 1, --sd->nevents * sizeof(*sd->events));
+	if (sd->events_missed)
+		event |= VIRTIO_SCSI_T_EVENTS_MISSED;
+	sd->events_missed = false;
+	fill_event(req, event, lun, reason);
+}
+
 static void handle_event_buf(struct scsi_dev *sd, struct vq_req *req)
 {
 	if (req->out_len || req->in_len < sizeof(struct virtio_scsi_event) ||
@@ -936,6 +973,74 @@ static void handle_event_buf(struct scsi_dev *sd, struct vq_req *req)
 		return;
 	}
 	sd->events[sd->nevents++] = req;
+	/* Events were lost for want of buffers: say so with the first one. */
+	if (sd->events_missed)
+		post_event(sd, VIRTIO_SCSI_T_NO_EVENT, 0, 0);
+}
+
+/* I/O thread: take up the sizes a SIGHUP rescan found. */
+static void apply_rescan(struct scsi_dev *sd)
+{
+	if (!__atomic_exchange_n(&sd->rescan_pending, false, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *ln = sd->luns[i];
+
+		if (!ln || !__atomic_exchange_n(&ln->resized, false, __ATOMIC_ACQUIRE))
+			continue;
+		ln->lu.nblocks = __atomic_load_n(&ln->rescanned_blocks,
+						 __ATOMIC_RELAXED);
+		ln->lu.pending_ua = ASC_CAPACITY_CHANGED;
+		if (sd->features & BIT_ULL(VIRTIO_SCSI_F_CHANGE))
+			post_event(sd, VIRTIO_SCSI_T_PARAM_CHANGE, i,
+				   ASC_CAPACITY_CHANGED >> 8 |
+				   (ASC_CAPACITY_CHANGED & 0xff) << 8);
+	}
+}
+
+static void scsi_poke(void *ctx, struct virtq *vq)
+{
+	(void)vq;
+	apply_rescan(ctx);
+}
+
+/* Control thread, SIGHUP: has a LUN's backing store changed size? */
+static void scsi_rescan(void *ctx)
+{
+	struct scsi_dev *sd = ctx;
+	bool any = false;
+
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *ln = sd->luns[i];
+		uint64_t before, after;
+		int ret;
+
+		if (!ln)
+			continue;
+		before = ln->bk.size / ln->bk.lbs;
+		ret = backing_refresh_size(&ln->bk);
+		if (ret < 0) {
+			log_err("LUN %u: cannot read the size of %s: %s", i,
+				ln->path, strerror(-ret));
+			continue;
+		}
+		after = ln->bk.size / ln->bk.lbs;
+		if (after == before)
+			continue;
+		if (after == 0) {
+			log_err("LUN %u: %s is now smaller than one block; its size stays %" PRIu64 " blocks",
+				i, ln->path, before);
+			ln->bk.size = before * ln->bk.lbs;
+			continue;
+		}
+		log_info("LUN %u: capacity changed from %" PRIu64 " to %" PRIu64 " blocks",
+			 i, before, after);
+		__atomic_store_n(&ln->rescanned_blocks, after, __ATOMIC_RELAXED);
+		__atomic_store_n(&ln->resized, true, __ATOMIC_RELEASE);
+		any = true;
+	}
+	if (any)
+		__atomic_store_n(&sd->rescan_pending, true, __ATOMIC_RELEASE);
 }
 
 /* Give the held event buffers back with NO_EVENT: the queue stops. */
@@ -973,6 +1078,7 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->step = 0;
 	io->write = false;
 	io->caw = false;
+	apply_rescan(sd);
 	switch (req->vq->index) {
 	case SCSI_CTRL_VQ:
 		handle_ctrl(sd, io, req);
@@ -990,11 +1096,12 @@ static uint64_t scsi_features(void *ctx)
 {
 	(void)ctx;
 	/*
-	 * CHANGE: QEMU 7.2 offers it to the guest whatever we say (its
-	 * param_change property), so the guest may accept it; we send no
-	 * parameter change events yet, which the feature allows.
+	 * CHANGE: capacity changes found by a rescan are reported as
+	 * PARAM_CHANGE events.  HOTPLUG: LUNs are not added or removed at run
+	 * time, so no RESCAN or REMOVED event is ever sent, but Linux posts
+	 * event buffers only when HOTPLUG is negotiated.
 	 */
-	return BIT_ULL(VIRTIO_SCSI_F_CHANGE);
+	return BIT_ULL(VIRTIO_SCSI_F_CHANGE) | BIT_ULL(VIRTIO_SCSI_F_HOTPLUG);
 }
 
 static void scsi_set_features(void *ctx, uint64_t features)
@@ -1010,6 +1117,8 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.set_features = scsi_set_features,
 	.handle_request = scsi_handle,
 	.release_held = scsi_release_held,
+	.rescan = scsi_rescan,
+	.poke = scsi_poke,
 	.req_priv_size = sizeof(struct scsi_io),
 };
 

@@ -41,6 +41,9 @@ struct scsi_lun {
 	 * `deferred', in order (I/O thread).
 	 */
 	bool exclusive;
+	/* SIGHUP: the size the control thread found, for the I/O thread. */
+	uint64_t rescanned_blocks;	/* atomic */
+	bool resized;			/* atomic: rescanned_blocks is new */
 	struct vq_req *caw;	/* waiting for the running commands */
 	struct vq_req **deferred;
 	unsigned int ndeferred;
@@ -55,6 +58,8 @@ struct scsi_dev {
 	/* The driver's event buffers, held until an event (I/O thread). */
 	struct vq_req *events[SCSI_MAX_HELD_EVENTS];
 	unsigned int nevents;
+	bool events_missed;	/* an event found no buffer */
+	bool rescan_pending;	/* atomic: some LUN was resized */
 	/* TMFs waiting for the commands they affect (I/O thread). */
 	struct vq_req *tmfs[SCSI_MAX_PENDING_TMFS];
 	unsigned int ntmfs;
