@@ -981,7 +981,9 @@ static void handle_event_buf(struct scsi_dev *sd, struct vq_req *req)
 /* I/O thread: take up the sizes a SIGHUP rescan found. */
 static void apply_rescan(struct scsi_dev *sd)
 {
-	if (!__atomic_exchange_n(&sd->rescan_pending, false, __ATOMIC_ACQUIRE))
+	/* A plain load first: this runs for every request. */
+	if (!__atomic_load_n(&sd->rescan_pending, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&sd->rescan_pending, false, __ATOMIC_ACQUIRE))
 		return;
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
 		struct scsi_lun *ln = sd->luns[i];
