@@ -267,6 +267,7 @@ static void test_negotiation(struct daemon *d)
 		      "protocol features 0x%llx lack REPLY_ACK or MQ",
 		      (unsigned long long)f.protocol_features);
 	f.pf_acked = pf;
+	/* Flags 1: protocol version 1, no reply wanted. */
 	front_send(&f, VU_SET_PROTOCOL_FEATURES, 1, &pf, sizeof(pf), NULL, 0);
 	ret = front_get_u64(&f, VU_GET_QUEUE_NUM, &nq);
 	verdict_check(&v, ret == 0 && nq == 4,
