@@ -142,6 +142,80 @@ static struct io_engine *engine(struct scsi_io *io)
 }
 
 static void rw_done(struct io_op *op, int res);
+static void bounce_done(struct io_op *op, int res);
+static void submit_rw(struct scsi_io *io);
+
+/* Can O_DIRECT take these buffers as they are? */
+static bool iov_aligned(const struct iovec *iov, unsigned int cnt,
+			uint32_t align)
+{
+	for (unsigned int i = 0; i < cnt; i++) {
+		if ((uintptr_t)iov[i].iov_base % align || iov[i].iov_len % align)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The next chunk of a read or write through the bounce buffer: for
+ * O_DIRECT with guest buffers that are not block-aligned (data sharing a
+ * descriptor with the response header, say).  Linux never sends those; the
+ * virtio specification allows them.
+ */
+static void bounce_next(struct scsi_io *io)
+{
+	struct scsi_lun *ln = io->ln;
+	uint32_t n = MIN(io->data_len - (uint32_t)io->done, io->bounce_len);
+
+	if (io->write)
+		iov_to_buf(io->data, io->data_cnt, io->done, io->bounce, n);
+	io->op.opcode = io->write ? IO_OP_WRITEV : IO_OP_READV;
+	io->op.fd = ln->bk.fd;
+	io->op.iov = &io->one;
+	io->one.iov_base = io->bounce;
+	io->one.iov_len = n;
+	io->op.iovcnt = 1;
+	io->op.off = io->cmd.lba * ln->lu.lbs + io->done;
+	io->op.rw_flags = io->write && (io->cmd.fua || !ln->lu.wce) ? RWF_DSYNC : 0;
+	io->op.done = bounce_done;
+	io_engine_queue(engine(io), &io->op);
+}
+
+static void bounce_done(struct io_op *op, int res)
+{
+	struct scsi_io *io = container_of(op, struct scsi_io, op);
+
+	if (res <= 0 || res % io->ln->lu.lbs) {
+		/* Short direct transfers end on a block: anything else is odd. */
+		fail_io(io, res < 0 ? res : -ENXIO);
+		return;
+	}
+	if (!io->write)
+		iov_from_buf(io->data, io->data_cnt, io->done, io->bounce, res);
+	io->done += res;
+	if (io->done < io->data_len) {
+		bounce_next(io);
+		return;
+	}
+	finish_io(io, io->write ? 0 : io->data_len);
+}
+
+static void start_rw(struct scsi_io *io)
+{
+	struct scsi_lun *ln = io->ln;
+
+	if (!ln->direct || iov_aligned(io->data, io->data_cnt, ln->lu.lbs)) {
+		submit_rw(io);
+		return;
+	}
+	io->bounce_len = MIN(io->data_len, BOUNCE_MAX);
+	if (posix_memalign((void **)&io->bounce, 4096, io->bounce_len)) {
+		io->bounce = NULL;
+		fail_io(io, -ENOMEM);
+		return;
+	}
+	bounce_next(io);
+}
 
 static void submit_rw(struct scsi_io *io)
 {
@@ -495,7 +569,9 @@ static void caw_read_done(struct io_op *op, int res)
 	io->data_len = half;
 	io->done = 0;
 	io->write = true;
-	submit_rw(io);
+	free(io->bounce);
+	io->bounce = NULL;
+	start_rw(io);
 }
 
 /* Answer the commands waiting on ln (or every LUN) without running them. */
@@ -613,7 +689,7 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 	case SCSI_X_READ:
 	case SCSI_X_WRITE:
 		io->write = c->exec == SCSI_X_WRITE;
-		submit_rw(io);
+		start_rw(io);
 		break;
 	case SCSI_X_FLUSH:
 		submit_flush(io);
@@ -794,8 +870,19 @@ static bool tmf_ready(struct scsi_dev *sd, const struct scsi_io *io)
 	return true;
 }
 
+/*
+ * The affected commands must be seen complete before the TMF is: publish
+ * every request queue's completions first, then the TMF's own.
+ */
 static void tmf_answer(struct scsi_io *io, uint8_t response)
 {
+	struct scsi_dev *sd = io->sd;
+
+	for (unsigned int i = SCSI_FIRST_REQ_VQ; i < ARRAY_SIZE(sd->req_vqs); i++) {
+		if (sd->req_vqs[i])
+			virtq_flush_now(sd->req_vqs[i]);
+	}
+	smp_wmb();
 	iov_from_buf(io->resp, io->nresp, 0, &response, 1);
 	virtq_push(io_req(io), 1);
 }
@@ -1089,6 +1176,7 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 		handle_event_buf(sd, req);
 		break;
 	default:
+		sd->req_vqs[req->vq->index & 0xff] = req->vq;
 		handle_cmd(sd, io, req);
 		break;
 	}

@@ -60,6 +60,8 @@ struct scsi_dev {
 	unsigned int nevents;
 	bool events_missed;	/* an event found no buffer */
 	bool rescan_pending;	/* atomic: some LUN was resized */
+	/* The request queues seen so far, to publish before a TMF. */
+	struct virtq *req_vqs[256];
 	/* TMFs waiting for the commands they affect (I/O thread). */
 	struct vq_req *tmfs[SCSI_MAX_PENDING_TMFS];
 	unsigned int ntmfs;

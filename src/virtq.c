@@ -586,3 +586,9 @@ bool virtq_flush(struct virtq *vq)
 	inflight_published(&vq->ifl, new);
 	return vq->call_fd >= 0 && need_notify(vq, old, new);
 }
+
+void virtq_flush_now(struct virtq *vq)
+{
+	if (vq->active && virtq_flush(vq))
+		eventfd_write(vq->call_fd, 1);
+}

@@ -151,6 +151,11 @@ void virtq_abandon(struct vq_req *req);
  * notified of them (the caller signals call_fd).
  */
 bool virtq_flush(struct virtq *vq);
+/*
+ * I/O thread: publish vq's completions now and notify the driver if it
+ * asked; for a device that must order what the driver sees across queues.
+ */
+void virtq_flush_now(struct virtq *vq);
 /* Control thread: log a snapshot of the queue's indices and flags. */
 void virtq_log_state(struct virtq *vq);
 /* The driver broke the ring protocol: stop the queue, tell the front end. */
