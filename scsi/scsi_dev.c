@@ -673,12 +673,12 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 	uint8_t block[4096];
 
 	if (have < need) {
-		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-			  "data buffer shorter than the transfer length");
-		log_peer("LUN %u: opcode 0x%02x: %s (%u < %u bytes)",
-			 io->ln->lu.lun, c->cdb[0], c->why, have, need);
-		io->resid = din_len;
-		respond(io, VIRTIO_SCSI_S_OK, 0);
+		/* The CDB wants more data than the buffers hold: OVERRUN. */
+		log_peer("LUN %u: opcode 0x%02x: data buffer of %u bytes, the command transfers %u",
+			 io->ln->lu.lun, c->cdb[0], have, need);
+		c->status = SAM_GOOD;
+		io->resid = c->exec == SCSI_X_READ ? din_len : dout_len;
+		respond(io, VIRTIO_SCSI_S_OVERRUN, 0);
 		return;
 	}
 	iov_discard_back(io->data, &io->data_cnt, have - need);
