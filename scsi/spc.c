@@ -289,6 +289,11 @@ static void mode_select(struct scsi_lu *lu, struct scsi_cmd *c)
 		return;
 	}
 	bdl = ten ? get_be16(p + 6) : p[3];
+	if (bdl > len - hdr) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR,
+			  "MODE SELECT block descriptor beyond the parameter list");
+		return;
+	}
 	if (bdl != 0 && bdl != 8) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM,
 			  "MODE SELECT block descriptor length");
