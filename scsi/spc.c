@@ -390,7 +390,14 @@ bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa)
 	return true;
 }
 
-static void report_opcodes(struct scsi_cmd *c, uint8_t *d)
+/* UNMAP exists only on a logical unit with unmap support (sbc.c). */
+static bool op_listed(const struct scsi_lu *lu, const struct opdesc *o)
+{
+	return o->op != 0x42 || lu->thin;
+}
+
+static void report_opcodes(const struct scsi_lu *lu, struct scsi_cmd *c,
+			   uint8_t *d)
 {
 	const uint8_t *cdb = c->cdb;
 	uint8_t opt = cdb[2] & 0x07, want = cdb[3];
@@ -408,6 +415,8 @@ static void report_opcodes(struct scsi_cmd *c, uint8_t *d)
 		for (unsigned int i = 0; i < scsi_nopcodes; i++) {
 			uint8_t *e = d + n;
 
+			if (!op_listed(lu, &opcodes[i]))
+				continue;
 			memset(e, 0, 8);
 			e[0] = opcodes[i].op;
 			put_be16(e + 2, opcodes[i].sa);
@@ -420,7 +429,7 @@ static void report_opcodes(struct scsi_cmd *c, uint8_t *d)
 		return;
 	}
 	for (unsigned int i = 0; i < scsi_nopcodes && !hit; i++) {
-		if (opcodes[i].op != want)
+		if (opcodes[i].op != want || !op_listed(lu, &opcodes[i]))
 			continue;
 		if (opcodes[i].has_sa != (opt == 2)) {
 			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
@@ -637,7 +646,7 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 	case 0xa3:
 		if ((cdb[1] & 0x1f) != 0x0c)
 			return false;
-		report_opcodes(c, data);
+		report_opcodes(lu, c, data);
 		return true;
 	case 0x5e:
 		pr_in(lu, c, data);
