@@ -484,7 +484,9 @@ static void pr_in(const struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *d)
 		put_be32(d, (uint32_t)lu->pr_generation);
 		if (lu->pr_type) {
 			put_be32(d + 4, 16);
-			put_be64(d + 8, lu->pr_key);
+			/* All-registrants types are held by no single key. */
+			if (lu->pr_type != 7 && lu->pr_type != 8)
+				put_be64(d + 8, lu->pr_key);
 			d[21] = lu->pr_type & 0x0f;	/* scope: logical unit */
 			c->data_len = 24;
 		} else {
