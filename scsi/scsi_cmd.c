@@ -44,7 +44,11 @@ bool scsi_needs_param(const uint8_t *cdb)
 	}
 }
 
-/* Commands a pending unit attention does not stop (SPC-4 5.14). */
+/*
+ * Commands a pending unit attention does not stop (SPC-4 5.14): INQUIRY
+ * leaves it pending, REQUEST SENSE returns it as its data and REPORT LUNS
+ * clears REPORTED LUNS DATA HAS CHANGED (spc.c).
+ */
 static bool ua_exempt(uint8_t op)
 {
 	return op == 0x12 || op == 0xa0 || op == 0x03;

@@ -616,7 +616,10 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 				  "descriptor-format sense not supported");
 			return true;
 		}
-		scsi_build_sense(data, SK_NO_SENSE, ASC_NONE);
+		/* A pending unit attention is returned as data, and cleared. */
+		scsi_build_sense(data, lu->pending_ua ? SK_UNIT_ATTENTION : SK_NO_SENSE,
+				 lu->pending_ua);
+		lu->pending_ua = 0;
 		c->data_len = SCSI_FIXED_SENSE_LEN;
 		c->xfer_in = cdb[4];
 		return true;
@@ -644,6 +647,8 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 			return true;
 		}
 		c->data_len = scsi_report_luns(t, data);
+		if (lu->pending_ua == ASC_REPORTED_LUNS_CHANGED)
+			lu->pending_ua = 0;
 		return true;
 	case 0xa3:
 		if ((cdb[1] & 0x1f) != 0x0c)
