@@ -167,8 +167,8 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 
 /*
  * A LUN that does not exist (SPC-4): INQUIRY answers with peripheral
- * qualifier 3, REPORT LUNS works as on any LUN, the rest is refused with
- * LOGICAL UNIT NOT SUPPORTED.
+ * qualifier 3, REPORT LUNS works as on any LUN, REQUEST SENSE returns
+ * LOGICAL UNIT NOT SUPPORTED as its data, and the rest is refused with it.
  */
 void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 		      uint8_t *data)
@@ -188,6 +188,12 @@ void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 		data[4] = 36 - 5;
 		c->data_len = 36;
 		c->xfer_in = get_be16(cdb + 3);
+		return;
+	}
+	if (cdb[0] == 0x03 && !(cdb[1] & 0x01)) {
+		scsi_build_sense(data, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
+		c->data_len = SCSI_FIXED_SENSE_LEN;
+		c->xfer_in = cdb[4];
 		return;
 	}
 	scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED,
