@@ -560,7 +560,8 @@ static void pr_out(struct scsi_lu *lu, struct scsi_cmd *c)
 		pr_conflict(c);
 		return;
 	}
-	if ((sa == 1 || sa == 4) && (scope || !pr_type_ok(type))) {
+	/* PREEMPT ignores scope and type when nothing is reserved. */
+	if ((sa == 1 || (sa == 4 && lu->pr_type)) && (scope || !pr_type_ok(type))) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 			  "reservation scope or type not supported");
 		return;
@@ -591,7 +592,9 @@ static void pr_out(struct scsi_lu *lu, struct scsi_cmd *c)
 		} else if (sa_key != lu->pr_key) {
 			pr_conflict(c);
 		} else {
-			lu->pr_type = type;
+			/* Its reservation, if any, is replaced by one of type. */
+			if (lu->pr_type)
+				lu->pr_type = type;
 			lu->pr_generation++;
 		}
 		break;
