@@ -638,19 +638,9 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 		mode_select(lu, c);
 		return true;
 	case 0xa0:	/* REPORT LUNS */
-		c->xfer_in = get_be32(cdb + 6);
-		if (cdb[2] > 2 && cdb[2] != 0x10 && cdb[2] != 0x11) {
-			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-				  "REPORT LUNS select report not supported");
-			return true;
-		}
-		if (c->xfer_in < 16) {
-			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-				  "REPORT LUNS allocation length below 16");
-			return true;
-		}
-		c->data_len = scsi_report_luns(t, data);
-		if (lu->pending_ua == ASC_REPORTED_LUNS_CHANGED)
+		scsi_report_luns(t, c, data);
+		if (c->status == SAM_GOOD &&
+		    lu->pending_ua == ASC_REPORTED_LUNS_CHANGED)
 			lu->pending_ua = 0;
 		return true;
 	case 0xa3:
