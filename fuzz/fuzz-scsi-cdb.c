@@ -179,6 +179,17 @@ static void check_lu(const struct scsi_lu *lu, const struct scsi_lu *before,
 		fuzz_fail("a command changed the LU's geometry or identity");
 }
 
+/* REPORT LUNS lists every LUN, and the well-known LU, as asked. */
+static void check_report_luns(const struct scsi_target *t,
+			      const struct scsi_cmd *c)
+{
+	uint8_t sel = c->cdb[2];
+	uint32_t n = (sel != 0x01 ? t->nluns : 0) + (sel == 0x01 || sel == 0x02);
+
+	if (c->data_len != 8 + 8 * n)
+		fuzz_fail("REPORT LUNS does not list what SELECT REPORT asks");
+}
+
 static void run_one(struct scsi_lu *lu, const struct scsi_target *t,
 		    enum where where, const struct listed *l,
 		    const uint8_t *cdb, const uint8_t *param, uint32_t plen,
@@ -203,6 +214,8 @@ static void run_one(struct scsi_lu *lu, const struct scsi_target *t,
 		scsi_exec_cdb(lu, t, &c, data);
 
 	check_status(&c);
+	if (cdb[0] == 0xa0 && c.status == SAM_GOOD)
+		check_report_luns(t, &c);
 	if (where != TO_LU) {
 		if (c.exec != SCSI_X_DONE)
 			fuzz_fail("I/O on the well-known LU or an absent LUN");
@@ -215,9 +228,6 @@ static void run_one(struct scsi_lu *lu, const struct scsi_target *t,
 		fuzz_fail("a listed command was refused as an unknown opcode");
 	if (c.status != SAM_CHECK_CONDITION && !is_listed(l, cdb))
 		fuzz_fail("a command not listed as supported was accepted");
-	if (cdb[0] == 0xa0 && c.status == SAM_GOOD &&
-	    c.data_len != 8 + 8 * t->nluns)
-		fuzz_fail("REPORT LUNS does not list every LUN");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

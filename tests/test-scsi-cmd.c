@@ -693,9 +693,17 @@ static void test_report_luns(void)
 	check_good("REPORT LUNS");
 	ok(luns_listed() && c.xfer_in == 16,
 	   "REPORT LUNS: list length 24, LUNs 0, 1 and 5 (peripheral addressing)");
+	report_luns(0x01, 4096);
+	run();
+	ok(good() && c.data_len == 16 && get_be32(data) == 8 &&
+	   !memcmp(data + 8, (const uint8_t[]){ 0xc1, 0x01, 0, 0, 0, 0, 0, 0 }, 8),
+	   "REPORT LUNS with SELECT REPORT 01h: only the REPORT LUNS well-known LU");
 	report_luns(0x02, 4096);
 	run();
-	ok(good() && get_be32(data) >= 24, "REPORT LUNS with SELECT REPORT 02h");
+	ok(good() && c.data_len == 40 && get_be32(data) == 32 && data[9] == 0 &&
+	   data[17] == 1 && data[25] == 5 &&
+	   !memcmp(data + 32, (const uint8_t[]){ 0xc1, 0x01, 0, 0, 0, 0, 0, 0 }, 8),
+	   "REPORT LUNS with SELECT REPORT 02h: the LUNs, then the well-known LU");
 	report_luns(0, 15);
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
@@ -707,6 +715,14 @@ static void test_report_luns(void)
 	report_luns(0, 4096);
 	run_on(ON_WLUN, 0);
 	ok(good() && luns_listed(), "REPORT LUNS to the well-known LU");
+	report_luns(0x01, 4096);
+	run_on(ON_WLUN, 0);
+	ok(good() && c.data_len == 16 && data[8] == 0xc1 && data[9] == 0x01,
+	   "REPORT LUNS to the well-known LU with SELECT REPORT 01h");
+	report_luns(0x03, 4096);
+	run_on(ON_WLUN, 0);
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "REPORT LUNS to the well-known LU with SELECT REPORT 03h");
 	report_luns(0, 8);
 	run_on(ON_WLUN, 0);
 	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
@@ -1442,6 +1458,14 @@ static void test_pr(void)
 	ok(good() && reservation(0, 0), "RELEASE");
 	pr_out(2, 0x01, 0xcd, 0);
 	ok(good(), "RELEASE with nothing reserved");
+
+	gen = lu.pr_generation;
+	pr_out(4, 0x03, 0xcd, 0xcd);
+	ok(good() && reservation(0, 0) && lu.pr_key == 0xcd && lu.pr_generation == gen + 1,
+	   "PREEMPT with nothing reserved makes no reservation (type ignored)");
+	pr_out(4, 0x02, 0xcd, 0xcd);
+	ok(good() && reservation(0, 0),
+	   "PREEMPT with nothing reserved ignores a type not supported");
 
 	pr_out(1, 0x03, 0xcd, 0);
 	gen = lu.pr_generation;
