@@ -264,10 +264,94 @@ def blk_req_seeds():
     return s
 
 
+# ---- scsi-cdb: LU shape, then (CDB, parameter data) records --------------
+RO, THIN, LBPRZ, LBS4K, WCE, WLUN, ABSENT, UA = 1, 2, 4, 8, 16, 2 << 5, 3 << 5, 128
+
+
+def scsi_lu(flags, nblocks, pbs_shift=3, serial_len=8, nluns=2, pr_key=0, pr_type=0):
+    return struct.pack('<BQBBBB', flags, nblocks, pbs_shift | (serial_len << 2),
+                       nluns, pr_key, pr_type)
+
+
+def scsi_cmd(cdb, param=b''):
+    return bytes([len(cdb)]) + cdb + struct.pack('<H', len(param)) + param
+
+
+def cdb10(op, b1, lba, n):
+    return struct.pack('>BBIBHB', op, b1, lba, 0, n, 0)
+
+
+def cdb16(op, b1, lba, n):
+    return struct.pack('>BBQIBB', op, b1, lba, n, 0, 0)
+
+
+def pr_out(sa, type_, key, sa_key):
+    return scsi_cmd(struct.pack('>BBB2xIB', 0x5f, sa, type_, 24, 0),
+                    struct.pack('>QQ8x', key, sa_key))
+
+
+def scsi_cdb_seeds():
+    s = {}
+    std = THIN | LBPRZ | WCE
+    inq = lambda evpd, page: scsi_cmd(struct.pack('>BBBHB', 0x12, evpd, page, 255, 0))
+    s['inquiry'] = scsi_lu(std, 2048) + b''.join(
+        inq(0, 0) + inq(1, p) for p in (0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2))
+    s['read-write'] = scsi_lu(std, 2048) + (
+        scsi_cmd(cdb10(0x28, 0, 2047, 1)) + scsi_cmd(cdb16(0x8a, 0x08, 2040, 8)) +
+        scsi_cmd(struct.pack('>BBIIBB', 0xa8, 0, 0, 65537, 0, 0)) +
+        scsi_cmd(bytes([0x0a, 0, 0x07, 0xff, 0, 0])) +
+        scsi_cmd(cdb16(0x88, 0, 2**64 - 1, 2)))
+    s['read-only'] = scsi_lu(RO, 4096) + (
+        scsi_cmd(cdb10(0x2a, 0, 0, 1)) + scsi_cmd(cdb16(0x93, 0x08, 0, 8)) +
+        scsi_cmd(cdb10(0x2e, 0, 0, 1)) + scsi_cmd(cdb10(0x28, 0, 0, 1)))
+    unmap = struct.pack('>HH4x', 6 + 32, 32) + struct.pack('>QI4x', 0, 8) +         struct.pack('>QI4x', 64, 16)
+    s['unmap'] = scsi_lu(std, 2048) + (
+        scsi_cmd(struct.pack('>BB5xHB', 0x42, 0, len(unmap), 0), unmap) +
+        scsi_cmd(struct.pack('>BB5xHB', 0x42, 0, 7, 0), unmap[:7]))
+    s['write-same'] = scsi_lu(std | LBS4K, 1 << 20, 0) + (
+        scsi_cmd(cdb10(0x41, 0, 16, 32), bytes(4096)) + scsi_cmd(cdb16(0x93, 0x09, 0, 1 << 22)) +
+        scsi_cmd(cdb16(0x93, 0x08, 0, 0)))
+    caching = bytes([0x08, 0x12, 0x00]) + bytes(17)
+    s['mode'] = scsi_lu(std, 2048) + (
+        scsi_cmd(bytes([0x1a, 0, 0x3f, 0, 255, 0])) +
+        scsi_cmd(bytes([0x5a, 0x10, 0x48, 0, 0, 0, 0, 1, 0, 0])) +
+        scsi_cmd(bytes([0x15, 0x10, 0, 0, 4 + 8 + 20, 0]),
+                 bytes([0, 0, 0, 8]) + struct.pack('>II', 2048, 512) + caching) +
+        scsi_cmd(bytes([0x55, 0x10, 0, 0, 0, 0, 0, 0, 28, 0]), bytes(8) + caching))
+    s['pr'] = scsi_lu(std, 2048) + (
+        pr_out(0, 0, 0, 0xab) + pr_out(1, 1, 0xab, 0) +
+        scsi_cmd(bytes([0x5e, 1, 0, 0, 0, 0, 0, 0, 64, 0])) +
+        pr_out(4, 7, 0xab, 0xab) + pr_out(2, 3, 0xab, 0) + pr_out(3, 0, 0xab, 0) +
+        scsi_cmd(bytes([0x5e, 0, 0, 0, 0, 0, 0, 0, 64, 0])))
+    s['capacity'] = scsi_lu(THIN, (1 << 33) + 5, 0, 0, 16) + (
+        scsi_cmd(bytes([0x25]) + bytes(9)) +
+        scsi_cmd(struct.pack('>BB8xIBB', 0x9e, 0x10, 32, 0, 0)) +
+        scsi_cmd(struct.pack('>BBB3xIBB', 0xa0, 0, 0, 4096, 0, 0)))
+    s['opcodes'] = scsi_lu(std, 2048) + (
+        scsi_cmd(struct.pack('>BBBBHIBB', 0xa3, 0x0c, 0, 0, 0, 4096, 0, 0)) +
+        scsi_cmd(struct.pack('>BBBBHIBB', 0xa3, 0x0c, 2, 0x9e, 0x10, 4096, 0, 0)) +
+        scsi_cmd(struct.pack('>BBBBHIBB', 0xa3, 0x0c, 1, 0x42, 0, 4096, 0, 0)) +
+        scsi_cmd(bytes([0x89]) + bytes(15)))
+    s['verify-sync'] = scsi_lu(std, 2048) + (
+        scsi_cmd(cdb10(0x2f, 0x02, 8, 4)) + scsi_cmd(cdb16(0x8f, 0x04, 0, 1)) +
+        scsi_cmd(cdb10(0x35, 0, 0, 0)) + scsi_cmd(cdb16(0x91, 0, 2040, 9)))
+    s['unit-attention'] = scsi_lu(std | UA, 2048) + (
+        scsi_cmd(bytes([0x12, 0, 0, 0, 96, 0])) + scsi_cmd(bytes(6)) +
+        scsi_cmd(bytes([0x03, 0, 0, 0, 18, 0])) + scsi_cmd(bytes(6)))
+    s['wlun'] = scsi_lu(WLUN, 2048) + (
+        scsi_cmd(struct.pack('>BBB3xIBB', 0xa0, 0, 0, 4096, 0, 0)) +
+        scsi_cmd(bytes([0x12, 0, 0, 0, 96, 0])) + scsi_cmd(bytes([0x03, 0, 0, 0, 18, 0])))
+    s['absent'] = scsi_lu(ABSENT, 2048) + (
+        scsi_cmd(bytes([0x12, 0, 0, 0, 96, 0])) + scsi_cmd(bytes(6)) +
+        scsi_cmd(bytes([0x03, 0, 0, 0, 18, 0])))
+    return s
+
+
 def main():
     write('vu-msg', vu_msg_seeds())
     write('virtq', virtq_seeds())
     write('blk-req', blk_req_seeds())
+    write('scsi-cdb', scsi_cdb_seeds())
     return 0
 
 

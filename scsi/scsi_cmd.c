@@ -44,7 +44,11 @@ bool scsi_needs_param(const uint8_t *cdb)
 	}
 }
 
-/* Commands a pending unit attention does not stop (SPC-4 5.14). */
+/*
+ * Commands a pending unit attention does not stop (SPC-4 5.14): INQUIRY
+ * leaves it pending, REQUEST SENSE returns it as its data and REPORT LUNS
+ * clears REPORTED LUNS DATA HAS CHANGED (spc.c).
+ */
 static bool ua_exempt(uint8_t op)
 {
 	return op == 0x12 || op == 0xa0 || op == 0x03;
@@ -87,28 +91,55 @@ void scsi_exec_cdb(struct scsi_lu *lu, const struct scsi_target *t,
 		  "unsupported operation code");
 }
 
-/* REPORT LUNS data: an 8-byte header, then 8 bytes per LUN. */
-uint32_t scsi_report_luns(const struct scsi_target *t, uint8_t *data)
+/* One 8-byte entry of a LUN list. */
+static void put_lun(uint8_t *e, uint16_t lun)
 {
+	memset(e, 0, 8);
+	/* Flat space addressing above 255, peripheral below. */
+	if (lun > 255) {
+		e[0] = 0x40 | (lun >> 8);
+		e[1] = lun & 0xff;
+	} else {
+		e[1] = lun;
+	}
+}
+
+/*
+ * REPORT LUNS, wherever it is addressed: an 8-byte header, then 8 bytes per
+ * LUN.  SELECT REPORT 00h lists the LUNs, 01h the well-known LU only, 02h
+ * both; 10h and 11h (administrative LUs, SPC-5) are answered as 00h.
+ */
+void scsi_report_luns(const struct scsi_target *t, struct scsi_cmd *c,
+		      uint8_t *data)
+{
+	const uint8_t *cdb = c->cdb;
+	uint8_t sel = cdb[2];
 	uint32_t n = 0;
 
+	c->xfer_in = get_be32(cdb + 6);
+	if (sel > 2 && sel != 0x10 && sel != 0x11) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "REPORT LUNS select report not supported");
+		return;
+	}
+	if (c->xfer_in < 16) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "REPORT LUNS allocation length below 16");
+		return;
+	}
 	memset(data, 0, 8);
-	for (unsigned int i = 0; i < t->nluns && 8 + 8 * (n + 1) <= SCSI_DATA_MAX; i++) {
-		uint8_t *e = data + 8 + 8 * n;
-		uint16_t lun = t->luns[i];
+	for (unsigned int i = 0; sel != 0x01 && i < t->nluns &&
+	     8 + 8 * (n + 1) <= SCSI_DATA_MAX; i++)
+		put_lun(data + 8 + 8 * n++, t->luns[i]);
+	if (sel == 0x01 || sel == 0x02) {
+		uint8_t *e = data + 8 + 8 * n++;
 
 		memset(e, 0, 8);
-		/* Flat space addressing above 255, peripheral below. */
-		if (lun > 255) {
-			e[0] = 0x40 | (lun >> 8);
-			e[1] = lun & 0xff;
-		} else {
-			e[1] = lun;
-		}
-		n++;
+		e[0] = 0xc1;	/* the REPORT LUNS well-known LU */
+		e[1] = 0x01;
 	}
 	put_be32(data, n * 8);
-	return 8 + 8 * n;
+	c->data_len = 8 + 8 * n;
 }
 
 /*
@@ -119,19 +150,11 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 		    uint8_t *data)
 {
 	const uint8_t *cdb = c->cdb;
-	uint32_t alloc;
 
 	reset_result(c);
 	switch (cdb[0]) {
 	case 0xa0:	/* REPORT LUNS */
-		alloc = get_be32(cdb + 6);
-		if (alloc < 16) {
-			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-				  "REPORT LUNS allocation length below 16");
-			return;
-		}
-		c->data_len = scsi_report_luns(t, data);
-		c->xfer_in = alloc;
+		scsi_report_luns(t, c, data);
 		return;
 	case 0x12:	/* INQUIRY */
 		if (cdb[1] & 1) {
@@ -165,8 +188,8 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 
 /*
  * A LUN that does not exist (SPC-4): INQUIRY answers with peripheral
- * qualifier 3, REPORT LUNS works as on any LUN, the rest is refused with
- * LOGICAL UNIT NOT SUPPORTED.
+ * qualifier 3, REPORT LUNS works as on any LUN, REQUEST SENSE returns
+ * LOGICAL UNIT NOT SUPPORTED as its data, and the rest is refused with it.
  */
 void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 		      uint8_t *data)
@@ -186,6 +209,12 @@ void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 		data[4] = 36 - 5;
 		c->data_len = 36;
 		c->xfer_in = get_be16(cdb + 3);
+		return;
+	}
+	if (cdb[0] == 0x03 && !(cdb[1] & 0x01)) {
+		scsi_build_sense(data, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
+		c->data_len = SCSI_FIXED_SENSE_LEN;
+		c->xfer_in = cdb[4];
 		return;
 	}
 	scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED,

@@ -151,8 +151,9 @@ void scsi_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc,
 /* Fixed-format sense data for key/asc into buf (SCSI_FIXED_SENSE_LEN). */
 void scsi_build_sense(uint8_t *buf, uint8_t key, uint16_t asc);
 
-/* REPORT LUNS parameter data for t into data; its length. */
-uint32_t scsi_report_luns(const struct scsi_target *t, uint8_t *data);
+/* REPORT LUNS for t, on any LU (c->cdb checked, data-in into data). */
+void scsi_report_luns(const struct scsi_target *t, struct scsi_cmd *c,
+		      uint8_t *data);
 /* A command addressed to a LUN that does not exist. */
 void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 		      uint8_t *data);

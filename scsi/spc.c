@@ -290,6 +290,11 @@ static void mode_select(struct scsi_lu *lu, struct scsi_cmd *c)
 		return;
 	}
 	bdl = ten ? get_be16(p + 6) : p[3];
+	if (bdl > len - hdr) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR,
+			  "MODE SELECT block descriptor beyond the parameter list");
+		return;
+	}
 	if (bdl != 0 && bdl != 8) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM,
 			  "MODE SELECT block descriptor length");
@@ -387,7 +392,14 @@ bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa)
 	return true;
 }
 
-static void report_opcodes(struct scsi_cmd *c, uint8_t *d)
+/* UNMAP exists only on a logical unit with unmap support (sbc.c). */
+static bool op_listed(const struct scsi_lu *lu, const struct opdesc *o)
+{
+	return o->op != 0x42 || lu->thin;
+}
+
+static void report_opcodes(const struct scsi_lu *lu, struct scsi_cmd *c,
+			   uint8_t *d)
 {
 	const uint8_t *cdb = c->cdb;
 	uint8_t opt = cdb[2] & 0x07, want = cdb[3];
@@ -405,6 +417,8 @@ static void report_opcodes(struct scsi_cmd *c, uint8_t *d)
 		for (unsigned int i = 0; i < scsi_nopcodes; i++) {
 			uint8_t *e = d + n;
 
+			if (!op_listed(lu, &opcodes[i]))
+				continue;
 			memset(e, 0, 8);
 			e[0] = opcodes[i].op;
 			put_be16(e + 2, opcodes[i].sa);
@@ -417,7 +431,7 @@ static void report_opcodes(struct scsi_cmd *c, uint8_t *d)
 		return;
 	}
 	for (unsigned int i = 0; i < scsi_nopcodes && !hit; i++) {
-		if (opcodes[i].op != want)
+		if (opcodes[i].op != want || !op_listed(lu, &opcodes[i]))
 			continue;
 		if (opcodes[i].has_sa != (opt == 2)) {
 			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
@@ -472,7 +486,9 @@ static void pr_in(const struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *d)
 		put_be32(d, (uint32_t)lu->pr_generation);
 		if (lu->pr_type) {
 			put_be32(d + 4, 16);
-			put_be64(d + 8, lu->pr_key);
+			/* All-registrants types are held by no single key. */
+			if (lu->pr_type != 7 && lu->pr_type != 8)
+				put_be64(d + 8, lu->pr_key);
 			d[21] = lu->pr_type & 0x0f;	/* scope: logical unit */
 			c->data_len = 24;
 		} else {
@@ -546,7 +562,8 @@ static void pr_out(struct scsi_lu *lu, struct scsi_cmd *c)
 		pr_conflict(c);
 		return;
 	}
-	if ((sa == 1 || sa == 4) && (scope || !pr_type_ok(type))) {
+	/* PREEMPT ignores scope and type when nothing is reserved. */
+	if ((sa == 1 || (sa == 4 && lu->pr_type)) && (scope || !pr_type_ok(type))) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 			  "reservation scope or type not supported");
 		return;
@@ -577,7 +594,9 @@ static void pr_out(struct scsi_lu *lu, struct scsi_cmd *c)
 		} else if (sa_key != lu->pr_key) {
 			pr_conflict(c);
 		} else {
-			lu->pr_type = type;
+			/* Its reservation, if any, is replaced by one of type. */
+			if (lu->pr_type)
+				lu->pr_type = type;
 			lu->pr_generation++;
 		}
 		break;
@@ -602,7 +621,10 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 				  "descriptor-format sense not supported");
 			return true;
 		}
-		scsi_build_sense(data, SK_NO_SENSE, ASC_NONE);
+		/* A pending unit attention is returned as data, and cleared. */
+		scsi_build_sense(data, lu->pending_ua ? SK_UNIT_ATTENTION : SK_NO_SENSE,
+				 lu->pending_ua);
+		lu->pending_ua = 0;
 		c->data_len = SCSI_FIXED_SENSE_LEN;
 		c->xfer_in = cdb[4];
 		return true;
@@ -618,23 +640,15 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 		mode_select(lu, c);
 		return true;
 	case 0xa0:	/* REPORT LUNS */
-		c->xfer_in = get_be32(cdb + 6);
-		if (cdb[2] > 2 && cdb[2] != 0x10 && cdb[2] != 0x11) {
-			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-				  "REPORT LUNS select report not supported");
-			return true;
-		}
-		if (c->xfer_in < 16) {
-			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-				  "REPORT LUNS allocation length below 16");
-			return true;
-		}
-		c->data_len = scsi_report_luns(t, data);
+		scsi_report_luns(t, c, data);
+		if (c->status == SAM_GOOD &&
+		    lu->pending_ua == ASC_REPORTED_LUNS_CHANGED)
+			lu->pending_ua = 0;
 		return true;
 	case 0xa3:
 		if ((cdb[1] & 0x1f) != 0x0c)
 			return false;
-		report_opcodes(c, data);
+		report_opcodes(lu, c, data);
 		return true;
 	case 0x5e:
 		pr_in(lu, c, data);
