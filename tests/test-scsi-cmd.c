@@ -876,7 +876,7 @@ static void test_report_opcodes(void)
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 		    "one command with service action, for an opcode without");
-	rsoc(1, 0x89, 0, 4096);
+	rsoc(1, 0x8c, 0, 4096);
 	run();
 	ok(good() && c.data_len == 4 && data[1] == 0x01 && data[2] == 0 && data[3] == 0,
 	   "one command: an opcode not supported");
@@ -899,7 +899,7 @@ static void test_report_opcodes(void)
 
 static void test_unknown(void)
 {
-	static const uint8_t ops[] = { 0x01, 0x04, 0x07, 0x37, 0x7f, 0x89, 0xc0, 0xff };
+	static const uint8_t ops[] = { 0x01, 0x04, 0x07, 0x37, 0x7f, 0x8c, 0xc0, 0xff };
 
 	for (unsigned int i = 0; i < sizeof(ops); i++) {
 		CDB(ops[i]);
@@ -1170,6 +1170,54 @@ static void test_sync_cache(void)
 	rw10(0x35, 0, 0, 0);
 	run();
 	ok(c.exec == SCSI_X_FLUSH, "SYNCHRONIZE CACHE on a read-only LU");
+	lu_reset();
+}
+
+/* COMPARE AND WRITE(16): the block count is byte 13; data-out holds 2n. */
+static void caw(uint8_t b1, uint64_t lba, uint8_t n)
+{
+	CDB(0x89, b1);
+	put_be64(cdb + 2, lba);
+	cdb[13] = n;
+}
+
+static void test_compare_and_write(void)
+{
+	caw(0, 100, 4);
+	run();
+	ok(c.exec == SCSI_X_COMPARE_WRITE && c.status == SAM_GOOD &&
+	   c.lba == 100 && c.nblocks == 4 && !c.fua && c.xfer_out == 2 * 4 * 512,
+	   "COMPARE AND WRITE of 4 blocks: compare and write halves of 4 KiB");
+	caw(0x08, NBLOCKS - SCSI_MAX_CAW_BLOCKS, SCSI_MAX_CAW_BLOCKS);
+	run();
+	ok(c.exec == SCSI_X_COMPARE_WRITE && c.fua &&
+	   c.nblocks == SCSI_MAX_CAW_BLOCKS,
+	   "COMPARE AND WRITE with FUA of the most blocks, at the end");
+	caw(0, 0, 0);
+	run();
+	ok(c.exec == SCSI_X_DONE && c.status == SAM_GOOD && c.xfer_out == 0,
+	   "COMPARE AND WRITE of 0 blocks does nothing");
+	caw(0, 0, SCSI_MAX_CAW_BLOCKS + 1);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "COMPARE AND WRITE beyond the block limits");
+	caw(0, NBLOCKS - 1, 2);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+		    "COMPARE AND WRITE across the end");
+	caw(0, UINT64_MAX, 1);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+		    "COMPARE AND WRITE whose range wraps");
+	caw(0x20, 0, 1);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "COMPARE AND WRITE with WRPROTECT");
+	lu.read_only = true;
+	caw(0, 0, 1);
+	run();
+	check_sense(SK_DATA_PROTECT, ASC_WRITE_PROTECTED,
+		    "COMPARE AND WRITE to a read-only LU");
 	lu_reset();
 }
 
@@ -1549,6 +1597,7 @@ int main(void)
 	test_read_write();
 	test_verify();
 	test_sync_cache();
+	test_compare_and_write();
 	test_write_same();
 	test_unmap();
 	test_pr();
