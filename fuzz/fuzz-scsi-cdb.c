@@ -153,6 +153,14 @@ static void check_io(const struct scsi_lu *lu, const struct scsi_cmd *c)
 			check_extent(lu, c->unmap_list[i].lba,
 				     c->unmap_list[i].nblocks, SCSI_MAX_UNMAP_BLOCKS);
 		return;
+	case SCSI_X_COMPARE_WRITE:
+		if (lu->read_only)
+			fuzz_fail("COMPARE AND WRITE on a read-only LU was accepted");
+		check_extent(lu, c->lba, c->nblocks, SCSI_MAX_CAW_BLOCKS);
+		if (c->nblocks == 0 ||
+		    c->xfer_out != 2 * (uint64_t)c->nblocks * lu->lbs || c->xfer_in)
+			fuzz_fail("COMPARE AND WRITE takes other than twice its blocks");
+		return;
 	default:
 		fuzz_fail("an I/O kind the command layer never makes");
 	}
