@@ -250,22 +250,23 @@ static int fire_watch(struct io_op *op)
 	return 1;
 }
 
-static int aio_run(struct io_engine *e, bool wait)
+static int aio_run(struct io_engine *e, int timeout)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
 	struct epoll_event evs[EVENT_BATCH];
-	int total, n, timeout;
+	int total, n;
 
 	refill_from_backlog(a);
 	submit_pending(a);
 	total = dispatch_local(a);
 	if (total > 0 || a->done)
-		wait = false;
+		timeout = 0;
 	/*
 	 * io_submit() can refuse for a while (EAGAIN) with nothing of ours
 	 * in flight to wake us: then sleep briefly and retry, never for good.
 	 */
-	timeout = !wait ? 0 : a->npending ? 1 : -1;
+	if (a->npending && timeout != 0)
+		timeout = 1;
 	n = epoll_wait(a->epfd, evs, EVENT_BATCH, timeout);
 	if (n < 0)
 		return errno == EINTR ? total : -errno;

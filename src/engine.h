@@ -54,7 +54,7 @@ struct io_engine_ops {
 	void (*queue)(struct io_engine *e, struct io_op *op);
 	/* Ask for a queued READ_EVENTFD to end early; it completes -ECANCELED. */
 	void (*cancel)(struct io_engine *e, struct io_op *op);
-	int (*run)(struct io_engine *e, bool wait);
+	int (*run)(struct io_engine *e, int timeout_ms);
 	/*
 	 * The eventfds READ_EVENTFD will wait on from now on (kicks and the
 	 * control fd), set while no such read is queued.  Optional.
@@ -121,7 +121,17 @@ static inline int io_engine_set_wait_fds(struct io_engine *e, const int *fds,
  */
 static inline int io_engine_run(struct io_engine *e, bool wait)
 {
-	return e->ops->run(e, wait);
+	return e->ops->run(e, wait ? -1 : 0);
+}
+
+/*
+ * The same, sleeping at most timeout_ms (> 0): returns 0 when the time ran
+ * out with nothing done.  An engine that cannot bound its sleep returns at
+ * once instead.
+ */
+static inline int io_engine_run_timeout(struct io_engine *e, int timeout_ms)
+{
+	return e->ops->run(e, timeout_ms);
 }
 
 static inline void io_engine_destroy(struct io_engine *e)

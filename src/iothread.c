@@ -218,19 +218,53 @@ static bool prepare_sleep(struct iothread *th)
  * front end refills while we work on the rest, instead of both sides
  * taking turns with the whole queue.
  */
+/* Any request of ours still running? */
+static bool in_flight(struct iothread *th)
+{
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		if (th->active[i]->inflight)
+			return true;
+	}
+	return false;
+}
+
+/* See virtq_recheck(): a late look at every ring, after a quiet spell. */
+static void recheck_all(struct iothread *th)
+{
+	for (unsigned int i = 0; i < th->nactive; i++) {
+		struct virtq *vq = th->active[i];
+
+		if (virtq_recheck(vq)) {
+			log_debug("vq %u: a notification the driver asked for late",
+				  vq->index);
+			eventfd_write(vq->call_fd, 1);
+		}
+	}
+}
+
+/* After the last work, look again this long after it (then no more). */
+static const int recheck_ms[] = { 1, 10, 100, 1000, 10000 };
+
 static void loop(struct iothread *th)
 {
 	uint64_t last_work = 0;
+	unsigned int rechecks = ARRAY_SIZE(recheck_ms);
 	bool more = false;
 
 	for (;;) {
-		bool wait = !more, work = false;
+		bool wait = !more, work = false, timed = false;
 		int ret;
 
 		if (th->poll_ns && wait)
 			wait = now_ns() - last_work >= th->poll_ns &&
 			       !prepare_sleep(th);
-		ret = io_engine_run(th->eng, wait);
+		if (wait && !th->poll_ns && rechecks < ARRAY_SIZE(recheck_ms) &&
+		    !in_flight(th)) {
+			timed = true;
+			ret = io_engine_run_timeout(th->eng, recheck_ms[rechecks]);
+		} else {
+			ret = io_engine_run(th->eng, wait);
+		}
 		if (ret < 0) {
 			log_err("I/O thread %u: engine failed: %s", th->id,
 				strerror(-ret));
@@ -244,6 +278,10 @@ static void loop(struct iothread *th)
 			sched_yield();
 		if (th->ctl_pending && handle_ctl(th))
 			return;
+		if (timed && ret == 0) {
+			recheck_all(th);
+			rechecks++;
+		}
 		more = false;
 		for (unsigned int i = 0; i < th->nactive; i++) {
 			struct virtq *vq = th->active[i];
@@ -260,6 +298,8 @@ static void loop(struct iothread *th)
 			}
 		}
 		flush_all(th);
+		if (work || ret > 0)
+			rechecks = 0;
 		if (th->poll_ns && (work || ret > 0))
 			last_work = now_ns();
 	}

@@ -294,18 +294,30 @@ static int reap(struct uring_engine *u)
 	return total;
 }
 
-static int uring_run(struct io_engine *e, bool wait)
+static int uring_run(struct io_engine *e, int timeout)
 {
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts;
 	int ret;
 
 	flush_backlog(u);
 	flush_cancels(u);
 	ret = reap(u);
 	if (ret > 0)
-		wait = false;
-	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
-		     io_uring_submit(&u->ring);
+		timeout = 0;
+	/* A bounded wait needs EXT_ARG (a timeout SQE is not allowed here). */
+	if (timeout > 0 && !(u->ring.features & IORING_FEAT_EXT_ARG))
+		timeout = 0;
+	if (timeout > 0) {
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = (timeout % 1000) * 1000000ll;
+		ret = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts,
+						       NULL);
+	} else {
+		ret = timeout < 0 ? io_uring_submit_and_wait(&u->ring, 1) :
+				    io_uring_submit(&u->ring);
+	}
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN &&
 	    ret != -ETIME)
 		return ret;

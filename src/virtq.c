@@ -144,6 +144,7 @@ int virtq_activate(struct virtq *vq, const struct vu_mem *mem,
 	vq->mem = mem;
 	vq->used_idx = le16toh(READ_ONCE(vq->used->idx));
 	vq->published_used = vq->used_idx;
+	vq->notified_used = vq->used_idx;
 	if (vq->ifl.resume) {
 		/* A new start: what did an earlier life of the ring leave? */
 		ret = inflight_vq_resume(&vq->ifl, vq->index, vq->num,
@@ -584,7 +585,28 @@ bool virtq_flush(struct virtq *vq)
 	/* The index store must be visible before we read used_event. */
 	smp_mb();
 	inflight_published(&vq->ifl, new);
-	return vq->call_fd >= 0 && need_notify(vq, old, new);
+	if (vq->call_fd < 0 || !need_notify(vq, old, new))
+		return false;
+	vq->notified_used = new;
+	return true;
+}
+
+bool virtq_recheck(struct virtq *vq)
+{
+	uint16_t pub = vq->published_used;
+
+	if (!vq->active || vq->broken)
+		return false;
+	smp_mb();
+	if (le16toh(READ_ONCE(vq->avail->idx)) != vq->last_avail_idx ||
+	    inflight_vq_has_resubmit(&vq->ifl))
+		vq->kicked = true;
+	/* Entries published since the last notification the driver wants? */
+	if (vq->call_fd < 0 || pub == vq->notified_used ||
+	    !need_notify(vq, vq->notified_used, pub))
+		return false;
+	vq->notified_used = pub;
+	return true;
 }
 
 void virtq_flush_now(struct virtq *vq)

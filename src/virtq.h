@@ -92,6 +92,7 @@ struct virtq {
 	struct vring_used *used;
 	uint16_t used_idx;		/* next used slot */
 	uint16_t published_used;	/* last value stored in used->idx */
+	uint16_t notified_used;		/* used->idx at our last notification */
 	bool dirty;			/* used entries not yet published */
 	bool kicked;
 	bool kick_armed;
@@ -156,6 +157,16 @@ bool virtq_flush(struct virtq *vq);
  * asked; for a device that must order what the driver sees across queues.
  */
 void virtq_flush_now(struct virtq *vq);
+/*
+ * I/O thread, some time after the last activity: look again, in case the
+ * driver's last stores reached us late.  A guest vCPU whose memory
+ * barriers are not enforced (QEMU TCG with one vCPU drops them) can store
+ * used_event, or the avail index, after loading what we published, and
+ * then neither side wakes the other.  Returns true when the driver asked
+ * for a notification it did not get (the caller signals call_fd); sets
+ * vq->kicked when the avail ring holds requests no kick announced.
+ */
+bool virtq_recheck(struct virtq *vq);
 /* Control thread: log a snapshot of the queue's indices and flags. */
 void virtq_log_state(struct virtq *vq);
 /* The driver broke the ring protocol: stop the queue, tell the front end. */

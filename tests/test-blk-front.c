@@ -382,6 +382,76 @@ static void test_call_swap(struct daemon *d)
 	blkc_close(&c);
 }
 
+/* Add a 4 KiB read at sector; the chain is not yet visible. */
+static int add_read(struct blkc *c, struct front_vq *vq, uint64_t sector)
+{
+	struct virtio_blk_outhdr h = { htole32(VIRTIO_BLK_T_IN), 0, htole64(sector) };
+	struct front_buf b[3];
+
+	memcpy(c->hdr, &h, sizeof(h));
+	*c->status = 0xff;
+	b[0] = (struct front_buf){ front_gpa(&c->f, c->hdr), 16, false };
+	b[1] = (struct front_buf){ front_gpa(&c->f, c->data), 4096, true };
+	b[2] = (struct front_buf){ front_gpa(&c->f, c->status), 1, true };
+	return fvq_add(vq, b, 3, c);
+}
+
+/* Poll the used ring (no notification asked) for up to ms. */
+static bool poll_used(struct front_vq *vq, int ms)
+{
+	void *cookie;
+	uint32_t len;
+
+	for (int i = 0; i < ms; i++) {
+		if (fvq_get_used(vq, &cookie, &len) == 1)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * A driver whose stores reach the device late (a TCG guest with one vCPU
+ * runs without memory barriers): it asks for a notification of entries
+ * the device already published, or makes a request available without the
+ * kick the device's avail_event asked for.  The daemon looks at its rings
+ * again after a quiet spell, so neither side waits for good.
+ */
+static void test_late_driver_stores(struct daemon *d)
+{
+	struct front_vq *vq;
+	struct blkc c;
+	uint16_t before;
+	bool done;
+
+	if (blkc_open(&c, d->sock, 1, all_features(), all_pf()) < 0) {
+		ok(false, "late stores: connect");
+		return;
+	}
+	vq = &c.f.vqs[0];
+	before = le16toh(vq->used->idx);
+	/* used_event behind what is published: no notification is due. */
+	vq->avail->ring[vq->num] = htole16((uint16_t)(before - 2));
+	done = add_read(&c, vq, 0) >= 0;
+	fvq_kick(vq);
+	done = done && poll_used(vq, 5000);
+	while (fvq_wait(vq, 0) > 0)
+		;
+	/* Now the late store: "notify me past `before'", already passed. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vq->avail->ring[vq->num] = htole16(before);
+	ok(done && fvq_wait(vq, 15000) > 0,
+	   "a used_event stored after the daemon published still gets its notification");
+
+	/* A request made available with no kick at all. */
+	done = add_read(&c, vq, 8) >= 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vq->avail->idx = htole16(vq->avail_idx);
+	ok(done && poll_used(vq, 15000) && *c.status == VIRTIO_BLK_S_OK,
+	   "a request made available without a kick is served");
+	blkc_close(&c);
+}
+
 static void test_batch(struct daemon *d)
 {
 	struct front_vq *vq;
@@ -834,6 +904,7 @@ int main(void)
 	test_batch(&d);
 	test_state_dump(&d);
 	test_call_swap(&d);
+	test_late_driver_stores(&d);
 	test_stop_drains(&d);
 	test_variants(&d);
 	test_regions(&d);
