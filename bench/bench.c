@@ -532,9 +532,15 @@ static int blk_geometry(uint64_t *capacity, uint32_t *blk_size)
 static int scsi_geometry(uint64_t *capacity, uint32_t *blk_size)
 {
 	uint64_t nblocks;
+	bool ro;
 
-	if (scsi_setup(&front, o.lun, o.queue_size, &nblocks, &lun_bs) < 0)
+	if (scsi_setup(&front, o.lun, o.queue_size, &nblocks, &lun_bs, &ro) < 0)
 		return -1;
+	if (ro && (o.verify || (o.rw != RW_READ && o.rw != RW_RANDREAD))) {
+		log_err("LUN %u is write-protected; use --rw=read or --rw=randread, without --verify",
+			o.lun);
+		return -1;
+	}
 	if (lun_bs % SECTOR || lun_bs > (1u << 20)) {
 		log_err("LUN %u reports %u-byte blocks, which this tool does not handle",
 			o.lun, lun_bs);
@@ -543,6 +549,11 @@ static int scsi_geometry(uint64_t *capacity, uint32_t *blk_size)
 	*blk_size = lun_bs;
 	*capacity = nblocks * (lun_bs / SECTOR);
 	return 0;
+}
+
+static unsigned int slot_small(void)
+{
+	return o.device == DEV_SCSI ? SLOT_SMALL_SCSI : SLOT_SMALL_BLK;
 }
 
 static int setup_front(uint64_t *capacity, uint32_t *blk_size)
@@ -586,7 +597,7 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 		return -1;
 	/* Per queue: rings, and per slot a data buffer plus a small page. */
 	mem = (uint64_t)nvqs * (o.queue_size * 32ull + 5 * 4096) +
-	      (uint64_t)o.queues * o.iodepth * (ALIGN_UP(o.bs, 4096u) + SLOT_SMALL_SCSI);
+	      (uint64_t)o.queues * o.iodepth * (ALIGN_UP(o.bs, 4096u) + slot_small());
 	mem = ALIGN_UP(mem + (2u << 20), (uint64_t)2 << 20);
 	ret = front_mem_create(&front, mem, 0x100000);
 	if (ret == 0)
@@ -605,7 +616,7 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 {
 	uint64_t per = nblk_total / o.queues;
-	unsigned int stride = o.device == DEV_SCSI ? SLOT_SMALL_SCSI : SLOT_SMALL_BLK;
+	unsigned int stride = slot_small();
 	unsigned int vqi = vq_base + idx;
 	uint8_t *small, *data;
 	int ret;
@@ -995,7 +1006,11 @@ static void print_text(const struct report *r)
 	double iops = r->ios / r->secs;
 	double mibs = (r->rd_bytes + r->wr_bytes) / r->secs / (1 << 20);
 
-	printf("vhost-uring-bench: %s bs=%u iodepth=%u queues=%u runtime=%.1fs%s\n",
+	if (o.device == DEV_SCSI)
+		printf("vhost-uring-bench: scsi lun=%u ", o.lun);
+	else
+		printf("vhost-uring-bench: ");
+	printf("%s bs=%u iodepth=%u queues=%u runtime=%.1fs%s\n",
 	       rw_name(), o.bs, o.iodepth, o.queues, r->secs,
 	       o.verify ? " verify" : "");
 	printf("  iops: %.0f (%.1f MiB/s)\n", iops, mibs);

@@ -16,6 +16,10 @@
 #define OP_WRITE16		0x8a
 #define OP_SERVICE_ACTION_IN16	0x9e
 #define SA_READ_CAPACITY16	0x10
+#define OP_MODE_SENSE6		0x1a
+#define MODE_DBD		0x08	/* disable block descriptors */
+#define MODE_PAGE_ALL		0x3f
+#define MODE_WP			0x80	/* device-specific parameter: WP */
 
 #define STATUS_GOOD		0x00
 #define STATUS_CHECK_CONDITION	0x02
@@ -71,6 +75,15 @@ void scsi_req_read_capacity16(struct virtio_scsi_cmd_req *req)
 	req->cdb[0] = OP_SERVICE_ACTION_IN16;
 	req->cdb[1] = SA_READ_CAPACITY16;
 	put_be32(req->cdb + 10, SCSI_READCAP16_LEN);
+}
+
+void scsi_req_mode_sense6(struct virtio_scsi_cmd_req *req)
+{
+	memset(req->cdb, 0, sizeof(req->cdb));
+	req->cdb[0] = OP_MODE_SENSE6;
+	req->cdb[1] = MODE_DBD;
+	req->cdb[2] = MODE_PAGE_ALL;	/* current values */
+	req->cdb[4] = SCSI_MODE_HDR6_LEN;
 }
 
 /* The hot path: bytes 0-15 only; the rest of the CDB stays zero. */
@@ -253,6 +266,11 @@ enum scsi_verdict scsi_resp_check(const struct virtio_scsi_cmd_resp *resp,
 		return SCSI_V_FAILED;
 	}
 	return SCSI_V_OK;
+}
+
+bool scsi_mode6_write_protected(const uint8_t *hdr)
+{
+	return hdr[2] & MODE_WP;
 }
 
 int scsi_parse_capacity16(const uint8_t *data, uint64_t *nblocks,

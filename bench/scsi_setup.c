@@ -124,9 +124,10 @@ static int run_cmd_ua(struct front *f, struct sync_cmd *c, uint32_t din,
 }
 
 int scsi_setup(struct front *f, unsigned int lun, uint16_t num,
-	       uint64_t *nblocks, uint32_t *block_len)
+	       uint64_t *nblocks, uint32_t *block_len, bool *read_only)
 {
 	struct sync_cmd *c;
+	char msg[256];
 	int ret;
 
 	for (unsigned int i = SCSI_VQ_CONTROL; i <= SCSI_VQ_REQUEST; i++) {
@@ -154,5 +155,10 @@ int scsi_setup(struct front *f, unsigned int lun, uint16_t num,
 			lun);
 		return -1;
 	}
+	scsi_req_mode_sense6(&c->req);
+	ret = run_cmd(f, c, SCSI_MODE_HDR6_LEN, "MODE SENSE(6)", msg, sizeof(msg));
+	if (ret < 0)
+		return -1;
+	*read_only = ret == SCSI_V_OK && scsi_mode6_write_protected(c->data);
 	return 0;
 }

@@ -5,8 +5,8 @@
 # queues, on a 512-byte and a 4096-byte LUN; --verify must notice data
 # changed behind its back; then the scsi error paths: an absent LUN, a --bs
 # the LUN's block size does not divide, a command failing with CHECK
-# CONDITION mid-run, and more queues than offered must each end the run with
-# a clear message and status 1.  Asserts behaviour only, never a speed.
+# CONDITION mid-run, writes to a read-only LUN and more queues than offered
+# must each end the run with a clear message and status 1.  Asserts behaviour only, never a speed.
 # TAP on stdout.
 set -u
 
@@ -106,10 +106,12 @@ rc=$?
 ok $? "--device=scsi --verify reports blocks overwritten behind its back and exits 1 (status $rc)"
 kill "$pid"
 
-# Error paths, against one daemon with a 4096-byte LUN 2 and 2 request queues.
+# Error paths, against one daemon with a 4096-byte LUN 2, a read-only LUN 3
+# and 2 request queues.
 truncate -s 64M "$tmp/err.img"
 start_scsi err --lun=0,file="$tmp/lun0.img" \
-	--lun=2,file="$tmp/err.img",logical-block-size=4096 --num-queues=2
+	--lun=2,file="$tmp/err.img",logical-block-size=4096 \
+	--lun=3,file="$tmp/lun1.img",read-only --num-queues=2
 fails_with 'LUN 5: TEST UNIT READY failed: status CHECK CONDITION, sense key ILLEGAL REQUEST, ASC/ASCQ 25h/00h' \
 	--device=scsi --socket="$tmp/err.sock" --lun=5
 ok $? "an absent LUN ends the run with status 1 and the sense data (status $rc)"
@@ -119,6 +121,13 @@ ok $? "--bs=512 on a 4096-byte LUN is refused with status 1 (status $rc)"
 fails_with 'offers 4 queues (control, event and 2 request queues), --queues=3 asked for more' \
 	--device=scsi --socket="$tmp/err.sock" --queues=3
 ok $? "--queues beyond the request queues offered is refused with status 1 (status $rc)"
+fails_with 'LUN 3 is write-protected; use --rw=read or --rw=randread' \
+	--device=scsi --socket="$tmp/err.sock" --lun=3 --rw=randwrite
+ok $? "writes to a read-only LUN are refused before the run with status 1 (status $rc)"
+timeout 60 "$bench" --device=scsi --socket="$tmp/err.sock" --lun=3 --rw=randread \
+	--runtime=1 --ramp=0 >"$tmp/out" 2>&1 &&
+	grep -q '^vhost-uring-bench: scsi lun=3 randread' "$tmp/out"
+ok $? "random reads of a read-only LUN run and exit cleanly"
 fails_with '--lun needs --device=scsi' --socket="$tmp/err.sock" --lun=2
 ok $? "--lun without --device=scsi is refused with status 1 (status $rc)"
 fails_with '--device=nvme: expected blk or scsi' --socket="$tmp/err.sock" --device=nvme
