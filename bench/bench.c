@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * bench.c: vhost-uring-bench, a VM-less load generator for vhost-user-blk
- * back-ends.  It plays QEMU's part through the project's front end (shared
- * memfd, negotiation, split rings), keeps a fixed number of virtio-blk
- * requests in flight on each queue from one thread per queue, and reports
+ * and vhost-user-scsi back-ends.  It plays QEMU's part through the project's
+ * front end (shared memfd, negotiation, split rings), keeps a fixed number of
+ * virtio-blk requests (or, with --device=scsi, READ(16)/WRITE(16) commands to
+ * one LUN) in flight on each queue from one thread per queue, and reports
  * IOPS, bandwidth, latency percentiles from a histogram, and the CPU time of
  * the back-end and of itself.  With --verify it is also a correctness test.
+ * The scsi framing is in scsi_req.c, the scsi set-up in scsi_setup.c.
  */
 #include <endian.h>
 #include <errno.h>
@@ -31,15 +33,20 @@
 #include "front.h"
 #include "hist.h"
 #include "log.h"
+#include "scsi_req.h"
+#include "scsi_setup.h"
 #include "util.h"
 #include "verify.h"
 
 #define SECTOR	512
 
 enum rw_mode { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
+enum device { DEV_BLK, DEV_SCSI };
 
 struct bench_opts {
 	const char *socket;
+	enum device device;
+	unsigned int lun;
 	enum rw_mode rw;
 	unsigned int rwmixread;
 	uint32_t bs;
@@ -56,11 +63,20 @@ struct bench_opts {
 	pid_t backend_pid;
 };
 
-/* One request slot: its buffers in guest memory and what it is doing. */
+/*
+ * One request slot: its buffers in guest memory and what it is doing.  Its
+ * small buffers share one SLOT_SMALL_* block: blk puts the 16-byte header at
+ * 0, the status byte at 16 and the indirect table at 64; scsi the 51-byte
+ * command header at 0, the 108-byte response at 64 and the table at 192.
+ */
+#define SLOT_SMALL_BLK		128
+#define SLOT_SMALL_SCSI		256
+
 struct slot {
 	uint8_t *hdr;
 	uint8_t *data;
 	uint8_t *status;
+	struct virtio_scsi_cmd_resp *resp;
 	struct vring_desc *itable;
 	uint64_t start_ns;
 	uint64_t blk;
@@ -91,14 +107,16 @@ struct worker {
 	uint64_t kicks, calls;	/* in the measured window */
 	uint64_t verified, verify_errors;
 	int failed;
-	char msg[256];
+	char msg[400];
 };
 
 static struct bench_opts o;
 static struct front front;
 static uint64_t t_ramp_end, t_end, t_deadline;
+static unsigned int vq_base;	/* blk: 0; scsi: the first request queue */
+static uint32_t lun_bs;		/* scsi: the LUN's logical block size */
 static volatile int stop_all;	/* set on a fatal error or a signal */
-static char stop_msg[256];
+static char stop_msg[512];
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t now_ns(void)
@@ -176,6 +194,17 @@ static uint64_t pick_block(struct worker *w)
 	}
 }
 
+/* Put a request's three buffers on the ring (not yet visible). */
+static void post(struct worker *w, struct slot *s, const struct front_buf *b)
+{
+	if (o.indirect)
+		fvq_add_indirect(w->vq, s->itable, front_gpa(w->f, s->itable), b, 3, s);
+	else
+		fvq_add(w->vq, b, 3, s);
+	w->inflight++;
+	s->start_ns = now_ns();
+}
+
 static void put_request(struct worker *w, struct slot *s, uint32_t type,
 			bool data_in)
 {
@@ -191,12 +220,27 @@ static void put_request(struct worker *w, struct slot *s, uint32_t type,
 
 	memcpy(s->hdr, &h, sizeof(h));
 	*s->status = 0xff;
-	if (o.indirect)
-		fvq_add_indirect(w->vq, s->itable, front_gpa(w->f, s->itable), b, 3, s);
-	else
-		fvq_add(w->vq, b, 3, s);
-	w->inflight++;
-	s->start_ns = now_ns();
+	post(w, s, b);
+}
+
+/*
+ * READ(16) or WRITE(16): the header built once per slot gets a new CDB;
+ * device-readable buffers come before device-writable ones.
+ */
+static void put_scsi_request(struct worker *w, struct slot *s)
+{
+	uint64_t hdr = front_gpa(w->f, s->hdr), resp = front_gpa(w->f, s->resp);
+	uint64_t data = front_gpa(w->f, s->data);
+	struct front_buf b[3] = {
+		{ hdr, sizeof(struct virtio_scsi_cmd_req), false },
+		{ s->write ? data : resp, s->write ? o.bs : sizeof(*s->resp), !s->write },
+		{ s->write ? resp : data, s->write ? sizeof(*s->resp) : o.bs, true },
+	};
+
+	scsi_req_rw16((struct virtio_scsi_cmd_req *)s->hdr, s->write,
+		      (w->blk_first + s->blk) * (o.bs / lun_bs), o.bs / lun_bs);
+	scsi_resp_clear(s->resp);
+	post(w, s, b);
 }
 
 /* Start the next I/O of the current phase in slot s. */
@@ -222,7 +266,11 @@ static void issue(struct worker *w, struct slot *s)
 		if (s->write)
 			verify_fill(s->data, o.bs, w->blk_first + s->blk, s->gen);
 	}
-	put_request(w, s, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, !s->write);
+	if (o.device == DEV_SCSI)
+		put_scsi_request(w, s);
+	else
+		put_request(w, s, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+			    !s->write);
 }
 
 /* ---- completion ------------------------------------------------------ */
@@ -245,7 +293,16 @@ static void complete(struct worker *w, struct slot *s, uint64_t now)
 	uint64_t off = (w->blk_first + s->blk) * o.bs;
 
 	w->inflight--;
-	if (*s->status != VIRTIO_BLK_S_OK) {
+	if (o.device == DEV_SCSI) {
+		char msg[200];
+
+		if (scsi_resp_check(s->resp, msg, sizeof(msg)) != SCSI_V_OK) {
+			worker_fail(w, "%s of %u bytes at offset %" PRIu64 " (LUN %u) failed: %s",
+				    s->write ? "WRITE(16)" : "READ(16)", o.bs,
+				    off, o.lun, msg);
+			return;
+		}
+	} else if (*s->status != VIRTIO_BLK_S_OK) {
 		worker_fail(w, "%s of %u bytes at offset %" PRIu64 " failed with status %s",
 			    s->write ? "write" : "read", o.bs, off,
 			    *s->status == VIRTIO_BLK_S_IOERR ? "IOERR" :
@@ -422,7 +479,18 @@ static void *worker_main(void *arg)
 
 static uint64_t wanted_features(void)
 {
-	uint64_t f = BIT_ULL(VIRTIO_F_VERSION_1) |
+	uint64_t f;
+
+	if (o.device == DEV_SCSI) {
+		/* No scsi feature bits: no INOUT, hotplug, change or T10 PI. */
+		f = BIT_ULL(VIRTIO_F_VERSION_1) |
+		    BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES) |
+		    BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+		if (o.indirect)
+			f |= BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC);
+		return f;
+	}
+	f = BIT_ULL(VIRTIO_F_VERSION_1) |
 		     BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES) |
 		     BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
 		     BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) | BIT_ULL(VIRTIO_BLK_F_SEG_MAX) |
@@ -436,11 +504,63 @@ static uint64_t wanted_features(void)
 	return f;
 }
 
+/* virtio-blk: capacity and block size from the config space. */
+static int blk_geometry(uint64_t *capacity, uint32_t *blk_size)
+{
+	struct virtio_blk_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (front.pf_acked & BIT_ULL(VU_PF_CONFIG) &&
+	    front_get_config(&front, 0, offsetof(struct virtio_blk_config, max_discard_sectors),
+			     &cfg) == 0) {
+		*capacity = le64toh(cfg.capacity);
+		*blk_size = front.acked & BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) ?
+			    le32toh(cfg.blk_size) : SECTOR;
+	} else {
+		log_err("the back-end did not report its capacity (GET_CONFIG)");
+		return -1;
+	}
+	if ((front.acked & BIT_ULL(VIRTIO_BLK_F_RO)) && o.rw != RW_READ &&
+	    o.rw != RW_RANDREAD) {
+		log_err("the disk is read-only; use --rw=read or --rw=randread");
+		return -1;
+	}
+	return 0;
+}
+
+/* virtio-scsi: the LUN's geometry from READ CAPACITY(16), in sectors. */
+static int scsi_geometry(uint64_t *capacity, uint32_t *blk_size)
+{
+	uint64_t nblocks;
+	bool ro;
+
+	if (scsi_setup(&front, o.lun, o.queue_size, &nblocks, &lun_bs, &ro) < 0)
+		return -1;
+	if (ro && (o.verify || (o.rw != RW_READ && o.rw != RW_RANDREAD))) {
+		log_err("LUN %u is write-protected; use --rw=read or --rw=randread, without --verify",
+			o.lun);
+		return -1;
+	}
+	if (lun_bs % SECTOR || lun_bs > (1u << 20)) {
+		log_err("LUN %u reports %u-byte blocks, which this tool does not handle",
+			o.lun, lun_bs);
+		return -1;
+	}
+	*blk_size = lun_bs;
+	*capacity = nblocks * (lun_bs / SECTOR);
+	return 0;
+}
+
+static unsigned int slot_small(void)
+{
+	return o.device == DEV_SCSI ? SLOT_SMALL_SCSI : SLOT_SMALL_BLK;
+}
+
 static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 {
 	uint64_t pf = BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
 		      BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
-	struct virtio_blk_config cfg;
+	unsigned int nvqs = vq_base + o.queues;
 	uint64_t mem;
 	int ret;
 
@@ -460,30 +580,24 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 	}
 	if (o.indirect && !(front.acked & BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC)))
 		o.indirect = false;
-	if (o.queues > 1 && front.max_queues < o.queues) {
+	if (o.device == DEV_BLK && o.queues > 1 && front.max_queues < o.queues) {
 		log_err("the back-end offers %" PRIu64 " queues, --queues=%u asked for more",
 			front.max_queues, o.queues);
 		return -1;
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	if (front.pf_acked & BIT_ULL(VU_PF_CONFIG) &&
-	    front_get_config(&front, 0, offsetof(struct virtio_blk_config, max_discard_sectors),
-			     &cfg) == 0) {
-		*capacity = le64toh(cfg.capacity);
-		*blk_size = front.acked & BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) ?
-			    le32toh(cfg.blk_size) : SECTOR;
-	} else {
-		log_err("the back-end did not report its capacity (GET_CONFIG)");
+	/* A scsi back-end without MQ leaves the count to us, as QEMU does. */
+	if (o.device == DEV_SCSI && front.max_queues && front.max_queues < nvqs) {
+		log_err("the back-end offers %" PRIu64 " queues (control, event and %" PRIu64
+			" request queues), --queues=%u asked for more",
+			front.max_queues, front.max_queues > 2 ? front.max_queues - 2 : 0,
+			o.queues);
 		return -1;
 	}
-	if ((front.acked & BIT_ULL(VIRTIO_BLK_F_RO)) && o.rw != RW_READ &&
-	    o.rw != RW_RANDREAD) {
-		log_err("the disk is read-only; use --rw=read or --rw=randread");
+	if (o.device == DEV_BLK && blk_geometry(capacity, blk_size) < 0)
 		return -1;
-	}
 	/* Per queue: rings, and per slot a data buffer plus a small page. */
-	mem = (uint64_t)o.queues * (o.queue_size * 32ull + 5 * 4096 +
-				    (uint64_t)o.iodepth * (ALIGN_UP(o.bs, 4096u) + 128));
+	mem = (uint64_t)nvqs * (o.queue_size * 32ull + 5 * 4096) +
+	      (uint64_t)o.queues * o.iodepth * (ALIGN_UP(o.bs, 4096u) + slot_small());
 	mem = ALIGN_UP(mem + (2u << 20), (uint64_t)2 << 20);
 	ret = front_mem_create(&front, mem, 0x100000);
 	if (ret == 0)
@@ -494,12 +608,16 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 			mem >> 20, strerror(-ret));
 		return -1;
 	}
+	if (o.device == DEV_SCSI && scsi_geometry(capacity, blk_size) < 0)
+		return -1;
 	return 0;
 }
 
 static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 {
 	uint64_t per = nblk_total / o.queues;
+	unsigned int stride = slot_small();
+	unsigned int vqi = vq_base + idx;
 	uint8_t *small, *data;
 	int ret;
 
@@ -513,17 +631,24 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 	w->slots = calloc(o.iodepth, sizeof(*w->slots));
 	if (!w->slots)
 		return -1;
-	/* Two arrays in guest memory: 128-byte slot headers, then the data. */
-	small = front_alloc(&front, (uint64_t)o.iodepth * 128, 64, NULL);
+	/* Two arrays in guest memory: slot headers, then the data. */
+	small = front_alloc(&front, (uint64_t)o.iodepth * stride, 64, NULL);
 	data = front_alloc(&front, (uint64_t)o.iodepth * ALIGN_UP(o.bs, 4096u), 4096, NULL);
 	if (!small || !data)
 		return -1;
 	for (unsigned int i = 0; i < o.iodepth; i++) {
 		struct slot *s = &w->slots[i];
 
-		s->hdr = small + 128 * i;
-		s->status = s->hdr + 16;
-		s->itable = (struct vring_desc *)(s->hdr + 64);
+		s->hdr = small + stride * i;
+		if (o.device == DEV_SCSI) {
+			s->resp = (struct virtio_scsi_cmd_resp *)(s->hdr + 64);
+			s->itable = (struct vring_desc *)(s->hdr + 192);
+			scsi_req_init((struct virtio_scsi_cmd_req *)s->hdr, o.lun,
+				      (uint64_t)idx << 32 | i);
+		} else {
+			s->status = s->hdr + 16;
+			s->itable = (struct vring_desc *)(s->hdr + 64);
+		}
 		s->data = data + (uint64_t)i * ALIGN_UP(o.bs, 4096u);
 		for (uint32_t k = 0; k < o.bs; k++)
 			s->data[k] = (uint8_t)(k * 13 + i);
@@ -534,12 +659,13 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 		if (!w->gen || !w->busy)
 			return -1;
 	}
-	ret = front_vq_start(&front, idx, o.queue_size);
+	/* scsi: the first request queue is already up (scsi_setup). */
+	ret = front.vqs[vqi].num ? 0 : front_vq_start(&front, vqi, o.queue_size);
 	if (ret < 0) {
-		log_err("starting queue %u failed: %s", idx, strerror(-ret));
+		log_err("starting queue %u failed: %s", vqi, strerror(-ret));
 		return -1;
 	}
-	w->vq = &front.vqs[idx];
+	w->vq = &front.vqs[vqi];
 	return 0;
 }
 
@@ -614,12 +740,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vhost-uring-bench --socket=PATH [options]\n"
-"Drive a vhost-user-blk back-end without a VM and measure it.\n"
+"Drive a vhost-user-blk or vhost-user-scsi back-end without a VM and measure it.\n"
 "\n"
 "  --socket=PATH          the back-end's vhost-user socket\n"
+"  --device=blk|scsi      the back-end's device type (default blk)\n"
+"  --lun=N                scsi: the LUN on target 0 to drive (default 0)\n"
 "  --rw=MODE              randread (default), randwrite, read, write, randrw\n"
 "  --rwmixread=PCT        reads in percent for randrw (default 50)\n"
-"  --bs=SIZE              request size, a multiple of 512 (default 4k)\n"
+"  --bs=SIZE              request size, a multiple of 512 and of the\n"
+"                         disk's block size (default 4k)\n"
 "  --iodepth=N            requests in flight per queue (default 32)\n"
 "  --queues=N             queues, one thread each (default 1)\n"
 "  --queue-size=N         virtqueue size (default: 128, or more for the depth)\n"
@@ -685,6 +814,8 @@ static int parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "lun", required_argument, NULL, 'L' },
 		{ "rw", required_argument, NULL, 'r' },
 		{ "rwmixread", required_argument, NULL, 'm' },
 		{ "bs", required_argument, NULL, 'b' },
@@ -702,6 +833,7 @@ static int parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool lun_given = false;
 	uint64_t v;
 	int c, mode;
 
@@ -719,6 +851,24 @@ static int parse_args(int argc, char **argv)
 		switch (c) {
 		case 's':
 			o.socket = optarg;
+			break;
+		case 'D':
+			if (!strcmp(optarg, "blk")) {
+				o.device = DEV_BLK;
+			} else if (!strcmp(optarg, "scsi")) {
+				o.device = DEV_SCSI;
+			} else {
+				log_err("--device=%s: expected blk or scsi", optarg);
+				return -1;
+			}
+			break;
+		case 'L':
+			o.lun = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || o.lun > SCSI_REQ_LUN_MAX) {
+				log_err("--lun=%s: expected 0 to %d", optarg, SCSI_REQ_LUN_MAX);
+				return -1;
+			}
+			lun_given = true;
 			break;
 		case 'r':
 			mode = parse_rw(optarg);
@@ -814,6 +964,18 @@ static int parse_args(int argc, char **argv)
 		log_err("--socket is required");
 		return -1;
 	}
+	if (lun_given && o.device != DEV_SCSI) {
+		log_err("--lun needs --device=scsi");
+		return -1;
+	}
+	if (o.device == DEV_SCSI) {
+		vq_base = SCSI_VQ_REQUEST;
+		if (vq_base + o.queues > FRONT_MAX_VQS) {
+			log_err("--queues=%u: with --device=scsi at most %d request queues",
+				o.queues, FRONT_MAX_VQS - vq_base);
+			return -1;
+		}
+	}
 	if (!o.timeout)
 		o.timeout = o.runtime + o.ramp + 120;
 	return 0;
@@ -844,7 +1006,11 @@ static void print_text(const struct report *r)
 	double iops = r->ios / r->secs;
 	double mibs = (r->rd_bytes + r->wr_bytes) / r->secs / (1 << 20);
 
-	printf("vhost-uring-bench: %s bs=%u iodepth=%u queues=%u runtime=%.1fs%s\n",
+	if (o.device == DEV_SCSI)
+		printf("vhost-uring-bench: scsi lun=%u ", o.lun);
+	else
+		printf("vhost-uring-bench: ");
+	printf("%s bs=%u iodepth=%u queues=%u runtime=%.1fs%s\n",
 	       rw_name(), o.bs, o.iodepth, o.queues, r->secs,
 	       o.verify ? " verify" : "");
 	printf("  iops: %.0f (%.1f MiB/s)\n", iops, mibs);
@@ -957,10 +1123,13 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (!o.queue_size)
 		o.queue_size = ring_size();
-	if (setup_front(&capacity, &blk_size) < 0)
+	if (setup_front(&capacity, &blk_size) < 0) {
+		front_close(&front);
 		return 1;
+	}
 	if (o.bs % blk_size) {
 		log_err("--bs=%u is not a multiple of the disk's %u-byte blocks", o.bs, blk_size);
+		front_close(&front);
 		return 1;
 	}
 	if (!o.size || o.size > capacity * SECTOR)
@@ -969,11 +1138,14 @@ int main(int argc, char **argv)
 	if (nblk < (uint64_t)o.queues * o.iodepth * (o.verify ? 2 : 1)) {
 		log_err("--size of %" PRIu64 " bytes is too small for %u queues of depth %u",
 			o.size, o.queues, o.iodepth);
+		front_close(&front);
 		return 1;
 	}
 	w = calloc(o.queues, sizeof(*w));
-	if (!w)
+	if (!w) {
+		front_close(&front);
 		return 1;
+	}
 	for (unsigned int i = 0; i < o.queues; i++) {
 		if (setup_worker(&w[i], i, nblk) < 0) {
 			log_err("cannot set up queue %u", i);
