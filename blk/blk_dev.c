@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * blk_dev.c: the virtio-blk device.  Owns the backing file or block device
- * (opening and probing it), the config space, the write-cache mode, and the
+ * blk_dev.c: the virtio-blk device.  Owns the disk's geometry on its
+ * backing store (backing.h), the config space, the write-cache mode, and the
  * execution of parsed requests: reads and writes become READV/WRITEV on the
  * guest's own buffers, FLUSH becomes fdatasync, DISCARD and WRITE_ZEROES
  * become fallocate calls, all through the I/O thread's engine.
@@ -14,9 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/falloc.h>
@@ -93,7 +91,7 @@ static void submit_rw(struct blk_io *io)
 	bool write = io->cmd.action == BLK_WRITE;
 
 	op->opcode = write ? IO_OP_WRITEV : IO_OP_READV;
-	op->fd = io->bd->fd;
+	op->fd = io->bd->bk.fd;
 	op->iov = io->cmd.iov;
 	op->iovcnt = io->cmd.iovcnt;
 	op->off = (io->cmd.sector << SECTOR_SHIFT) + io->done_bytes;
@@ -144,7 +142,7 @@ static void flush_done(struct io_op *op, int res)
 static void submit_flush(struct blk_io *io)
 {
 	io->op.opcode = IO_OP_FDATASYNC;
-	io->op.fd = io->bd->fd;
+	io->op.fd = io->bd->bk.fd;
 	io->op.done = flush_done;
 	io_engine_queue(vq_engine(io_req(io)->vq), &io->op);
 }
@@ -164,7 +162,7 @@ static int dz_mode(struct blk_io *io)
 
 	if (io->cmd.action == BLK_DISCARD)
 		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
-	if (s->unmap && bd->can_punch && !io->zero_only)
+	if (s->unmap && bd->bk.can_punch && !io->zero_only)
 		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
 	if (!bd->no_zero_range)
 		return io->step == 0 ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE : -1;
@@ -198,7 +196,7 @@ static void dz_next(struct blk_io *io)
 			continue;
 		}
 		io->op.opcode = IO_OP_FALLOCATE;
-		io->op.fd = io->bd->fd;
+		io->op.fd = io->bd->bk.fd;
 		io->op.mode = mode;
 		io->op.off = s->sector << SECTOR_SHIFT;
 		io->op.len = (uint64_t)s->num_sectors << SECTOR_SHIFT;
@@ -211,12 +209,7 @@ static void dz_next(struct blk_io *io)
 /* Block devices without zeroing discard still take BLKDISCARD. */
 static int blkdev_discard(struct blk_io *io)
 {
-	uint64_t range[2] = { io->op.off, io->op.len };
-
-	if (ioctl(io->bd->fd, BLKDISCARD, range) == 0)
-		return 0;
-	/* Discard is a hint: a device that cannot do it has done its part. */
-	return errno == EOPNOTSUPP ? 0 : -errno;
+	return backing_blkdev_discard(&io->bd->bk, io->op.off, io->op.len);
 }
 
 static void dz_done(struct io_op *op, int res)
@@ -225,17 +218,17 @@ static void dz_done(struct io_op *op, int res)
 	struct blk_dev *bd = io->bd;
 
 	if (res == -EOPNOTSUPP) {
-		if (io->cmd.action == BLK_DISCARD && bd->is_blkdev) {
+		if (io->cmd.action == BLK_DISCARD && bd->bk.is_blkdev) {
 			res = blkdev_discard(io);
 		} else if (io->cmd.action == BLK_WRITE_ZEROES && !io->zero_only &&
 			   (op->mode & FALLOC_FL_PUNCH_HOLE) && io->step == 0 &&
-			   (bd->is_blkdev || !bd->no_zero_range)) {
+			   (bd->bk.is_blkdev || !bd->no_zero_range)) {
 			/* No deallocating zeroes here: plain zeroing will do. */
 			io->zero_only = true;
 			dz_next(io);
 			return;
-		} else if (io->cmd.action == BLK_WRITE_ZEROES && !bd->is_blkdev &&
-			   !bd->no_zero_range && bd->can_punch &&
+		} else if (io->cmd.action == BLK_WRITE_ZEROES && !bd->bk.is_blkdev &&
+			   !bd->no_zero_range && bd->bk.can_punch &&
 			   (op->mode & FALLOC_FL_ZERO_RANGE)) {
 			/* Learn once, then retry this segment the other way. */
 			__atomic_store_n(&bd->no_zero_range, true, __ATOMIC_RELAXED);
@@ -360,18 +353,18 @@ static void build_config(const struct blk_dev *bd, struct virtio_blk_config *c)
 	c->size_max = htole32(BLK_SIZE_MAX);
 	c->seg_max = htole32(BLK_SEG_MAX);
 	c->blk_size = htole32(lbs);
-	c->physical_block_exp = bd->pbs > lbs ? log2u(bd->pbs / lbs) : 0;
-	c->alignment_offset = bd->align_off;
-	c->min_io_size = htole16(MIN(MAX(bd->min_io / lbs, 1u), 0xffffu));
-	c->opt_io_size = htole32(bd->opt_io / lbs);
+	c->physical_block_exp = bd->bk.pbs > lbs ? log2u(bd->bk.pbs / lbs) : 0;
+	c->alignment_offset = bd->bk.align_off;
+	c->min_io_size = htole16(MIN(MAX(bd->bk.min_io / lbs, 1u), 0xffffu));
+	c->opt_io_size = htole32(bd->bk.opt_io / lbs);
 	c->wce = bd->wce;
 	c->num_queues = htole16(bd->num_queues);
 	c->max_discard_sectors = htole32(BLK_MAX_DZ_SECTORS);
 	c->max_discard_seg = htole32(BLK_MAX_SEGS);
-	c->discard_sector_alignment = htole32(MAX(bd->pbs, lbs) >> SECTOR_SHIFT);
+	c->discard_sector_alignment = htole32(MAX(bd->bk.pbs, lbs) >> SECTOR_SHIFT);
 	c->max_write_zeroes_sectors = htole32(BLK_MAX_DZ_SECTORS);
 	c->max_write_zeroes_seg = htole32(BLK_MAX_SEGS);
-	c->write_zeroes_may_unmap = bd->can_punch;
+	c->write_zeroes_may_unmap = bd->bk.can_punch;
 }
 
 static int blk_get_config(void *ctx, uint8_t *buf, uint32_t off, uint32_t len)
@@ -425,143 +418,17 @@ const struct vu_dev_ops blk_dev_ops = {
 
 /* ---- opening the backing store -------------------------------------- */
 
-static unsigned long sysfs_queue_value(const struct stat *st, const char *attr)
-{
-	char path[128], buf[32];
-	unsigned long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/%s",
-		 major(st->st_rdev), minor(st->st_rdev), attr);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtoul(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/* Size and block limits of a block device; *min_lbs is its sector size. */
-static int probe_blkdev(struct blk_dev *bd, const struct stat *st,
-			uint64_t *size, uint32_t *min_lbs)
-{
-	int lbs = 512, pbs = 0;
-	unsigned int min_io = 0, opt_io = 0;
-	int align = 0;
-
-	if (ioctl(bd->fd, BLKGETSIZE64, size) < 0)
-		return -errno;
-	ioctl(bd->fd, BLKSSZGET, &lbs);
-	ioctl(bd->fd, BLKPBSZGET, &pbs);
-	ioctl(bd->fd, BLKIOMIN, &min_io);
-	ioctl(bd->fd, BLKIOOPT, &opt_io);
-	if (ioctl(bd->fd, BLKALIGNOFF, &align) < 0 || align < 0)
-		align = 0;
-	*min_lbs = lbs;
-	bd->pbs = pbs > 0 ? (uint32_t)pbs : (uint32_t)lbs;
-	bd->min_io = min_io;
-	bd->opt_io = opt_io;
-	bd->align_off = align / lbs;
-	bd->can_punch = sysfs_queue_value(st, "discard_max_bytes") > 0;
-	return 0;
-}
-
-/* Size and alignment needs of an image file. */
-static void probe_file(struct blk_dev *bd, const struct stat *st,
-		       uint64_t *size, uint32_t *min_lbs)
-{
-	struct statx sx;
-
-	*size = st->st_size;
-	*min_lbs = 512;
-	bd->pbs = st->st_blksize > 512 && IS_POW2((uint32_t)st->st_blksize) ?
-		  (uint32_t)st->st_blksize : 512;
-	if (bd->pbs > 65536)
-		bd->pbs = 4096;
-	bd->min_io = bd->pbs;
-	bd->opt_io = 0;
-	if (bd->direct &&
-	    statx(bd->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
-	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align > 512)
-		*min_lbs = sx.stx_dio_offset_align;
-	/* A hole punched past the end changes nothing: a safe probe. */
-	bd->can_punch = !bd->geom.read_only &&
-		fallocate(bd->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			  ALIGN_UP(*size, 4096), 4096) == 0;
-}
-
-static int open_backing(struct blk_dev *bd, const struct blk_opts *o)
-{
-	int flags = (o->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-
-	if (o->direct)
-		flags |= O_DIRECT;
-	/*
-	 * Guest reads need not touch the image's access time; only the
-	 * file's owner (or CAP_FOWNER) may ask for that, so try without too.
-	 */
-	bd->fd = open(o->path, flags | O_NOATIME);
-	if (bd->fd < 0 && errno == EPERM)
-		bd->fd = open(o->path, flags);
-	if (bd->fd >= 0)
-		return 0;
-	if (errno == EINVAL && o->direct)
-		log_err("%s: the file system does not support O_DIRECT; use --cache=writeback",
-			o->path);
-	else
-		log_err("cannot open %s: %s", o->path, strerror(errno));
-	return -1;
-}
-
-static int choose_block_size(struct blk_dev *bd, const struct blk_opts *o,
-			     uint32_t min_lbs)
-{
-	if (min_lbs > 4096) {
-		log_err("%s needs %u-byte aligned direct I/O, more than 4096; use --cache=writeback",
-			o->path, min_lbs);
-		return -1;
-	}
-	if (o->lbs && o->lbs < min_lbs) {
-		log_err("--logical-block-size=%u is smaller than the %u bytes %s needs%s",
-			o->lbs, min_lbs, o->path,
-			bd->is_blkdev ? "" : " for direct I/O (or use --cache=writeback)");
-		return -1;
-	}
-	bd->geom.lbs = o->lbs ? o->lbs : MAX(min_lbs, 512u);
-	if (bd->pbs < bd->geom.lbs)
-		bd->pbs = bd->geom.lbs;
-	return 0;
-}
-
-/*
- * Can the kernel try a read of this file without blocking?  If not
- * (tmpfs), io_uring hands every read to an io-wq worker.
- */
-static bool probe_nowait(int fd, uint32_t lbs)
-{
-	struct iovec iov;
-	void *buf;
-	bool ok;
-
-	if (posix_memalign(&buf, 4096, MAX(lbs, 4096u)))
-		return false;
-	iov.iov_base = buf;
-	iov.iov_len = lbs;
-	ok = preadv2(fd, &iov, 1, 0, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP;
-	free(buf);
-	return ok;
-}
-
 int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 {
-	uint64_t size = 0;
-	uint32_t min_lbs = 512;
-	struct stat st;
+	struct backing_opts bo = {
+		.path = o->path,
+		.read_only = o->read_only,
+		.direct = o->direct,
+		.lbs = o->lbs,
+	};
 
 	memset(bd, 0, sizeof(*bd));
-	bd->fd = -1;
-	bd->direct = o->direct;
+	bd->bk.fd = -1;
 	bd->geom.read_only = o->read_only;
 	bd->num_queues = o->num_queues;
 	bd->wce = 1;
@@ -569,49 +436,17 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 	/* NUL-padded, without a terminator when it is exactly 20 bytes. */
 	if (o->serial)
 		memcpy(bd->serial, o->serial, MIN(strlen(o->serial), sizeof(bd->serial)));
-	if (open_backing(bd, o) < 0)
+	if (backing_open(&bd->bk, &bo) < 0)
 		return -1;
-	if (fstat(bd->fd, &st) < 0) {
-		log_err("cannot stat %s: %s", o->path, strerror(errno));
-		goto fail;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		bd->is_blkdev = true;
-		if (probe_blkdev(bd, &st, &size, &min_lbs) < 0) {
-			log_err("cannot read the size of %s: %s", o->path,
-				strerror(errno));
-			goto fail;
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		probe_file(bd, &st, &size, &min_lbs);
-	} else {
-		log_err("%s is neither a regular file nor a block device", o->path);
-		goto fail;
-	}
-	if (choose_block_size(bd, o, min_lbs) < 0)
-		goto fail;
-	bd->geom.capacity = ALIGN_DOWN(size, (uint64_t)bd->geom.lbs) >> SECTOR_SHIFT;
-	if (bd->geom.capacity == 0) {
-		log_err("%s is smaller than one %u-byte block", o->path,
-			bd->geom.lbs);
-		goto fail;
-	}
-	if (size % bd->geom.lbs)
-		log_warn("%s: the last %" PRIu64 " bytes are not a whole block and are not used",
-			 o->path, size % bd->geom.lbs);
-	bd->nowait = probe_nowait(bd->fd, bd->geom.lbs);
-	bd->geom.discard = !o->read_only && bd->can_punch;
-	bd->geom.write_zeroes = !o->read_only && (bd->is_blkdev || bd->can_punch);
+	bd->geom.lbs = bd->bk.lbs;
+	bd->geom.capacity = bd->bk.size >> SECTOR_SHIFT;
+	bd->geom.discard = !o->read_only && bd->bk.can_punch;
+	bd->geom.write_zeroes = !o->read_only &&
+				(bd->bk.is_blkdev || bd->bk.can_punch);
 	return 0;
-fail:
-	close(bd->fd);
-	bd->fd = -1;
-	return -1;
 }
 
 void blk_dev_close(struct blk_dev *bd)
 {
-	if (bd->fd >= 0)
-		close(bd->fd);
-	bd->fd = -1;
+	backing_close(&bd->bk);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backing.h"
 #include "blk_req.h"
 #include "device.h"
 
@@ -21,17 +22,9 @@ struct blk_opts {
 };
 
 struct blk_dev {
-	int fd;
-	bool is_blkdev;
-	bool direct;
+	struct backing bk;
 	struct blk_geom geom;
-	uint32_t pbs;		/* physical block size */
-	uint32_t min_io;	/* bytes */
-	uint32_t opt_io;	/* bytes */
-	uint8_t align_off;	/* alignment offset, in logical blocks */
 	unsigned int num_queues;
-	bool can_punch;		/* fallocate PUNCH_HOLE works */
-	bool nowait;		/* reads can be tried without blocking */
 	bool no_zero_range;	/* fallocate ZERO_RANGE is refused (learned) */
 	char serial[BLK_ID_BYTES];
 	uint8_t wce;		/* config "writeback" field */

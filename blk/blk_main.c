@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "blk_dev.h"
+#include "cli.h"
 #include "engine.h"
 #include "log.h"
 #include "sandbox.h"
@@ -126,39 +127,6 @@ static void usage(FILE *f)
 		DEFAULT_MAX_BATCH);
 }
 
-static int parse_uint(const char *opt, const char *arg, unsigned long min,
-		      unsigned long max, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
-		log_err("--%s=%s: expected a number from %lu to %lu", opt, arg,
-			min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* An octal permission mode such as 0600 or 660. */
-static int parse_mode(const char *arg, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 8);
-	if (errno || end == arg || *end || arg[0] == '-' || v > 0777) {
-		log_err("--socket-mode=%s: expected octal permissions such as 0600", arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_one(struct options *o, int c, const char *arg)
 {
 	unsigned int v;
@@ -168,9 +136,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->socket_path = arg;
 		return 0;
 	case OPT_SOCKET_MODE:
-		return parse_mode(arg, &o->socket_mode);
+		return cli_parse_mode("socket-mode", arg, &o->socket_mode);
 	case OPT_FD:
-		if (parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
+		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
 			return -1;
 		o->fd = v;
 		return 0;
@@ -181,9 +149,9 @@ static int parse_one(struct options *o, int c, const char *arg)
 		o->blk.read_only = true;
 		return 0;
 	case OPT_NUM_QUEUES:
-		return parse_uint("num-queues", arg, 1, MAX_QUEUES, &o->num_queues);
+		return cli_parse_uint("num-queues", arg, 1, MAX_QUEUES, &o->num_queues);
 	case OPT_QUEUE_SIZE:
-		if (parse_uint("queue-size", arg, 1, VQ_MAX_SIZE, &o->queue_size) < 0)
+		if (cli_parse_uint("queue-size", arg, 1, VQ_MAX_SIZE, &o->queue_size) < 0)
 			return -1;
 		if (!IS_POW2(o->queue_size)) {
 			log_err("--queue-size=%s: must be a power of 2", arg);
@@ -191,26 +159,21 @@ static int parse_one(struct options *o, int c, const char *arg)
 		}
 		return 0;
 	case OPT_NUM_THREADS:
-		return parse_uint("num-threads", arg, 1, 256, &o->num_threads);
+		return cli_parse_uint("num-threads", arg, 1, 256, &o->num_threads);
 	case OPT_POLL_US:
-		return parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
+		return cli_parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
 	case OPT_SUBMIT_BATCH:
-		if (parse_uint("submit-batch", arg, 0, 4096, &v) < 0)
+		if (cli_parse_uint("submit-batch", arg, 0, 4096, &v) < 0)
 			return -1;
 		o->submit_batch = v;
 		return 0;
 	case OPT_MAX_BATCH:
-		if (parse_uint("max-batch", arg, 0, 32768, &v) < 0)
+		if (cli_parse_uint("max-batch", arg, 0, 32768, &v) < 0)
 			return -1;
 		o->max_batch = v;
 		return 0;
 	case OPT_SANDBOX:
-		if (strcmp(arg, "on") && strcmp(arg, "off")) {
-			log_err("--sandbox=%s: expected on or off", arg);
-			return -1;
-		}
-		o->sandbox = !strcmp(arg, "on");
-		return 0;
+		return cli_parse_on_off("sandbox", arg, &o->sandbox);
 	case OPT_AIO:
 		if (io_engine_parse(arg, &o->engine) < 0) {
 			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
@@ -325,7 +288,7 @@ static int run(struct options *o)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		goto out_blk;
 	}
-	cfg.files = &bd.fd;
+	cfg.files = &bd.bk.fd;
 	cfg.nfiles = 1;
 	/*
 	 * A device sees a kick's requests as one burst if they go together,
@@ -340,9 +303,9 @@ static int run(struct options *o)
 	 * extra passes only cost CPU.
 	 */
 	cfg.submit_batch = o->submit_batch >= 0 ? (unsigned int)o->submit_batch :
-			   o->blk.direct && bd.nowait ? 4 : 0;
+			   o->blk.direct && bd.bk.nowait ? 4 : 0;
 	cfg.max_batch = o->max_batch >= 0 ? (unsigned int)o->max_batch :
-			o->blk.direct && bd.nowait ? 0 : DEFAULT_MAX_BATCH;
+			o->blk.direct && bd.bk.nowait ? 0 : DEFAULT_MAX_BATCH;
 	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
 		goto out_srv;
 	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",

@@ -29,6 +29,12 @@ struct vu_dev_ops {
 	 * call virtq_push() for it exactly once, from the same thread.
 	 */
 	vq_handler_fn handle_request;
+	/*
+	 * Optional: the queue must stop (the I/O thread drains it).  Complete,
+	 * on that I/O thread, every request the device keeps waiting without
+	 * I/O in flight; requests with I/O complete by themselves.
+	 */
+	vq_release_fn release_held;
 	/* Bytes of private state the device keeps per request. */
 	size_t req_priv_size;
 };

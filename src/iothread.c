@@ -95,8 +95,12 @@ static void drain(struct iothread *th)
 {
 	th->draining = true;
 	for (unsigned int i = 0; i < th->nactive; i++) {
-		if (th->active[i]->kick_armed)
-			io_engine_cancel(th->eng, &th->active[i]->kick_op);
+		struct virtq *vq = th->active[i];
+
+		if (vq->kick_armed)
+			io_engine_cancel(th->eng, &vq->kick_op);
+		if (vq->release && vq->inflight)
+			vq->release(vq->handle_ctx, vq);
 	}
 	while (busy(th)) {
 		int ret = io_engine_run(th->eng, true);

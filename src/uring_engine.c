@@ -23,8 +23,9 @@
 #include "util.h"
 
 #define CQE_BATCH	64
-#define MAX_FIXED	4
+#define MAX_FIXED	256	/* a device's files: a disk, or a target's LUNs */
 #define MAX_WAIT	258	/* a thread's kick fds and its control fd */
+#define FD_MAP		1024	/* fds below this find their slot directly */
 
 struct uring_engine {
 	struct io_engine base;
@@ -39,6 +40,8 @@ struct uring_engine {
 	/* Then the eventfds, in slots nfixed and up; -1 is an empty slot. */
 	int wait[MAX_WAIT];
 	unsigned int nwait;
+	/* Slot + 1 of each fd below FD_MAP; 0: not registered. */
+	uint16_t slot_of[FD_MAP];
 	bool registered;	/* the table above exists in the ring */
 	bool restricted;
 	unsigned int submit_batch;
@@ -99,23 +102,37 @@ int uring_engine_probe(void)
  * Use the registered slot of op's file.  On a restricted ring a file
  * without one is refused by the kernel (-EACCES), as it should be.
  */
-static void use_fixed(struct uring_engine *u, struct io_uring_sqe *sqe)
+static int find_slot(const struct uring_engine *u, int fd)
 {
-	if (!u->registered)
-		return;
+	if (fd >= 0 && fd < FD_MAP)
+		return (int)u->slot_of[fd] - 1;
 	for (unsigned int i = 0; i < u->nfixed; i++) {
-		if (sqe->fd == u->fixed[i]) {
-			sqe->fd = i;
-			sqe->flags |= IOSQE_FIXED_FILE;
-			return;
-		}
+		if (fd == u->fixed[i])
+			return i;
 	}
 	for (unsigned int i = 0; i < u->nwait; i++) {
-		if (sqe->fd == u->wait[i]) {
-			sqe->fd = u->nfixed + i;
-			sqe->flags |= IOSQE_FIXED_FILE;
-			return;
-		}
+		if (fd == u->wait[i])
+			return u->nfixed + i;
+	}
+	return -1;
+}
+
+static void map_slot(struct uring_engine *u, int fd, int slot)
+{
+	if (fd >= 0 && fd < FD_MAP)
+		u->slot_of[fd] = slot + 1;
+}
+
+static void use_fixed(struct uring_engine *u, struct io_uring_sqe *sqe)
+{
+	int slot;
+
+	if (!u->registered)
+		return;
+	slot = find_slot(u, sqe->fd);
+	if (slot >= 0) {
+		sqe->fd = slot;
+		sqe->flags |= IOSQE_FIXED_FILE;
 	}
 }
 
@@ -313,8 +330,17 @@ static int uring_set_wait_fds(struct io_engine *e, const int *fds,
 		return 0;
 	if (n > u->nwait)
 		return -E2BIG;
-	for (unsigned int i = 0; i < u->nwait; i++)
+	for (unsigned int i = 0; i < u->nwait; i++) {
+		map_slot(u, u->wait[i], -1);
 		u->wait[i] = i < n ? fds[i] : -1;
+	}
+	/* A device file that is also waited on keeps its device slot. */
+	for (unsigned int i = 0; i < u->nfixed; i++)
+		map_slot(u, u->fixed[i], i);
+	for (unsigned int i = 0; i < n; i++) {
+		if (find_slot(u, fds[i]) < 0)
+			map_slot(u, fds[i], u->nfixed + i);
+	}
 	ret = io_uring_register_files_update(&u->ring, u->nfixed, u->wait,
 					     u->nwait);
 	return ret < 0 ? ret : 0;
@@ -355,6 +381,8 @@ static void register_files(struct uring_engine *u, const int *files,
 	u->registered = u->nfixed + u->nwait &&
 			io_uring_register_files(&u->ring, table,
 						u->nfixed + u->nwait) == 0;
+	for (unsigned int i = 0; i < u->nfixed && u->registered; i++)
+		map_slot(u, u->fixed[i], i);
 }
 
 /*

@@ -800,6 +800,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	}
 	for (unsigned int i = 0; i < dev->max_queues; i++) {
 		virtq_init(&dev->vqs[i], i, ops->handle_request, ctx);
+		dev->vqs[i].release = ops->release_held;
 		dev->vqs[i].polled = cfg->poll_us > 0;
 		dev->vqs[i].max_batch = cfg->max_batch;
 	}

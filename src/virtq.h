@@ -53,6 +53,8 @@ static inline void *vq_req_priv(struct vq_req *req)
 }
 
 typedef void (*vq_handler_fn)(void *ctx, struct vq_req *req);
+struct virtq;
+typedef void (*vq_release_fn)(void *ctx, struct virtq *vq);
 
 struct virtq {
 	unsigned int index;
@@ -60,6 +62,11 @@ struct virtq {
 	const struct vu_mem *mem;
 	vq_handler_fn handle;	/* the device's request handler */
 	void *handle_ctx;
+	/*
+	 * Optional: complete the requests the device holds with no I/O
+	 * pending (a virtio-scsi event queue's buffers), before a drain.
+	 */
+	vq_release_fn release;
 
 	/* Set by vhost-user messages (control thread, I/O thread paused). */
 	uint16_t num;

@@ -39,8 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest_modules="crc32c_generic virtio_pci virtio_blk virtio_scsi sd_mod sg ext4"
 
 # sg3-utils programs wanted for SCSI tests; each is copied when present.
-sg_tools="sg_inq sg_readcap sg_turs sg_vpd sg_luns sg_sync sg_unmap sg_write_same sg_modes
-          sg_persist sg_rtpg sg_opcodes sg_raw sg_reset"
+sg_tools="sg_inq sg_readcap sg_turs sg_vpd sg_luns sg_sync sg_unmap sg_write_same sg_modes sg_persist sg_rtpg sg_opcodes sg_raw sg_reset sg_requests sg_verify sg_compare_and_write"
 
 # ---------------------------------------------------------------------------
 # Kernel version: newest /boot/vmlinuz-<ver> with /lib/modules/<ver>, unless

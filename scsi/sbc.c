@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sbc.c: the block commands (SBC-3) of a disk logical unit: decoding READ,
+ * WRITE, WRITE AND VERIFY, VERIFY (6/10/12/16 where they exist), SYNCHRONIZE
+ * CACHE, WRITE SAME and UNMAP into I/O for the device to run, with every
+ * field and range checked; and answering READ CAPACITY(10) and (16).
+ */
+#include <string.h>
+
+#include "scsi_cmd.h"
+
+/* An LBA range is inside the medium; false with sense set. */
+static bool range_ok(const struct scsi_lu *lu, struct scsi_cmd *c,
+		     uint64_t lba, uint64_t n)
+{
+	if (lba > lu->nblocks || n > lu->nblocks - lba) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+			  "LBA range beyond the end of the medium");
+		return false;
+	}
+	return true;
+}
+
+static bool writable(const struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	if (lu->read_only) {
+		scsi_fail(c, SK_DATA_PROTECT, ASC_WRITE_PROTECTED,
+			  "write to a read-only LUN");
+		return false;
+	}
+	return true;
+}
+
+/* Where the LBA and the transfer length of a read or write CDB are. */
+static bool rw_fields(const uint8_t *cdb, uint64_t *lba, uint32_t *n)
+{
+	switch (cdb[0]) {
+	case 0x08:	/* READ(6) */
+	case 0x0a:	/* WRITE(6) */
+		*lba = get_be24(cdb + 1) & 0x1fffff;
+		*n = cdb[4] ? cdb[4] : 256;
+		return true;
+	case 0x28: case 0x2a: case 0x2e: case 0x2f:	/* 10-byte */
+		*lba = get_be32(cdb + 2);
+		*n = get_be16(cdb + 7);
+		return true;
+	case 0xa8: case 0xaa: case 0xae: case 0xaf:	/* 12-byte */
+		*lba = get_be32(cdb + 2);
+		*n = get_be32(cdb + 6);
+		return true;
+	case 0x88: case 0x8a: case 0x8e: case 0x8f:	/* 16-byte */
+		*lba = get_be64(cdb + 2);
+		*n = get_be32(cdb + 10);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void read_write(struct scsi_lu *lu, struct scsi_cmd *c,
+		       enum scsi_exec exec)
+{
+	const uint8_t *cdb = c->cdb;
+	bool six = cdb[0] == 0x08 || cdb[0] == 0x0a;
+	uint64_t lba;
+	uint32_t n;
+
+	rw_fields(cdb, &lba, &n);
+	if (!six && (cdb[1] & 0xe0)) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "protection information is not supported");
+		return;
+	}
+	if (exec != SCSI_X_READ && !writable(lu, c))
+		return;
+	if (!range_ok(lu, c, lba, n))
+		return;
+	if (n > SCSI_MAX_XFER_BLOCKS) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "transfer longer than the block limits allow");
+		return;
+	}
+	if (n == 0)
+		return;
+	c->exec = exec;
+	c->lba = lba;
+	c->nblocks = n;
+	c->fua = !six && (cdb[1] & 0x08);
+	if (exec == SCSI_X_READ)
+		c->xfer_in = n * lu->lbs;
+	else
+		c->xfer_out = n * lu->lbs;
+}
+
+/* VERIFY: without BYTCHK a file has nothing to check; with it, compare. */
+static void verify(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	const uint8_t *cdb = c->cdb;
+	uint8_t bytchk = (cdb[1] >> 1) & 0x03;
+	uint64_t lba;
+	uint32_t n;
+
+	rw_fields(cdb, &lba, &n);
+	if (cdb[1] & 0xe0 || bytchk > 1) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "VERIFY with protection or BYTCHK other than 0 and 1");
+		return;
+	}
+	if (!range_ok(lu, c, lba, n))
+		return;
+	if (n > SCSI_MAX_XFER_BLOCKS) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "verification longer than the block limits allow");
+		return;
+	}
+	if (!bytchk || n == 0)
+		return;
+	c->exec = SCSI_X_VERIFY;
+	c->bytchk = true;
+	c->lba = lba;
+	c->nblocks = n;
+	c->xfer_out = n * lu->lbs;
+}
+
+static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	const uint8_t *cdb = c->cdb;
+	bool ten = cdb[0] == 0x35;
+	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
+	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
+
+	if (!range_ok(lu, c, lba, n))
+		return;
+	c->exec = SCSI_X_FLUSH;
+}
+
+static void write_same(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	const uint8_t *cdb = c->cdb;
+	bool ten = cdb[0] == 0x41;
+	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
+	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
+	bool unmap = cdb[1] & 0x08, ndob = !ten && (cdb[1] & 0x01);
+
+	if (cdb[1] & 0xf0 || (ten && (cdb[1] & 0x01))) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME with ANCHOR, protection or reserved bits");
+		return;
+	}
+	if (!writable(lu, c))
+		return;
+	if (n == 0 || n > SCSI_MAX_WS_BLOCKS) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME length is 0 or beyond the block limits");
+		return;
+	}
+	if (!range_ok(lu, c, lba, n))
+		return;
+	c->exec = SCSI_X_WRITE_SAME;
+	c->lba = lba;
+	c->nblocks = n;
+	c->unmap = unmap && lu->thin;
+	c->ndob = ndob;
+	c->xfer_out = ndob ? 0 : lu->lbs;
+}
+
+static void unmap(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	const uint8_t *cdb = c->cdb, *p = c->param;
+	uint32_t len = get_be16(cdb + 7), dlen;
+
+	c->xfer_out = len;
+	if (cdb[1] & 0x01) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "UNMAP with ANCHOR");
+		return;
+	}
+	if (!writable(lu, c))
+		return;
+	if (len == 0)
+		return;
+	if (len < 8 || len > c->param_len) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR,
+			  "UNMAP parameter list shorter than its header");
+		return;
+	}
+	dlen = get_be16(p + 2);
+	if (dlen % 16 || dlen > len - 8 || get_be16(p) + 2u < dlen + 8u) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR,
+			  "UNMAP block descriptor data length is inconsistent");
+		return;
+	}
+	if (dlen / 16 > SCSI_MAX_UNMAP_DESCS) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM,
+			  "more UNMAP descriptors than the block limits allow");
+		return;
+	}
+	for (uint32_t i = 0; i < dlen / 16; i++) {
+		const uint8_t *d = p + 8 + 16 * i;
+		uint64_t lba = get_be64(d);
+		uint32_t n = get_be32(d + 8);
+
+		if (!range_ok(lu, c, lba, n))
+			return;
+		if (n > SCSI_MAX_UNMAP_BLOCKS) {
+			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM,
+				  "UNMAP descriptor beyond the block limits");
+			return;
+		}
+		if (n == 0)
+			continue;
+		c->unmap_list[c->nunmap].lba = lba;
+		c->unmap_list[c->nunmap++].nblocks = n;
+	}
+	if (c->nunmap)
+		c->exec = SCSI_X_UNMAP;
+}
+
+static void read_capacity(const struct scsi_lu *lu, struct scsi_cmd *c,
+			  uint8_t *d)
+{
+	const uint8_t *cdb = c->cdb;
+	uint64_t last = lu->nblocks - 1;
+	uint32_t exp = 0;
+
+	if (cdb[0] == 0x25) {
+		put_be32(d, last > 0xffffffffull ? 0xffffffff : (uint32_t)last);
+		put_be32(d + 4, lu->lbs);
+		c->data_len = 8;
+		c->xfer_in = 8;
+		return;
+	}
+	while ((lu->lbs << exp) < lu->pbs && exp < 15)
+		exp++;
+	memset(d, 0, 32);
+	put_be64(d, last);
+	put_be32(d + 8, lu->lbs);
+	d[13] = exp;
+	d[14] = (lu->thin ? 0x80 : 0) | (lu->thin && lu->lbprz ? 0x40 : 0);
+	c->data_len = 32;
+	c->xfer_in = get_be32(cdb + 10);
+}
+
+bool sbc_exec(struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *data)
+{
+	const uint8_t *cdb = c->cdb;
+
+	switch (cdb[0]) {
+	case 0x08: case 0x28: case 0xa8: case 0x88:
+		read_write(lu, c, SCSI_X_READ);
+		return true;
+	case 0x0a: case 0x2a: case 0xaa: case 0x8a:
+		read_write(lu, c, SCSI_X_WRITE);
+		return true;
+	case 0x2e: case 0xae: case 0x8e:	/* WRITE AND VERIFY */
+		/*
+		 * Verified means on the medium: the write is made durable.
+		 * With BYTCHK the data compared is the data just written.
+		 */
+		read_write(lu, c, SCSI_X_WRITE);
+		if (c->exec == SCSI_X_WRITE)
+			c->fua = true;
+		return true;
+	case 0x2f: case 0xaf: case 0x8f:
+		verify(lu, c);
+		return true;
+	case 0x35: case 0x91:
+		sync_cache(lu, c);
+		return true;
+	case 0x41: case 0x93:
+		write_same(lu, c);
+		return true;
+	case 0x42:
+		if (!lu->thin)
+			return false;
+		unmap(lu, c);
+		return true;
+	case 0x25:
+		read_capacity(lu, c, data);
+		return true;
+	case 0x9e:
+		if ((cdb[1] & 0x1f) != 0x10)
+			return false;
+		read_capacity(lu, c, data);
+		return true;
+	default:
+		return false;
+	}
+}

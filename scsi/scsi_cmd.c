@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * scsi_cmd.c: owns the dispatch of a CDB to the primary (spc.c) or block
+ * (sbc.c) command set, sense data, unit attentions, and the REPORT LUNS
+ * well-known logical unit.  Anything no command set knows is answered with
+ * ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE.
+ */
+#include <string.h>
+
+#include "scsi_cmd.h"
+
+void scsi_build_sense(uint8_t *buf, uint8_t key, uint16_t asc)
+{
+	memset(buf, 0, SCSI_FIXED_SENSE_LEN);
+	buf[0] = 0x70;			/* current error, fixed format */
+	buf[2] = key & 0xf;
+	buf[7] = SCSI_FIXED_SENSE_LEN - 8;	/* additional length */
+	buf[12] = asc >> 8;
+	buf[13] = asc & 0xff;
+}
+
+void scsi_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc,
+	       const char *why)
+{
+	c->exec = SCSI_X_DONE;
+	c->status = SAM_CHECK_CONDITION;
+	c->key = key;
+	c->asc = asc;
+	c->data_len = 0;
+	c->xfer_in = 0;
+	c->why = why;
+}
+
+bool scsi_needs_param(const uint8_t *cdb)
+{
+	switch (cdb[0]) {
+	case 0x15:	/* MODE SELECT(6) */
+	case 0x55:	/* MODE SELECT(10) */
+	case 0x42:	/* UNMAP */
+	case 0x5f:	/* PERSISTENT RESERVE OUT */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Commands a pending unit attention does not stop (SPC-4 5.14). */
+static bool ua_exempt(uint8_t op)
+{
+	return op == 0x12 || op == 0xa0 || op == 0x03;
+}
+
+static void reset_result(struct scsi_cmd *c)
+{
+	c->exec = SCSI_X_DONE;
+	c->status = SAM_GOOD;
+	c->key = SK_NO_SENSE;
+	c->asc = ASC_NONE;
+	c->lba = 0;
+	c->nblocks = 0;
+	c->fua = c->unmap = c->ndob = c->bytchk = false;
+	c->data_len = 0;
+	c->xfer_out = 0;
+	c->xfer_in = 0;
+	c->nunmap = 0;
+	c->why = NULL;
+}
+
+void scsi_exec_cdb(struct scsi_lu *lu, const struct scsi_target *t,
+		   struct scsi_cmd *c, uint8_t *data)
+{
+	uint8_t op = c->cdb[0];
+
+	reset_result(c);
+	if (lu->pending_ua && !ua_exempt(op)) {
+		uint16_t asc = lu->pending_ua;
+
+		lu->pending_ua = 0;
+		scsi_fail(c, SK_UNIT_ATTENTION, asc, NULL);
+		return;
+	}
+	if (spc_exec(lu, t, c, data) || sbc_exec(lu, c, data))
+		return;
+	scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
+		  "unsupported operation code");
+}
+
+/* REPORT LUNS data: an 8-byte header, then 8 bytes per LUN. */
+uint32_t scsi_report_luns(const struct scsi_target *t, uint8_t *data)
+{
+	uint32_t n = 0;
+
+	memset(data, 0, 8);
+	for (unsigned int i = 0; i < t->nluns && 8 + 8 * (n + 1) <= SCSI_DATA_MAX; i++) {
+		uint8_t *e = data + 8 + 8 * n;
+		uint16_t lun = t->luns[i];
+
+		memset(e, 0, 8);
+		/* Flat space addressing above 255, peripheral below. */
+		if (lun > 255) {
+			e[0] = 0x40 | (lun >> 8);
+			e[1] = lun & 0xff;
+		} else {
+			e[1] = lun;
+		}
+		n++;
+	}
+	put_be32(data, n * 8);
+	return 8 + 8 * n;
+}
+
+/*
+ * The REPORT LUNS well-known LU answers REPORT LUNS, INQUIRY (as a
+ * well-known LU, peripheral type 1Eh), TEST UNIT READY and REQUEST SENSE.
+ */
+void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
+		    uint8_t *data)
+{
+	const uint8_t *cdb = c->cdb;
+	uint32_t alloc;
+
+	reset_result(c);
+	switch (cdb[0]) {
+	case 0xa0:	/* REPORT LUNS */
+		alloc = get_be32(cdb + 6);
+		if (alloc < 16) {
+			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+				  "REPORT LUNS allocation length below 16");
+			return;
+		}
+		c->data_len = scsi_report_luns(t, data);
+		c->xfer_in = alloc;
+		return;
+	case 0x12:	/* INQUIRY */
+		if (cdb[1] & 1) {
+			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+				  "no VPD pages on the well-known LU");
+			return;
+		}
+		memset(data, 0, 36);
+		data[0] = 0x1e;		/* well-known logical unit */
+		data[2] = 0x06;		/* SPC-4 */
+		data[3] = 0x02;
+		data[4] = 36 - 5;
+		memcpy(data + 8, "VHURING ", 8);
+		memcpy(data + 16, "REPORT LUNS WLUN", 16);
+		memcpy(data + 32, "1.0 ", 4);
+		c->data_len = 36;
+		c->xfer_in = get_be16(cdb + 3);
+		return;
+	case 0x00:	/* TEST UNIT READY */
+		return;
+	case 0x03:	/* REQUEST SENSE */
+		scsi_build_sense(data, SK_NO_SENSE, ASC_NONE);
+		c->data_len = SCSI_FIXED_SENSE_LEN;
+		c->xfer_in = cdb[4];
+		return;
+	default:
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
+			  "operation code not supported by the REPORT LUNS well-known LU");
+	}
+}
+
+/*
+ * A LUN that does not exist (SPC-4): INQUIRY answers with peripheral
+ * qualifier 3, REPORT LUNS works as on any LUN, the rest is refused with
+ * LOGICAL UNIT NOT SUPPORTED.
+ */
+void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
+		      uint8_t *data)
+{
+	const uint8_t *cdb = c->cdb;
+
+	if (cdb[0] == 0xa0) {
+		scsi_exec_wlun(t, c, data);
+		return;
+	}
+	reset_result(c);
+	if (cdb[0] == 0x12 && !(cdb[1] & 0x03) && !cdb[2]) {
+		memset(data, 0, 36);
+		data[0] = 0x7f;		/* no logical unit here */
+		data[2] = 0x06;
+		data[3] = 0x12;
+		data[4] = 36 - 5;
+		c->data_len = 36;
+		c->xfer_in = get_be16(cdb + 3);
+		return;
+	}
+	scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED,
+		  "no such logical unit");
+}

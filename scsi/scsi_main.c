@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * scsi_main.c: the vhost-uring-scsi program: command-line parsing (the
+ * repeatable --lun option included), start-up checks (each failure is one
+ * line on stderr and exit status 1), and the hand-off to the server loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "log.h"
+#include "sandbox.h"
+#include "scsi_dev.h"
+#include "server.h"
+#include "util.h"
+#include "vhost_user.h"
+
+#define DEFAULT_REQ_QUEUES	1
+#define MAX_REQ_QUEUES		254	/* 2 + N vrings, indices are 8 bits */
+#define DEFAULT_QUEUE_SIZE	1024
+
+struct options {
+	const char *socket_path;
+	unsigned int socket_mode;
+	int fd;
+	struct scsi_lun_opts luns[SCSI_MAX_LUNS];
+	char *lun_args[SCSI_MAX_LUNS];
+	unsigned int nluns;
+	unsigned int num_queues;
+	unsigned int queue_size;
+	unsigned int num_threads;
+	unsigned int poll_us;
+	bool sandbox;
+	enum io_engine_kind engine;
+	int verbose;
+};
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_SOCKET_MODE,
+	OPT_FD,
+	OPT_LUN,
+	OPT_NUM_QUEUES,
+	OPT_QUEUE_SIZE,
+	OPT_NUM_THREADS,
+	OPT_POLL_US,
+	OPT_SANDBOX,
+	OPT_AIO,
+	OPT_PRINT_CAPS,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "socket-path", required_argument, NULL, OPT_SOCKET },
+	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "fd", required_argument, NULL, OPT_FD },
+	{ "lun", required_argument, NULL, OPT_LUN },
+	{ "num-queues", required_argument, NULL, OPT_NUM_QUEUES },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "num-threads", required_argument, NULL, OPT_NUM_THREADS },
+	{ "poll-us", required_argument, NULL, OPT_POLL_US },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	{ "aio", required_argument, NULL, OPT_AIO },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vhost-uring-scsi (--socket-path=PATH | --fd=N) --lun=N,file=PATH[,...] [options]\n"
+"Serve a virtio-scsi controller with disk LUNs to a vhost-user front end.\n"
+"\n"
+"  --socket-path=PATH        listen on a new Unix socket at PATH\n"
+"  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
+"  --fd=N                    use inherited socket N (listening or connected)\n"
+"  --lun=N,file=PATH[,read-only][,serial=S][,logical-block-size=512|4096]\n"
+"       [,cache=none|writeback]\n"
+"                            a disk LUN N (0-255) on target 0; repeatable\n"
+"  --num-queues=N            most request queues offered (1-%d, default %d)\n"
+"  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
+"  --num-threads=N           I/O threads (1, the default, is the only value\n"
+"                            supported by this version)\n"
+"  --poll-us=N               keep polling the rings N microseconds after the\n"
+"                            last work before sleeping (default 0: no polling)\n"
+"  --aio=auto|io_uring|libaio\n"
+"                            I/O engine (default auto: io_uring, else libaio)\n"
+"  --sandbox=on|off          restrict the io_uring rings and the system calls\n"
+"                            once set up (default on)\n"
+"  --print-capabilities      print the vhost-user capabilities as JSON and exit\n"
+"  -v, --verbose             debug output, including every protocol message\n"
+"  --help                    show this help and exit\n"
+"  --version                 show the version and exit\n",
+		MAX_REQ_QUEUES, DEFAULT_REQ_QUEUES, DEFAULT_QUEUE_SIZE);
+}
+
+/* One key=value (or flag) of a --lun option. */
+static int lun_key(struct scsi_lun_opts *l, const char *key, char *val)
+{
+	if (!strcmp(key, "file") && val && *val) {
+		l->path = val;
+	} else if (!strcmp(key, "read-only") && !val) {
+		l->read_only = true;
+	} else if (!strcmp(key, "serial") && val) {
+		if (strlen(val) > 32) {
+			log_err("--lun: serial \"%s\" is longer than 32 bytes", val);
+			return -1;
+		}
+		l->serial = val;
+	} else if (!strcmp(key, "logical-block-size") && val &&
+		   (!strcmp(val, "512") || !strcmp(val, "4096"))) {
+		l->lbs = atoi(val);
+	} else if (!strcmp(key, "cache") && val &&
+		   (!strcmp(val, "none") || !strcmp(val, "writeback"))) {
+		l->direct = !strcmp(val, "none");
+	} else {
+		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096 or cache=none|writeback)",
+			key, val ? "=" : "", val ? val : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* --lun=N,file=PATH[,...]: parsed in place in a copy of the argument. */
+static int parse_lun(struct options *o, const char *arg)
+{
+	struct scsi_lun_opts *l = &o->luns[o->nluns];
+	char *copy, *item, *save = NULL;
+	unsigned int n;
+
+	if (o->nluns == SCSI_MAX_LUNS) {
+		log_err("--lun: at most %d LUNs", SCSI_MAX_LUNS);
+		return -1;
+	}
+	copy = strdup(arg);
+	if (!copy)
+		return -1;
+	o->lun_args[o->nluns] = copy;
+	item = strtok_r(copy, ",", &save);
+	if (!item || cli_parse_uint("lun", item, 0, SCSI_MAX_LUNS - 1, &n) < 0)
+		return -1;
+	memset(l, 0, sizeof(*l));
+	l->lun = n;
+	l->direct = true;
+	while ((item = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(item, '=');
+
+		if (eq)
+			*eq++ = '\0';
+		if (lun_key(l, item, eq) < 0)
+			return -1;
+	}
+	if (!l->path) {
+		log_err("--lun=%s: file=PATH is required", arg);
+		return -1;
+	}
+	for (unsigned int i = 0; i < o->nluns; i++) {
+		if (o->luns[i].lun == n) {
+			log_err("--lun: LUN %u is given twice", n);
+			return -1;
+		}
+	}
+	o->nluns++;
+	return 0;
+}
+
+static int parse_one(struct options *o, int c, const char *arg)
+{
+	unsigned int v;
+
+	switch (c) {
+	case OPT_SOCKET:
+		o->socket_path = arg;
+		return 0;
+	case OPT_SOCKET_MODE:
+		return cli_parse_mode("socket-mode", arg, &o->socket_mode);
+	case OPT_FD:
+		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
+			return -1;
+		o->fd = v;
+		return 0;
+	case OPT_LUN:
+		return parse_lun(o, arg);
+	case OPT_NUM_QUEUES:
+		return cli_parse_uint("num-queues", arg, 1, MAX_REQ_QUEUES,
+				      &o->num_queues);
+	case OPT_QUEUE_SIZE:
+		if (cli_parse_uint("queue-size", arg, 1, SCSI_MAX_HELD_EVENTS,
+				   &o->queue_size) < 0)
+			return -1;
+		if (!IS_POW2(o->queue_size)) {
+			log_err("--queue-size=%s: must be a power of 2", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_NUM_THREADS:
+		/*
+		 * A task management function waits on the thread of the
+		 * control queue for commands of every request queue, so all
+		 * queues share one thread for now.
+		 */
+		return cli_parse_uint("num-threads", arg, 1, 1, &o->num_threads);
+	case OPT_POLL_US:
+		return cli_parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
+	case OPT_SANDBOX:
+		return cli_parse_on_off("sandbox", arg, &o->sandbox);
+	case OPT_AIO:
+		if (io_engine_parse(arg, &o->engine) < 0) {
+			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
+			return -1;
+		}
+		return 0;
+	case 'v':
+		o->verbose++;
+		return 0;
+	default:
+		usage(stderr);
+		return -1;
+	}
+}
+
+static void free_args(struct options *o)
+{
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		free(o->lun_args[i]);
+		o->lun_args[i] = NULL;
+	}
+}
+
+/* Returns 0 to run, 1 for a usage error, 2 for a successful early exit. */
+static int parse_args(struct options *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->socket_mode = 0600;
+	o->sandbox = true;
+	o->num_queues = DEFAULT_REQ_QUEUES;
+	o->queue_size = DEFAULT_QUEUE_SIZE;
+	o->num_threads = 1;
+	o->engine = IO_ENGINE_AUTO;
+
+	/* --print-capabilities, --help and --version ignore everything else. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--print-capabilities")) {
+			printf("{\"type\": \"scsi\"}\n");
+			return 2;
+		}
+		if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("vhost-uring-scsi %s\n", PACKAGE_VERSION);
+			return 2;
+		}
+	}
+	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
+		if (parse_one(o, c, optarg) < 0)
+			return 1;
+	}
+	if (optind < argc) {
+		log_err("unexpected argument: %s", argv[optind]);
+		return 1;
+	}
+	if (!o->socket_path == (o->fd < 0)) {
+		log_err("exactly one of --socket-path and --fd is required");
+		return 1;
+	}
+	if (!o->nluns) {
+		log_err("at least one --lun=N,file=PATH is required");
+		return 1;
+	}
+	return 0;
+}
+
+static int run(struct options *o)
+{
+	struct vu_dev_config cfg = {
+		.max_queues = SCSI_FIRST_REQ_VQ + o->num_queues,
+		.max_queue_size = o->queue_size,
+		.num_threads = 1,
+		.poll_us = o->poll_us,
+		.restrict_io = o->sandbox,
+	};
+	static struct scsi_dev sd;
+	struct vu_server srv;
+	struct vu_dev dev;
+	int status = 1;
+
+	for (unsigned int i = 0; i < o->nluns; i++) {
+		if (scsi_dev_add_lun(&sd, &o->luns[i]) < 0)
+			goto out_scsi;
+	}
+	if (io_engine_select(o->engine, &cfg.engine) < 0)
+		goto out_scsi;
+	if (vu_server_signals(&srv) < 0) {
+		log_err("cannot set up signal handling: %s", strerror(errno));
+		goto out_scsi;
+	}
+	cfg.files = sd.files;
+	cfg.nfiles = sd.nfiles;
+	if (vu_dev_init(&dev, &scsi_dev_ops, &sd, &cfg) < 0)
+		goto out_srv;
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *ln = sd.luns[i];
+
+		if (ln)
+			log_info("LUN %u: %s: %" PRIu64 " blocks of %u bytes, %s%s%s",
+				 i, ln->path, ln->lu.nblocks, ln->lu.lbs,
+				 ln->direct ? "cache=none" : "cache=writeback",
+				 ln->lu.read_only ? ", read-only" : "",
+				 ln->lu.thin ? ", unmap" : "");
+	}
+	log_info("serving %u LUN%s on target 0, %s, up to %u request queues",
+		 sd.target.nluns, sd.target.nluns == 1 ? "" : "s",
+		 io_engine_kind_name(cfg.engine), o->num_queues);
+	/* The socket appears last: once it exists, the daemon is ready. */
+	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path,
+						     o->socket_mode) :
+			     vu_server_open_fd(&srv, o->fd))
+		goto out_dev;
+	/* Set up: from here on, no new files, threads or sockets. */
+	if (o->sandbox)
+		sandbox_enter();
+	status = vu_server_run(&srv, &dev);
+out_dev:
+	vu_dev_destroy(&dev);
+out_srv:
+	vu_server_close(&srv);
+out_scsi:
+	scsi_dev_close(&sd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int ret;
+
+	vu_log_init(argv[0], 0);
+	ret = parse_args(&o, argc, argv);
+	if (ret) {
+		free_args(&o);
+		return ret == 2 ? 0 : 1;
+	}
+	vu_log_init(argv[0], o.verbose);
+	ret = run(&o);
+	free_args(&o);
+	return ret;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cli.h: command-line value parsing shared by the daemons.  Each parser
+ * logs one line naming the option and what it expected, and returns -1,
+ * on a bad value.
+ */
+#ifndef VU_CLI_H
+#define VU_CLI_H
+
+#include <stdbool.h>
+
+/* A decimal number in [min, max]. */
+int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
+		   unsigned long max, unsigned int *out);
+/* Octal permissions such as 0600 or 660 (--socket-mode). */
+int cli_parse_mode(const char *opt, const char *arg, unsigned int *out);
+/* "on" or "off". */
+int cli_parse_on_off(const char *opt, const char *arg, bool *out);
+
+#endif
