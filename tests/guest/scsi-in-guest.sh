@@ -248,7 +248,8 @@ vpd() {
 }
 
 # Page 0x00 lists the pages; each listed page must be readable.  LUN 0 (the
-# one with a serial) must list 00 80 83 b0 b1 b2, every LUN 00 83 b0 b1 b2.
+# one with a serial) must list 00 80 83 b0 b1 b2, LUN 1 00 83 b0 b1 b2, and
+# the read-only LUN 2 (no UNMAP, so no provisioning page needed) 00 83 b0 b1.
 rc=0; msg=
 for l in 0 1 2; do
     eval "sg=\$sg$l"
@@ -259,8 +260,11 @@ for l in 0 1 2; do
     pages=$(bytes "$f" | awk '{ n = split($0, b, " "); e = 4 + b[3] * 256 + b[4]
         for (i = 5; i <= e && i <= n; i++) printf "%02x ", b[i] }')
     msg="$msg LUN $l: pages $pages;"
-    need="00 83 b0 b1 b2"
-    [ "$l" = 0 ] && need="00 80 83 b0 b1 b2"
+    case $l in
+        0) need="00 80 83 b0 b1 b2" ;;
+        1) need="00 83 b0 b1 b2" ;;
+        *) need="00 83 b0 b1" ;;
+    esac
     for p in $need; do
         case " $pages" in *" $p "*) ;; *) rc=1; msg="$msg missing $p;" ;; esac
     done
@@ -445,7 +449,10 @@ if run "$f" sg_modes --page=0x3f --raw "$sg0"; then
     pages=$(bytes "$f" | awk -v p="$1" '{ n = split($0, b, " "); e = 2 + b[1] * 256 + b[2]
         if (e > n) e = n
         while (p + 2 <= e) { printf "%02x ", b[p + 1] % 64; p += 2 + b[p + 2] } }')
-    case " $pages" in *" 08 "*" 0a "*) msg="pages $pages" ;; *) rc=1; msg="pages '$pages' lack 08 or 0a" ;; esac
+    msg="pages $pages"
+    for p in 08 0a; do
+        case " $pages" in *" $p "*) ;; *) rc=1; msg="$msg (no page $p)" ;; esac
+    done
 else
     rc=1; msg="sg_modes --page=0x3f failed: $(err "$f")"
 fi
