@@ -2,8 +2,9 @@
 /*
  * sbc.c: the block commands (SBC-3) of a disk logical unit: decoding READ,
  * WRITE, WRITE AND VERIFY, VERIFY (6/10/12/16 where they exist), SYNCHRONIZE
- * CACHE, WRITE SAME and UNMAP into I/O for the device to run, with every
- * field and range checked; and answering READ CAPACITY(10) and (16).
+ * CACHE, WRITE SAME, UNMAP and COMPARE AND WRITE into I/O for the device to
+ * run, with every field and range checked; and answering READ CAPACITY(10)
+ * and (16).
  */
 #include <string.h>
 
@@ -216,6 +217,34 @@ static void unmap(struct scsi_lu *lu, struct scsi_cmd *c)
 		c->exec = SCSI_X_UNMAP;
 }
 
+/* COMPARE AND WRITE: n blocks to compare, then the same n to write. */
+static void compare_and_write(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	const uint8_t *cdb = c->cdb;
+	uint64_t lba = get_be64(cdb + 2);
+	uint32_t n = cdb[13];
+
+	if (cdb[1] & 0xe0) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "protection information is not supported");
+		return;
+	}
+	if (!writable(lu, c))
+		return;
+	if (n > SCSI_MAX_CAW_BLOCKS) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "COMPARE AND WRITE longer than the block limits allow");
+		return;
+	}
+	if (!range_ok(lu, c, lba, n) || n == 0)
+		return;
+	c->exec = SCSI_X_COMPARE_WRITE;
+	c->lba = lba;
+	c->nblocks = n;
+	c->fua = cdb[1] & 0x08;
+	c->xfer_out = 2 * n * lu->lbs;
+}
+
 static void read_capacity(const struct scsi_lu *lu, struct scsi_cmd *c,
 			  uint8_t *d)
 {
@@ -274,6 +303,9 @@ bool sbc_exec(struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *data)
 		if (!lu->thin)
 			return false;
 		unmap(lu, c);
+		return true;
+	case 0x89:
+		compare_and_write(lu, c);
 		return true;
 	case 0x25:
 		read_capacity(lu, c, data);

@@ -59,6 +59,8 @@ static void reset_result(struct scsi_cmd *c)
 	c->lba = 0;
 	c->nblocks = 0;
 	c->fua = c->unmap = c->ndob = c->bytchk = false;
+	c->info_valid = false;
+	c->info = 0;
 	c->data_len = 0;
 	c->xfer_out = 0;
 	c->xfer_in = 0;

@@ -22,12 +22,14 @@
 #define SCSI_MAX_UNMAP_DESCS	64
 #define SCSI_MAX_UNMAP_BLOCKS	(1u << 22)
 #define SCSI_MAX_WS_BLOCKS	(1u << 22)
+#define SCSI_MAX_CAW_BLOCKS	16	/* COMPARE AND WRITE, reported in B0 */
 #define SCSI_PARAM_MAX		4096	/* parameter data we read, at most */
 #define SCSI_DATA_MAX		4096	/* emulated data-in we build, at most */
 
 /* SAM status codes. */
 #define SAM_GOOD		0x00
 #define SAM_CHECK_CONDITION	0x02
+#define SAM_BUSY		0x08
 #define SAM_RESERVATION_CONFLICT 0x18
 
 /* Sense keys. */
@@ -122,6 +124,8 @@ struct scsi_cmd {
 	bool unmap;
 	bool ndob;
 	bool bytchk;
+	bool info_valid;		/* sense INFORMATION field is set */
+	uint32_t info;
 	uint32_t data_len;		/* data-in bytes built in data[] */
 	uint32_t xfer_out;		/* data-out bytes the command uses */
 	uint32_t xfer_in;		/* data-in bytes the command returns */

@@ -50,9 +50,12 @@ struct scsi_io {
 	uint64_t done;			/* bytes (or blocks) done so far */
 	unsigned int step;
 	bool write;
+	bool caw;			/* a COMPARE AND WRITE owning its LUN */
 	struct iovec one;		/* the bounce buffer, as an iovec */
 	uint8_t *bounce;		/* WRITE SAME pattern, VERIFY chunk */
 	uint32_t bounce_len;
+	uint64_t tag;			/* the driver's id for the command */
+	uint8_t cdb[SCSI_CDB_SIZE];
 	struct scsi_cmd cmd;
 };
 
@@ -74,6 +77,10 @@ static void respond(struct scsi_io *io, uint8_t response, uint32_t data_in)
 	r.response = response;
 	if (response == VIRTIO_SCSI_S_OK && c->status == SAM_CHECK_CONDITION) {
 		scsi_build_sense(r.sense, c->key, c->asc);
+		if (c->info_valid) {
+			r.sense[0] |= 0x80;
+			put_be32(r.sense + 3, c->info);
+		}
 		r.sense_len = htole32(SCSI_FIXED_SENSE_LEN);
 	}
 	iov_from_buf(io->resp, io->nresp, 0, &r, sizeof(r));
@@ -84,13 +91,27 @@ static void respond(struct scsi_io *io, uint8_t response, uint32_t data_in)
 
 static void tmf_check(struct scsi_dev *sd);
 
+static void run_caw(struct scsi_io *io);
+static void replay_deferred(struct scsi_dev *sd, struct scsi_lun *ln);
+
 /* A command that ran I/O is over: answer it, then see who waited on it. */
 static void finish_io(struct scsi_io *io, uint32_t data_in)
 {
 	struct scsi_dev *sd = io->sd;
+	struct scsi_lun *ln = io->ln;
+	bool was_caw = io->caw;
 
-	io->ln->inflight--;
+	ln->inflight--;
 	respond(io, VIRTIO_SCSI_S_OK, data_in);
+	if (was_caw) {
+		ln->exclusive = false;
+		replay_deferred(sd, ln);
+	} else if (ln->caw && ln->inflight == 0) {
+		struct vq_req *req = ln->caw;
+
+		ln->caw = NULL;
+		run_caw(vq_req_priv(req));
+	}
 	if (sd->ntmfs)
 		tmf_check(sd);
 }
@@ -384,10 +405,15 @@ static void verify_done(struct io_op *op, int res)
 		return;
 	}
 	iov_to_buf(io->data, io->data_cnt, io->done, want, res);
-	if (memcmp(io->bounce, want, res)) {
-		scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
-		finish_io(io, 0);
-		return;
+	for (int i = 0; i < res; i++) {
+		if (io->bounce[i] != want[i]) {
+			/* INFORMATION: the offset of the first differing byte. */
+			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
+			io->cmd.info_valid = true;
+			io->cmd.info = (uint32_t)io->done + i;
+			finish_io(io, 0);
+			return;
+		}
 	}
 	io->done += res;
 	verify_next(io);
@@ -402,6 +428,103 @@ static void start_verify(struct scsi_io *io)
 		return;
 	}
 	verify_next(io);
+}
+
+/* ---- COMPARE AND WRITE: read, compare with the first half, write ------ */
+
+static void caw_read_done(struct io_op *op, int res);
+
+static void caw_read(struct scsi_io *io)
+{
+	struct scsi_lun *ln = io->ln;
+	uint32_t half = io->data_len / 2;
+
+	io->op.opcode = IO_OP_READV;
+	io->op.fd = ln->bk.fd;
+	io->op.iov = &io->one;
+	io->one.iov_base = io->bounce + io->done;
+	io->one.iov_len = half - io->done;
+	io->op.iovcnt = 1;
+	io->op.off = io->cmd.lba * ln->lu.lbs + io->done;
+	io->op.rw_flags = 0;
+	io->op.done = caw_read_done;
+	io_engine_queue(engine(io), &io->op);
+}
+
+static void run_caw(struct scsi_io *io)
+{
+	io->caw = true;
+	io->ln->inflight++;
+	io->done = 0;
+	io->bounce_len = io->data_len;
+	if (posix_memalign((void **)&io->bounce, 4096, io->bounce_len)) {
+		io->bounce = NULL;
+		fail_io(io, -ENOMEM);
+		return;
+	}
+	caw_read(io);
+}
+
+static void caw_read_done(struct io_op *op, int res)
+{
+	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	uint32_t half = io->data_len / 2;
+	uint8_t *want = io->bounce + half;
+
+	if (res <= 0) {
+		fail_io(io, res < 0 ? res : -ENXIO);
+		return;
+	}
+	io->done += res;
+	if (io->done < half) {
+		caw_read(io);
+		return;
+	}
+	iov_to_buf(io->data, io->data_cnt, 0, want, half);
+	for (uint32_t i = 0; i < half; i++) {
+		if (io->bounce[i] != want[i]) {
+			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
+			io->cmd.info_valid = true;
+			io->cmd.info = i;
+			finish_io(io, 0);
+			return;
+		}
+	}
+	/* The same blocks, from the second half of the data-out. */
+	iov_discard_front(&io->data, &io->data_cnt, half);
+	io->data_len = half;
+	io->done = 0;
+	io->write = true;
+	submit_rw(io);
+}
+
+/* Answer the commands waiting on ln (or every LUN) without running them. */
+static void abort_waiting(struct scsi_dev *sd, struct scsi_lun *only,
+			  bool one, uint64_t tag, uint8_t response)
+{
+	for (unsigned int l = 0; l < SCSI_MAX_LUNS; l++) {
+		struct scsi_lun *ln = sd->luns[l];
+		unsigned int kept = 0;
+
+		if (!ln || (only && ln != only))
+			continue;
+		for (unsigned int i = 0; i < ln->ndeferred; i++) {
+			struct scsi_io *io = vq_req_priv(ln->deferred[i]);
+
+			if (one && io->tag != tag) {
+				ln->deferred[kept++] = ln->deferred[i];
+				continue;
+			}
+			respond(io, response, 0);
+		}
+		ln->ndeferred = kept;
+		if (ln->caw && (!one || ((struct scsi_io *)vq_req_priv(ln->caw))->tag == tag)) {
+			respond(vq_req_priv(ln->caw), response, 0);
+			ln->caw = NULL;
+			ln->exclusive = false;
+			replay_deferred(sd, ln);
+		}
+	}
 }
 
 /* ---- request queues --------------------------------------------------- */
@@ -507,11 +630,73 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 	case SCSI_X_VERIFY:
 		start_verify(io);
 		break;
+	case SCSI_X_COMPARE_WRITE:
+		/* Atomic: wait for what runs on the LUN, let nothing in. */
+		io->ln->inflight--;
+		io->ln->exclusive = true;
+		if (io->ln->inflight)
+			io->ln->caw = io_req(io);
+		else
+			run_caw(io);
+		break;
 	default:
 		io->ln->inflight--;
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE, NULL);
 		respond(io, VIRTIO_SCSI_S_OK, 0);
 		break;
+	}
+}
+
+/* Park a command until the LUN's COMPARE AND WRITE is over. */
+static void defer(struct scsi_io *io, struct vq_req *req)
+{
+	struct scsi_lun *ln = io->ln;
+
+	if (!ln->deferred)
+		ln->deferred = calloc(SCSI_MAX_DEFERRED, sizeof(*ln->deferred));
+	if (!ln->deferred || ln->ndeferred == SCSI_MAX_DEFERRED) {
+		io->cmd.status = SAM_BUSY;
+		io->resid = 0;
+		respond(io, VIRTIO_SCSI_S_OK, 0);
+		return;
+	}
+	ln->deferred[ln->ndeferred++] = req;
+}
+
+static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
+		       struct vq_req *req);
+
+static void replay_deferred(struct scsi_dev *sd, struct scsi_lun *ln)
+{
+	struct vq_req *list[SCSI_MAX_DEFERRED];
+	unsigned int n = ln->ndeferred;
+
+	if (!n)
+		return;
+	memcpy(list, ln->deferred, n * sizeof(*list));
+	ln->ndeferred = 0;
+	/* In order; a second COMPARE AND WRITE defers the rest again. */
+	for (unsigned int i = 0; i < n; i++)
+		handle_cmd(sd, vq_req_priv(list[i]), list[i]);
+}
+
+/* Run the command the command layer decided on; data is its data-in. */
+static void dispatch(struct scsi_dev *sd, struct scsi_io *io,
+		     const uint8_t *data, uint32_t dout_len, uint32_t din_len)
+{
+	struct scsi_cmd *c = &io->cmd;
+
+	(void)sd;
+	c->param = NULL;
+	if (c->exec != SCSI_X_DONE) {
+		start_io(io, dout_len, din_len);
+		return;
+	}
+	if (dout_len) {
+		io->resid = dout_len - MIN(dout_len, c->xfer_out);
+		respond(io, VIRTIO_SCSI_S_OK, 0);
+	} else {
+		answer(io, data, din_len);
 	}
 }
 
@@ -537,10 +722,7 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 	}
 	memset(c, 0, sizeof(*c));
 	io->resid = 0;
-	io->data = req->iov + req->out_num;
-	io->data_cnt = req->in_num;
-	iov_discard_front(&io->data, &io->data_cnt, RESP_HDR_SIZE);
-	din_len = req->in_len - RESP_HDR_SIZE;
+	io->ln = NULL;
 	if (req->out_len < REQ_HDR_SIZE) {
 		log_peer("vq %u: request at head %u is shorter than a command header",
 			 req->vq->index, req->head);
@@ -548,8 +730,8 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		return;
 	}
 	iov_to_buf(req->iov, req->out_num, 0, &hdr, REQ_HDR_SIZE);
-	iov_discard_front(&dout, &dout_cnt, REQ_HDR_SIZE);
 	dout_len = req->out_len - REQ_HDR_SIZE;
+	din_len = req->in_len - RESP_HDR_SIZE;
 	if (dout_len && din_len && !(sd->features & BIT_ULL(VIRTIO_SCSI_F_INOUT))) {
 		log_peer("vq %u: bidirectional command without VIRTIO_SCSI_F_INOUT",
 			 req->vq->index);
@@ -561,18 +743,30 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		respond(io, VIRTIO_SCSI_S_BAD_TARGET, 0);
 		return;
 	}
-	c->cdb = hdr.cdb;
+	io->tag = le64toh(hdr.tag);
+	io->ln = lun < SCSI_MAX_LUNS && !wlun ? sd->luns[lun] : NULL;
+	if (io->ln && io->ln->exclusive) {
+		defer(io, req);
+		return;
+	}
+	/* From here on the request's iovec array is cut up in place. */
+	memcpy(io->cdb, hdr.cdb, SCSI_CDB_SIZE);
+	c->cdb = io->cdb;
 	c->out_len = dout_len;
 	c->in_len = din_len;
-	if (scsi_needs_param(hdr.cdb)) {
+	iov_discard_front(&dout, &dout_cnt, REQ_HDR_SIZE);
+	if (scsi_needs_param(io->cdb)) {
 		c->param_len = iov_to_buf(dout, dout_cnt, 0, param,
 					  MIN(dout_len, (uint32_t)sizeof(param)));
 		c->param = param;
 	}
-	io->ln = lun < SCSI_MAX_LUNS ? sd->luns[lun] : NULL;
 	if (dout_len) {
 		io->data = dout;
 		io->data_cnt = dout_cnt;
+	} else {
+		io->data = req->iov + req->out_num;
+		io->data_cnt = req->in_num;
+		iov_discard_front(&io->data, &io->data_cnt, RESP_HDR_SIZE);
 	}
 	if (wlun)
 		scsi_exec_wlun(&sd->target, c, data);
@@ -581,18 +775,9 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 	else
 		scsi_exec_cdb(&io->ln->lu, &sd->target, c, data);
 	if (c->why && c->status != SAM_GOOD)
-		log_debug("LUN %d: opcode 0x%02x refused: %s", lun, hdr.cdb[0],
+		log_debug("LUN %d: opcode 0x%02x refused: %s", lun, io->cdb[0],
 			  c->why);
-	if (c->exec != SCSI_X_DONE) {
-		start_io(io, dout_len, din_len);
-		return;
-	}
-	if (dout_len) {
-		io->resid = dout_len - MIN(dout_len, c->xfer_out);
-		respond(io, VIRTIO_SCSI_S_OK, 0);
-	} else {
-		answer(io, data, din_len);
-	}
+	dispatch(sd, io, data, dout_len, din_len);
 }
 
 /* ---- control queue: task management and asynchronous notification ------ */
@@ -687,6 +872,12 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 	}
 	if (subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET)
 		set_unit_attention(sd, io->ln, 0x2903);	/* LU reset occurred */
+	/* Commands that wait for a COMPARE AND WRITE never started. */
+	abort_waiting(sd, io->ln, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
+		      le64toh(t.tag),
+		      subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET ||
+		      subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET ?
+		      VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED);
 	/* The affected commands complete first: their I/O is running. */
 	if (tmf_ready(sd, io)) {
 		tmf_answer(io, TMF_FUNCTION_COMPLETE);
@@ -735,6 +926,43 @@ static void handle_ctrl(struct scsi_dev *sd, struct scsi_io *io,
 
 /* ---- event queue ------------------------------------------------------ */
 
+static void fill_event(struct vq_req *req, uint32_t event, uint16_t lun,
+		       uint32_t reason)
+{
+	struct virtio_scsi_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event = htole32(event);
+	/* Single-level: peripheral below 256 (what Linux decodes), else flat. */
+	ev.lun[0] = 1;
+	ev.lun[2] = lun < 256 ? 0 : 0x40 | (lun >> 8);
+	ev.lun[3] = lun & 0xff;
+	ev.reason = htole32(reason);
+	iov_from_buf(req->iov + req->out_num, req->in_num, 0, &ev, sizeof(ev));
+	virtq_push(req, sizeof(ev));
+}
+
+/* Report an event in a held buffer, or remember that one was missed. */
+static void post_event(struct scsi_dev *sd, uint32_t event, uint16_t lun,
+		       uint32_t reason)
+{
+	struct vq_req *req;
+
+	if (!sd->nevents) {
+		log_debug("event %u for LUN %u: no buffer, reported as missed later",
+			  event, lun);
+		sd->events_missed = true;
+		return;
+	}
+	log_debug("event %u for LUN %u, reason 0x%x", event, lun, reason);
+	req = sd->events[0];
+	memmove(sd->events, sd->events + 1, --sd->nevents * sizeof(*sd->events));
+	if (sd->events_missed)
+		event |= VIRTIO_SCSI_T_EVENTS_MISSED;
+	sd->events_missed = false;
+	fill_event(req, event, lun, reason);
+}
+
 static void handle_event_buf(struct scsi_dev *sd, struct vq_req *req)
 {
 	if (req->out_len || req->in_len < sizeof(struct virtio_scsi_event) ||
@@ -745,6 +973,76 @@ static void handle_event_buf(struct scsi_dev *sd, struct vq_req *req)
 		return;
 	}
 	sd->events[sd->nevents++] = req;
+	/* Events were lost for want of buffers: say so with the first one. */
+	if (sd->events_missed)
+		post_event(sd, VIRTIO_SCSI_T_NO_EVENT, 0, 0);
+}
+
+/* I/O thread: take up the sizes a SIGHUP rescan found. */
+static void apply_rescan(struct scsi_dev *sd)
+{
+	/* A plain load first: this runs for every request. */
+	if (!__atomic_load_n(&sd->rescan_pending, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&sd->rescan_pending, false, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *ln = sd->luns[i];
+
+		if (!ln || !__atomic_exchange_n(&ln->resized, false, __ATOMIC_ACQUIRE))
+			continue;
+		ln->lu.nblocks = __atomic_load_n(&ln->rescanned_blocks,
+						 __ATOMIC_RELAXED);
+		ln->lu.pending_ua = ASC_CAPACITY_CHANGED;
+		if (sd->features & BIT_ULL(VIRTIO_SCSI_F_CHANGE))
+			post_event(sd, VIRTIO_SCSI_T_PARAM_CHANGE, i,
+				   ASC_CAPACITY_CHANGED >> 8 |
+				   (ASC_CAPACITY_CHANGED & 0xff) << 8);
+	}
+}
+
+static void scsi_poke(void *ctx, struct virtq *vq)
+{
+	(void)vq;
+	apply_rescan(ctx);
+}
+
+/* Control thread, SIGHUP: has a LUN's backing store changed size? */
+static void scsi_rescan(void *ctx)
+{
+	struct scsi_dev *sd = ctx;
+	bool any = false;
+
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		struct scsi_lun *ln = sd->luns[i];
+		uint64_t before, after;
+		int ret;
+
+		if (!ln)
+			continue;
+		before = ln->bk.size / ln->bk.lbs;
+		ret = backing_refresh_size(&ln->bk);
+		if (ret < 0) {
+			log_err("LUN %u: cannot read the size of %s: %s", i,
+				ln->path, strerror(-ret));
+			continue;
+		}
+		after = ln->bk.size / ln->bk.lbs;
+		if (after == before)
+			continue;
+		if (after == 0) {
+			log_err("LUN %u: %s is now smaller than one block; its size stays %" PRIu64 " blocks",
+				i, ln->path, before);
+			ln->bk.size = before * ln->bk.lbs;
+			continue;
+		}
+		log_info("LUN %u: capacity changed from %" PRIu64 " to %" PRIu64 " blocks",
+			 i, before, after);
+		__atomic_store_n(&ln->rescanned_blocks, after, __ATOMIC_RELAXED);
+		__atomic_store_n(&ln->resized, true, __ATOMIC_RELEASE);
+		any = true;
+	}
+	if (any)
+		__atomic_store_n(&sd->rescan_pending, true, __ATOMIC_RELEASE);
 }
 
 /* Give the held event buffers back with NO_EVENT: the queue stops. */
@@ -781,6 +1079,8 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->done = 0;
 	io->step = 0;
 	io->write = false;
+	io->caw = false;
+	apply_rescan(sd);
 	switch (req->vq->index) {
 	case SCSI_CTRL_VQ:
 		handle_ctrl(sd, io, req);
@@ -798,11 +1098,12 @@ static uint64_t scsi_features(void *ctx)
 {
 	(void)ctx;
 	/*
-	 * CHANGE: QEMU 7.2 offers it to the guest whatever we say (its
-	 * param_change property), so the guest may accept it; we send no
-	 * parameter change events yet, which the feature allows.
+	 * CHANGE: capacity changes found by a rescan are reported as
+	 * PARAM_CHANGE events.  HOTPLUG: LUNs are not added or removed at run
+	 * time, so no RESCAN or REMOVED event is ever sent, but Linux posts
+	 * event buffers only when HOTPLUG is negotiated.
 	 */
-	return BIT_ULL(VIRTIO_SCSI_F_CHANGE);
+	return BIT_ULL(VIRTIO_SCSI_F_CHANGE) | BIT_ULL(VIRTIO_SCSI_F_HOTPLUG);
 }
 
 static void scsi_set_features(void *ctx, uint64_t features)
@@ -818,6 +1119,8 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.set_features = scsi_set_features,
 	.handle_request = scsi_handle,
 	.release_held = scsi_release_held,
+	.rescan = scsi_rescan,
+	.poke = scsi_poke,
 	.req_priv_size = sizeof(struct scsi_io),
 };
 
@@ -906,6 +1209,7 @@ void scsi_dev_close(struct scsi_dev *sd)
 		if (!ln)
 			continue;
 		backing_close(&ln->bk);
+		free(ln->deferred);
 		free(ln->path);
 		free(ln);
 		sd->luns[i] = NULL;

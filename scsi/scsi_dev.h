@@ -18,6 +18,7 @@
 #define SCSI_FIRST_REQ_VQ	2
 #define SCSI_MAX_HELD_EVENTS	1024	/* the largest queue size */
 #define SCSI_MAX_PENDING_TMFS	64
+#define SCSI_MAX_DEFERRED	1024	/* commands waiting for a COMPARE AND WRITE */
 
 struct scsi_lun_opts {
 	unsigned int lun;
@@ -34,6 +35,18 @@ struct scsi_lun {
 	char *path;
 	bool direct;
 	unsigned int inflight;	/* commands with I/O running (I/O thread) */
+	/*
+	 * COMPARE AND WRITE is atomic: it waits for the LUN's running
+	 * commands, then runs alone; commands arriving meanwhile wait in
+	 * `deferred', in order (I/O thread).
+	 */
+	bool exclusive;
+	/* SIGHUP: the size the control thread found, for the I/O thread. */
+	uint64_t rescanned_blocks;	/* atomic */
+	bool resized;			/* atomic: rescanned_blocks is new */
+	struct vq_req *caw;	/* waiting for the running commands */
+	struct vq_req **deferred;
+	unsigned int ndeferred;
 };
 
 struct scsi_dev {
@@ -45,6 +58,8 @@ struct scsi_dev {
 	/* The driver's event buffers, held until an event (I/O thread). */
 	struct vq_req *events[SCSI_MAX_HELD_EVENTS];
 	unsigned int nevents;
+	bool events_missed;	/* an event found no buffer */
+	bool rescan_pending;	/* atomic: some LUN was resized */
 	/* TMFs waiting for the commands they affect (I/O thread). */
 	struct vq_req *tmfs[SCSI_MAX_PENDING_TMFS];
 	unsigned int ntmfs;

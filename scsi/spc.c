@@ -76,6 +76,7 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *d)
 
 	memset(d + 4, 0, 0x3c);
 	d[4] = 0x01;		/* WSNZ: WRITE SAME of zero blocks is refused */
+	d[5] = SCSI_MAX_CAW_BLOCKS;
 	put_be16(d + 6, gran);
 	put_be32(d + 8, SCSI_MAX_XFER_BLOCKS);
 	put_be32(d + 12, lu->opt_blocks);
@@ -359,6 +360,7 @@ static const struct opdesc opcodes[] = {
 	{ 0x5f, true, 0x04, 10 },	/* PREEMPT */
 	{ 0x5f, true, 0x06, 10 },	/* REGISTER AND IGNORE EXISTING KEY */
 	{ 0x88, false, 0, 16 },		/* READ(16) */
+	{ 0x89, false, 0, 16 },		/* COMPARE AND WRITE */
 	{ 0x8a, false, 0, 16 },		/* WRITE(16) */
 	{ 0x8e, false, 0, 16 },		/* WRITE AND VERIFY(16) */
 	{ 0x8f, false, 0, 16 },		/* VERIFY(16) */

@@ -35,6 +35,15 @@ struct vu_dev_ops {
 	 * I/O in flight; requests with I/O complete by themselves.
 	 */
 	vq_release_fn release_held;
+	/*
+	 * Optional, on SIGHUP (control thread, I/O threads running): look at
+	 * the backing stores again.  What the I/O threads must learn goes
+	 * through state they read atomically; every running queue is then
+	 * woken as if kicked, and poke runs on its I/O thread.
+	 */
+	void (*rescan)(void *ctx);
+	/* Optional: runs on the I/O thread after each pass over a kicked queue. */
+	vq_release_fn poke;
 	/* Bytes of private state the device keeps per request. */
 	size_t req_priv_size;
 };

@@ -250,8 +250,12 @@ static void loop(struct iothread *th)
 
 			if (vq->kicked || vq->more ||
 			    (th->poll_ns && virtq_has_work(vq))) {
+				bool kicked = vq->kicked;
+
 				vq->kicked = false;
 				work |= virtq_process(vq) > 0;
+				if ((kicked || vq->polled) && vq->poke)
+					vq->poke(vq->handle_ctx, vq);
 				more |= vq->more;
 			}
 		}

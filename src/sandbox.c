@@ -104,9 +104,16 @@ static int add_rules(scmp_filter_ctx f)
 		if (ret < 0 && ret != -EEXIST)
 			return ret;
 	}
-	/* The one ioctl the data path uses: discard on a block device. */
+	/*
+	 * The ioctls a serving daemon uses: discard on a block device, and
+	 * its size, read again on a rescan (SIGHUP).
+	 */
+	ret = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+			       SCMP_A1(SCMP_CMP_EQ, BLKDISCARD));
+	if (ret < 0)
+		return ret;
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				SCMP_A1(SCMP_CMP_EQ, BLKDISCARD));
+				SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64));
 }
 
 int sandbox_enter(void)

@@ -5,7 +5,8 @@
  * and closed, with a log line), feeds its messages to the device, and after
  * a disconnect drains and forgets the front end's state and listens again.
  * SIGTERM and SIGINT end the daemon cleanly and remove the socket it
- * created; SIGUSR1 logs the state of every queue.
+ * created; SIGUSR1 logs the state of every queue; SIGHUP asks the device
+ * to rescan its backing stores.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,6 +160,11 @@ static bool handle_signal(struct vu_server *s, struct vu_dev *dev)
 			log_info("received %s, shutting down",
 				 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			stop = true;
+		} else if (si.ssi_signo == SIGHUP) {
+			if (vu_dev_rescan(dev))
+				log_info("received SIGHUP: backing stores rescanned");
+			else
+				log_info("received SIGHUP: nothing to rescan; ignored");
 		} else if (si.ssi_signo == SIGUSR1) {
 			log_info("received SIGUSR1: state of the queues follows (%s)",
 				 s->conn_fd >= 0 ? "front end connected" :

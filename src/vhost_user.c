@@ -755,6 +755,21 @@ void vu_dev_log_state(struct vu_dev *dev)
 		log_info("no queue is set up");
 }
 
+bool vu_dev_rescan(struct vu_dev *dev)
+{
+	if (!dev->ops->rescan)
+		return false;
+	dev->ops->rescan(dev->ctx);
+	/* Wake every running queue's thread; the device's poke does the rest. */
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		struct virtq *vq = &dev->vqs[i];
+
+		if (vq->active && vq->kick_fd >= 0)
+			eventfd_write(vq->kick_fd, 1);
+	}
+	return true;
+}
+
 void vu_dev_disconnect(struct vu_dev *dev)
 {
 	dev_pause(dev);
@@ -801,6 +816,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	for (unsigned int i = 0; i < dev->max_queues; i++) {
 		virtq_init(&dev->vqs[i], i, ops->handle_request, ctx);
 		dev->vqs[i].release = ops->release_held;
+		dev->vqs[i].poke = ops->poke;
 		dev->vqs[i].polled = cfg->poll_us > 0;
 		dev->vqs[i].max_batch = cfg->max_batch;
 	}

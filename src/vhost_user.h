@@ -69,6 +69,12 @@ int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg);
 
 /* The front end went away: drain I/O and forget everything it set up. */
 void vu_dev_disconnect(struct vu_dev *dev);
+/*
+ * Control thread, on SIGHUP: the device looks at its backing stores again
+ * and every running queue is woken.  False if the device has nothing to
+ * rescan.
+ */
+bool vu_dev_rescan(struct vu_dev *dev);
 /* Control thread: log the state of every queue (SIGUSR1). */
 void vu_dev_log_state(struct vu_dev *dev);
 

@@ -67,6 +67,8 @@ struct virtq {
 	 * pending (a virtio-scsi event queue's buffers), before a drain.
 	 */
 	vq_release_fn release;
+	/* Optional: runs after each pass over the queue that a kick caused. */
+	vq_release_fn poke;
 
 	/* Set by vhost-user messages (control thread, I/O thread paused). */
 	uint16_t num;

@@ -28,9 +28,10 @@ done
 
 # Every long option in --help appears in the program's man page.
 builddir=${top_builddir:-.}
-for prog in vhost-uring-blk vhost-uring-bench; do
+for prog in vhost-uring-blk vhost-uring-scsi vhost-uring-bench; do
 	case $prog in
 	vhost-uring-blk) bin=${VHOST_URING_BLK:-$builddir/$prog} ;;
+	vhost-uring-scsi) bin=${VHOST_URING_SCSI:-$builddir/$prog} ;;
 	*) bin=$builddir/$prog ;;
 	esac
 	missing=

@@ -107,16 +107,20 @@ note "make install into a staging directory"
 stage=$out/stage
 rm -rf "$stage"
 if (cd "$out/default" && make install DESTDIR="$stage" >install.log 2>&1); then
-	bin=$(find "$stage" -path '*/libexec/vhost-uring-blk' -type f | head -1)
-	json=$(find "$stage" -path '*/qemu/vhost-user/50-vhost-uring-blk.json' | head -1)
-	man=$(find "$stage" -path '*/man1/vhost-uring-blk.1' | head -1)
-	[ -n "$bin" ] && [ -x "$bin" ]
-	result "install: the daemon goes to libexec" $?
-	[ -n "$man" ]
-	result "install: the man page is installed" $?
-	rel=${bin#"$stage"}
-	[ -n "$json" ] && grep -q "\"binary\": \"$rel\"" "$json" && grep -q '"type": "block"' "$json"
-	result "install: the vhost-user JSON descriptor names the installed binary" $?
+	for d in blk:block scsi:scsi; do
+		prog=vhost-uring-${d%%:*} type=${d#*:}
+		bin=$(find "$stage" -path "*/libexec/$prog" -type f | head -1)
+		json=$(find "$stage" -path "*/qemu/vhost-user/50-$prog.json" | head -1)
+		man=$(find "$stage" -path "*/man1/$prog.1" | head -1)
+		[ -n "$bin" ] && [ -x "$bin" ]
+		result "install: $prog goes to libexec" $?
+		[ -n "$man" ]
+		result "install: the $prog man page is installed" $?
+		rel=${bin#"$stage"}
+		[ -n "$json" ] && grep -q "\"binary\": \"$rel\"" "$json" &&
+			grep -q "\"type\": \"$type\"" "$json"
+		result "install: the $prog vhost-user JSON descriptor names the installed binary" $?
+	done
 else
 	tail -20 "$out/default/install.log"
 	result "install: make install" 1
