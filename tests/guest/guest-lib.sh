@@ -46,7 +46,7 @@
 #   VHOST_URING_SCSI  scsi daemon binary ($top_builddir/vhost-uring-scsi)
 #   (top_builddir defaults to the directory two levels above this file)
 #   CACHE           none|writeback: passed to the back-end when set
-#   GUEST_DAEMON_VERBOSE  1: pass -v to vhost-uring-blk
+#   GUEST_DAEMON_VERBOSE  1: pass -v to vhost-uring-blk or vhost-uring-scsi
 #   GUEST_DAEMON_TIMEOUT  seconds to wait for the socket / for exit (30)
 #   GUEST_DAEMON_GRACE    seconds QEMU may go on after the back-end died (10)
 #   GUEST_WATCH_DAEMON    0: do not stop QEMU when the back-end dies (for

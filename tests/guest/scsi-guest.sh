@@ -175,7 +175,9 @@ else
           -device "scsi-hd,bus=scsi0.0,scsi-id=0,lun=2,drive=d2,wwn=0x5000000000000003")
 fi
 
-[ "$BACKEND" = vhost-uring-scsi ] && scsi_daemon_start "$sock" "$QUEUES" "$AIO" "${luns[@]}"
+# Through daemon_start_next, so that the first back-end's log is kept
+# (daemon-1.log) when the second one starts.
+[ "$BACKEND" = vhost-uring-scsi ] && daemon_start_next scsi_daemon_start "$sock" "$QUEUES" "$AIO" "${luns[@]}"
 
 GUEST_VCPUS=$VCPUS
 GUEST_WAIT_DEVS=sda,sdb,sdc
