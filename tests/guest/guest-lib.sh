@@ -10,7 +10,7 @@
 #   . "$dir/guest-lib.sh"
 #   tap_begin                   # from here on stdout carries TAP only
 #   guest_setup                 # temp dir, traps, prerequisite checks
-#   blk_daemon_start IMG SOCK QUEUES AIO
+#   blk_daemon_start IMG SOCK QUEUES AIO   (or scsi_daemon_start, below)
 #   guest_env NAME VALUE        # visible to the guest script via /test.env
 #   guest_file SRC DEST         # extra file in the guest (DEST absolute)
 #   guest_boot SCRIPT [QEMU-ARGS...] || true
@@ -43,9 +43,10 @@
 #   GUEST_KEEP_TMP  1: keep the temp dir (logs, image) and print its path
 #   GUEST_BACKEND   vhost-uring-blk (default) or qsd
 #   VHOST_URING_BLK daemon binary ($top_builddir/vhost-uring-blk)
+#   VHOST_URING_SCSI  scsi daemon binary ($top_builddir/vhost-uring-scsi)
 #   (top_builddir defaults to the directory two levels above this file)
 #   CACHE           none|writeback: passed to the back-end when set
-#   GUEST_DAEMON_VERBOSE  1: pass -v to vhost-uring-blk
+#   GUEST_DAEMON_VERBOSE  1: pass -v to vhost-uring-blk or vhost-uring-scsi
 #   GUEST_DAEMON_TIMEOUT  seconds to wait for the socket / for exit (30)
 #   GUEST_DAEMON_GRACE    seconds QEMU may go on after the back-end died (10)
 #   GUEST_WATCH_DAEMON    0: do not stop QEMU when the back-end dies (for
@@ -83,6 +84,7 @@ DAEMON_PID=
 DAEMON_LOG=
 DAEMON_SOCK=            # socket of the running back-end
 DAEMON_STATUS=          # why daemon_stop failed
+DAEMON_LOGS_STATE=0     # 1: the back-end logs its queue state on SIGUSR1
 _guest_qemu_pid=
 _guest_tail_pid=
 _tap_mode=0
@@ -411,7 +413,7 @@ guest_boot() {
     local watch=0 died_at= booted_at=$SECONDS dumped=0
     [ "${GUEST_WATCH_DAEMON:-1}" = 1 ] && _guest_alive "$DAEMON_PID" && watch=1
     while [ "$watch" = 1 ] && _guest_alive "$_guest_qemu_pid"; do
-        if [ "$dumped" = 0 ] && [ "$GUEST_BACKEND" = vhost-uring-blk ] &&
+        if [ "$dumped" = 0 ] && [ "$DAEMON_LOGS_STATE" = 1 ] &&
            { [ $((SECONDS - booted_at)) -ge $((GUEST_TIMEOUT - 5)) ] ||
              grep -q 'STALL:' "$GUEST_CONSOLE" 2>/dev/null; }; then
             dumped=1
@@ -528,6 +530,7 @@ daemon_start() {
     local sock=$1 i
     shift
     DAEMON_SOCK=$sock
+    DAEMON_LOGS_STATE=0
     DAEMON_LOG=$GUEST_TMP/daemon.log
     guest_log_register "back-end log" "$DAEMON_LOG"
     echo "+ $*" > "$DAEMON_LOG"
@@ -605,6 +608,7 @@ blk_daemon_start() {
         [ -n "${CACHE:-}" ] && args+=("--cache=$CACHE")
         [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
         daemon_start "$sock" "${args[@]}"
+        DAEMON_LOGS_STATE=1
         ;;
     qsd)
         command -v "$QSD" >/dev/null 2>&1 ||
@@ -632,6 +636,30 @@ blk_daemon_start() {
     esac
 }
 
+# scsi_daemon_start SOCK QUEUES AIO LUN-SPEC...: start vhost-uring-scsi on
+# SOCK with QUEUES request queues and engine AIO (io_uring or libaio); each
+# LUN-SPEC is the value of one --lun= option ("N,file=PATH[,read-only]
+# [,serial=S][,logical-block-size=B][,cache=none|writeback]").
+scsi_daemon_start() {
+    local sock=$1 queues=$2 aio=$3 bin spec
+    shift 3
+    bin=${VHOST_URING_SCSI:-$GUEST_TOP_BUILDDIR/vhost-uring-scsi}
+    [ -x "$bin" ] ||
+        guest_die "back-end binary $bin not found or not executable (build it, or set VHOST_URING_SCSI=)"
+    case "$aio" in
+        io_uring|libaio) ;;
+        *) guest_die "unknown AIO '$aio' (io_uring or libaio)" ;;
+    esac
+    [ $# -gt 0 ] || guest_die "scsi_daemon_start: no LUN given"
+    local args=("$bin" "--socket-path=$sock" "--num-queues=$queues" "--aio=$aio")
+    for spec in "$@"; do
+        args+=("--lun=$spec")
+    done
+    [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
+    daemon_start "$sock" "${args[@]}"
+    DAEMON_LOGS_STATE=1
+}
+
 # blk_daemon_start_next IMG SOCK QUEUES AIO: blk_daemon_start for tests that
 # run several back-ends one after the other.  daemon_start writes every
 # back-end's output to daemon.log and registers that file again on each
@@ -640,12 +668,18 @@ blk_daemon_start() {
 # back-ends started this way.
 GUEST_DAEMONS=0
 blk_daemon_start_next() {
+    daemon_start_next blk_daemon_start "$@"
+}
+
+# daemon_start_next FUNC ARGS...: the same for any starter FUNC
+# (blk_daemon_start, scsi_daemon_start).
+daemon_start_next() {
     local logs=("${_guest_logs[@]}")
     if [ "$GUEST_DAEMONS" -gt 0 ] && [ -f "$GUEST_TMP/daemon.log" ]; then
         mv "$GUEST_TMP/daemon.log" "$GUEST_TMP/daemon-$GUEST_DAEMONS.log"
     fi
     GUEST_DAEMONS=$((GUEST_DAEMONS + 1))
-    blk_daemon_start "$@"
+    "$@"
     if [ "$GUEST_DAEMONS" -gt 1 ]; then
         _guest_logs=("${logs[@]}")
         guest_log_register "back-end log (back-end $((GUEST_DAEMONS - 1)))" \
