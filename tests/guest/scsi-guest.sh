@@ -219,10 +219,18 @@ if [ "$BACKEND" = vhost-uring-scsi ]; then
     guest_env PHASE ident
     guest_env NAA0 "${naa%% *}"
     guest_env NAA1 "${naa#* }"
+    grown=$(( $(stat -c %s "$img1") + 64 * 1048576 ))
+    guest_env GROWN_SECTORS $((grown / 512))
     daemon_start_next scsi_daemon_start "$sock" "$QUEUES" "$AIO" "${luns[@]}"
-    guest_boot "$here/scsi-in-guest.sh" "${ctrl[@]}" || true
+    boot_bg "$here/scsi-in-guest.sh" "${ctrl[@]}"
+    # Grow LUN 1 under the running guest, then ask for a rescan.
+    if wait_mark grow 240; then
+        truncate -s "$grown" "$img1"
+        kill -HUP "$DAEMON_PID"
+    fi
+    boot_bg_end 120
     tap_guest_exit
-    tap_guest_results luns-found naa-stable data-after-restart
+    tap_guest_results luns-found naa-stable data-after-restart capacity-change
     daemon_result "second run"
 fi
 

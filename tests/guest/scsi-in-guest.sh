@@ -167,6 +167,23 @@ if [ "$PHASE" = ident ]; then
             cmp -s - "/data/pattern-lun$l" || { rc=1; g_diag "LUN $l: pattern differs"; }
     done
     g_result data-after-restart "$rc" "the patterns of the first boot read back on both LUNs"
+    # The host grows LUN 1's image and sends the back-end SIGHUP: its
+    # PARAM_CHANGE event (and unit attention) must make Linux read the
+    # new capacity by itself.
+    n1=${dev1#/dev/}
+    before=$(cat "/sys/block/$n1/size")
+    g_diag "mark grow"
+    i=0
+    while [ "$i" -lt 120 ] && [ "$(cat "/sys/block/$n1/size")" = "$before" ]; do
+        sleep 0.5
+        i=$((i + 1))
+    done
+    after=$(cat "/sys/block/$n1/size")
+    if [ "$after" -eq "$GROWN_SECTORS" ]; then
+        g_ok capacity-change "LUN 1 went from $before to $after sectors after the back-end's rescan"
+    else
+        g_not_ok capacity-change "LUN 1 has $after sectors (was $before), expected $GROWN_SECTORS within 60 s of the rescan"
+    fi
     g_finish
 fi
 
