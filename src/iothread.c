@@ -258,8 +258,7 @@ static void loop(struct iothread *th)
 		if (th->poll_ns && wait)
 			wait = now_ns() - last_work >= th->poll_ns &&
 			       !prepare_sleep(th);
-		if (wait && !th->poll_ns && rechecks < ARRAY_SIZE(recheck_ms) &&
-		    !in_flight(th)) {
+		if (wait && rechecks < ARRAY_SIZE(recheck_ms) && !in_flight(th)) {
 			timed = true;
 			ret = io_engine_run_timeout(th->eng, recheck_ms[rechecks]);
 		} else {
