@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "engine.h"
 #include "log.h"
-#include "sandbox.h"
 #include "scsi_dev.h"
 #include "server.h"
 #include "util.h"
@@ -251,33 +250,15 @@ static int parse_args(struct options *o, int argc, char **argv)
 	o->num_threads = 1;
 	o->engine = IO_ENGINE_AUTO;
 
-	/* --print-capabilities, --help and --version ignore everything else. */
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--print-capabilities")) {
-			printf("{\"type\": \"scsi\"}\n");
-			return 2;
-		}
-		if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 2;
-		}
-		if (!strcmp(argv[i], "--version")) {
-			printf("vhost-uring-scsi %s\n", PACKAGE_VERSION);
-			return 2;
-		}
-	}
+	if (cli_answer_early(argc, argv, "vhost-uring-scsi",
+			     "{\"type\": \"scsi\"}", usage))
+		return 2;
 	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
 		if (parse_one(o, c, optarg) < 0)
 			return 1;
 	}
-	if (optind < argc) {
-		log_err("unexpected argument: %s", argv[optind]);
+	if (cli_check_socket_args(argc, argv, optind, o->socket_path, o->fd) < 0)
 		return 1;
-	}
-	if (!o->socket_path == (o->fd < 0)) {
-		log_err("exactly one of --socket-path and --fd is required");
-		return 1;
-	}
 	if (!o->nluns) {
 		log_err("at least one --lun=N,file=PATH is required");
 		return 1;
@@ -326,16 +307,8 @@ static int run(struct options *o)
 	log_info("serving %u LUN%s on target 0, %s, up to %u request queues",
 		 sd.target.nluns, sd.target.nluns == 1 ? "" : "s",
 		 io_engine_kind_name(cfg.engine), o->num_queues);
-	/* The socket appears last: once it exists, the daemon is ready. */
-	if (o->socket_path ? vu_server_open_path(&srv, o->socket_path,
-						     o->socket_mode) :
-			     vu_server_open_fd(&srv, o->fd))
-		goto out_dev;
-	/* Set up: from here on, no new files, threads or sockets. */
-	if (o->sandbox)
-		sandbox_enter();
-	status = vu_server_run(&srv, &dev);
-out_dev:
+	status = vu_server_serve(&srv, &dev, o->socket_path, o->socket_mode,
+				 o->fd, o->sandbox);
 	vu_dev_destroy(&dev);
 out_srv:
 	vu_server_close(&srv);

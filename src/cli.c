@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cli.c: owns the parsing of option values common to the daemons' command
- * lines: bounded numbers, permission modes and on/off switches.
+ * cli.c: owns what the daemons' command lines have in common: parsing
+ * bounded numbers, permission modes and on/off switches, the options that
+ * answer at once, and the socket options' rules.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -49,5 +50,39 @@ int cli_parse_on_off(const char *opt, const char *arg, bool *out)
 		return -1;
 	}
 	*out = !strcmp(arg, "on");
+	return 0;
+}
+
+bool cli_answer_early(int argc, char **argv, const char *prog,
+		      const char *caps_json, void (*usage)(FILE *f))
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--print-capabilities")) {
+			printf("%s\n", caps_json);
+			return true;
+		}
+		if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return true;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("%s %s\n", prog, PACKAGE_VERSION);
+			return true;
+		}
+	}
+	return false;
+}
+
+int cli_check_socket_args(int argc, char **argv, int optind,
+			  const char *socket_path, int fd)
+{
+	if (optind < argc) {
+		log_err("unexpected argument: %s", argv[optind]);
+		return -1;
+	}
+	if (!socket_path == (fd < 0)) {
+		log_err("exactly one of --socket-path and --fd is required");
+		return -1;
+	}
 	return 0;
 }

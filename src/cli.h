@@ -8,6 +8,7 @@
 #define VU_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* A decimal number in [min, max]. */
 int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
@@ -16,5 +17,19 @@ int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
 int cli_parse_mode(const char *opt, const char *arg, unsigned int *out);
 /* "on" or "off". */
 int cli_parse_on_off(const char *opt, const char *arg, bool *out);
+
+/*
+ * --print-capabilities (prints caps_json), --help (usage on stdout) and
+ * --version ignore every other argument.  True when argv holds one of them
+ * and it was answered: the program exits 0.
+ */
+bool cli_answer_early(int argc, char **argv, const char *prog,
+		      const char *caps_json, void (*usage)(FILE *f));
+/*
+ * After getopt: no stray arguments (from optind on), and exactly one of
+ * --socket-path and --fd.  Returns 0 or -1 after a log line.
+ */
+int cli_check_socket_args(int argc, char **argv, int optind,
+			  const char *socket_path, int fd);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "server.h"
 #include "vu_msg.h"
 
@@ -264,6 +265,18 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 	if (s->conn_fd >= 0)
 		drop_conn(s, dev);
 	return 0;
+}
+
+int vu_server_serve(struct vu_server *s, struct vu_dev *dev, const char *path,
+		    mode_t mode, int fd, bool sandbox)
+{
+	/* The socket appears last: once it exists, the daemon is ready. */
+	if (path ? vu_server_open_path(s, path, mode) : vu_server_open_fd(s, fd))
+		return 1;
+	/* Set up: from here on, no new files, threads or sockets. */
+	if (sandbox)
+		sandbox_enter();
+	return vu_server_run(s, dev);
 }
 
 void vu_server_close(struct vu_server *s)

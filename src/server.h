@@ -26,6 +26,13 @@ int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode);
 int vu_server_open_fd(struct vu_server *s, int fd);
 /* Serve front ends until SIGTERM/SIGINT.  Returns the exit status. */
 int vu_server_run(struct vu_server *s, struct vu_dev *dev);
+/*
+ * The end of a daemon's start-up: open the socket (a new one at path with
+ * mode, or the inherited fd), enter the sandbox if asked, and serve until
+ * the end.  Returns the exit status (1 when the socket cannot be opened).
+ */
+int vu_server_serve(struct vu_server *s, struct vu_dev *dev, const char *path,
+		    mode_t mode, int fd, bool sandbox);
 void vu_server_close(struct vu_server *s);
 
 #endif
