@@ -63,46 +63,6 @@ while [ "$j" -lt "$JOBS" ]; do
     j=$((j + 1))
 done
 
-# stall_report NAME: fio has made no exit for FIO_STALL_SECS.  Leave the
-# evidence in the log: the line "STALL:" makes the host ask the back-end for
-# its queue state (SIGUSR1); then the guest's view; then one new read, which
-# tells a lost completion notification (fio then finishes: the read's
-# notification made the driver look at the used ring) from a device that
-# completes nothing.  The test fails either way.
-stall_report() {
-    g_diag "STALL: $1: fio has not finished after ${FIO_STALL_SECS}s"
-    sleep 3
-    g_diag "STALL: in flight (reads writes): $(cat "/sys/block/$DISK/inflight")"
-    g_diag "STALL: interrupts: $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ';')"
-    for _f in /sys/kernel/debug/block/"$DISK"/hctx*/busy \
-              /sys/kernel/debug/block/"$DISK"/hctx*/dispatch \
-              /sys/kernel/debug/block/"$DISK"/hctx*/state; do
-        [ -r "$_f" ] && g_diag "STALL: $_f: $(tr '\n' ';' < "$_f" | cut -c1-300)"
-    done
-    if ! kill -0 "$_pid" 2>/dev/null; then
-        g_diag "STALL: fio finished by itself meanwhile: slow, not stuck"
-        return
-    fi
-    dd if="$dev" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &
-    _probe=$!
-    _w=0
-    while [ "$_w" -lt 20 ] && kill -0 "$_pid" 2>/dev/null; do
-        sleep 1
-        _w=$((_w + 1))
-    done
-    if kill -0 "$_probe" 2>/dev/null; then
-        g_diag "STALL: a new 4 KiB read did not complete within ${_w}s either"
-    else
-        g_diag "STALL: a new 4 KiB read completed"
-    fi
-    if kill -0 "$_pid" 2>/dev/null; then
-        g_diag "STALL: fio is still stuck after the new read; killing it"
-        kill -9 "$_pid" 2>/dev/null
-    else
-        g_diag "STALL: fio finished within ${_w}s of the new read: a completion notification had been lost"
-    fi
-}
-
 # run_fio NAME [EXTRA-ARGS]: fio must exit 0 and every job must report
 # err=0, within FIO_STALL_SECS.
 FIO_STALL_SECS=${FIO_STALL_SECS:-100}
@@ -119,7 +79,7 @@ run_fio() {
         _secs=$((_secs + 1))
         if [ "$_secs" -eq "$FIO_STALL_SECS" ]; then
             _stalled=1
-            stall_report "$_name"
+            g_stall_report "$_name" "$_pid" "$dev"
         fi
     done
     _rc=0

@@ -69,3 +69,48 @@ g_finish() {
 # wherever busybox has a same-named (and less capable) applet.
 blkdiscard() { /usr/sbin/blkdiscard "$@"; }
 mke2fs() { /usr/sbin/mke2fs "$@"; }
+
+# g_stall_report NAME PID DEV...: the fio run NAME (process PID) has not
+# exited after FIO_STALL_SECS.  Leave the evidence in the log: the line
+# "STALL:" makes the host ask the back-end for its queue state (SIGUSR1);
+# then the block layer's view of each DEV; then one new read of the first
+# DEV, which tells a lost completion notification (fio then finishes: the
+# read's notification made the driver look at the used ring) from a device
+# that completes nothing.  Kills fio if it is still stuck.
+g_stall_report() {
+    _sname=$1; _spid=$2; shift 2
+    g_diag "STALL: $_sname: fio has not finished after ${FIO_STALL_SECS}s"
+    sleep 3
+    for _sdev in "$@"; do
+        _sn=${_sdev#/dev/}
+        g_diag "STALL: $_sn in flight (reads writes): $(cat "/sys/block/$_sn/inflight")"
+        for _sf in /sys/kernel/debug/block/"$_sn"/hctx*/busy \
+                   /sys/kernel/debug/block/"$_sn"/hctx*/dispatch \
+                   /sys/kernel/debug/block/"$_sn"/hctx*/state; do
+            [ -r "$_sf" ] && g_diag "STALL: $_sf: $(tr '\n' ';' < "$_sf" | cut -c1-300)"
+        done
+    done
+    g_diag "STALL: interrupts: $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ';')"
+    if ! kill -0 "$_spid" 2>/dev/null; then
+        g_diag "STALL: fio finished by itself meanwhile: slow, not stuck"
+        return
+    fi
+    dd if="$1" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &
+    _sprobe=$!
+    _sw=0
+    while [ "$_sw" -lt 20 ] && kill -0 "$_spid" 2>/dev/null; do
+        sleep 1
+        _sw=$((_sw + 1))
+    done
+    if kill -0 "$_sprobe" 2>/dev/null; then
+        g_diag "STALL: a new 4 KiB read did not complete within ${_sw}s either"
+    else
+        g_diag "STALL: a new 4 KiB read completed"
+    fi
+    if kill -0 "$_spid" 2>/dev/null; then
+        g_diag "STALL: fio is still stuck after the new read; killing it"
+        kill -9 "$_spid" 2>/dev/null
+    else
+        g_diag "STALL: fio finished within ${_sw}s of the new read: a completion notification had been lost"
+    fi
+}

@@ -554,46 +554,6 @@ fio_args="--direct=1 --ioengine=$AIO --iodepth=32 --rw=randwrite
  --name=lun0 --filename=$dev0 --cpus_allowed=0
  --name=lun1 --filename=$dev1 --cpus_allowed=$((1 % VCPUS))"
 
-# stall_report NAME: fio has not exited after FIO_STALL_SECS.  "STALL:"
-# makes the host ask the back-end for its queue state (SIGUSR1); then the
-# guest's view, then one new read on LUN 0, which tells a lost completion
-# notification (fio then finishes) from a device that completes nothing.
-stall_report() {
-    g_diag "STALL: $1: fio has not finished after ${FIO_STALL_SECS}s"
-    sleep 3
-    for _n in ${dev0#/dev/} ${dev1#/dev/}; do
-        g_diag "STALL: $_n in flight (reads writes): $(cat "/sys/block/$_n/inflight")"
-        for _f in /sys/kernel/debug/block/"$_n"/hctx*/busy \
-                  /sys/kernel/debug/block/"$_n"/hctx*/dispatch \
-                  /sys/kernel/debug/block/"$_n"/hctx*/state; do
-            [ -r "$_f" ] && g_diag "STALL: $_f: $(tr '\n' ';' < "$_f" | cut -c1-300)"
-        done
-    done
-    g_diag "STALL: interrupts: $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ';')"
-    if ! kill -0 "$_pid" 2>/dev/null; then
-        g_diag "STALL: fio finished by itself meanwhile: slow, not stuck"
-        return
-    fi
-    dd if="$dev0" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &
-    _probe=$!
-    _w=0
-    while [ "$_w" -lt 20 ] && kill -0 "$_pid" 2>/dev/null; do
-        sleep 1
-        _w=$((_w + 1))
-    done
-    if kill -0 "$_probe" 2>/dev/null; then
-        g_diag "STALL: a new 4 KiB read did not complete within ${_w}s either"
-    else
-        g_diag "STALL: a new 4 KiB read completed"
-    fi
-    if kill -0 "$_pid" 2>/dev/null; then
-        g_diag "STALL: fio is still stuck after the new read; killing it"
-        kill -9 "$_pid" 2>/dev/null
-    else
-        g_diag "STALL: fio finished within ${_w}s of the new read: a completion notification had been lost"
-    fi
-}
-
 # fio_start [ARGS...] / fio_wait NAME NJOBS: fio in the background, then
 # wait for it (stall watchdog); it must exit 0 with err=0 for every job.
 fio_start() {
@@ -611,7 +571,7 @@ fio_wait() {
         _secs=$((_secs + 1))
         if [ "$_secs" -eq "$FIO_STALL_SECS" ]; then
             _stalled=1
-            stall_report "$1"
+            g_stall_report "$1" "$_pid" "$dev0" "$dev1"
         fi
     done
     _rc=0
