@@ -156,6 +156,42 @@ static bool iov_aligned(const struct iovec *iov, unsigned int cnt,
 	return true;
 }
 
+/* Writes that must be durable when they complete: FUA, or WCE off. */
+static int write_flags(const struct scsi_io *io)
+{
+	return io->cmd.fua || !io->ln->lu.wce ? RWF_DSYNC : 0;
+}
+
+/*
+ * Queue a read or write of len bytes at buf, at io->done bytes into the
+ * command's range: the bounce-buffer paths' single step.
+ */
+static void queue_one(struct scsi_io *io, bool write, void *buf, size_t len,
+		      io_done_fn done)
+{
+	io->op.opcode = write ? IO_OP_WRITEV : IO_OP_READV;
+	io->op.fd = io->ln->bk.fd;
+	io->op.iov = &io->one;
+	io->one.iov_base = buf;
+	io->one.iov_len = len;
+	io->op.iovcnt = 1;
+	io->op.off = io->cmd.lba * io->ln->lu.lbs + io->done;
+	io->op.rw_flags = write ? write_flags(io) : 0;
+	io->op.done = done;
+	io_engine_queue(engine(io), &io->op);
+}
+
+/* A block-aligned bounce buffer of len bytes; false (failed) if none. */
+static bool alloc_bounce(struct scsi_io *io, uint32_t len)
+{
+	io->bounce_len = len;
+	if (posix_memalign((void **)&io->bounce, 4096, len) == 0)
+		return true;
+	io->bounce = NULL;
+	fail_io(io, -ENOMEM);
+	return false;
+}
+
 /*
  * The next chunk of a read or write through the bounce buffer: for
  * O_DIRECT with guest buffers that are not block-aligned (data sharing a
@@ -164,21 +200,11 @@ static bool iov_aligned(const struct iovec *iov, unsigned int cnt,
  */
 static void bounce_next(struct scsi_io *io)
 {
-	struct scsi_lun *ln = io->ln;
 	uint32_t n = MIN(io->data_len - (uint32_t)io->done, io->bounce_len);
 
 	if (io->write)
 		iov_to_buf(io->data, io->data_cnt, io->done, io->bounce, n);
-	io->op.opcode = io->write ? IO_OP_WRITEV : IO_OP_READV;
-	io->op.fd = ln->bk.fd;
-	io->op.iov = &io->one;
-	io->one.iov_base = io->bounce;
-	io->one.iov_len = n;
-	io->op.iovcnt = 1;
-	io->op.off = io->cmd.lba * ln->lu.lbs + io->done;
-	io->op.rw_flags = io->write && (io->cmd.fua || !ln->lu.wce) ? RWF_DSYNC : 0;
-	io->op.done = bounce_done;
-	io_engine_queue(engine(io), &io->op);
+	queue_one(io, io->write, io->bounce, n, bounce_done);
 }
 
 static void bounce_done(struct io_op *op, int res)
@@ -208,13 +234,8 @@ static void start_rw(struct scsi_io *io)
 		submit_rw(io);
 		return;
 	}
-	io->bounce_len = MIN(io->data_len, BOUNCE_MAX);
-	if (posix_memalign((void **)&io->bounce, 4096, io->bounce_len)) {
-		io->bounce = NULL;
-		fail_io(io, -ENOMEM);
-		return;
-	}
-	bounce_next(io);
+	if (alloc_bounce(io, MIN(io->data_len, BOUNCE_MAX)))
+		bounce_next(io);
 }
 
 static void submit_rw(struct scsi_io *io)
@@ -227,7 +248,7 @@ static void submit_rw(struct scsi_io *io)
 	op->iov = io->data;
 	op->iovcnt = io->data_cnt;
 	op->off = io->cmd.lba * ln->lu.lbs + io->done;
-	op->rw_flags = io->write && (io->cmd.fua || !ln->lu.wce) ? RWF_DSYNC : 0;
+	op->rw_flags = io->write ? write_flags(io) : 0;
 	op->done = rw_done;
 	io_engine_queue(engine(io), op);
 }
@@ -390,16 +411,8 @@ static void pattern_next(struct scsi_io *io)
 		finish_io(io, 0);
 		return;
 	}
-	io->op.opcode = IO_OP_WRITEV;
-	io->op.fd = ln->bk.fd;
-	io->op.iov = &io->one;
-	io->one.iov_base = io->bounce;
-	io->one.iov_len = MIN(left, (uint64_t)io->bounce_len);
-	io->op.iovcnt = 1;
-	io->op.off = io->cmd.lba * ln->lu.lbs + io->done;
-	io->op.rw_flags = ln->lu.wce ? 0 : RWF_DSYNC;
-	io->op.done = pattern_done;
-	io_engine_queue(engine(io), &io->op);
+	queue_one(io, true, io->bounce, MIN(left, (uint64_t)io->bounce_len),
+		  pattern_done);
 }
 
 static void pattern_done(struct io_op *op, int res)
@@ -432,13 +445,9 @@ static void start_write_same(struct scsi_io *io, const uint8_t *block)
 		extent_next(io);
 		return;
 	}
-	io->bounce_len = (uint32_t)MIN((uint64_t)io->cmd.nblocks * lbs,
-				       (uint64_t)BOUNCE_MAX);
-	if (posix_memalign((void **)&io->bounce, 4096, io->bounce_len)) {
-		io->bounce = NULL;
-		fail_io(io, -ENOMEM);
+	if (!alloc_bounce(io, (uint32_t)MIN((uint64_t)io->cmd.nblocks * lbs,
+					    (uint64_t)BOUNCE_MAX)))
 		return;
-	}
 	for (uint32_t off = 0; off < io->bounce_len; off += lbs)
 		memcpy(io->bounce + off, block, lbs);
 	pattern_next(io);
@@ -450,23 +459,14 @@ static void verify_done(struct io_op *op, int res);
 
 static void verify_next(struct scsi_io *io)
 {
-	struct scsi_lun *ln = io->ln;
 	uint64_t left = io->data_len - io->done;
 
 	if (left == 0) {
 		finish_io(io, 0);
 		return;
 	}
-	io->op.opcode = IO_OP_READV;
-	io->op.fd = ln->bk.fd;
-	io->op.iov = &io->one;
-	io->one.iov_base = io->bounce;
-	io->one.iov_len = MIN(left, (uint64_t)io->bounce_len / 2);
-	io->op.iovcnt = 1;
-	io->op.off = io->cmd.lba * ln->lu.lbs + io->done;
-	io->op.rw_flags = 0;
-	io->op.done = verify_done;
-	io_engine_queue(engine(io), &io->op);
+	queue_one(io, false, io->bounce, MIN(left, (uint64_t)io->bounce_len / 2),
+		  verify_done);
 }
 
 static void verify_done(struct io_op *op, int res)
@@ -495,13 +495,8 @@ static void verify_done(struct io_op *op, int res)
 
 static void start_verify(struct scsi_io *io)
 {
-	io->bounce_len = 2 * MIN(io->data_len, BOUNCE_MAX / 2);
-	if (posix_memalign((void **)&io->bounce, 4096, io->bounce_len)) {
-		io->bounce = NULL;
-		fail_io(io, -ENOMEM);
-		return;
-	}
-	verify_next(io);
+	if (alloc_bounce(io, 2 * MIN(io->data_len, BOUNCE_MAX / 2)))
+		verify_next(io);
 }
 
 /* ---- COMPARE AND WRITE: read, compare with the first half, write ------ */
@@ -510,19 +505,8 @@ static void caw_read_done(struct io_op *op, int res);
 
 static void caw_read(struct scsi_io *io)
 {
-	struct scsi_lun *ln = io->ln;
-	uint32_t half = io->data_len / 2;
-
-	io->op.opcode = IO_OP_READV;
-	io->op.fd = ln->bk.fd;
-	io->op.iov = &io->one;
-	io->one.iov_base = io->bounce + io->done;
-	io->one.iov_len = half - io->done;
-	io->op.iovcnt = 1;
-	io->op.off = io->cmd.lba * ln->lu.lbs + io->done;
-	io->op.rw_flags = 0;
-	io->op.done = caw_read_done;
-	io_engine_queue(engine(io), &io->op);
+	queue_one(io, false, io->bounce + io->done,
+		  io->data_len / 2 - io->done, caw_read_done);
 }
 
 static void run_caw(struct scsi_io *io)
@@ -530,13 +514,8 @@ static void run_caw(struct scsi_io *io)
 	io->caw = true;
 	io->ln->inflight++;
 	io->done = 0;
-	io->bounce_len = io->data_len;
-	if (posix_memalign((void **)&io->bounce, 4096, io->bounce_len)) {
-		io->bounce = NULL;
-		fail_io(io, -ENOMEM);
-		return;
-	}
-	caw_read(io);
+	if (alloc_bounce(io, io->data_len))
+		caw_read(io);
 }
 
 static void caw_read_done(struct io_op *op, int res)

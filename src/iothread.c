@@ -73,12 +73,8 @@ static void arm_ctl(struct iothread *th)
 /* Publish every queue's completions; one notification per queue at most. */
 static void flush_all(struct iothread *th)
 {
-	for (unsigned int i = 0; i < th->nactive; i++) {
-		struct virtq *vq = th->active[i];
-
-		if (virtq_flush(vq))
-			eventfd_write(vq->call_fd, 1);
-	}
+	for (unsigned int i = 0; i < th->nactive; i++)
+		virtq_flush_now(th->active[i]);
 }
 
 static bool busy(struct iothread *th)

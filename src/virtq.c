@@ -514,8 +514,8 @@ void virtq_push(struct vq_req *req, uint32_t len)
 	struct vring_used_elem *e;
 
 	/* The inflight batch holds a ring's worth: publish what it has. */
-	if (unlikely(inflight_batch_full(&vq->ifl)) && virtq_flush(vq))
-		eventfd_write(vq->call_fd, 1);
+	if (unlikely(inflight_batch_full(&vq->ifl)))
+		virtq_flush_now(vq);
 	e = &vq->used->ring[vq->used_idx & (vq->num - 1)];
 	WRITE_ONCE(e->id, htole32(req->head));
 	WRITE_ONCE(e->len, htole32(len));

@@ -154,7 +154,9 @@ void virtq_abandon(struct vq_req *req);
 bool virtq_flush(struct virtq *vq);
 /*
  * I/O thread: publish vq's completions now and notify the driver if it
- * asked; for a device that must order what the driver sees across queues.
+ * asked (virtq_flush plus the call).  The I/O loop does this after every
+ * pass; a device that must order what the driver sees across queues may
+ * do it earlier.
  */
 void virtq_flush_now(struct virtq *vq);
 /*
