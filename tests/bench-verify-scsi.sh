@@ -10,56 +10,20 @@
 # TAP on stdout.
 set -u
 
-builddir=${top_builddir:-.}
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 scsi=${VHOST_URING_SCSI:-$builddir/vhost-uring-scsi}
-bench=$builddir/vhost-uring-bench
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vu-bench-scsi.XXXXXX")
-n=0
-fail=0
-pids=()
-
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=1
-		[ -f "$tmp/out" ] && sed 's/^/# /' "$tmp/out" | tail -15
-	fi
-}
 
 # start_scsi NAME ARGS...: a vhost-uring-scsi on $tmp/NAME.sock; sets $pid.
 start_scsi() {
-	local name=$1
-	shift
-	"$scsi" --socket-path="$tmp/$name.sock" "$@" 2>"$tmp/$name.log" &
-	pid=$!
-	pids+=("$pid")
-	for _ in $(seq 100); do
-		[ -S "$tmp/$name.sock" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	start_daemon "$scsi" "$@"
 }
 
-# verify_run SOCKET ARGS...: a short --verify run in scsi mode; succeeds on
-# a clean exit with blocks checked and no errors.
+# verify_run SOCKET ARGS...: a short --verify run in scsi mode.
 verify_run() {
 	local sock=$1
 	shift
-	timeout 120 "$bench" --device=scsi --socket="$sock" --verify --rw=randrw \
-		--size=32M --runtime=1 --ramp=0 "$@" >"$tmp/out" 2>&1 &&
-	grep -q 'verify: [1-9][0-9]* blocks checked, 0 errors' "$tmp/out"
+	bench_verify "$sock" --device=scsi "$@"
 }
 
 # fails_with MESSAGE ARGS...: the bench exits with status 1 and says MESSAGE.

@@ -9,57 +9,18 @@
 # Asserts behaviour only, never a speed.  TAP on stdout.
 set -u
 
-builddir=${top_builddir:-.}
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 blk=${VHOST_URING_BLK:-$builddir/vhost-uring-blk}
-bench=$builddir/vhost-uring-bench
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vu-bench.XXXXXX")
-n=0
-fail=0
-pids=()
-
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -CONT "$p" 2>/dev/null
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=1
-		[ -f "$tmp/out" ] && sed 's/^/# /' "$tmp/out" | tail -15
-	fi
-}
 
 # start_blk NAME ARGS...: a vhost-uring-blk on $tmp/NAME.sock; sets $pid.
 start_blk() {
-	local name=$1
-	shift
-	"$blk" --socket-path="$tmp/$name.sock" "$@" 2>"$tmp/$name.log" &
-	pid=$!
-	pids+=("$pid")
-	for _ in $(seq 100); do
-		[ -S "$tmp/$name.sock" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	start_daemon "$blk" "$@"
 }
 
-# verify_run SOCKET ARGS...: a short --verify run; succeeds on a clean exit
-# with blocks checked and no errors.
+# verify_run SOCKET ARGS...: a short --verify run (see bench_verify).
 verify_run() {
-	local sock=$1
-	shift
-	timeout 120 "$bench" --socket="$sock" --verify --rw=randrw --size=32M \
-		--runtime=1 --ramp=0 "$@" >"$tmp/out" 2>&1 &&
-	grep -q 'verify: [1-9][0-9]* blocks checked, 0 errors' "$tmp/out"
+	bench_verify "$@"
 }
 
 truncate -s 64M "$tmp/disk.img"
