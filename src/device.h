@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iothread.h"
 #include "virtq.h"
 
 struct vu_dev_ops {
@@ -44,6 +45,12 @@ struct vu_dev_ops {
 	void (*rescan)(void *ctx);
 	/* Optional: runs on the I/O thread after each pass over a kicked queue. */
 	vq_release_fn poke;
+	/*
+	 * Optional: runs on an I/O thread some time after iothread_wake() for
+	 * it (from any thread), also while the thread drains for a pause.  A
+	 * device whose requests wait on each other across threads uses it.
+	 */
+	iothread_wake_fn wake;
 	/* Bytes of private state the device keeps per request. */
 	size_t req_priv_size;
 };

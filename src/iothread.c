@@ -77,6 +77,26 @@ static void flush_all(struct iothread *th)
 		virtq_flush_now(th->active[i]);
 }
 
+void iothread_flush(struct iothread *th)
+{
+	flush_all(th);
+}
+
+void iothread_wake(struct iothread *th)
+{
+	if (!__atomic_exchange_n(&th->wake, true, __ATOMIC_ACQ_REL))
+		eventfd_write(th->ctl_fd, 1);
+}
+
+/* Run the device's hook if some thread asked for it. */
+static void run_wake(struct iothread *th)
+{
+	if (__atomic_load_n(&th->wake, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&th->wake, false, __ATOMIC_ACQ_REL) &&
+	    th->on_wake)
+		th->on_wake(th->wake_ctx, th);
+}
+
 static bool busy(struct iothread *th)
 {
 	for (unsigned int i = 0; i < th->nactive; i++) {
@@ -106,6 +126,16 @@ static void drain(struct iothread *th)
 				th->id, strerror(-ret));
 			break;
 		}
+		/*
+		 * What we wait for may hang on another thread (a device's
+		 * cross-thread work): keep hearing its wakes.  park() looks
+		 * at the pause and exit requests under the lock anyway.
+		 */
+		if (th->ctl_pending) {
+			th->ctl_pending = false;
+			arm_ctl(th);
+		}
+		run_wake(th);
 		flush_all(th);
 	}
 	flush_all(th);
@@ -273,6 +303,7 @@ static void loop(struct iothread *th)
 			sched_yield();
 		if (th->ctl_pending && handle_ctl(th))
 			return;
+		run_wake(th);
 		if (timed && ret == 0) {
 			recheck_all(th);
 			rechecks++;
@@ -340,7 +371,8 @@ static void *thread_main(void *arg)
 
 int iothread_start(struct iothread *th, unsigned int id,
 		   enum io_engine_kind kind, const struct io_engine_opts *eo,
-		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs)
+		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs,
+		   iothread_wake_fn on_wake, void *wake_ctx)
 {
 	sigset_t all, old;
 	int ret;
@@ -353,6 +385,8 @@ int iothread_start(struct iothread *th, unsigned int id,
 	th->vqs = vqs;
 	th->nvqs = nvqs;
 	th->poll_ns = poll_us * 1000ull;
+	th->on_wake = on_wake;
+	th->wake_ctx = wake_ctx;
 	th->active = calloc(nvqs, sizeof(*th->active));
 	th->wait_fds = calloc(nvqs + 1, sizeof(*th->wait_fds));
 	if (!th->active || !th->wait_fds) {

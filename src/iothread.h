@@ -14,6 +14,10 @@
 #include "engine.h"
 #include "virtq.h"
 
+struct iothread;
+/* A device's work on one of its I/O threads, asked for by iothread_wake(). */
+typedef void (*iothread_wake_fn)(void *ctx, struct iothread *th);
+
 struct iothread {
 	unsigned int id;
 	pthread_t tid;
@@ -34,6 +38,9 @@ struct iothread {
 	bool ctl_armed;
 	bool ctl_pending;
 	bool draining;
+	bool wake;		/* atomic: on_wake must run */
+	iothread_wake_fn on_wake;
+	void *wake_ctx;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -50,13 +57,23 @@ struct iothread {
  */
 int iothread_start(struct iothread *th, unsigned int id,
 		   enum io_engine_kind kind, const struct io_engine_opts *eo,
-		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs);
+		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs,
+		   iothread_wake_fn on_wake, void *wake_ctx);
 /* Wait until the thread has drained its I/O and is idle. */
 void iothread_pause(struct iothread *th);
 /* Let it run again; it re-arms the kicks of every active queue. */
 void iothread_resume(struct iothread *th);
 /* Drain, stop and join the thread. */
 void iothread_stop(struct iothread *th);
+
+/*
+ * From any thread: have th run its on_wake hook soon, also while it drains
+ * for a pause (a paused thread runs it when it resumes).  Wakes asked for
+ * before the hook starts are merged into one call.
+ */
+void iothread_wake(struct iothread *th);
+/* On th itself: publish every active queue's completions now. */
+void iothread_flush(struct iothread *th);
 
 /* The engine of the thread serving a queue (for devices). */
 static inline struct io_engine *vq_engine(const struct virtq *vq)

@@ -836,7 +836,8 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 			dev->vq_order[pos++] = &dev->vqs[i];
 		eo.depth = thread_depth(dev, pos - first);
 		ret = iothread_start(&dev->threads[t], t, cfg->engine, &eo,
-				     cfg->poll_us, &dev->vq_order[first], pos - first);
+				     cfg->poll_us, &dev->vq_order[first], pos - first,
+				     ops->wake, ctx);
 		if (ret < 0) {
 			log_err("cannot start I/O thread %u with %s: %s", t,
 				io_engine_kind_name(cfg->engine), strerror(-ret));
