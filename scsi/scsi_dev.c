@@ -51,6 +51,11 @@ struct scsi_io {
 	unsigned int step;
 	bool write;
 	bool caw;			/* a COMPARE AND WRITE owning its LUN */
+	bool caw_run;			/* counted in: it may start at once */
+	bool overrun;			/* the buffers are short for the CDB */
+	bool wce;			/* the LUN's WCE when it was parsed */
+	uint8_t abort_resp;		/* a TMF aborted it while it waited */
+	unsigned int round;		/* a TMF's round, 0 before it is ready */
 	struct iovec one;		/* the bounce buffer, as an iovec */
 	uint8_t *bounce;		/* WRITE SAME pattern, VERIFY chunk */
 	uint32_t bounce_len;
@@ -89,31 +94,67 @@ static void respond(struct scsi_io *io, uint8_t response, uint32_t data_in)
 	virtq_push(io_req(io), RESP_HDR_SIZE + data_in);
 }
 
-static void tmf_check(struct scsi_dev *sd);
-
 static void run_caw(struct scsi_io *io);
-static void replay_deferred(struct scsi_dev *sd, struct scsi_lun *ln);
 
-/* A command that ran I/O is over: answer it, then see who waited on it. */
+/* ---- threads ---------------------------------------------------------- */
+
+static void wake_all(struct scsi_dev *sd)
+{
+	for (unsigned int i = 0; i < sd->nthreads; i++)
+		iothread_wake(&sd->threads[i]);
+}
+
+/* ln went idle (lock held before): let a waiting TMF look again. */
+static void lun_idle(struct scsi_dev *sd)
+{
+	struct iothread *th;
+
+	if (!__atomic_load_n(&sd->tmfs_waiting, __ATOMIC_ACQUIRE))
+		return;
+	th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
+	if (th)
+		iothread_wake(th);
+}
+
+/*
+ * A command that ran I/O is over: answer it, then see who waited on it: a
+ * COMPARE AND WRITE waiting for the LUN to be idle, the commands that the
+ * one ending held back, a TMF.
+ */
 static void finish_io(struct scsi_io *io, uint32_t data_in)
 {
 	struct scsi_dev *sd = io->sd;
 	struct scsi_lun *ln = io->ln;
-	bool was_caw = io->caw;
+	struct iothread *me = io_req(io)->vq->th, *other = NULL;
+	struct vq_req *caw = NULL;
+	bool was_caw = io->caw, replay = false, idle;
 
-	ln->inflight--;
 	respond(io, VIRTIO_SCSI_S_OK, data_in);
+	pthread_mutex_lock(&ln->mu);
+	ln->inflight--;
 	if (was_caw) {
 		ln->exclusive = false;
-		replay_deferred(sd, ln);
+		replay = ln->ndeferred > 0;
 	} else if (ln->caw && ln->inflight == 0) {
-		struct vq_req *req = ln->caw;
-
+		caw = ln->caw;
 		ln->caw = NULL;
-		run_caw(vq_req_priv(req));
+		ln->inflight++;
+		if (caw->vq->th != me) {
+			ln->caw_go = caw;
+			other = caw->vq->th;
+			caw = NULL;
+		}
 	}
-	if (sd->ntmfs)
-		tmf_check(sd);
+	idle = !ln->inflight && !ln->aborting;
+	pthread_mutex_unlock(&ln->mu);
+	if (replay)
+		wake_all(sd);
+	if (other)
+		iothread_wake(other);
+	if (caw)
+		run_caw(vq_req_priv(caw));
+	if (idle)
+		lun_idle(sd);
 }
 
 static void fail_io(struct scsi_io *io, int err)
@@ -159,7 +200,7 @@ static bool iov_aligned(const struct iovec *iov, unsigned int cnt,
 /* Writes that must be durable when they complete: FUA, or WCE off. */
 static int write_flags(const struct scsi_io *io)
 {
-	return io->cmd.fua || !io->ln->lu.wce ? RWF_DSYNC : 0;
+	return io->cmd.fua || !io->wce ? RWF_DSYNC : 0;
 }
 
 /*
@@ -509,10 +550,10 @@ static void caw_read(struct scsi_io *io)
 		  io->data_len / 2 - io->done, caw_read_done);
 }
 
+/* Run a COMPARE AND WRITE, already counted in the LUN's inflight. */
 static void run_caw(struct scsi_io *io)
 {
 	io->caw = true;
-	io->ln->inflight++;
 	io->done = 0;
 	if (alloc_bounce(io, io->data_len))
 		caw_read(io);
@@ -553,33 +594,46 @@ static void caw_read_done(struct io_op *op, int res)
 	start_rw(io);
 }
 
-/* Answer the commands waiting on ln (or every LUN) without running them. */
-static void abort_waiting(struct scsi_dev *sd, struct scsi_lun *only,
-			  bool one, uint64_t tag, uint8_t response)
+/*
+ * A TMF aborts the commands waiting on ln (or on every LUN): they never
+ * started.  Each is marked, counted in `aborting', and answered by its own
+ * thread (lun_wake()).
+ */
+static void mark_aborts(struct scsi_dev *sd, struct scsi_lun *only,
+			bool one, uint64_t tag, uint8_t response)
 {
+	bool any = false;
+
 	for (unsigned int l = 0; l < SCSI_MAX_LUNS; l++) {
 		struct scsi_lun *ln = sd->luns[l];
-		unsigned int kept = 0;
 
 		if (!ln || (only && ln != only))
 			continue;
+		pthread_mutex_lock(&ln->mu);
 		for (unsigned int i = 0; i < ln->ndeferred; i++) {
 			struct scsi_io *io = vq_req_priv(ln->deferred[i]);
 
-			if (one && io->tag != tag) {
-				ln->deferred[kept++] = ln->deferred[i];
+			if ((one && io->tag != tag) || io->abort_resp)
 				continue;
-			}
-			respond(io, response, 0);
+			io->abort_resp = response;
+			ln->aborting++;
+			any = true;
 		}
-		ln->ndeferred = kept;
 		if (ln->caw && (!one || ((struct scsi_io *)vq_req_priv(ln->caw))->tag == tag)) {
-			respond(vq_req_priv(ln->caw), response, 0);
+			struct scsi_io *io = vq_req_priv(ln->caw);
+
+			/* Nothing is counted in for it: hand it over to answer. */
+			io->abort_resp = response;
+			ln->aborting++;
+			ln->caw_go = ln->caw;
 			ln->caw = NULL;
 			ln->exclusive = false;
-			replay_deferred(sd, ln);
+			any = true;
 		}
+		pthread_mutex_unlock(&ln->mu);
 	}
+	if (any)
+		wake_all(sd);
 }
 
 /* ---- request queues --------------------------------------------------- */
@@ -643,7 +697,35 @@ static void answer(struct scsi_io *io, const uint8_t *data, uint32_t din_len)
 	respond(io, VIRTIO_SCSI_S_OK, n);
 }
 
-/* Start the I/O the command layer asked for. */
+/*
+ * With the LUN locked, right after the command layer: count a command that
+ * runs I/O in the LUN's inflight, or have a COMPARE AND WRITE take the LUN
+ * (it runs once the others are done: caw_run says whether that is now).
+ */
+static void count_in(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
+{
+	struct scsi_cmd *c = &io->cmd;
+	struct scsi_lun *ln = io->ln;
+	uint32_t need = c->exec == SCSI_X_READ ? c->xfer_in : c->xfer_out;
+	uint32_t have = c->exec == SCSI_X_READ ? din_len : dout_len;
+
+	io->wce = ln->lu.wce;
+	io->overrun = have < need;
+	if (c->exec == SCSI_X_DONE || io->overrun)
+		return;
+	if (c->exec != SCSI_X_COMPARE_WRITE) {
+		ln->inflight++;
+		return;
+	}
+	ln->exclusive = true;
+	io->caw_run = !ln->inflight;
+	if (io->caw_run)
+		ln->inflight++;
+	else
+		ln->caw = io_req(io);
+}
+
+/* Start the I/O the command layer asked for (counted in already). */
 static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 {
 	struct scsi_cmd *c = &io->cmd;
@@ -651,7 +733,7 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 	uint32_t have = c->exec == SCSI_X_READ ? din_len : dout_len;
 	uint8_t block[4096];
 
-	if (have < need) {
+	if (io->overrun) {
 		/* The CDB wants more data than the buffers hold: OVERRUN. */
 		log_peer("LUN %u: opcode 0x%02x: data buffer of %u bytes, the command transfers %u",
 			 io->ln->lu.lun, c->cdb[0], have, need);
@@ -663,7 +745,6 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 	iov_discard_back(io->data, &io->data_cnt, have - need);
 	io->data_len = need;
 	io->resid = have - need;
-	io->ln->inflight++;
 	switch (c->exec) {
 	case SCSI_X_READ:
 	case SCSI_X_WRITE:
@@ -686,53 +767,88 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 		start_verify(io);
 		break;
 	case SCSI_X_COMPARE_WRITE:
-		/* Atomic: wait for what runs on the LUN, let nothing in. */
-		io->ln->inflight--;
-		io->ln->exclusive = true;
-		if (io->ln->inflight)
-			io->ln->caw = io_req(io);
-		else
+		/* Atomic: it waits (in ln->caw) for what runs on the LUN. */
+		if (io->caw_run)
 			run_caw(io);
 		break;
 	default:
-		io->ln->inflight--;
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE, NULL);
-		respond(io, VIRTIO_SCSI_S_OK, 0);
+		finish_io(io, 0);
 		break;
 	}
 }
 
-/* Park a command until the LUN's COMPARE AND WRITE is over. */
-static void defer(struct scsi_io *io, struct vq_req *req)
+/*
+ * With the LUN locked: park a command until the LUN's COMPARE AND WRITE is
+ * over.  False if there is no room (the caller answers BUSY).
+ */
+static bool defer(struct scsi_io *io, struct vq_req *req)
 {
 	struct scsi_lun *ln = io->ln;
 
 	if (!ln->deferred)
 		ln->deferred = calloc(SCSI_MAX_DEFERRED, sizeof(*ln->deferred));
-	if (!ln->deferred || ln->ndeferred == SCSI_MAX_DEFERRED) {
-		io->cmd.status = SAM_BUSY;
-		io->resid = 0;
-		respond(io, VIRTIO_SCSI_S_OK, 0);
-		return;
-	}
+	if (!ln->deferred || ln->ndeferred == SCSI_MAX_DEFERRED)
+		return false;
+	io->abort_resp = 0;
 	ln->deferred[ln->ndeferred++] = req;
+	return true;
 }
 
 static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		       struct vq_req *req);
 
-static void replay_deferred(struct scsi_dev *sd, struct scsi_lun *ln)
+/*
+ * On thread th, after a wake: answer th's commands on ln that a TMF
+ * aborted, run again those the end of a COMPARE AND WRITE let go (in
+ * order; a second one defers the rest again), start th's COMPARE AND WRITE
+ * once the others are done.
+ */
+static void lun_wake(struct scsi_dev *sd, struct scsi_lun *ln,
+		     struct iothread *th)
 {
-	struct vq_req *list[SCSI_MAX_DEFERRED];
-	unsigned int n = ln->ndeferred;
+	struct vq_req *mine[SCSI_MAX_DEFERRED + 1], *go = NULL;
+	unsigned int n = 0, kept = 0, aborted = 0;
+	bool idle;
 
-	if (!n)
+	pthread_mutex_lock(&ln->mu);
+	for (unsigned int i = 0; i < ln->ndeferred; i++) {
+		struct vq_req *req = ln->deferred[i];
+		struct scsi_io *io = vq_req_priv(req);
+
+		if (req->vq->th == th && (io->abort_resp || !ln->exclusive))
+			mine[n++] = req;
+		else
+			ln->deferred[kept++] = req;
+	}
+	ln->ndeferred = kept;
+	if (ln->caw_go && ln->caw_go->vq->th == th) {
+		go = ln->caw_go;
+		ln->caw_go = NULL;
+	}
+	pthread_mutex_unlock(&ln->mu);
+	if (go && ((struct scsi_io *)vq_req_priv(go))->abort_resp)
+		mine[n++] = go;
+	else if (go)
+		run_caw(vq_req_priv(go));
+	for (unsigned int i = 0; i < n; i++) {
+		struct scsi_io *io = vq_req_priv(mine[i]);
+
+		if (!io->abort_resp) {
+			handle_cmd(sd, io, mine[i]);
+			continue;
+		}
+		respond(io, io->abort_resp, 0);
+		aborted++;
+	}
+	if (!aborted)
 		return;
-	memcpy(list, ln->deferred, n * sizeof(*list));
-	ln->ndeferred = 0;
-	/* In order; a second COMPARE AND WRITE defers the rest again. */
-	for (unsigned int i = 0; i < n; i++)
-		handle_cmd(sd, vq_req_priv(list[i]), list[i]);
+	pthread_mutex_lock(&ln->mu);
+	ln->aborting -= aborted;
+	idle = !ln->inflight && !ln->aborting;
+	pthread_mutex_unlock(&ln->mu);
+	if (idle)
+		lun_idle(sd);
 }
 
 /* Run the command the command layer decided on; data is its data-in. */
@@ -800,9 +916,18 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 	}
 	io->tag = le64toh(hdr.tag);
 	io->ln = lun < SCSI_MAX_LUNS && !wlun ? sd->luns[lun] : NULL;
-	if (io->ln && io->ln->exclusive) {
-		defer(io, req);
-		return;
+	if (io->ln) {
+		pthread_mutex_lock(&io->ln->mu);
+		if (io->ln->exclusive) {
+			bool parked = defer(io, req);
+
+			pthread_mutex_unlock(&io->ln->mu);
+			if (!parked) {
+				c->status = SAM_BUSY;
+				respond(io, VIRTIO_SCSI_S_OK, 0);
+			}
+			return;
+		}
 	}
 	/* From here on the request's iovec array is cut up in place. */
 	memcpy(io->cdb, hdr.cdb, SCSI_CDB_SIZE);
@@ -829,6 +954,10 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		scsi_exec_absent(&sd->target, c, data);
 	else
 		scsi_exec_cdb(&io->ln->lu, &sd->target, c, data);
+	if (io->ln) {
+		count_in(io, dout_len, din_len);
+		pthread_mutex_unlock(&io->ln->mu);
+	}
 	if (c->why && c->status != SAM_GOOD)
 		log_debug("LUN %d: opcode 0x%02x refused: %s", lun, io->cdb[0],
 			  c->why);
@@ -837,61 +966,119 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 
 /* ---- control queue: task management and asynchronous notification ------ */
 
-/* Are the commands a TMF waits for all done? */
+/* Are the commands a TMF waits for all done (or answered, if aborted)? */
+static bool lun_idle_now(struct scsi_lun *ln)
+{
+	bool idle;
+
+	pthread_mutex_lock(&ln->mu);
+	idle = !ln->inflight && !ln->aborting;
+	pthread_mutex_unlock(&ln->mu);
+	return idle;
+}
+
 static bool tmf_ready(struct scsi_dev *sd, const struct scsi_io *io)
 {
 	if (io->ln)
-		return io->ln->inflight == 0;
+		return lun_idle_now(io->ln);
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
-		if (sd->luns[i] && sd->luns[i]->inflight)
+		if (sd->luns[i] && !lun_idle_now(sd->luns[i]))
 			return false;
 	}
 	return true;
 }
 
-/*
- * The affected commands must be seen complete before the TMF is: publish
- * every request queue's completions first, then the TMF's own.
- */
 static void tmf_answer(struct scsi_io *io, uint8_t response)
 {
-	struct scsi_dev *sd = io->sd;
-
-	for (unsigned int i = SCSI_FIRST_REQ_VQ; i < ARRAY_SIZE(sd->req_vqs); i++) {
-		if (sd->req_vqs[i])
-			virtq_flush_now(sd->req_vqs[i]);
-	}
-	smp_wmb();
 	iov_from_buf(io->resp, io->nresp, 0, &response, 1);
 	virtq_push(io_req(io), 1);
 }
 
-static void tmf_check(struct scsi_dev *sd)
+/*
+ * Control queue's thread: the affected commands must be seen complete
+ * before the TMF is.  Once they are all answered, every request queue's
+ * completions are published (a round over the threads), then the TMF's.
+ */
+static void tmf_progress(struct scsi_dev *sd, struct iothread *me)
 {
-	unsigned int kept = 0;
+	unsigned int kept = 0, ready = 0, gen;
 
+	if (sd->round_busy) {
+		if (__atomic_load_n(&sd->round_left, __ATOMIC_ACQUIRE))
+			return;
+		sd->round_busy = false;
+		gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED);
+		for (unsigned int i = 0; i < sd->ntmfs; i++) {
+			struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
+
+			if (io->round == gen)
+				tmf_answer(io, TMF_FUNCTION_COMPLETE);
+			else
+				sd->tmfs[kept++] = sd->tmfs[i];
+		}
+		sd->ntmfs = kept;
+		__atomic_store_n(&sd->tmfs_waiting, kept, __ATOMIC_RELEASE);
+	}
+	gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED) + 1;
 	for (unsigned int i = 0; i < sd->ntmfs; i++) {
 		struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
 
-		if (tmf_ready(sd, io))
-			tmf_answer(io, TMF_FUNCTION_COMPLETE);
-		else
-			sd->tmfs[kept++] = sd->tmfs[i];
+		if (!io->round && tmf_ready(sd, io)) {
+			io->round = gen;
+			ready++;
+		}
 	}
-	sd->ntmfs = kept;
+	if (!ready)
+		return;
+	sd->round_busy = true;
+	__atomic_store_n(&sd->round_left, sd->nthreads ? sd->nthreads - 1 : 0,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&sd->round_gen, gen, __ATOMIC_RELEASE);
+	iothread_flush(me);
+	for (unsigned int i = 0; i < sd->nthreads; i++) {
+		if (&sd->threads[i] != me)
+			iothread_wake(&sd->threads[i]);
+	}
+	if (sd->nthreads <= 1)
+		tmf_progress(sd, me);	/* no one else to wait for */
 }
 
-static void set_unit_attention(struct scsi_dev *sd, struct scsi_lun *ln,
+/* A thread's part of a round: publish what it completed, say so. */
+static void round_ack(struct scsi_dev *sd, struct iothread *th)
+{
+	unsigned int gen = __atomic_load_n(&sd->round_gen, __ATOMIC_ACQUIRE);
+
+	if (th == __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE) ||
+	    th->id >= SCSI_MAX_THREADS || sd->acked[th->id] == gen)
+		return;
+	sd->acked[th->id] = gen;
+	iothread_flush(th);
+	if (__atomic_sub_fetch(&sd->round_left, 1, __ATOMIC_ACQ_REL) == 0)
+		iothread_wake(sd->tmf_th);
+}
+
+static void set_unit_attention(struct scsi_dev *sd, struct scsi_lun *only,
 			       uint16_t asc)
 {
-	if (ln) {
-		ln->lu.pending_ua = asc;
-		return;
-	}
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
-		if (sd->luns[i])
-			sd->luns[i]->lu.pending_ua = asc;
+		struct scsi_lun *ln = sd->luns[i];
+
+		if (!ln || (only && ln != only))
+			continue;
+		pthread_mutex_lock(&ln->mu);
+		ln->lu.pending_ua = asc;
+		pthread_mutex_unlock(&ln->mu);
 	}
+}
+
+static bool lun_busy(struct scsi_lun *ln)
+{
+	bool busy;
+
+	pthread_mutex_lock(&ln->mu);
+	busy = ln->inflight || ln->caw || ln->ndeferred;
+	pthread_mutex_unlock(&ln->mu);
+	return busy;
 }
 
 static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
@@ -932,28 +1119,28 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 	}
 	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK ||
 	    subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK_SET) {
-		tmf_answer(io, io->ln->inflight ? VIRTIO_SCSI_S_FUNCTION_SUCCEEDED :
+		tmf_answer(io, lun_busy(io->ln) ? VIRTIO_SCSI_S_FUNCTION_SUCCEEDED :
 			   TMF_FUNCTION_COMPLETE);
 		return;
 	}
 	if (subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET)
 		set_unit_attention(sd, io->ln, 0x2903);	/* LU reset occurred */
 	/* Commands that wait for a COMPARE AND WRITE never started. */
-	abort_waiting(sd, io->ln, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
+	mark_aborts(sd, io->ln, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
 		      le64toh(t.tag),
 		      subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET ||
 		      subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET ?
 		      VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED);
 	/* The affected commands complete first: their I/O is running. */
-	if (tmf_ready(sd, io)) {
-		tmf_answer(io, TMF_FUNCTION_COMPLETE);
-		return;
-	}
 	if (sd->ntmfs == SCSI_MAX_PENDING_TMFS) {
 		tmf_answer(io, VIRTIO_SCSI_S_BUSY);
 		return;
 	}
+	io->round = 0;
 	sd->tmfs[sd->ntmfs++] = req;
+	__atomic_store_n(&sd->tmf_th, req->vq->th, __ATOMIC_RELEASE);
+	__atomic_store_n(&sd->tmfs_waiting, sd->ntmfs, __ATOMIC_SEQ_CST);
+	tmf_progress(sd, req->vq->th);
 }
 
 static void handle_ctrl(struct scsi_dev *sd, struct scsi_io *io,
@@ -1044,35 +1231,50 @@ static void handle_event_buf(struct scsi_dev *sd, struct vq_req *req)
 		post_event(sd, VIRTIO_SCSI_T_NO_EVENT, 0, 0);
 }
 
-/* I/O thread: take up the sizes a SIGHUP rescan found. */
-static void apply_rescan(struct scsi_dev *sd)
+/* Event queue's thread: post the events a SIGHUP rescan left. */
+static void post_rescan_events(struct scsi_dev *sd)
 {
-	/* A plain load first: this runs for every request. */
 	if (!__atomic_load_n(&sd->rescan_pending, __ATOMIC_RELAXED) ||
 	    !__atomic_exchange_n(&sd->rescan_pending, false, __ATOMIC_ACQUIRE))
 		return;
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
 		struct scsi_lun *ln = sd->luns[i];
 
-		if (!ln || !__atomic_exchange_n(&ln->resized, false, __ATOMIC_ACQUIRE))
+		if (!ln || !__atomic_exchange_n(&ln->event_pending, false,
+						__ATOMIC_ACQUIRE) ||
+		    !(sd->features & BIT_ULL(VIRTIO_SCSI_F_CHANGE)))
 			continue;
-		ln->lu.nblocks = __atomic_load_n(&ln->rescanned_blocks,
-						 __ATOMIC_RELAXED);
-		ln->lu.pending_ua = ASC_CAPACITY_CHANGED;
-		if (sd->features & BIT_ULL(VIRTIO_SCSI_F_CHANGE))
-			post_event(sd, VIRTIO_SCSI_T_PARAM_CHANGE, i,
-				   ASC_CAPACITY_CHANGED >> 8 |
-				   (ASC_CAPACITY_CHANGED & 0xff) << 8);
+		post_event(sd, VIRTIO_SCSI_T_PARAM_CHANGE, i,
+			   ASC_CAPACITY_CHANGED >> 8 |
+			   (ASC_CAPACITY_CHANGED & 0xff) << 8);
 	}
 }
 
 static void scsi_poke(void *ctx, struct virtq *vq)
 {
-	(void)vq;
-	apply_rescan(ctx);
+	if (vq->index == SCSI_EVENT_VQ)
+		post_rescan_events(ctx);
 }
 
-/* Control thread, SIGHUP: has a LUN's backing store changed size? */
+/* I/O thread, after iothread_wake(): the cross-thread work. */
+static void scsi_wake(void *ctx, struct iothread *th)
+{
+	struct scsi_dev *sd = ctx;
+
+	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
+		if (sd->luns[i])
+			lun_wake(sd, sd->luns[i], th);
+	}
+	round_ack(sd, th);
+	if (th == __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE))
+		tmf_progress(sd, th);
+}
+
+/*
+ * Control thread, SIGHUP: has a LUN's backing store changed size?  The new
+ * size and the unit attention take effect at once; the event is posted by
+ * the event queue's thread, which the core wakes next.
+ */
 static void scsi_rescan(void *ctx)
 {
 	struct scsi_dev *sd = ctx;
@@ -1103,8 +1305,11 @@ static void scsi_rescan(void *ctx)
 		}
 		log_info("LUN %u: capacity changed from %" PRIu64 " to %" PRIu64 " blocks",
 			 i, before, after);
-		__atomic_store_n(&ln->rescanned_blocks, after, __ATOMIC_RELAXED);
-		__atomic_store_n(&ln->resized, true, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&ln->mu);
+		ln->lu.nblocks = after;
+		ln->lu.pending_ua = ASC_CAPACITY_CHANGED;
+		pthread_mutex_unlock(&ln->mu);
+		__atomic_store_n(&ln->event_pending, true, __ATOMIC_RELEASE);
 		any = true;
 	}
 	if (any)
@@ -1146,7 +1351,10 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->step = 0;
 	io->write = false;
 	io->caw = false;
-	apply_rescan(sd);
+	io->caw_run = false;
+	io->overrun = false;
+	io->abort_resp = 0;
+	io->round = 0;
 	switch (req->vq->index) {
 	case SCSI_CTRL_VQ:
 		handle_ctrl(sd, io, req);
@@ -1155,7 +1363,6 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 		handle_event_buf(sd, req);
 		break;
 	default:
-		sd->req_vqs[req->vq->index & 0xff] = req->vq;
 		handle_cmd(sd, io, req);
 		break;
 	}
@@ -1188,6 +1395,7 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.release_held = scsi_release_held,
 	.rescan = scsi_rescan,
 	.poke = scsi_poke,
+	.wake = scsi_wake,
 	.req_priv_size = sizeof(struct scsi_io),
 };
 
@@ -1245,6 +1453,7 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 		return -1;
 	}
 	ln->direct = o->direct;
+	pthread_mutex_init(&ln->mu, NULL);
 	ln->lu.lun = o->lun;
 	ln->lu.lbs = ln->bk.lbs;
 	ln->lu.pbs = ln->bk.pbs;
@@ -1276,6 +1485,7 @@ void scsi_dev_close(struct scsi_dev *sd)
 		if (!ln)
 			continue;
 		backing_close(&ln->bk);
+		pthread_mutex_destroy(&ln->mu);
 		free(ln->deferred);
 		free(ln->path);
 		free(ln);
@@ -1283,4 +1493,11 @@ void scsi_dev_close(struct scsi_dev *sd)
 	}
 	sd->nfiles = 0;
 	sd->target.nluns = 0;
+}
+
+void scsi_dev_set_threads(struct scsi_dev *sd, struct iothread *threads,
+			  unsigned int n)
+{
+	sd->threads = threads;
+	sd->nthreads = MIN(n, (unsigned int)SCSI_MAX_THREADS);
 }

@@ -6,6 +6,7 @@
 #ifndef VU_SCSI_DEV_H
 #define VU_SCSI_DEV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 #define SCSI_MAX_HELD_EVENTS	1024	/* the largest queue size */
 #define SCSI_MAX_PENDING_TMFS	64
 #define SCSI_MAX_DEFERRED	1024	/* commands waiting for a COMPARE AND WRITE */
+#define SCSI_MAX_THREADS	256
 
 struct scsi_lun_opts {
 	unsigned int lun;
@@ -30,23 +32,29 @@ struct scsi_lun_opts {
 };
 
 struct scsi_lun {
-	struct scsi_lu lu;
+	struct scsi_lu lu;	/* the command layer's state: under mu */
 	struct backing bk;
 	char *path;
 	bool direct;
-	unsigned int inflight;	/* commands with I/O running (I/O thread) */
+	/*
+	 * Every I/O thread runs commands on every LUN.  mu guards lu and
+	 * what follows; it is held while a command is parsed and counted,
+	 * never across I/O.
+	 */
+	pthread_mutex_t mu;
+	unsigned int inflight;	/* commands with I/O running, all threads */
+	unsigned int aborting;	/* waiting commands a TMF aborted, unanswered */
 	/*
 	 * COMPARE AND WRITE is atomic: it waits for the LUN's running
 	 * commands, then runs alone; commands arriving meanwhile wait in
-	 * `deferred', in order (I/O thread).
+	 * `deferred', in order, each to be run again by its own thread.
 	 */
 	bool exclusive;
-	/* SIGHUP: the size the control thread found, for the I/O thread. */
-	uint64_t rescanned_blocks;	/* atomic */
-	bool resized;			/* atomic: rescanned_blocks is new */
 	struct vq_req *caw;	/* waiting for the running commands */
+	struct vq_req *caw_go;	/* counted in; its own thread starts it */
 	struct vq_req **deferred;
 	unsigned int ndeferred;
+	bool event_pending;	/* atomic: a rescan changed the capacity */
 };
 
 struct scsi_dev {
@@ -55,21 +63,35 @@ struct scsi_dev {
 	int files[SCSI_MAX_LUNS];
 	unsigned int nfiles;
 	uint64_t features;
-	/* The driver's event buffers, held until an event (I/O thread). */
+	struct iothread *threads;	/* the device's I/O threads */
+	unsigned int nthreads;
+	/* The driver's event buffers, held until an event (event thread). */
 	struct vq_req *events[SCSI_MAX_HELD_EVENTS];
 	unsigned int nevents;
 	bool events_missed;	/* an event found no buffer */
-	bool rescan_pending;	/* atomic: some LUN was resized */
-	/* The request queues seen so far, to publish before a TMF. */
-	struct virtq *req_vqs[256];
-	/* TMFs waiting for the commands they affect (I/O thread). */
+	bool rescan_pending;	/* atomic: some LUN has an event to post */
+	/* TMFs waiting for the commands they affect (control queue's thread). */
 	struct vq_req *tmfs[SCSI_MAX_PENDING_TMFS];
 	unsigned int ntmfs;
+	unsigned int tmfs_waiting;	/* atomic: ntmfs, for the others */
+	struct iothread *tmf_th;	/* atomic: the control queue's thread */
+	/*
+	 * Before a TMF is answered, every other thread publishes what it
+	 * completed: a round.  round_gen numbers them; round_left counts
+	 * the threads yet to publish; acked[] is each thread's last round.
+	 */
+	unsigned int round_gen;		/* atomic */
+	unsigned int round_left;	/* atomic */
+	bool round_busy;		/* control queue's thread */
+	unsigned int acked[SCSI_MAX_THREADS];	/* each by its own thread */
 };
 
 /* Open a LUN and add it to the target.  Returns 0 or -1 after a message. */
 int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o);
 void scsi_dev_close(struct scsi_dev *sd);
+/* Tell the device its I/O threads, once they exist (before any front end). */
+void scsi_dev_set_threads(struct scsi_dev *sd, struct iothread *threads,
+			  unsigned int n);
 
 extern const struct vu_dev_ops scsi_dev_ops;
 

@@ -88,8 +88,8 @@ static void usage(FILE *f)
 "                            a disk LUN N (0-255) on target 0; repeatable\n"
 "  --num-queues=N            most request queues offered (1-%d, default %d)\n"
 "  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
-"  --num-threads=N           I/O threads (1, the default, is the only value\n"
-"                            supported by this version)\n"
+"  --num-threads=N           I/O threads (1-%d, default 1, at most one per\n"
+"                            request queue)\n"
 "  --poll-us=N               keep polling the rings N microseconds after the\n"
 "                            last work before sleeping (default 0: no polling)\n"
 "  --aio=auto|io_uring|libaio\n"
@@ -100,7 +100,8 @@ static void usage(FILE *f)
 "  -v, --verbose             debug output, including every protocol message\n"
 "  --help                    show this help and exit\n"
 "  --version                 show the version and exit\n",
-		MAX_REQ_QUEUES, DEFAULT_REQ_QUEUES, DEFAULT_QUEUE_SIZE);
+		MAX_REQ_QUEUES, DEFAULT_REQ_QUEUES, DEFAULT_QUEUE_SIZE,
+		SCSI_MAX_THREADS);
 }
 
 /* One key=value (or flag) of a --lun option. */
@@ -203,12 +204,8 @@ static int parse_one(struct options *o, int c, const char *arg)
 		}
 		return 0;
 	case OPT_NUM_THREADS:
-		/*
-		 * A task management function waits on the thread of the
-		 * control queue for commands of every request queue, so all
-		 * queues share one thread for now.
-		 */
-		return cli_parse_uint("num-threads", arg, 1, 1, &o->num_threads);
+		return cli_parse_uint("num-threads", arg, 1, SCSI_MAX_THREADS,
+				      &o->num_threads);
 	case OPT_POLL_US:
 		return cli_parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
 	case OPT_SANDBOX:
@@ -263,6 +260,9 @@ static int parse_args(struct options *o, int argc, char **argv)
 		log_err("at least one --lun=N,file=PATH is required");
 		return 1;
 	}
+	/* Queue i goes to thread i % n: each thread gets a request queue. */
+	if (o->num_threads > o->num_queues)
+		o->num_threads = o->num_queues;
 	return 0;
 }
 
@@ -271,7 +271,7 @@ static int run(struct options *o)
 	struct vu_dev_config cfg = {
 		.max_queues = SCSI_FIRST_REQ_VQ + o->num_queues,
 		.max_queue_size = o->queue_size,
-		.num_threads = 1,
+		.num_threads = o->num_threads,
 		.poll_us = o->poll_us,
 		.restrict_io = o->sandbox,
 	};
@@ -294,6 +294,7 @@ static int run(struct options *o)
 	cfg.nfiles = sd.nfiles;
 	if (vu_dev_init(&dev, &scsi_dev_ops, &sd, &cfg) < 0)
 		goto out_srv;
+	scsi_dev_set_threads(&sd, dev.threads, dev.nthreads);
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
 		struct scsi_lun *ln = sd.luns[i];
 
@@ -304,9 +305,10 @@ static int run(struct options *o)
 				 ln->lu.read_only ? ", read-only" : "",
 				 ln->lu.thin ? ", unmap" : "");
 	}
-	log_info("serving %u LUN%s on target 0, %s, up to %u request queues",
+	log_info("serving %u LUN%s on target 0, %s, up to %u request queues, %u I/O thread%s",
 		 sd.target.nluns, sd.target.nluns == 1 ? "" : "s",
-		 io_engine_kind_name(cfg.engine), o->num_queues);
+		 io_engine_kind_name(cfg.engine), o->num_queues, dev.nthreads,
+		 dev.nthreads == 1 ? "" : "s");
 	status = vu_server_serve(&srv, &dev, o->socket_path, o->socket_mode,
 				 o->fd, o->sandbox);
 	vu_dev_destroy(&dev);

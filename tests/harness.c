@@ -718,12 +718,12 @@ int scsic_cmd(struct scsic *c, const uint8_t *lun, const uint8_t *cdb,
 
 	if (dout_len > SCSIC_DATA_SIZE || din_len > SCSIC_DATA_SIZE)
 		return -EINVAL;
-	ret = scsic_submit(c, 0, 0, lun, cdb, cdb_len, c->dout, dout_len,
+	ret = scsic_submit(c, c->rq, 0, lun, cdb, cdb_len, c->dout, dout_len,
 			   c->din, din_len);
 	if (ret < 0)
 		return ret;
-	scsic_kick(c, SCSIC_REQ_VQ);
-	ret = scsic_reap(c, SCSIC_REQ_VQ, 5000, &cookie, &len);
+	scsic_kick(c, SCSIC_REQ_VQ + c->rq);
+	ret = scsic_reap(c, SCSIC_REQ_VQ + c->rq, 5000, &cookie, &len);
 	if (ret == 0)
 		return -ETIMEDOUT;
 	if (ret < 0)

@@ -153,6 +153,7 @@ int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 struct scsic {
 	struct front f;
 	unsigned int nreq;			/* request queues */
+	unsigned int rq;			/* the one scsic_cmd() uses */
 	struct virtio_scsi_cmd_req *req;	/* [SCSIC_SLOTS] */
 	struct virtio_scsi_cmd_resp *resp;	/* [SCSIC_SLOTS] */
 	uint8_t *dout;

@@ -33,6 +33,8 @@
 #define READ_BLOCKS	2048
 #define TMF_ROUNDS	16
 #define READ_AREA	(32u << 20)	/* where they read; other cases stay below */
+/* The request queue the cases use; with 2 threads, not the control's. */
+#define REQ_VQ(c)	(SCSIC_REQ_VQ + (c)->rq)
 
 /* SAM and SPC values the cases check. */
 #define GOOD		0x00
@@ -49,6 +51,13 @@ static const uint8_t wlun_short[8] = { 0xc1, 0x01 };
 static const uint8_t wlun_linux[8] = { 0x01, 0x00, 0xc1, 0x01 };
 static uint8_t *big;	/* NREADS MiB of guest memory for the racing reads */
 static struct daemon *dmn;
+/*
+ * TEST_SCSI_THREADS=2: the daemon runs 2 I/O threads; queue i is served by
+ * thread i % 2, so the cases use request queue 1 (vq 3, thread 1) while
+ * the control queue is on thread 0.
+ */
+static unsigned int env_threads = 1;
+static char threads_arg[32];
 
 /* ---- host side ------------------------------------------------------- */
 
@@ -199,14 +208,17 @@ static int tur(struct scsic *c, const uint8_t *lun, struct scsic_res *r)
 static int start(struct daemon *d)
 {
 	const char *args[] = { lun_a_arg, lun_b_arg, env.aio_arg,
-			       "--num-queues=2", NULL };
+			       "--num-queues=2", threads_arg, NULL };
 
 	return daemon_start_bin(d, scsi_daemon_binary(), args);
 }
 
 static int open_client(struct scsic *c, struct daemon *d)
 {
-	return scsic_open(c, d->sock, 2, ~0ull);
+	int ret = scsic_open(c, d->sock, 2, ~0ull);
+
+	c->rq = env_threads > 1;
+	return ret;
 }
 
 /* Does a fresh connection write and read back a block on LUN A? */
@@ -582,7 +594,7 @@ static void split_header(struct verdict *v, struct scsic *c, bool shared)
 				      last + (shared ? 4096 : 0), true };
 	if (!shared)
 		bufs[n++] = (struct front_buf){ front_gpa(&c->f, data), 4096, true };
-	ret = scsic_run(c, SCSIC_REQ_VQ, bufs, n, &used);
+	ret = scsic_run(c, REQ_VQ(c), bufs, n, &used);
 	memcpy(&rs, resp, sizeof(rs));
 	verdict_check(v, ret == 0, "the request did not complete: %d", ret);
 	verdict_check(v, !rs.sense_len, "CHECK CONDITION: sense key 0x%x asc 0x%02x%02x",
@@ -710,6 +722,151 @@ static void test_verify(struct scsic *c)
 	}
 }
 
+static long now_ms(void);
+
+/* COMPARE AND WRITE of n blocks at lba: data-out is compare || write. */
+static void cdb_caw(uint8_t *cdb, uint64_t lba, uint8_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	put64(cdb + 2, lba);
+	cdb[13] = n;
+}
+
+static void test_compare_and_write(struct scsic *c)
+{
+	const uint32_t lba = 7000, n = 8, len = n * LBS;
+	uint8_t cdb[16], *cmp = c->dout, *wr = c->dout + len;
+	struct scsic_res r1, r2;
+	uint32_t info;
+	int ret1, ret2;
+	bool landed, kept;
+
+	pattern(cmp, len, 21);
+	pattern(wr, len, 22);
+	host_pwrite(cmp, len, (off_t)lba * LBS);
+	cdb_caw(cdb, lba, n);
+	ret1 = scsic_cmd(c, lun_a, cdb, 16, 2 * len, 0, &r1);
+	landed = host_is(wr, len, (off_t)lba * LBS);
+	/* Now compare with what was written, one byte changed. */
+	memcpy(cmp, wr, len);
+	cmp[1234] ^= 0x01;
+	pattern(wr, len, 23);
+	ret2 = scsic_cmd(c, lun_a, cdb, 16, 2 * len, 0, &r2);
+	info = get32(r2.sense + 3);
+	cmp[1234] ^= 0x01;
+	kept = host_is(cmp, len, (off_t)lba * LBS);
+	if (!ok(good(ret1, &r1) && landed &&
+		check_cond(ret2, &r2, KEY_MISCOMPARE, 0x1d00) &&
+		(r2.sense[0] & 0x80) && info == 1234 && kept,
+		"COMPARE AND WRITE: writes on a match; MISCOMPARE 1D/00 with the offset 1234 in INFORMATION, and no write, on a mismatch")) {
+		diag_res("match", ret1, &r1);
+		diag_res("mismatch", ret2, &r2);
+		tap_diag("written: %d, info valid %d offset %u, unchanged after the mismatch: %d",
+			 landed, !!(r2.sense[0] & 0x80), info, kept);
+	}
+}
+
+/*
+ * COMPARE AND WRITE on one request queue while 1 MiB reads of the same LUN
+ * run on the other (with 2 threads: another thread), a read and a write
+ * queued behind it on the readers' queue; optionally ABORT TASK SET once it
+ * waits.  Everything completes; the CAW is all or nothing; the read sees
+ * the blocks before or after it, never a mix.
+ */
+static void caw_race(struct verdict *v, struct scsic *c, bool abort,
+		     const uint8_t *want, unsigned int round)
+{
+	const uint32_t lba = 7100 + 16 * (round % 8), n = 8, len = n * LBS;
+	const unsigned int crq = c->rq ^ 1, rd = NREADS, wr_slot = NREADS + 1,
+			   caw_slot = NREADS + 2;
+	uint8_t cdb[16], *old = c->dout + 2 * len, *new = c->dout + len;
+	uint8_t *wdata = c->dout + 3 * len;
+	struct scsic_res r;
+	unsigned int left = NREADS + 2, cleft = 1;
+	uint8_t tmf = 0xff;
+	bool caw_done;
+	uint32_t ulen;
+	uintptr_t slot;
+
+	pattern(old, len, 30 + round);
+	pattern(new, len, 60 + round);
+	pattern(wdata, len, 90 + round);
+	memcpy(c->dout, old, len);
+	host_pwrite(old, len, (off_t)lba * LBS);
+	for (unsigned int i = 0; i < NREADS; i++) {
+		cdb10(cdb, 0x28, 0, READ_AREA / LBS + i * READ_BLOCKS, READ_BLOCKS);
+		scsic_submit(c, c->rq, i, lun_a, cdb, 10, NULL, 0,
+			     big + ((size_t)i << 20), READ_BLOCKS * LBS);
+	}
+	scsic_kick(c, REQ_VQ(c));
+	cdb_caw(cdb, lba, n);
+	scsic_submit(c, crq, caw_slot, lun_a, cdb, 16, c->dout, 2 * len, NULL, 0);
+	scsic_kick(c, SCSIC_REQ_VQ + crq);
+	cdb10(cdb, 0x28, 0, lba, n);
+	scsic_submit(c, c->rq, rd, lun_a, cdb, 10, NULL, 0, c->din, len);
+	cdb10(cdb, 0x2a, 0, lba + 8, n);
+	scsic_submit(c, c->rq, wr_slot, lun_a, cdb, 10, wdata, len, NULL, 0);
+	scsic_kick(c, REQ_VQ(c));
+	if (abort)
+		verdict_check(v, scsic_tmf(c, VIRTIO_SCSI_T_TMF_ABORT_TASK_SET,
+					   lun_a, 0, &tmf) == 0 && tmf == 0,
+			      "round %u: ABORT TASK SET answered %u", round, tmf);
+	for (long end = now_ms() + 10000; (left || cleft) && now_ms() < end;) {
+		if (left && scsic_reap(c, REQ_VQ(c), 0, &slot, &ulen) == 1)
+			left--;
+		else if (cleft && scsic_reap(c, SCSIC_REQ_VQ + crq, 0, &slot, &ulen) == 1)
+			cleft--;
+		else
+			usleep(1000);
+	}
+	if (!verdict_check(v, !left && !cleft,
+			   "round %u: %u commands and %u CAW never completed",
+			   round, left, cleft))
+		return;
+	for (unsigned int i = 0; i < NREADS + 3; i++) {
+		scsic_result(c, i, 0, &r);
+		if (abort && (r.response == VIRTIO_SCSI_S_ABORTED))
+			continue;
+		verdict_check(v, r.response == VIRTIO_SCSI_S_OK && r.status == GOOD,
+			      "round %u: slot %u: response %u status %u key 0x%x asc 0x%04x",
+			      round, i, r.response, r.status, sense_key(&r), sense_asc(&r));
+		if (i < NREADS)
+			verdict_check(v, !memcmp(big + ((size_t)i << 20),
+						 want + ((size_t)i << 20), READ_BLOCKS * LBS),
+				      "round %u: read %u returned the wrong data", round, i);
+	}
+	scsic_result(c, caw_slot, 0, &r);
+	caw_done = r.response == VIRTIO_SCSI_S_OK;
+	verdict_check(v, host_is(caw_done ? new : old, len, (off_t)lba * LBS),
+		      "round %u: the image holds neither the blocks before the CAW nor after (CAW response %u)",
+		      round, r.response);
+	scsic_result(c, rd, 0, &r);
+	if (r.response == VIRTIO_SCSI_S_OK)
+		verdict_check(v, !memcmp(c->din, old, len) ||
+			      (caw_done && !memcmp(c->din, new, len)),
+			      "round %u: the read behind the CAW saw a mix", round);
+	scsic_result(c, wr_slot, 0, &r);
+	if (r.response == VIRTIO_SCSI_S_OK)
+		verdict_check(v, host_is(wdata, len, (off_t)(lba + 8) * LBS),
+			      "round %u: the write behind the CAW is not in the image",
+			      round);
+}
+
+static void test_caw_race(struct scsic *c, const uint8_t *want, bool abort)
+{
+	struct verdict v = { { 0 } };
+	struct scsic_res r;
+
+	for (unsigned int i = 0; i < TMF_ROUNDS && !v.fail[0]; i++) {
+		caw_race(&v, c, abort, want, i);
+		tur(c, lun_a, &r);
+	}
+	if (!ok(!v.fail[0], "COMPARE AND WRITE on the other queue during 1 MiB reads, a read and a write behind it%s (%d rounds): all complete, the CAW all or nothing",
+		abort ? ", ABORT TASK SET" : "", TMF_ROUNDS))
+		tap_diag("%s", v.fail);
+}
+
 static void test_sync_cache(struct scsic *c)
 {
 	uint8_t cdb[16] = { 0x35 };
@@ -750,18 +907,18 @@ static int start_reads(struct scsic *c, bool *seen)
 	memset(seen, 0, (NREADS + 1) * sizeof(*seen));
 	for (unsigned int i = 0; i < NREADS; i++) {
 		cdb10(cdb, 0x28, 0, READ_AREA / LBS + i * READ_BLOCKS, READ_BLOCKS);
-		if (scsic_submit(c, 0, i, lun_a, cdb, 10, NULL, 0,
+		if (scsic_submit(c, c->rq, i, lun_a, cdb, 10, NULL, 0,
 				 big + ((size_t)i << 20), READ_BLOCKS * LBS) < 0)
 			return -1;
 	}
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0xa0;
 	put32(cdb + 6, 256);
-	if (scsic_submit(c, 0, NREADS, wlun_short, cdb, 12, NULL, 0, c->din, 256) < 0)
+	if (scsic_submit(c, c->rq, NREADS, wlun_short, cdb, 12, NULL, 0, c->din, 256) < 0)
 		return -1;
-	scsic_kick(c, SCSIC_REQ_VQ);
+	scsic_kick(c, REQ_VQ(c));
 	while (!seen[NREADS]) {
-		if (scsic_reap(c, SCSIC_REQ_VQ, 5000, &slot, &len) != 1 ||
+		if (scsic_reap(c, REQ_VQ(c), 5000, &slot, &len) != 1 ||
 		    slot > NREADS || seen[slot])
 			return -1;
 		seen[slot] = true;
@@ -782,7 +939,7 @@ static void finish_reads(struct verdict *v, struct scsic *c, bool *seen,
 	for (unsigned int i = 0; i < NREADS; i++)
 		left += !seen[i];
 	while (left--) {
-		if (!verdict_check(v, scsic_reap(c, SCSIC_REQ_VQ, 5000, &slot, &len) == 1 &&
+		if (!verdict_check(v, scsic_reap(c, REQ_VQ(c), 5000, &slot, &len) == 1 &&
 				   slot < NREADS && !seen[slot],
 				   "a read never completed, or twice"))
 			return;
@@ -833,7 +990,7 @@ static int tmf_round(struct verdict *v, struct scsic *c, uint32_t subtype,
 		     uint16_t ua, const uint8_t *want)
 {
 	bool seen[NREADS + 1];
-	uint16_t req_before = c->f.vqs[SCSIC_REQ_VQ].last_used;
+	uint16_t req_before = c->f.vqs[REQ_VQ(c)].last_used;
 	uint16_t ctrl_before = used_idx(c, SCSIC_CTRL_VQ), req_at_tmf;
 	unsigned int unanswered = 0;
 	struct scsic_res r;
@@ -849,7 +1006,7 @@ static int tmf_round(struct verdict *v, struct scsic *c, uint32_t subtype,
 	ret = scsic_tmf_submit(c, subtype, lun_a, 0);
 	verdict_check(v, ret == 0, "TMF not queued: %d", ret);
 	verdict_check(v, spin_for_tmf(c, ctrl_before), "the TMF never completed");
-	req_at_tmf = used_idx(c, SCSIC_REQ_VQ);
+	req_at_tmf = used_idx(c, REQ_VQ(c));
 	for (unsigned int i = 0; i < NREADS; i++)
 		unanswered += c->resp[i].response == 0xff;
 	/*
@@ -905,7 +1062,7 @@ static void test_query_task_set(struct scsic *c, const uint8_t *want)
 {
 	struct verdict v = { { 0 } };
 	bool seen[NREADS + 1];
-	uint16_t req_before = c->f.vqs[SCSIC_REQ_VQ].last_used;
+	uint16_t req_before = c->f.vqs[REQ_VQ(c)].last_used;
 	uint8_t resp = 0xff;
 	int early, ret;
 
@@ -919,7 +1076,7 @@ static void test_query_task_set(struct scsic *c, const uint8_t *want)
 				       resp == VIRTIO_SCSI_S_FUNCTION_SUCCEEDED),
 		      "busy: ret %d response %u", ret, resp);
 	/* Not one read done after its answer: they were all in flight. */
-	if (early == 0 && (uint16_t)(used_idx(c, SCSIC_REQ_VQ) - req_before) == 1)
+	if (early == 0 && (uint16_t)(used_idx(c, REQ_VQ(c)) - req_before) == 1)
 		verdict_check(&v, resp == VIRTIO_SCSI_S_FUNCTION_SUCCEEDED,
 			      "with every read in flight: response %u, not FUNCTION_SUCCEEDED",
 			      resp);
@@ -1027,9 +1184,9 @@ static void test_no_resp_header(struct daemon *d)
 	memcpy(c.dout, &rq, sizeof(rq));
 	bufs[0] = (struct front_buf){ front_gpa(&c.f, c.dout), sizeof(rq), false };
 	bufs[1] = (struct front_buf){ front_gpa(&c.f, c.din), SCSIC_RESP_SIZE, false };
-	ret = fvq_add(&c.f.vqs[SCSIC_REQ_VQ], bufs, 2, NULL);
-	scsic_kick(&c, SCSIC_REQ_VQ);
-	ret = fvq_wait_err(&c.f.vqs[SCSIC_REQ_VQ], 3000);
+	ret = fvq_add(&c.f.vqs[REQ_VQ(&c)], bufs, 2, NULL);
+	scsic_kick(&c, REQ_VQ(&c));
+	ret = fvq_wait_err(&c.f.vqs[REQ_VQ(&c)], 3000);
 	verdict_check(&v, ret == 1, "the error eventfd was not signalled (%d)", ret);
 	verdict_check(&v, daemon_log_count(d, mark, "response header") >= 1,
 		      "no log line about the response header");
@@ -1143,6 +1300,9 @@ static void run_cases(struct scsic *c, const uint8_t *want)
 	test_query_task_set(c, want);
 	test_tmf_addressing(c);
 	test_an(c);
+	test_compare_and_write(c);
+	test_caw_race(c, want, false);
+	test_caw_race(c, want, true);
 }
 
 int main(void)
@@ -1154,12 +1314,17 @@ int main(void)
 
 	if (!test_env_init(&env, IMG_SIZE))
 		return 0;
+	if (getenv("TEST_SCSI_THREADS"))
+		env_threads = (unsigned int)atoi(getenv("TEST_SCSI_THREADS"));
+	if (env_threads < 1 || env_threads > 2)
+		env_threads = 1;
+	snprintf(threads_arg, sizeof(threads_arg), "--num-threads=%u", env_threads);
 	setup_paths();
 	want = setup_read_area();
 	dmn = &d;
 	ret = start(&d);
-	if (!ok(ret == 0, "vhost-uring-scsi starts with LUNs %u and %u (%s)",
-		LUN_A, LUN_B, env.aio)) {
+	if (!ok(ret == 0, "vhost-uring-scsi starts with LUNs %u and %u (%s, %u I/O thread%s)",
+		LUN_A, LUN_B, env.aio, env_threads, env_threads > 1 ? "s" : "")) {
 		daemon_log_diag(&d, 0);
 		free(want);
 		harness_cleanup();

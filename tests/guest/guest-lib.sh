@@ -639,7 +639,8 @@ blk_daemon_start() {
 # scsi_daemon_start SOCK QUEUES AIO LUN-SPEC...: start vhost-uring-scsi on
 # SOCK with QUEUES request queues and engine AIO (io_uring or libaio); each
 # LUN-SPEC is the value of one --lun= option ("N,file=PATH[,read-only]
-# [,serial=S][,logical-block-size=B][,cache=none|writeback]").
+# [,serial=S][,logical-block-size=B][,cache=none|writeback]").  SCSI_THREADS,
+# when set, is its --num-threads.
 scsi_daemon_start() {
     local sock=$1 queues=$2 aio=$3 bin spec
     shift 3
@@ -655,6 +656,7 @@ scsi_daemon_start() {
     for spec in "$@"; do
         args+=("--lun=$spec")
     done
+    [ -n "${SCSI_THREADS:-}" ] && args+=("--num-threads=$SCSI_THREADS")
     [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
     daemon_start "$sock" "${args[@]}"
     DAEMON_LOGS_STATE=1

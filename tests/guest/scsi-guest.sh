@@ -14,6 +14,9 @@
 # Parameters (environment):
 #   QUEUES  1|2 (default 2)          request queues (--num-queues, num_queues)
 #   VCPUS   1|2 (default QUEUES)     guest vCPUs
+#   THREADS 1..QUEUES (default 1)    back-end I/O threads (--num-threads);
+#           with 2, the control queue and the two request queues' commands
+#           are on different threads
 #   AIO     io_uring|libaio (default io_uring)  back-end engine, and the
 #           guest fio ioengine
 #   GUEST_FIO_MB  MiB fio writes and verifies on each LUN (default 32)
@@ -42,6 +45,8 @@ GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 QUEUES=${QUEUES:-2}
 VCPUS=${VCPUS:-$QUEUES}
 AIO=${AIO:-io_uring}
+THREADS=${THREADS:-1}
+export SCSI_THREADS=$THREADS
 FIO_MB=${GUEST_FIO_MB:-32}
 BACKEND=${SCSI_BACKEND:-vhost-uring-scsi}
 
@@ -65,7 +70,7 @@ done
 guest_tmp_supports_odirect ||
     guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
 
-tap_diag "backend=$BACKEND queues=$QUEUES vcpus=$VCPUS aio=$AIO kernel=$GUEST_KVER"
+tap_diag "backend=$BACKEND queues=$QUEUES vcpus=$VCPUS aio=$AIO threads=$THREADS kernel=$GUEST_KVER"
 
 # ---------------------------------------------------------------- layout
 # The same layout on LUN 0 and LUN 1 (byte offsets, multiples of 4096).
