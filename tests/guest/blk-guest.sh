@@ -179,20 +179,8 @@ tap_check "host: e2fsck -fn finds the guest's ext4 file system clean" \
     e2fsck -fn "$img"
 
 # The files, as the host reads them out of the image with debugfs.
-host_files_ok() {
-    local f out=$GUEST_TMP/dump rc=0
-    for f in "$data/files/"*; do
-        rm -f "$out"
-        debugfs -R "dump -p /${f##*/} $out" "$img" >/dev/null 2>&1
-        if ! cmp "$f" "$out"; then
-            echo "${f##*/}: differs or missing in the image"
-            rc=1
-        fi
-    done
-    return $rc
-}
 tap_check "host: files written by the guest have the right contents in the image" \
-    host_files_ok
+    guest_image_files_ok "$img" "$data/files"
 
 tap_diag "guest boot took ${GUEST_SECONDS:-?}s (QEMU start to exit)"
 tap_finish

@@ -178,32 +178,8 @@ g_diag "discard/write-zeroes part took $(g_elapsed "$t0")s"
 
 # ------------------------------------------------------------- e. ext4
 # A file system of FS_MB at the start of the disk (the rest of the disk
-# holds the ranges the host checks).  nodiscard: mkfs must not touch them.
-t0=$(g_uptime)
-mnt=/mnt
-rc=0
-{
-    mke2fs -t ext4 -F -q -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 \
-        "$dev" "${FS_MB}M" &&
-    mount -t ext4 "$dev" "$mnt" &&
-    cp /data/files/* "$mnt/" &&
-    sync &&
-    umount "$mnt"
-} || rc=$?
-g_result ext4-mkfs-write "$rc" "mkfs, mount, copy $(ls /data/files | wc -l) files, sync, umount (status $rc)"
-
-rc=0
-e2fsck -fn "$dev" || rc=$?
-g_result ext4-fsck-clean "$rc" "e2fsck -fn exit status $rc"
-
-rc=0
-if mount -t ext4 -o ro "$dev" "$mnt"; then
-    (cd "$mnt" && sha256sum -c /data/SHA256SUMS) || rc=$?
-    umount "$mnt" || rc=$?
-else
-    rc=$?
-fi
-g_result ext4-checksums "$rc" "files read back after remount (status $rc, $(g_elapsed "$t0")s for the ext4 part)"
+# holds the ranges the host checks).
+g_ext4_checks "$dev" "$FS_MB"
 
 g_diag "test took $(g_elapsed "$t_start")s in the guest"
 g_finish

@@ -70,6 +70,37 @@ g_finish() {
 blkdiscard() { /usr/sbin/blkdiscard "$@"; }
 mke2fs() { /usr/sbin/mke2fs "$@"; }
 
+# g_ext4_checks DEV MB: mkfs.ext4 on the first MB MiB of DEV (nodiscard,
+# so the rest of DEV stays as it is), copy /data/files onto it, unmount,
+# e2fsck -fn, mount it read-only again and check the files against
+# /data/SHA256SUMS: three results, ext4-mkfs-write, ext4-fsck-clean and
+# ext4-checksums.
+g_ext4_checks() {
+    _edev=$1; _emb=$2; _et0=$(g_uptime); _erc=0
+    {
+        mke2fs -t ext4 -F -q -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 \
+            "$_edev" "${_emb}M" &&
+        mount -t ext4 "$_edev" /mnt &&
+        cp /data/files/* /mnt/ &&
+        sync &&
+        umount /mnt
+    } || _erc=$?
+    g_result ext4-mkfs-write "$_erc" "mkfs, mount, copy $(ls /data/files | wc -l) files, sync, umount (status $_erc)"
+
+    _erc=0
+    e2fsck -fn "$_edev" || _erc=$?
+    g_result ext4-fsck-clean "$_erc" "e2fsck -fn exit status $_erc"
+
+    _erc=0
+    if mount -t ext4 -o ro "$_edev" /mnt; then
+        (cd /mnt && sha256sum -c /data/SHA256SUMS) || _erc=$?
+        umount /mnt || _erc=$?
+    else
+        _erc=$?
+    fi
+    g_result ext4-checksums "$_erc" "files read back after remount (status $_erc, $(g_elapsed "$_et0")s for the ext4 part)"
+}
+
 # g_stall_report NAME PID DEV...: the fio run NAME (process PID) has not
 # exited after FIO_STALL_SECS.  Leave the evidence in the log: the line
 # "STALL:" makes the host ask the back-end for its queue state (SIGUSR1);

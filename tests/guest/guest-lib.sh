@@ -789,6 +789,22 @@ wait_mark() {
 # ---------------------------------------------------------------------------
 # Host-side helpers for checks
 
+# guest_image_files_ok IMAGE DIR: every file of DIR is in the ext4 file
+# system of IMAGE (read with debugfs) with the same contents; names the
+# files that differ or are missing.
+guest_image_files_ok() {
+    local img=$1 dir=$2 f out=$GUEST_TMP/dump rc=0
+    for f in "$dir/"*; do
+        rm -f "$out"
+        debugfs -R "dump -p /${f##*/} $out" "$img" >/dev/null 2>&1
+        if ! cmp "$f" "$out"; then
+            echo "${f##*/}: differs or missing in the image"
+            rc=1
+        fi
+    done
+    return $rc
+}
+
 # guest_alloc_bytes FILE OFFSET LENGTH: bytes of FILE's range that are
 # allocated (data, not holes), found with lseek(SEEK_DATA/SEEK_HOLE).
 guest_alloc_bytes() {

@@ -264,20 +264,8 @@ tap_check "host: LUN 0: the probe written after the resets is in the image" \
 tap_check "host: LUN 0: e2fsck -fn finds the guest's ext4 file system clean" \
     e2fsck -fn "$img0"
 
-host_files_ok() {
-    local f out=$GUEST_TMP/dump rc=0
-    for f in "$data/files/"*; do
-        rm -f "$out"
-        debugfs -R "dump -p /${f##*/} $out" "$img0" >/dev/null 2>&1
-        if ! cmp "$f" "$out"; then
-            echo "${f##*/}: differs or missing in the image"
-            rc=1
-        fi
-    done
-    return $rc
-}
 tap_check "host: LUN 0: files written by the guest have the right contents in the image" \
-    host_files_ok
+    guest_image_files_ok "$img0" "$data/files"
 if [ "$(sha256sum < "$img2")" = "$ro_sum" ]; then
     tap_ok "host: LUN 2: the read-only image is unchanged"
 else

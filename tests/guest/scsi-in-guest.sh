@@ -714,31 +714,7 @@ done
 g_result discard-reads-zero "$rc" "${msg:-blkdiscard of $DISC_LEN bytes on LUNs 0 and 1}"
 
 # ------------------------------------------------------------- n. ext4
-t0=$(g_uptime)
-mnt=/mnt
-rc=0
-{
-    mke2fs -t ext4 -F -q -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 \
-        "$dev0" "${FS_MB}M" &&
-    mount -t ext4 "$dev0" "$mnt" &&
-    cp /data/files/* "$mnt/" &&
-    sync &&
-    umount "$mnt"
-} || rc=$?
-g_result ext4-mkfs-write "$rc" "mkfs, mount, copy $(ls /data/files | wc -l) files, sync, umount (status $rc)"
-
-rc=0
-e2fsck -fn "$dev0" || rc=$?
-g_result ext4-fsck-clean "$rc" "e2fsck -fn exit status $rc"
-
-rc=0
-if mount -t ext4 -o ro "$dev0" "$mnt"; then
-    (cd "$mnt" && sha256sum -c /data/SHA256SUMS) || rc=$?
-    umount "$mnt" || rc=$?
-else
-    rc=$?
-fi
-g_result ext4-checksums "$rc" "files read back after remount (status $rc, $(g_elapsed "$t0")s for the ext4 part)"
+g_ext4_checks "$dev0" "$FS_MB"
 
 # ------------------------------------------------------------ o. resets
 # Last, since a reset the back-end never answers hangs the guest's error
