@@ -73,6 +73,7 @@ struct scsi_lu {
 	bool thin;		/* unmap supported (logical block provisioning) */
 	bool lbprz;		/* unmapped blocks read as zeros */
 	bool wce;		/* write cache enabled (MODE SELECT may change) */
+	bool wce_default;	/* WCE at start-up, from the cache mode */
 	char serial[33];	/* VPD 80, NUL-terminated */
 	uint64_t naa;		/* VPD 83 NAA designator (NAA 6 or 3) */
 	/* Persistent reservations (SPC-4, the basic set). */

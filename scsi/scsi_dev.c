@@ -1431,7 +1431,7 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 	struct backing_opts bo = {
 		.path = o->path,
 		.read_only = o->read_only,
-		.direct = o->direct,
+		.direct = cache_mode_direct(o->cache),
 		.lbs = o->lbs,
 	};
 	struct scsi_lun *ln;
@@ -1452,7 +1452,8 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 		free(ln);
 		return -1;
 	}
-	ln->direct = o->direct;
+	ln->direct = bo.direct;
+	ln->cache = o->cache;
 	pthread_mutex_init(&ln->mu, NULL);
 	ln->lu.lun = o->lun;
 	ln->lu.lbs = ln->bk.lbs;
@@ -1463,7 +1464,9 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 	ln->lu.thin = !o->read_only && ln->bk.can_punch;
 	/* A punched hole in a file reads as zeros; a discarded device may not. */
 	ln->lu.lbprz = ln->lu.thin && !ln->bk.is_blkdev;
-	ln->lu.wce = true;
+	/* The cache mode gives WCE at start-up; MODE SELECT may change it. */
+	ln->lu.wce_default = cache_mode_wce(o->cache);
+	ln->lu.wce = ln->lu.wce_default;
 	ln->lu.pending_ua = ASC_POWER_ON_RESET;
 	set_identity(ln, o);
 	sd->luns[o->lun] = ln;

@@ -165,16 +165,26 @@ static void inquiry(const struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *d)
 #define PAGE_CONTROL	0x0a
 #define PAGE_ALL	0x3f
 
-/* Page into p; changeable: the mask of what MODE SELECT may change. */
+/* The page control field of MODE SENSE (3, saved values, is refused). */
+enum page_control {
+	PC_CURRENT,
+	PC_CHANGEABLE,		/* the mask of what MODE SELECT may change */
+	PC_DEFAULT,		/* the values at start-up */
+};
+
+/* Page into p, with the values pc asks for. */
 static uint32_t mode_page(const struct scsi_lu *lu, uint8_t page,
-			  bool changeable, uint8_t *p)
+			  enum page_control pc, uint8_t *p)
 {
 	if (page == PAGE_CACHING) {
 		memset(p, 0, 20);
 		p[0] = PAGE_CACHING;
 		p[1] = 18;
-		if (changeable)
+		/* WCE: the cache mode sets it at start-up, the guest after. */
+		if (pc == PC_CHANGEABLE)
 			p[2] = 0x04;
+		else if (pc == PC_DEFAULT)
+			p[2] = lu->wce_default ? 0x04 : 0;
 		else
 			p[2] = lu->wce ? 0x04 : 0;
 		return 20;
@@ -182,7 +192,7 @@ static uint32_t mode_page(const struct scsi_lu *lu, uint8_t page,
 	memset(p, 0, 12);
 	p[0] = PAGE_CONTROL;
 	p[1] = 10;
-	if (!changeable)
+	if (pc != PC_CHANGEABLE)
 		p[3] = 0x10;	/* unrestricted reordering of SIMPLE commands */
 	return 12;
 }
@@ -219,9 +229,9 @@ static void mode_sense(const struct scsi_lu *lu, struct scsi_cmd *c,
 	}
 	n = hdr + bdl;
 	if (page == PAGE_CACHING || page == PAGE_ALL)
-		n += mode_page(lu, PAGE_CACHING, pc == 1, d + n);
+		n += mode_page(lu, PAGE_CACHING, pc, d + n);
 	if (page == PAGE_CONTROL || page == PAGE_ALL)
-		n += mode_page(lu, PAGE_CONTROL, pc == 1, d + n);
+		n += mode_page(lu, PAGE_CONTROL, pc, d + n);
 	/* Device-specific parameter: write protect, DPO and FUA. */
 	if (ten) {
 		put_be16(d, n - 2);
@@ -248,8 +258,8 @@ static bool select_page(struct scsi_lu *lu, struct scsi_cmd *c,
 			  "MODE SELECT of an unsupported page");
 		return false;
 	}
-	n = mode_page(lu, p[0] & 0x3f, false, cur);
-	mode_page(lu, p[0] & 0x3f, true, mask);
+	n = mode_page(lu, p[0] & 0x3f, PC_CURRENT, cur);
+	mode_page(lu, p[0] & 0x3f, PC_CHANGEABLE, mask);
 	if (p[0] & 0x40 || len != n || p[1] != cur[1]) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM,
 			  "MODE SELECT page with a wrong length or subpage");

@@ -32,6 +32,7 @@ static void lu_reset(void)
 	lu.thin = true;
 	lu.lbprz = true;
 	lu.wce = true;
+	lu.wce_default = true;
 	strcpy(lu.serial, SERIAL);
 	lu.naa = NAA;
 	memset(&tgt, 0, sizeof(tgt));
@@ -438,7 +439,7 @@ static void test_mode_sense(void)
 	run();
 	ok(good() && c.data_len == 36, "MODE SENSE(6) all pages and subpages");
 
-	lu.wce = false;
+	lu.wce = lu.wce_default = false;
 	lu.read_only = true;
 	mode_sense6(0, 0x08, 0, 255);
 	run();
@@ -664,6 +665,64 @@ static void test_mode_select(void)
 	run_param(8);
 	check_sense(SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR,
 		    "MODE SELECT(10) whose block descriptor is beyond the list");
+	lu_reset();
+}
+
+/*
+ * The cache mode gives WCE at start-up (wce_default): MODE SENSE reports it
+ * as the default value and the current value starts from it; MODE SELECT
+ * changes the current value in every mode, never the default.
+ */
+static void test_wce_start(void)
+{
+	uint32_t n;
+
+	/* cache=writethrough or directsync: no volatile cache at start-up. */
+	lu.wce = lu.wce_default = false;
+	mode_sense6(0x08, 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, false),
+	   "write-through LU: MODE SENSE(6) reports WCE 0");
+	mode_sense10(0, 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 16, false),
+	   "write-through LU: MODE SENSE(10) reports WCE 0");
+	mode_sense6(0x08, 0x80 | 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, false),
+	   "write-through LU: the default value of WCE is 0");
+	mode_sense6(0x08, 0x40 | 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, true),
+	   "write-through LU: WCE is changeable");
+	memset(param, 0, sizeof(param));
+	n = 4 + put_caching(param + 4, true);
+	mode_select6(0x10, n);
+	run_param(n);
+	ok(good() && lu.wce && !lu.wce_default,
+	   "write-through LU: MODE SELECT(6) turns WCE on, the default stays 0");
+	mode_sense10(0x08, 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 8, true),
+	   "write-through LU: MODE SENSE(10) then reports WCE 1");
+	mode_sense10(0x08, 0x80 | 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 8, false),
+	   "write-through LU: and still a default value of 0");
+	lu_reset();
+
+	/* cache=none or writeback: WCE 1 at start-up, and by default. */
+	n = 4 + put_caching(param + 4, false);
+	mode_select6(0x10, n);
+	run_param(n);
+	mode_sense6(0x08, 0x80 | 0x08, 0, 255);
+	run();
+	ok(good() && !lu.wce && caching_page(data + 4, true),
+	   "write-back LU turned to WCE 0: the default value stays 1");
+	mode_sense6(0x08, 0x3f, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, false),
+	   "and the current value is 0");
 	lu_reset();
 }
 
@@ -1590,6 +1649,7 @@ int main(void)
 	test_read_capacity();
 	test_mode_sense();
 	test_mode_select();
+	test_wce_start();
 	test_report_luns();
 	test_report_opcodes();
 	test_unknown();
