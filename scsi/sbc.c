@@ -143,9 +143,33 @@ static void write_same(struct scsi_lu *lu, struct scsi_cmd *c)
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 	bool unmap = cdb[1] & 0x08, ndob = !ten && (cdb[1] & 0x01);
 
-	if (cdb[1] & 0xf0 || (ten && (cdb[1] & 0x01))) {
+	/*
+	 * Byte 1: WRPROTECT (7-5) needs protection information, which no LU
+	 * has; ANCHOR (4) is not supported (ANC_SUP 0 in VPD B2h).  PBDATA
+	 * (2) and LBDATA (1) ask for the physical or logical block address
+	 * to be written into each block: SBC-3 says a device server that
+	 * does not support them shall refuse them (SBC-4 made them
+	 * obsolete).  Bit 0 is NDOB in the 16-byte CDB, obsolete in the
+	 * 10-byte one.
+	 */
+	if (cdb[1] & 0xe0) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-			  "WRITE SAME with ANCHOR, protection or reserved bits");
+			  "protection information is not supported");
+		return;
+	}
+	if (cdb[1] & 0x10) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME with ANCHOR");
+		return;
+	}
+	if (cdb[1] & 0x06) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME with PBDATA or LBDATA");
+		return;
+	}
+	if (ten && (cdb[1] & 0x01)) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME(10) with its obsolete bit 0");
 		return;
 	}
 	if (!writable(lu, c))

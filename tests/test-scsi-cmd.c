@@ -1331,6 +1331,26 @@ static void test_write_same(void)
 	rw16(0x93, 0x20, 0, 8);
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE SAME(16) with WRPROTECT");
+	rw10(0x41, 0x20, 0, 8);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE SAME(10) with WRPROTECT");
+	for (unsigned int i = 0; i < 3; i++) {
+		static const uint8_t bits[] = { 0x04, 0x02, 0x06 };
+		static const char *const names[] = { "PBDATA", "LBDATA", "PBDATA and LBDATA" };
+
+		rw10(0x41, bits[i], 0, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE SAME(10) with %s", names[i]);
+		rw16(0x93, bits[i], 0, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE SAME(16) with %s", names[i]);
+		rw16(0x93, bits[i] | 0x09, 0, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE SAME(16) with UNMAP, NDOB and %s", names[i]);
+	}
 	rw10(0x41, 0, NBLOCKS - 8, 9);
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, "WRITE SAME(10) across the end");
