@@ -124,11 +124,14 @@ static void check_io(const struct scsi_lu *lu, const struct scsi_cmd *c)
 			fuzz_fail("a read's transfer length is not its blocks");
 		return;
 	case SCSI_X_WRITE:
+	case SCSI_X_WRITE_VERIFY:
 		if (lu->read_only)
 			fuzz_fail("a write to a read-only LU was accepted");
 		check_extent(lu, c->lba, c->nblocks, SCSI_MAX_XFER_BLOCKS);
 		if (c->xfer_out != (uint64_t)c->nblocks * lu->lbs || c->xfer_in)
 			fuzz_fail("a write's transfer length is not its blocks");
+		if (c->exec == SCSI_X_WRITE_VERIFY && (!c->fua || !c->bytchk))
+			fuzz_fail("a WRITE AND VERIFY that compares is not durable");
 		return;
 	case SCSI_X_VERIFY:
 		check_extent(lu, c->lba, c->nblocks, SCSI_MAX_XFER_BLOCKS);

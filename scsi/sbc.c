@@ -123,6 +123,37 @@ static void verify(struct scsi_lu *lu, struct scsi_cmd *c)
 	c->xfer_out = n * lu->lbs;
 }
 
+/*
+ * WRITE AND VERIFY (SBC-4): BYTCHK 00b verifies the medium after the
+ * write; 01b compares the data-out with what the medium holds after the
+ * write; 10b is reserved, and so is 11b for this command (VERIFY's
+ * single-block compare has no WRITE AND VERIFY form): both are refused.
+ * A file or a host block device has no medium check of its own to run:
+ * for 00b, a write the host storage accepted and made durable (the FUA
+ * path, RWF_DSYNC) is the verification, and reading it back through the
+ * page cache would check nothing.  01b is a real comparison: the device
+ * writes each chunk durably, reads it back from the backing store and
+ * compares it with what it wrote (SCSI_X_WRITE_VERIFY).
+ */
+static void write_verify(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	uint8_t bytchk = (c->cdb[1] >> 1) & 0x03;
+
+	if (bytchk > 1) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE AND VERIFY with BYTCHK 10b or 11b (reserved)");
+		return;
+	}
+	read_write(lu, c, SCSI_X_WRITE);
+	if (c->exec != SCSI_X_WRITE)
+		return;
+	c->fua = true;
+	if (bytchk) {
+		c->exec = SCSI_X_WRITE_VERIFY;
+		c->bytchk = true;
+	}
+}
+
 static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 {
 	const uint8_t *cdb = c->cdb;
@@ -316,13 +347,7 @@ bool sbc_exec(struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *data)
 		read_write(lu, c, SCSI_X_WRITE);
 		return true;
 	case 0x2e: case 0xae: case 0x8e:	/* WRITE AND VERIFY */
-		/*
-		 * Verified means on the medium: the write is made durable.
-		 * With BYTCHK the data compared is the data just written.
-		 */
-		read_write(lu, c, SCSI_X_WRITE);
-		if (c->exec == SCSI_X_WRITE)
-			c->fua = true;
+		write_verify(lu, c);
 		return true;
 	case 0x2f: case 0xaf: case 0x8f:
 		verify(lu, c);

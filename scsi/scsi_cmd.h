@@ -98,7 +98,7 @@ enum scsi_exec {
 	SCSI_X_UNMAP,		/* the descriptors in unmap[] */
 	SCSI_X_WRITE_SAME,	/* lba, nblocks; unmap, ndob (zero data) */
 	SCSI_X_VERIFY,		/* lba, nblocks; bytchk: compare with data-out */
-	SCSI_X_WRITE_VERIFY,	/* a write, durable, then read back */
+	SCSI_X_WRITE_VERIFY,	/* a durable write, read back and compared */
 	SCSI_X_COMPARE_WRITE,	/* lba, nblocks: compare half, write half */
 };
 

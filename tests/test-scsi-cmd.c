@@ -1149,8 +1149,9 @@ static void test_verify(void)
 	for (unsigned int i = 0; i < 3; i++) {
 		rw_any(wv[i], 0, NBLOCKS - 4, 4);
 		run();
-		ok(io_is(SCSI_X_WRITE, NBLOCKS - 4, 4) && c.fua && c.xfer_out == 2048,
-		   "WRITE AND VERIFY %02xh: a durable write", wv[i]);
+		ok(io_is(SCSI_X_WRITE, NBLOCKS - 4, 4) && c.fua && !c.bytchk &&
+		   c.xfer_out == 2048,
+		   "WRITE AND VERIFY %02xh with BYTCHK 00b: a durable write", wv[i]);
 		rw_any(wv[i], 0, NBLOCKS - 4, 5);
 		run();
 		check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
@@ -1159,11 +1160,42 @@ static void test_verify(void)
 		run();
 		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 			    "WRITE AND VERIFY %02xh with WRPROTECT", wv[i]);
+		rw_any(wv[i], 0x02, 16, 8);
+		run();
+		ok(io_is(SCSI_X_WRITE_VERIFY, 16, 8) && c.fua && c.bytchk &&
+		   c.xfer_out == 8 * 512 && c.xfer_in == 0,
+		   "WRITE AND VERIFY %02xh with BYTCHK 01b: a durable write, read back and compared",
+		   wv[i]);
+		rw_any(wv[i], 0x02, 16, 0);
+		run();
+		ok(good() && c.xfer_out == 0,
+		   "WRITE AND VERIFY %02xh with BYTCHK 01b of 0 blocks: GOOD, no I/O", wv[i]);
+		rw_any(wv[i], 0x02, NBLOCKS - 4, 5);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+			    "WRITE AND VERIFY %02xh with BYTCHK 01b across the end", wv[i]);
+		rw_any(wv[i], 0x04, 16, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE AND VERIFY %02xh with BYTCHK 10b (reserved)", wv[i]);
+		rw_any(wv[i], 0x06, 16, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE AND VERIFY %02xh with BYTCHK 11b (reserved for it)", wv[i]);
 		lu.read_only = true;
 		rw_any(wv[i], 0, 0, 1);
 		run();
 		check_sense(SK_DATA_PROTECT, ASC_WRITE_PROTECTED,
 			    "WRITE AND VERIFY %02xh to a read-only LU", wv[i]);
+		rw_any(wv[i], 0x02, 0, 1);
+		run();
+		check_sense(SK_DATA_PROTECT, ASC_WRITE_PROTECTED,
+			    "WRITE AND VERIFY %02xh with BYTCHK 01b to a read-only LU", wv[i]);
+		rw_any(wv[i], 0x04, 0, 1);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE AND VERIFY %02xh with BYTCHK 10b to a read-only LU: the CDB first",
+			    wv[i]);
 		lu.read_only = false;
 
 		rw_any(vf[i], 0, 8, 4);

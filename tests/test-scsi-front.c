@@ -724,6 +724,52 @@ static void test_verify(struct scsic *c)
 	}
 }
 
+/*
+ * WRITE AND VERIFY with BYTCHK 01b: written durably, read back, compared,
+ * 512 KiB at a time (two passes here); BYTCHK 00b is a durable write;
+ * BYTCHK 10b is refused and writes nothing.
+ */
+static void test_write_verify(struct scsic *c)
+{
+	const uint32_t lba = 16384, n = 2048, len = n * LBS;
+	uint8_t *want = malloc(len), cdb[16];
+	struct verdict v = { { 0 } };
+	struct scsic_res r;
+	int ret;
+
+	pattern(want, len, 12);
+	memcpy(c->dout, want, len);
+	cdb10(cdb, 0x2e, 0x02, lba, (uint16_t)n);
+	ret = scsic_cmd(c, lun_a, cdb, 10, len, 0, &r);
+	verdict_check(&v, good(ret, &r) && r.resid == 0 && r.used_len == SCSIC_RESP_SIZE,
+		      "WRITE AND VERIFY(10) BYTCHK 01b: ret %d status %u key 0x%x asc 0x%04x",
+		      ret, r.status, sense_key(&r), sense_asc(&r));
+	verdict_check(&v, host_is(want, len, (off_t)lba * LBS),
+		      "the image does not hold what WRITE AND VERIFY(10) wrote");
+	pattern(want, 8 * LBS, 13);
+	memcpy(c->dout, want, 8 * LBS);
+	cdb16(cdb, 0x8e, 0, lba, 8);
+	ret = scsic_cmd(c, lun_a, cdb, 16, 8 * LBS, 0, &r);
+	verdict_check(&v, good(ret, &r) && host_is(want, 8 * LBS, (off_t)lba * LBS),
+		      "WRITE AND VERIFY(16) BYTCHK 00b: status %u, or not in the image",
+		      r.status);
+	memset(c->dout, 0x77, 8 * LBS);
+	cdb16(cdb, 0x8e, 0x04, lba, 8);
+	ret = scsic_cmd(c, lun_a, cdb, 16, 8 * LBS, 0, &r);
+	verdict_check(&v, check_cond(ret, &r, KEY_ILLEGAL, 0x2400) &&
+		      host_is(want, 8 * LBS, (off_t)lba * LBS),
+		      "WRITE AND VERIFY(16) BYTCHK 10b: key 0x%x asc 0x%04x, or it wrote",
+		      sense_key(&r), sense_asc(&r));
+	cdb10(cdb, 0x35, 0x02, 0, 0);
+	ret = scsic_cmd(c, lun_a, cdb, 10, 0, 0, &r);
+	verdict_check(&v, check_cond(ret, &r, KEY_ILLEGAL, 0x2400),
+		      "SYNCHRONIZE CACHE(10) with IMMED: key 0x%x asc 0x%04x",
+		      sense_key(&r), sense_asc(&r));
+	free(want);
+	if (!ok(!v.fail[0], "WRITE AND VERIFY: BYTCHK 01b compares 1 MiB in two passes, 00b writes, 10b is refused; SYNCHRONIZE CACHE with IMMED is refused"))
+		tap_diag("%s", v.fail);
+}
+
 static long now_ms(void);
 
 /* COMPARE AND WRITE of n blocks at lba: data-out is compare || write. */
@@ -1491,6 +1537,7 @@ static void run_cases(struct scsic *c, const uint8_t *want)
 	test_unmap(c);
 	test_write_same(c);
 	test_verify(c);
+	test_write_verify(c);
 	test_sync_cache(c);
 	test_tmf_in_flight(c, VIRTIO_SCSI_T_TMF_ABORT_TASK_SET,
 			   "ABORT_TASK_SET", 0, want);
