@@ -613,6 +613,45 @@ static void pr_out(struct scsi_lu *lu, struct scsi_cmd *c)
 	}
 }
 
+/* ---- START STOP UNIT ---------------------------------------------------- */
+
+/*
+ * Nothing spins and there is no medium to eject, so the START and LOEJ
+ * bits and the power conditions an LU without power condition timers can
+ * take (SBC-4: ACTIVE, IDLE, STANDBY, LU_CONTROL) change nothing.  The
+ * FORCE_IDLE_0 and FORCE_STANDBY_0 conditions select timers this LU does
+ * not have, and the other values of the POWER CONDITION and POWER
+ * CONDITION MODIFIER fields are reserved: both are refused, as SBC says.
+ */
+static void start_stop(struct scsi_cmd *c)
+{
+	uint8_t cond = c->cdb[4] >> 4, mod = c->cdb[3] & 0x0f;
+	bool ok;
+
+	switch (cond) {
+	case 0x0:	/* START_VALID */
+	case 0x1:	/* ACTIVE */
+	case 0x7:	/* LU_CONTROL */
+		ok = mod == 0;
+		break;
+	case 0x2:	/* IDLE_A, IDLE_B, IDLE_C */
+		ok = mod <= 2;
+		break;
+	case 0x3:	/* STANDBY_Z, STANDBY_Y */
+		ok = mod <= 1;
+		break;
+	case 0x5:	/* obsolete: ignored */
+		ok = true;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok)
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "START STOP UNIT power condition not supported");
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
@@ -622,8 +661,10 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 
 	switch (cdb[0]) {
 	case 0x00:	/* TEST UNIT READY */
-	case 0x1b:	/* START STOP UNIT: nothing to spin */
 	case 0x1e:	/* PREVENT ALLOW MEDIUM REMOVAL: not removable */
+		return true;
+	case 0x1b:
+		start_stop(c);
 		return true;
 	case 0x03:	/* REQUEST SENSE: autosense reports errors */
 		if (cdb[1] & 0x01) {

@@ -11,6 +11,8 @@
 #include "scsi_cmd.h"
 #include "tap.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define NBLOCKS		2048	/* 1 MiB of 512-byte blocks */
 #define SERIAL		"SER-0042"
 #define NAA		0x3123456789abcdefull
@@ -307,6 +309,39 @@ static void test_vpd(void)
 
 /* ---- TUR, START STOP, PREVENT ALLOW, REQUEST SENSE ------------------------ */
 
+/*
+ * START STOP UNIT's POWER CONDITION (byte 4, bits 7-4) and POWER CONDITION
+ * MODIFIER (byte 3, bits 3-0): the conditions with nothing to do are
+ * accepted; FORCE_IDLE_0 and FORCE_STANDBY_0 (no timers) and the reserved
+ * values are refused.
+ */
+static void test_start_stop_power(void)
+{
+	static const uint8_t good_pc[][2] = {
+		{ 0x1, 0 }, { 0x2, 0 }, { 0x2, 2 }, { 0x3, 0 }, { 0x3, 1 },
+		{ 0x5, 7 }, { 0x7, 0 },
+	};
+	static const uint8_t bad_pc[][2] = {
+		{ 0x0, 1 }, { 0x1, 1 }, { 0x2, 3 }, { 0x3, 2 }, { 0x4, 0 },
+		{ 0x6, 0 }, { 0x7, 1 }, { 0x8, 0 }, { 0x9, 0 }, { 0xa, 0 },
+		{ 0xb, 0 }, { 0xc, 0 }, { 0xf, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(good_pc); i++) {
+		CDB(0x1b, 0, 0, good_pc[i][1], (uint8_t)(good_pc[i][0] << 4), 0);
+		run();
+		check_good("START STOP UNIT power condition %xh, modifier %u",
+			   good_pc[i][0], good_pc[i][1]);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad_pc); i++) {
+		CDB(0x1b, 0, 0, bad_pc[i][1], (uint8_t)(bad_pc[i][0] << 4 | 0x01), 0);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "START STOP UNIT power condition %xh, modifier %u",
+			    bad_pc[i][0], bad_pc[i][1]);
+	}
+}
+
 static void test_simple(void)
 {
 	CDB(0x00, 0, 0, 0, 0, 0);
@@ -318,6 +353,7 @@ static void test_simple(void)
 	CDB(0x1b, 0x01, 0, 0, 0x00, 0);
 	run();
 	check_good("START STOP UNIT (stop, immediate)");
+	test_start_stop_power();
 	CDB(0x1e, 0, 0, 0, 0x01, 0);
 	run();
 	check_good("PREVENT ALLOW MEDIUM REMOVAL (prevent)");
