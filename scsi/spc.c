@@ -3,8 +3,9 @@
  * spc.c: the primary commands (SPC-4) of a disk logical unit: INQUIRY and
  * its VPD pages, TEST UNIT READY, REQUEST SENSE, REPORT LUNS, REPORT
  * SUPPORTED OPERATION CODES, MODE SENSE/SELECT (caching and control pages),
- * START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL and the basic persistent
- * reservations of a single initiator.
+ * START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, the basic persistent
+ * reservations of a single initiator, and which operation codes an LU
+ * supports.
  */
 #include <string.h>
 
@@ -406,6 +407,15 @@ bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa)
 static bool op_listed(const struct scsi_lu *lu, const struct opdesc *o)
 {
 	return o->op != 0x42 || lu->thin;
+}
+
+bool scsi_op_supported(const struct scsi_lu *lu, uint8_t op)
+{
+	for (unsigned int i = 0; i < scsi_nopcodes; i++) {
+		if (opcodes[i].op == op && op_listed(lu, &opcodes[i]))
+			return true;
+	}
+	return false;
 }
 
 static void report_opcodes(const struct scsi_lu *lu, struct scsi_cmd *c,

@@ -1046,6 +1046,90 @@ static void test_unit_attention(void)
 	lu_reset();
 }
 
+/* ---- the CONTROL byte ------------------------------------------------------ */
+
+static void unmap_cdb(uint8_t b1, uint16_t len);
+
+/* Set the NACA bit in the CONTROL byte, the last of a cdb of len bytes. */
+static void set_naca(unsigned int len)
+{
+	cdb[len - 1] |= 0x04;
+}
+
+/* NACA asks for an ACA, which no LU has: refused, and nothing done. */
+static void test_naca(void)
+{
+	uint32_t n;
+
+	rw10(0x28, 0, 0, 8);
+	set_naca(10);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "READ(10) with NACA");
+	rw6(0x0a, 0, 1);
+	set_naca(6);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE(6) with NACA");
+	rw12(0xa8, 0, 0, 8);
+	set_naca(12);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "READ(12) with NACA");
+	rw16(0x8a, 0, 0, 8);
+	set_naca(16);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE(16) with NACA");
+	CDB(0x00, 0, 0, 0, 0, 0x04);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "TEST UNIT READY with NACA");
+	inquiry(0, 0, 96);
+	set_naca(6);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "INQUIRY with NACA");
+	report_luns(0, 4096);
+	set_naca(12);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "REPORT LUNS with NACA");
+	rc16(32);
+	set_naca(16);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "READ CAPACITY(16) with NACA");
+
+	memset(param, 0, sizeof(param));
+	n = 4 + put_caching(param + 4, false);
+	mode_select6(0x10, n);
+	set_naca(6);
+	run_param(n);
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "MODE SELECT(6) with NACA");
+	ok(lu.wce, "and WCE is unchanged");
+
+	CDB(0x01, 0, 0, 0, 0, 0x04);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
+		    "an unknown opcode with NACA is still an unknown opcode");
+	lu.thin = false;
+	unmap_cdb(0, 0);
+	set_naca(10);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
+		    "UNMAP with NACA on an LU without unmap: unknown opcode");
+	lu.thin = true;
+
+	lu.pending_ua = ASC_POWER_ON_RESET;
+	CDB(0x00, 0, 0, 0, 0, 0x04);
+	run();
+	check_sense(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET,
+		    "TEST UNIT READY with NACA reports the pending unit attention first");
+
+	report_luns(0, 4096);
+	set_naca(12);
+	run_on(ON_WLUN, 0);
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "REPORT LUNS with NACA to the well-known LU");
+	CDB(0x00, 0, 0, 0, 0, 0x03);
+	run();
+	check_good("TEST UNIT READY with the obsolete CONTROL bits 1-0");
+	lu_reset();
+}
+
 /* ---- READ and WRITE ---------------------------------------------------------- */
 
 static const uint8_t reads[] = { 0x28, 0xa8, 0x88 };
@@ -1754,6 +1838,7 @@ int main(void)
 	test_report_opcodes();
 	test_unknown();
 	test_unit_attention();
+	test_naca();
 	test_read_write();
 	test_verify();
 	test_sync_cache();
