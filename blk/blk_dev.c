@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * blk_dev.c: the virtio-blk device.  Owns the disk's geometry on its
- * backing store (backing.h), the config space, the write-cache mode, and the
+ * backing store (backing.h), the config space, the write-cache mode (its
+ * start-up value from the cache mode, then the driver's), and the
  * execution of parsed requests: reads and writes become READV/WRITEV on the
  * guest's own buffers, FLUSH becomes fdatasync, DISCARD and WRITE_ZEROES
  * become fallocate calls, all through the I/O thread's engine.
@@ -309,19 +310,16 @@ static uint64_t blk_features(void *ctx)
 }
 
 /*
- * Writes are volatile only if the driver can flush them: it accepted FLUSH
- * and, when it also accepted CONFIG_WCE, left writeback enabled.
+ * Writes are volatile only if the driver can flush them (it accepted
+ * FLUSH) and writeback is enabled.  writeback starts from the cache mode;
+ * a driver that accepted CONFIG_WCE reads it and may change it, one that
+ * did not keeps the mode's value: it flushes either way, and a
+ * write-through mode stays write-through.
  */
 static void update_cache_mode(struct blk_dev *bd)
 {
-	bool wt;
+	bool wt = !(bd->features & BIT_ULL(VIRTIO_BLK_F_FLUSH)) || !bd->wce;
 
-	if (!(bd->features & BIT_ULL(VIRTIO_BLK_F_FLUSH)))
-		wt = true;
-	else if (bd->features & BIT_ULL(VIRTIO_BLK_F_CONFIG_WCE))
-		wt = !bd->wce;
-	else
-		wt = false;
 	__atomic_store_n(&bd->writethrough, wt, __ATOMIC_RELAXED);
 }
 
@@ -423,7 +421,7 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 	struct backing_opts bo = {
 		.path = o->path,
 		.read_only = o->read_only,
-		.direct = o->direct,
+		.direct = cache_mode_direct(o->cache),
 		.lbs = o->lbs,
 	};
 
@@ -431,7 +429,8 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 	bd->bk.fd = -1;
 	bd->geom.read_only = o->read_only;
 	bd->num_queues = o->num_queues;
-	bd->wce = 1;
+	/* Write-through until the driver says it can flush. */
+	bd->wce = cache_mode_wce(o->cache);
 	bd->writethrough = true;
 	/* NUL-padded, without a terminator when it is exactly 20 bytes. */
 	if (o->serial)

@@ -15,7 +15,7 @@
 struct blk_opts {
 	const char *path;
 	bool read_only;
-	bool direct;		/* --cache=none: O_DIRECT */
+	enum cache_mode cache;	/* --cache= */
 	const char *serial;
 	uint32_t lbs;		/* 0: choose from the backing store */
 	unsigned int num_queues;
@@ -27,7 +27,7 @@ struct blk_dev {
 	unsigned int num_queues;
 	bool no_zero_range;	/* fallocate ZERO_RANGE is refused (learned) */
 	char serial[BLK_ID_BYTES];
-	uint8_t wce;		/* config "writeback" field */
+	uint8_t wce;		/* config "writeback": from the cache mode, then the driver's */
 	uint64_t features;	/* accepted by the driver */
 	bool writethrough;	/* every write durable before completion */
 };

@@ -112,7 +112,9 @@ static void usage(FILE *f)
 "                            else %d)\n"
 "  --aio=auto|io_uring|libaio\n"
 "                            I/O engine (default auto: io_uring, else libaio)\n"
-"  --cache=none|writeback    none: O_DIRECT (default); writeback: page cache\n"
+"  --cache=MODE              none (default): O_DIRECT; writeback: page cache;\n"
+"                            writethrough, directsync: the same two with no\n"
+"                            write cache at start-up (every write durable)\n"
 "  --serial=STRING           serial number reported to the guest (max 20 bytes)\n"
 "  --logical-block-size=512|4096\n"
 "                            block size seen by the guest (default: from the backing store)\n"
@@ -180,11 +182,10 @@ static int parse_one(struct options *o, int c, const char *arg)
 		}
 		return 0;
 	case OPT_CACHE:
-		if (strcmp(arg, "none") && strcmp(arg, "writeback")) {
-			log_err("--cache=%s: expected none or writeback", arg);
+		if (cache_mode_parse(arg, &o->blk.cache) < 0) {
+			log_err("--cache=%s: expected " CACHE_MODE_CHOICES, arg);
 			return -1;
 		}
-		o->blk.direct = !strcmp(arg, "none");
 		return 0;
 	case OPT_SERIAL:
 		if (strlen(arg) > BLK_ID_BYTES) {
@@ -219,7 +220,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 	o->fd = -1;
 	o->socket_mode = 0600;
 	o->sandbox = true;
-	o->blk.direct = true;
+	o->blk.cache = CACHE_NONE;
 	o->num_queues = DEFAULT_QUEUES;
 	o->queue_size = DEFAULT_QUEUE_SIZE;
 	o->num_threads = 1;
@@ -284,14 +285,14 @@ static int run(struct options *o)
 	 * extra passes only cost CPU.
 	 */
 	cfg.submit_batch = o->submit_batch >= 0 ? (unsigned int)o->submit_batch :
-			   o->blk.direct && bd.bk.nowait ? 4 : 0;
+			   bd.bk.direct && bd.bk.nowait ? 4 : 0;
 	cfg.max_batch = o->max_batch >= 0 ? (unsigned int)o->max_batch :
-			o->blk.direct && bd.bk.nowait ? 0 : DEFAULT_MAX_BATCH;
+			bd.bk.direct && bd.bk.nowait ? 0 : DEFAULT_MAX_BATCH;
 	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
 		goto out_srv;
-	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, %s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
+	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, cache=%s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
 		 o->blk.path, bd.geom.capacity, bd.geom.lbs,
-		 o->blk.direct ? "cache=none" : "cache=writeback",
+		 cache_mode_name(o->blk.cache),
 		 o->blk.read_only ? ", read-only" : "",
 		 io_engine_kind_name(cfg.engine), o->num_queues,
 		 dev.nthreads, dev.nthreads == 1 ? "" : "s", cfg.submit_batch,

@@ -124,11 +124,14 @@ static void check_io(const struct scsi_lu *lu, const struct scsi_cmd *c)
 			fuzz_fail("a read's transfer length is not its blocks");
 		return;
 	case SCSI_X_WRITE:
+	case SCSI_X_WRITE_VERIFY:
 		if (lu->read_only)
 			fuzz_fail("a write to a read-only LU was accepted");
 		check_extent(lu, c->lba, c->nblocks, SCSI_MAX_XFER_BLOCKS);
 		if (c->xfer_out != (uint64_t)c->nblocks * lu->lbs || c->xfer_in)
 			fuzz_fail("a write's transfer length is not its blocks");
+		if (c->exec == SCSI_X_WRITE_VERIFY && (!c->fua || !c->bytchk))
+			fuzz_fail("a WRITE AND VERIFY that compares is not durable");
 		return;
 	case SCSI_X_VERIFY:
 		check_extent(lu, c->lba, c->nblocks, SCSI_MAX_XFER_BLOCKS);
@@ -183,8 +186,9 @@ static void check_lu(const struct scsi_lu *lu, const struct scsi_lu *before,
 		fuzz_fail("a command raised a unit attention");
 	if (lu->nblocks != before->nblocks || lu->lbs != before->lbs ||
 	    lu->read_only != before->read_only || lu->thin != before->thin ||
+	    lu->wce_default != before->wce_default ||
 	    lu->naa != before->naa || memcmp(lu->serial, before->serial, sizeof(lu->serial)))
-		fuzz_fail("a command changed the LU's geometry or identity");
+		fuzz_fail("a command changed the LU's geometry, identity or start-up WCE");
 }
 
 /* REPORT LUNS lists every LUN, and the well-known LU, as asked. */
@@ -257,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lu.pbs = lu.lbs << (shape & 0x03);
 	lu.opt_blocks = 64;
 	lu.wce = flags & 0x10;
+	lu.wce_default = lu.wce;
 	where = (flags >> 5 & 3) < 2 ? TO_LU : (flags >> 5 & 3) == 2 ? TO_WLUN : TO_ABSENT;
 	lu.pending_ua = flags & 0x80 ? ASC_POWER_ON_RESET : 0;
 	memset(lu.serial, 'S', (shape >> 2) % sizeof(lu.serial));

@@ -73,7 +73,8 @@ static int memfd_of(size_t size, unsigned int seals)
 static void setup(void)
 {
 	struct vu_dev_config cfg = { .max_queues = 4, .max_queue_size = 256 };
-	struct blk_opts o = { .num_queues = 4, .serial = "fuzz" };
+	struct blk_opts o = { .num_queues = 4, .serial = "fuzz",
+			      .cache = CACHE_WRITEBACK };
 	char path[64];
 	int img = memfd_of(1 << 20, 0), p[2];
 

@@ -335,6 +335,14 @@ def scsi_cdb_seeds():
     s['verify-sync'] = scsi_lu(std, 2048) + (
         scsi_cmd(cdb10(0x2f, 0x02, 8, 4)) + scsi_cmd(cdb16(0x8f, 0x04, 0, 1)) +
         scsi_cmd(cdb10(0x35, 0, 0, 0)) + scsi_cmd(cdb16(0x91, 0, 2040, 9)))
+    s['refused-fields'] = scsi_lu(std, 2048) + (
+        scsi_cmd(cdb10(0x2e, 0x00, 8, 4), bytes(2048)) +
+        scsi_cmd(cdb16(0x8e, 0x02, 8, 4), bytes(2048)) +
+        scsi_cmd(cdb10(0x2e, 0x04, 8, 4)) + scsi_cmd(cdb16(0x8e, 0x06, 8, 4)) +
+        scsi_cmd(cdb10(0x35, 0x02, 0, 0)) + scsi_cmd(cdb10(0x41, 0x04, 0, 8), bytes(512)) +
+        scsi_cmd(cdb16(0x93, 0x02, 0, 8), bytes(512)) +
+        scsi_cmd(struct.pack('>BBIBHB', 0x28, 0, 0, 0, 1, 0x04)) +
+        scsi_cmd(bytes([0x1b, 0, 0, 0, 0x31, 0])) + scsi_cmd(bytes([0x1b, 0, 0, 0, 0xa0, 0])))
     s['unit-attention'] = scsi_lu(std | UA, 2048) + (
         scsi_cmd(bytes([0x12, 0, 0, 0, 96, 0])) + scsi_cmd(bytes(6)) +
         scsi_cmd(bytes([0x03, 0, 0, 0, 18, 0])) + scsi_cmd(bytes(6)))

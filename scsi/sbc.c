@@ -123,6 +123,37 @@ static void verify(struct scsi_lu *lu, struct scsi_cmd *c)
 	c->xfer_out = n * lu->lbs;
 }
 
+/*
+ * WRITE AND VERIFY (SBC-4): BYTCHK 00b verifies the medium after the
+ * write; 01b compares the data-out with what the medium holds after the
+ * write; 10b is reserved, and so is 11b for this command (VERIFY's
+ * single-block compare has no WRITE AND VERIFY form): both are refused.
+ * A file or a host block device has no medium check of its own to run:
+ * for 00b, a write the host storage accepted and made durable (the FUA
+ * path, RWF_DSYNC) is the verification, and reading it back through the
+ * page cache would check nothing.  01b is a real comparison: the device
+ * writes each chunk durably, reads it back from the backing store and
+ * compares it with what it wrote (SCSI_X_WRITE_VERIFY).
+ */
+static void write_verify(struct scsi_lu *lu, struct scsi_cmd *c)
+{
+	uint8_t bytchk = (c->cdb[1] >> 1) & 0x03;
+
+	if (bytchk > 1) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE AND VERIFY with BYTCHK 10b or 11b (reserved)");
+		return;
+	}
+	read_write(lu, c, SCSI_X_WRITE);
+	if (c->exec != SCSI_X_WRITE)
+		return;
+	c->fua = true;
+	if (bytchk) {
+		c->exec = SCSI_X_WRITE_VERIFY;
+		c->bytchk = true;
+	}
+}
+
 static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 {
 	const uint8_t *cdb = c->cdb;
@@ -130,6 +161,16 @@ static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 
+	/*
+	 * IMMED asks for GOOD status before the cache is synchronized.  The
+	 * flush always completes first here, and SBC says a device server
+	 * without IMMED support shall refuse it.
+	 */
+	if (cdb[1] & 0x02) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "SYNCHRONIZE CACHE with IMMED");
+		return;
+	}
 	if (!range_ok(lu, c, lba, n))
 		return;
 	c->exec = SCSI_X_FLUSH;
@@ -143,9 +184,33 @@ static void write_same(struct scsi_lu *lu, struct scsi_cmd *c)
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 	bool unmap = cdb[1] & 0x08, ndob = !ten && (cdb[1] & 0x01);
 
-	if (cdb[1] & 0xf0 || (ten && (cdb[1] & 0x01))) {
+	/*
+	 * Byte 1: WRPROTECT (7-5) needs protection information, which no LU
+	 * has; ANCHOR (4) is not supported (ANC_SUP 0 in VPD B2h).  PBDATA
+	 * (2) and LBDATA (1) ask for the physical or logical block address
+	 * to be written into each block: SBC-3 says a device server that
+	 * does not support them shall refuse them (SBC-4 made them
+	 * obsolete).  Bit 0 is NDOB in the 16-byte CDB, obsolete in the
+	 * 10-byte one.
+	 */
+	if (cdb[1] & 0xe0) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-			  "WRITE SAME with ANCHOR, protection or reserved bits");
+			  "protection information is not supported");
+		return;
+	}
+	if (cdb[1] & 0x10) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME with ANCHOR");
+		return;
+	}
+	if (cdb[1] & 0x06) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME with PBDATA or LBDATA");
+		return;
+	}
+	if (ten && (cdb[1] & 0x01)) {
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "WRITE SAME(10) with its obsolete bit 0");
 		return;
 	}
 	if (!writable(lu, c))
@@ -282,13 +347,7 @@ bool sbc_exec(struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *data)
 		read_write(lu, c, SCSI_X_WRITE);
 		return true;
 	case 0x2e: case 0xae: case 0x8e:	/* WRITE AND VERIFY */
-		/*
-		 * Verified means on the medium: the write is made durable.
-		 * With BYTCHK the data compared is the data just written.
-		 */
-		read_write(lu, c, SCSI_X_WRITE);
-		if (c->exec == SCSI_X_WRITE)
-			c->fua = true;
+		write_verify(lu, c);
 		return true;
 	case 0x2f: case 0xaf: case 0x8f:
 		verify(lu, c);

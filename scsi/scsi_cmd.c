@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * scsi_cmd.c: owns the dispatch of a CDB to the primary (spc.c) or block
- * (sbc.c) command set, sense data, unit attentions, and the REPORT LUNS
- * well-known logical unit.  Anything no command set knows is answered with
- * ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE.
+ * (sbc.c) command set, the CONTROL byte, sense data, unit attentions, and
+ * the REPORT LUNS well-known logical unit.  Anything no command set knows
+ * is answered with ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE.
  */
 #include <string.h>
 
@@ -72,6 +72,41 @@ static void reset_result(struct scsi_cmd *c)
 	c->why = NULL;
 }
 
+/* The length of a CDB from its operation code's group; 0: no fixed length. */
+static unsigned int cdb_length(uint8_t op)
+{
+	switch (op >> 5) {
+	case 0:
+		return 6;
+	case 1:
+	case 2:
+		return 10;
+	case 4:
+		return 16;
+	case 5:
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The CONTROL byte's NACA bit asks for an auto contingent allegiance on
+ * CHECK CONDITION.  There is none here (NORMACA is 0 in the INQUIRY data),
+ * and SAM says such a logical unit shall refuse the command.  False, with
+ * sense set, if c is refused.
+ */
+static bool naca_ok(struct scsi_cmd *c)
+{
+	unsigned int n = cdb_length(c->cdb[0]);
+
+	if (!n || !(c->cdb[n - 1] & 0x04))
+		return true;
+	scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		  "NACA is not supported");
+	return false;
+}
+
 void scsi_exec_cdb(struct scsi_lu *lu, const struct scsi_target *t,
 		   struct scsi_cmd *c, uint8_t *data)
 {
@@ -85,6 +120,9 @@ void scsi_exec_cdb(struct scsi_lu *lu, const struct scsi_target *t,
 		scsi_fail(c, SK_UNIT_ATTENTION, asc, NULL);
 		return;
 	}
+	/* An unknown command stays INVALID COMMAND OPERATION CODE. */
+	if (scsi_op_supported(lu, op) && !naca_ok(c))
+		return;
 	if (spc_exec(lu, t, c, data) || sbc_exec(lu, c, data))
 		return;
 	scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
@@ -152,6 +190,9 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 	const uint8_t *cdb = c->cdb;
 
 	reset_result(c);
+	if ((cdb[0] == 0xa0 || cdb[0] == 0x12 || cdb[0] == 0x00 ||
+	     cdb[0] == 0x03) && !naca_ok(c))
+		return;
 	switch (cdb[0]) {
 	case 0xa0:	/* REPORT LUNS */
 		scsi_report_luns(t, c, data);

@@ -73,6 +73,7 @@ struct scsi_lu {
 	bool thin;		/* unmap supported (logical block provisioning) */
 	bool lbprz;		/* unmapped blocks read as zeros */
 	bool wce;		/* write cache enabled (MODE SELECT may change) */
+	bool wce_default;	/* WCE at start-up, from the cache mode */
 	char serial[33];	/* VPD 80, NUL-terminated */
 	uint64_t naa;		/* VPD 83 NAA designator (NAA 6 or 3) */
 	/* Persistent reservations (SPC-4, the basic set). */
@@ -97,7 +98,7 @@ enum scsi_exec {
 	SCSI_X_UNMAP,		/* the descriptors in unmap[] */
 	SCSI_X_WRITE_SAME,	/* lba, nblocks; unmap, ndob (zero data) */
 	SCSI_X_VERIFY,		/* lba, nblocks; bytchk: compare with data-out */
-	SCSI_X_WRITE_VERIFY,	/* a write, durable, then read back */
+	SCSI_X_WRITE_VERIFY,	/* a durable write, read back and compared */
 	SCSI_X_COMPARE_WRITE,	/* lba, nblocks: compare half, write half */
 };
 
@@ -164,6 +165,8 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 /* The supported commands, for REPORT SUPPORTED OPERATION CODES (spc.c). */
 extern const unsigned int scsi_nopcodes;
 bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa);
+/* Does lu support some command with operation code op? */
+bool scsi_op_supported(const struct scsi_lu *lu, uint8_t op);
 
 /* Emulated commands, by command set (spc.c, sbc.c). */
 bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,

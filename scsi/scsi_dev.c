@@ -540,6 +540,76 @@ static void start_verify(struct scsi_io *io)
 		verify_next(io);
 }
 
+/* ---- WRITE AND VERIFY with BYTCHK: write a chunk, read it back, compare */
+
+static void wv_written(struct io_op *op, int res);
+static void wv_read_back(struct io_op *op, int res);
+
+/*
+ * The bounce buffer holds a chunk as written in its first half and as read
+ * back in its second.  The chunk is copied from the data-out once, so what
+ * is compared is what was written, whatever the guest does to its buffer.
+ */
+static void wv_next(struct scsi_io *io)
+{
+	uint32_t half = io->bounce_len / 2;
+	uint32_t n = MIN(io->data_len - (uint32_t)io->done, half);
+
+	if (n == 0) {
+		finish_io(io, 0);
+		return;
+	}
+	io->write = true;
+	iov_to_buf(io->data, io->data_cnt, io->done, io->bounce, n);
+	queue_one(io, true, io->bounce, n, wv_written);
+}
+
+static void wv_written(struct io_op *op, int res)
+{
+	struct scsi_io *io = container_of(op, struct scsi_io, op);
+
+	if (res <= 0 || res % io->ln->lu.lbs) {
+		fail_io(io, res < 0 ? res : -EIO);
+		return;
+	}
+	/* Durable now (FUA): read back what this pass wrote. */
+	io->step = res;
+	io->write = false;
+	queue_one(io, false, io->bounce + io->bounce_len / 2, res, wv_read_back);
+}
+
+static void wv_read_back(struct io_op *op, int res)
+{
+	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	const uint8_t *back = io->bounce + io->bounce_len / 2;
+
+	if (res < 0 || (unsigned int)res != io->step) {
+		fail_io(io, res < 0 ? res : -ENXIO);
+		return;
+	}
+	for (unsigned int i = 0; i < io->step; i++) {
+		if (io->bounce[i] != back[i]) {
+			/* INFORMATION: the offset of the first differing byte. */
+			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
+			io->cmd.info_valid = true;
+			io->cmd.info = (uint32_t)io->done + i;
+			finish_io(io, 0);
+			return;
+		}
+	}
+	io->done += io->step;
+	wv_next(io);
+}
+
+static void start_write_verify(struct scsi_io *io)
+{
+	/* Both halves aligned for O_DIRECT. */
+	uint32_t half = ALIGN_UP(MIN(io->data_len, BOUNCE_MAX / 2), 4096u);
+
+	if (alloc_bounce(io, 2 * half))
+		wv_next(io);
+}
+
 /* ---- COMPARE AND WRITE: read, compare with the first half, write ------ */
 
 static void caw_read_done(struct io_op *op, int res);
@@ -765,6 +835,9 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 		break;
 	case SCSI_X_VERIFY:
 		start_verify(io);
+		break;
+	case SCSI_X_WRITE_VERIFY:
+		start_write_verify(io);
 		break;
 	case SCSI_X_COMPARE_WRITE:
 		/* Atomic: it waits (in ln->caw) for what runs on the LUN. */
@@ -1431,7 +1504,7 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 	struct backing_opts bo = {
 		.path = o->path,
 		.read_only = o->read_only,
-		.direct = o->direct,
+		.direct = cache_mode_direct(o->cache),
 		.lbs = o->lbs,
 	};
 	struct scsi_lun *ln;
@@ -1452,7 +1525,8 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 		free(ln);
 		return -1;
 	}
-	ln->direct = o->direct;
+	ln->direct = bo.direct;
+	ln->cache = o->cache;
 	pthread_mutex_init(&ln->mu, NULL);
 	ln->lu.lun = o->lun;
 	ln->lu.lbs = ln->bk.lbs;
@@ -1463,7 +1537,9 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 	ln->lu.thin = !o->read_only && ln->bk.can_punch;
 	/* A punched hole in a file reads as zeros; a discarded device may not. */
 	ln->lu.lbprz = ln->lu.thin && !ln->bk.is_blkdev;
-	ln->lu.wce = true;
+	/* The cache mode gives WCE at start-up; MODE SELECT may change it. */
+	ln->lu.wce_default = cache_mode_wce(o->cache);
+	ln->lu.wce = ln->lu.wce_default;
 	ln->lu.pending_ua = ASC_POWER_ON_RESET;
 	set_identity(ln, o);
 	sd->luns[o->lun] = ln;

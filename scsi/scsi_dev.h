@@ -26,7 +26,7 @@ struct scsi_lun_opts {
 	unsigned int lun;
 	const char *path;
 	bool read_only;
-	bool direct;		/* cache=none */
+	enum cache_mode cache;	/* cache= */
 	const char *serial;	/* NULL: derived from the NAA identifier */
 	uint32_t lbs;		/* 0: from the backing store */
 };
@@ -35,7 +35,8 @@ struct scsi_lun {
 	struct scsi_lu lu;	/* the command layer's state: under mu */
 	struct backing bk;
 	char *path;
-	bool direct;
+	bool direct;		/* O_DIRECT: buffers must be block-aligned */
+	enum cache_mode cache;
 	/*
 	 * Every I/O thread runs commands on every LUN.  mu guards lu and
 	 * what follows; it is held while a command is parsed and counted,

@@ -84,8 +84,11 @@ static void usage(FILE *f)
 "  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
 "  --fd=N                    use inherited socket N (listening or connected)\n"
 "  --lun=N,file=PATH[,read-only][,serial=S][,logical-block-size=512|4096]\n"
-"       [,cache=none|writeback]\n"
-"                            a disk LUN N (0-255) on target 0; repeatable\n"
+"       [,cache=none|writeback|writethrough|directsync]\n"
+"                            a disk LUN N (0-255) on target 0; repeatable;\n"
+"                            cache: none (default): O_DIRECT; writeback: page\n"
+"                            cache; writethrough, directsync: the same two\n"
+"                            with WCE 0 at start-up (every write durable)\n"
 "  --num-queues=N            most request queues offered (1-%d, default %d)\n"
 "  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
 "  --num-threads=N           I/O threads (1-%d, default 1, at most one per\n"
@@ -120,11 +123,13 @@ static int lun_key(struct scsi_lun_opts *l, const char *key, char *val)
 	} else if (!strcmp(key, "logical-block-size") && val &&
 		   (!strcmp(val, "512") || !strcmp(val, "4096"))) {
 		l->lbs = atoi(val);
-	} else if (!strcmp(key, "cache") && val &&
-		   (!strcmp(val, "none") || !strcmp(val, "writeback"))) {
-		l->direct = !strcmp(val, "none");
+	} else if (!strcmp(key, "cache") && val) {
+		if (cache_mode_parse(val, &l->cache) < 0) {
+			log_err("--lun: cache=%s: expected " CACHE_MODE_CHOICES, val);
+			return -1;
+		}
 	} else {
-		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096 or cache=none|writeback)",
+		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096 or cache=MODE)",
 			key, val ? "=" : "", val ? val : "");
 		return -1;
 	}
@@ -151,7 +156,7 @@ static int parse_lun(struct options *o, const char *arg)
 		return -1;
 	memset(l, 0, sizeof(*l));
 	l->lun = n;
-	l->direct = true;
+	l->cache = CACHE_NONE;
 	while ((item = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(item, '=');
 
@@ -299,9 +304,9 @@ static int run(struct options *o)
 		struct scsi_lun *ln = sd.luns[i];
 
 		if (ln)
-			log_info("LUN %u: %s: %" PRIu64 " blocks of %u bytes, %s%s%s",
+			log_info("LUN %u: %s: %" PRIu64 " blocks of %u bytes, cache=%s%s%s",
 				 i, ln->path, ln->lu.nblocks, ln->lu.lbs,
-				 ln->direct ? "cache=none" : "cache=writeback",
+				 cache_mode_name(ln->cache),
 				 ln->lu.read_only ? ", read-only" : "",
 				 ln->lu.thin ? ", unmap" : "");
 	}

@@ -3,8 +3,9 @@
  * spc.c: the primary commands (SPC-4) of a disk logical unit: INQUIRY and
  * its VPD pages, TEST UNIT READY, REQUEST SENSE, REPORT LUNS, REPORT
  * SUPPORTED OPERATION CODES, MODE SENSE/SELECT (caching and control pages),
- * START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL and the basic persistent
- * reservations of a single initiator.
+ * START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, the basic persistent
+ * reservations of a single initiator, and which operation codes an LU
+ * supports.
  */
 #include <string.h>
 
@@ -165,16 +166,26 @@ static void inquiry(const struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *d)
 #define PAGE_CONTROL	0x0a
 #define PAGE_ALL	0x3f
 
-/* Page into p; changeable: the mask of what MODE SELECT may change. */
+/* The page control field of MODE SENSE (3, saved values, is refused). */
+enum page_control {
+	PC_CURRENT,
+	PC_CHANGEABLE,		/* the mask of what MODE SELECT may change */
+	PC_DEFAULT,		/* the values at start-up */
+};
+
+/* Page into p, with the values pc asks for. */
 static uint32_t mode_page(const struct scsi_lu *lu, uint8_t page,
-			  bool changeable, uint8_t *p)
+			  enum page_control pc, uint8_t *p)
 {
 	if (page == PAGE_CACHING) {
 		memset(p, 0, 20);
 		p[0] = PAGE_CACHING;
 		p[1] = 18;
-		if (changeable)
+		/* WCE: the cache mode sets it at start-up, the guest after. */
+		if (pc == PC_CHANGEABLE)
 			p[2] = 0x04;
+		else if (pc == PC_DEFAULT)
+			p[2] = lu->wce_default ? 0x04 : 0;
 		else
 			p[2] = lu->wce ? 0x04 : 0;
 		return 20;
@@ -182,7 +193,7 @@ static uint32_t mode_page(const struct scsi_lu *lu, uint8_t page,
 	memset(p, 0, 12);
 	p[0] = PAGE_CONTROL;
 	p[1] = 10;
-	if (!changeable)
+	if (pc != PC_CHANGEABLE)
 		p[3] = 0x10;	/* unrestricted reordering of SIMPLE commands */
 	return 12;
 }
@@ -219,9 +230,9 @@ static void mode_sense(const struct scsi_lu *lu, struct scsi_cmd *c,
 	}
 	n = hdr + bdl;
 	if (page == PAGE_CACHING || page == PAGE_ALL)
-		n += mode_page(lu, PAGE_CACHING, pc == 1, d + n);
+		n += mode_page(lu, PAGE_CACHING, pc, d + n);
 	if (page == PAGE_CONTROL || page == PAGE_ALL)
-		n += mode_page(lu, PAGE_CONTROL, pc == 1, d + n);
+		n += mode_page(lu, PAGE_CONTROL, pc, d + n);
 	/* Device-specific parameter: write protect, DPO and FUA. */
 	if (ten) {
 		put_be16(d, n - 2);
@@ -248,8 +259,8 @@ static bool select_page(struct scsi_lu *lu, struct scsi_cmd *c,
 			  "MODE SELECT of an unsupported page");
 		return false;
 	}
-	n = mode_page(lu, p[0] & 0x3f, false, cur);
-	mode_page(lu, p[0] & 0x3f, true, mask);
+	n = mode_page(lu, p[0] & 0x3f, PC_CURRENT, cur);
+	mode_page(lu, p[0] & 0x3f, PC_CHANGEABLE, mask);
 	if (p[0] & 0x40 || len != n || p[1] != cur[1]) {
 		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM,
 			  "MODE SELECT page with a wrong length or subpage");
@@ -396,6 +407,15 @@ bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa)
 static bool op_listed(const struct scsi_lu *lu, const struct opdesc *o)
 {
 	return o->op != 0x42 || lu->thin;
+}
+
+bool scsi_op_supported(const struct scsi_lu *lu, uint8_t op)
+{
+	for (unsigned int i = 0; i < scsi_nopcodes; i++) {
+		if (opcodes[i].op == op && op_listed(lu, &opcodes[i]))
+			return true;
+	}
+	return false;
 }
 
 static void report_opcodes(const struct scsi_lu *lu, struct scsi_cmd *c,
@@ -603,6 +623,45 @@ static void pr_out(struct scsi_lu *lu, struct scsi_cmd *c)
 	}
 }
 
+/* ---- START STOP UNIT ---------------------------------------------------- */
+
+/*
+ * Nothing spins and there is no medium to eject, so the START and LOEJ
+ * bits and the power conditions an LU without power condition timers can
+ * take (SBC-4: ACTIVE, IDLE, STANDBY, LU_CONTROL) change nothing.  The
+ * FORCE_IDLE_0 and FORCE_STANDBY_0 conditions select timers this LU does
+ * not have, and the other values of the POWER CONDITION and POWER
+ * CONDITION MODIFIER fields are reserved: both are refused, as SBC says.
+ */
+static void start_stop(struct scsi_cmd *c)
+{
+	uint8_t cond = c->cdb[4] >> 4, mod = c->cdb[3] & 0x0f;
+	bool ok;
+
+	switch (cond) {
+	case 0x0:	/* START_VALID */
+	case 0x1:	/* ACTIVE */
+	case 0x7:	/* LU_CONTROL */
+		ok = mod == 0;
+		break;
+	case 0x2:	/* IDLE_A, IDLE_B, IDLE_C */
+		ok = mod <= 2;
+		break;
+	case 0x3:	/* STANDBY_Z, STANDBY_Y */
+		ok = mod <= 1;
+		break;
+	case 0x5:	/* obsolete: ignored */
+		ok = true;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok)
+		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			  "START STOP UNIT power condition not supported");
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
@@ -612,8 +671,10 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 
 	switch (cdb[0]) {
 	case 0x00:	/* TEST UNIT READY */
-	case 0x1b:	/* START STOP UNIT: nothing to spin */
 	case 0x1e:	/* PREVENT ALLOW MEDIUM REMOVAL: not removable */
+		return true;
+	case 0x1b:
+		start_stop(c);
 		return true;
 	case 0x03:	/* REQUEST SENSE: autosense reports errors */
 		if (cdb[1] & 0x01) {

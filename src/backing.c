@@ -2,7 +2,8 @@
 /*
  * backing.c: owns opening and probing the storage behind a device, an image
  * file or a host block device: its size, logical and physical block sizes,
- * I/O hints, direct-I/O alignment, hole punching and non-blocking reads.
+ * I/O hints, direct-I/O alignment, hole punching and non-blocking reads;
+ * and the names of the cache modes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,29 @@
 #include "backing.h"
 #include "log.h"
 #include "util.h"
+
+static const char *const cache_names[] = {
+	[CACHE_NONE] = "none",
+	[CACHE_WRITEBACK] = "writeback",
+	[CACHE_WRITETHROUGH] = "writethrough",
+	[CACHE_DIRECTSYNC] = "directsync",
+};
+
+int cache_mode_parse(const char *s, enum cache_mode *out)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(cache_names); i++) {
+		if (!strcmp(s, cache_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *cache_mode_name(enum cache_mode m)
+{
+	return (unsigned int)m < ARRAY_SIZE(cache_names) ? cache_names[m] : "?";
+}
 
 static unsigned long sysfs_queue_value(const struct stat *st, const char *attr)
 {
@@ -105,7 +129,7 @@ static int open_file(struct backing *b, const struct backing_opts *o)
 	if (b->fd >= 0)
 		return 0;
 	if (errno == EINVAL && o->direct)
-		log_err("%s: the file system does not support O_DIRECT; use --cache=writeback",
+		log_err("%s: the file system does not support O_DIRECT; use cache=writeback or writethrough",
 			o->path);
 	else
 		log_err("cannot open %s: %s", o->path, strerror(errno));
@@ -116,14 +140,14 @@ static int choose_block_size(struct backing *b, const struct backing_opts *o,
 			     uint32_t min_lbs)
 {
 	if (min_lbs > 4096) {
-		log_err("%s needs %u-byte aligned direct I/O, more than 4096; use --cache=writeback",
+		log_err("%s needs %u-byte aligned direct I/O, more than 4096; use cache=writeback or writethrough",
 			o->path, min_lbs);
 		return -1;
 	}
 	if (o->lbs && o->lbs < min_lbs) {
 		log_err("logical block size %u is smaller than the %u bytes %s needs%s",
 			o->lbs, min_lbs, o->path,
-			b->is_blkdev ? "" : " for direct I/O (or use --cache=writeback)");
+			b->is_blkdev ? "" : " for direct I/O (or use cache=writeback or writethrough)");
 		return -1;
 	}
 	b->lbs = o->lbs ? o->lbs : MAX(min_lbs, 512u);

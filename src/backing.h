@@ -11,10 +11,42 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * How a device reaches its backing store, with QEMU's names: through the
+ * host page cache or around it (O_DIRECT), and whether the device starts
+ * with a volatile write cache (virtio-blk writeback, SCSI WCE) or with
+ * every write durable before it completes.  The guest may change the
+ * write cache later; the mode only gives its value at start-up.
+ */
+enum cache_mode {
+	CACHE_NONE,		/* O_DIRECT, write cache on (the default) */
+	CACHE_WRITEBACK,	/* page cache, write cache on */
+	CACHE_WRITETHROUGH,	/* page cache, write cache off */
+	CACHE_DIRECTSYNC,	/* O_DIRECT, write cache off */
+};
+
+/* For messages: the values cache_mode_parse() takes. */
+#define CACHE_MODE_CHOICES "none, writeback, writethrough or directsync"
+
+/* Returns 0 with *out set, or -1 if s names no cache mode. */
+int cache_mode_parse(const char *s, enum cache_mode *out);
+const char *cache_mode_name(enum cache_mode m);
+
+static inline bool cache_mode_direct(enum cache_mode m)
+{
+	return m == CACHE_NONE || m == CACHE_DIRECTSYNC;
+}
+
+/* Does the device start with a volatile write cache? */
+static inline bool cache_mode_wce(enum cache_mode m)
+{
+	return m == CACHE_NONE || m == CACHE_WRITEBACK;
+}
+
 struct backing_opts {
 	const char *path;
 	bool read_only;
-	bool direct;		/* O_DIRECT (cache=none) */
+	bool direct;		/* O_DIRECT (cache=none or directsync) */
 	uint32_t lbs;		/* logical block size; 0: choose */
 };
 

@@ -14,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_scsi.h>
 
@@ -427,6 +430,12 @@ void daemon_aftermath(struct verdict *v, struct daemon *d, int base_fds,
 
 int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 {
+	return run_daemon_cmd_bin(daemon_binary(), args, buf, len);
+}
+
+int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
+		       size_t len)
+{
 	const char *argv[32];
 	unsigned int n = 0;
 	int p[2], status;
@@ -434,7 +443,7 @@ int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 	pid_t pid;
 
 	n = add_wrapper(argv);
-	argv[n++] = daemon_binary();
+	argv[n++] = bin;
 	while (args && *args && n < ARRAY_SIZE(argv) - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
@@ -460,6 +469,48 @@ int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- the page cache of an image ------------------------------------- */
+
+#ifndef __NR_cachestat
+#define __NR_cachestat	451	/* the same number on every architecture */
+#endif
+
+/* cachestat(2)'s structures, as in <linux/mman.h> since Linux 6.5. */
+struct cs_range {
+	uint64_t off;
+	uint64_t len;
+};
+
+struct cs_stat {
+	uint64_t nr_cache;
+	uint64_t nr_dirty;
+	uint64_t nr_writeback;
+	uint64_t nr_evicted;
+	uint64_t nr_recently_evicted;
+};
+
+int page_state(const char *path, uint64_t off, uint64_t len,
+	       struct page_state *ps)
+{
+	struct cs_range r = { off, len };
+	struct cs_stat cs;
+	struct statfs sfs;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	/* tmpfs pages stay dirty: there is no writeback to wait for. */
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type != TMPFS_MAGIC &&
+	    syscall(__NR_cachestat, fd, &r, &cs, 0) == 0) {
+		ps->cached = cs.nr_cache;
+		ps->dirty = cs.nr_dirty;
+		ps->writeback = cs.nr_writeback;
+		ret = 0;
+	}
+	close(fd);
+	return ret;
 }
 
 /* ---- blocking virtio-blk client ------------------------------------- */

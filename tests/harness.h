@@ -99,6 +99,24 @@ void daemon_aftermath(struct verdict *v, struct daemon *d, int base_fds,
 
 /* Run the daemon binary to completion; returns exit status, stderr in buf. */
 int run_daemon_cmd(const char *const *args, char *buf, size_t len);
+/* The same with another daemon binary (e.g. scsi_daemon_binary()). */
+int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
+		       size_t len);
+
+/*
+ * The host page cache over len bytes at off of the file at path, in pages
+ * (cachestat(2)): what a write left behind tells whether it went through
+ * the page cache and whether it was durable when it completed.  Returns 0,
+ * or -1 where that cannot be seen (a kernel before 6.5, tmpfs).
+ */
+struct page_state {
+	uint64_t cached;
+	uint64_t dirty;
+	uint64_t writeback;
+};
+
+int page_state(const char *path, uint64_t off, uint64_t len,
+	       struct page_state *ps);
 
 /* A synchronous virtio-blk client with scratch buffers in guest memory. */
 struct blkc {

@@ -11,6 +11,8 @@
 #include "scsi_cmd.h"
 #include "tap.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define NBLOCKS		2048	/* 1 MiB of 512-byte blocks */
 #define SERIAL		"SER-0042"
 #define NAA		0x3123456789abcdefull
@@ -32,6 +34,7 @@ static void lu_reset(void)
 	lu.thin = true;
 	lu.lbprz = true;
 	lu.wce = true;
+	lu.wce_default = true;
 	strcpy(lu.serial, SERIAL);
 	lu.naa = NAA;
 	memset(&tgt, 0, sizeof(tgt));
@@ -306,6 +309,39 @@ static void test_vpd(void)
 
 /* ---- TUR, START STOP, PREVENT ALLOW, REQUEST SENSE ------------------------ */
 
+/*
+ * START STOP UNIT's POWER CONDITION (byte 4, bits 7-4) and POWER CONDITION
+ * MODIFIER (byte 3, bits 3-0): the conditions with nothing to do are
+ * accepted; FORCE_IDLE_0 and FORCE_STANDBY_0 (no timers) and the reserved
+ * values are refused.
+ */
+static void test_start_stop_power(void)
+{
+	static const uint8_t good_pc[][2] = {
+		{ 0x1, 0 }, { 0x2, 0 }, { 0x2, 2 }, { 0x3, 0 }, { 0x3, 1 },
+		{ 0x5, 7 }, { 0x7, 0 },
+	};
+	static const uint8_t bad_pc[][2] = {
+		{ 0x0, 1 }, { 0x1, 1 }, { 0x2, 3 }, { 0x3, 2 }, { 0x4, 0 },
+		{ 0x6, 0 }, { 0x7, 1 }, { 0x8, 0 }, { 0x9, 0 }, { 0xa, 0 },
+		{ 0xb, 0 }, { 0xc, 0 }, { 0xf, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(good_pc); i++) {
+		CDB(0x1b, 0, 0, good_pc[i][1], (uint8_t)(good_pc[i][0] << 4), 0);
+		run();
+		check_good("START STOP UNIT power condition %xh, modifier %u",
+			   good_pc[i][0], good_pc[i][1]);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad_pc); i++) {
+		CDB(0x1b, 0, 0, bad_pc[i][1], (uint8_t)(bad_pc[i][0] << 4 | 0x01), 0);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "START STOP UNIT power condition %xh, modifier %u",
+			    bad_pc[i][0], bad_pc[i][1]);
+	}
+}
+
 static void test_simple(void)
 {
 	CDB(0x00, 0, 0, 0, 0, 0);
@@ -317,6 +353,7 @@ static void test_simple(void)
 	CDB(0x1b, 0x01, 0, 0, 0x00, 0);
 	run();
 	check_good("START STOP UNIT (stop, immediate)");
+	test_start_stop_power();
 	CDB(0x1e, 0, 0, 0, 0x01, 0);
 	run();
 	check_good("PREVENT ALLOW MEDIUM REMOVAL (prevent)");
@@ -438,7 +475,7 @@ static void test_mode_sense(void)
 	run();
 	ok(good() && c.data_len == 36, "MODE SENSE(6) all pages and subpages");
 
-	lu.wce = false;
+	lu.wce = lu.wce_default = false;
 	lu.read_only = true;
 	mode_sense6(0, 0x08, 0, 255);
 	run();
@@ -664,6 +701,64 @@ static void test_mode_select(void)
 	run_param(8);
 	check_sense(SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR,
 		    "MODE SELECT(10) whose block descriptor is beyond the list");
+	lu_reset();
+}
+
+/*
+ * The cache mode gives WCE at start-up (wce_default): MODE SENSE reports it
+ * as the default value and the current value starts from it; MODE SELECT
+ * changes the current value in every mode, never the default.
+ */
+static void test_wce_start(void)
+{
+	uint32_t n;
+
+	/* cache=writethrough or directsync: no volatile cache at start-up. */
+	lu.wce = lu.wce_default = false;
+	mode_sense6(0x08, 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, false),
+	   "write-through LU: MODE SENSE(6) reports WCE 0");
+	mode_sense10(0, 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 16, false),
+	   "write-through LU: MODE SENSE(10) reports WCE 0");
+	mode_sense6(0x08, 0x80 | 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, false),
+	   "write-through LU: the default value of WCE is 0");
+	mode_sense6(0x08, 0x40 | 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, true),
+	   "write-through LU: WCE is changeable");
+	memset(param, 0, sizeof(param));
+	n = 4 + put_caching(param + 4, true);
+	mode_select6(0x10, n);
+	run_param(n);
+	ok(good() && lu.wce && !lu.wce_default,
+	   "write-through LU: MODE SELECT(6) turns WCE on, the default stays 0");
+	mode_sense10(0x08, 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 8, true),
+	   "write-through LU: MODE SENSE(10) then reports WCE 1");
+	mode_sense10(0x08, 0x80 | 0x08, 0, 255);
+	run();
+	ok(good() && caching_page(data + 8, false),
+	   "write-through LU: and still a default value of 0");
+	lu_reset();
+
+	/* cache=none or writeback: WCE 1 at start-up, and by default. */
+	n = 4 + put_caching(param + 4, false);
+	mode_select6(0x10, n);
+	run_param(n);
+	mode_sense6(0x08, 0x80 | 0x08, 0, 255);
+	run();
+	ok(good() && !lu.wce && caching_page(data + 4, true),
+	   "write-back LU turned to WCE 0: the default value stays 1");
+	mode_sense6(0x08, 0x3f, 0, 255);
+	run();
+	ok(good() && caching_page(data + 4, false),
+	   "and the current value is 0");
 	lu_reset();
 }
 
@@ -951,6 +1046,90 @@ static void test_unit_attention(void)
 	lu_reset();
 }
 
+/* ---- the CONTROL byte ------------------------------------------------------ */
+
+static void unmap_cdb(uint8_t b1, uint16_t len);
+
+/* Set the NACA bit in the CONTROL byte, the last of a cdb of len bytes. */
+static void set_naca(unsigned int len)
+{
+	cdb[len - 1] |= 0x04;
+}
+
+/* NACA asks for an ACA, which no LU has: refused, and nothing done. */
+static void test_naca(void)
+{
+	uint32_t n;
+
+	rw10(0x28, 0, 0, 8);
+	set_naca(10);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "READ(10) with NACA");
+	rw6(0x0a, 0, 1);
+	set_naca(6);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE(6) with NACA");
+	rw12(0xa8, 0, 0, 8);
+	set_naca(12);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "READ(12) with NACA");
+	rw16(0x8a, 0, 0, 8);
+	set_naca(16);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE(16) with NACA");
+	CDB(0x00, 0, 0, 0, 0, 0x04);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "TEST UNIT READY with NACA");
+	inquiry(0, 0, 96);
+	set_naca(6);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "INQUIRY with NACA");
+	report_luns(0, 4096);
+	set_naca(12);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "REPORT LUNS with NACA");
+	rc16(32);
+	set_naca(16);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "READ CAPACITY(16) with NACA");
+
+	memset(param, 0, sizeof(param));
+	n = 4 + put_caching(param + 4, false);
+	mode_select6(0x10, n);
+	set_naca(6);
+	run_param(n);
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "MODE SELECT(6) with NACA");
+	ok(lu.wce, "and WCE is unchanged");
+
+	CDB(0x01, 0, 0, 0, 0, 0x04);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
+		    "an unknown opcode with NACA is still an unknown opcode");
+	lu.thin = false;
+	unmap_cdb(0, 0);
+	set_naca(10);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE,
+		    "UNMAP with NACA on an LU without unmap: unknown opcode");
+	lu.thin = true;
+
+	lu.pending_ua = ASC_POWER_ON_RESET;
+	CDB(0x00, 0, 0, 0, 0, 0x04);
+	run();
+	check_sense(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET,
+		    "TEST UNIT READY with NACA reports the pending unit attention first");
+
+	report_luns(0, 4096);
+	set_naca(12);
+	run_on(ON_WLUN, 0);
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "REPORT LUNS with NACA to the well-known LU");
+	CDB(0x00, 0, 0, 0, 0, 0x03);
+	run();
+	check_good("TEST UNIT READY with the obsolete CONTROL bits 1-0");
+	lu_reset();
+}
+
 /* ---- READ and WRITE ---------------------------------------------------------- */
 
 static const uint8_t reads[] = { 0x28, 0xa8, 0x88 };
@@ -1090,8 +1269,9 @@ static void test_verify(void)
 	for (unsigned int i = 0; i < 3; i++) {
 		rw_any(wv[i], 0, NBLOCKS - 4, 4);
 		run();
-		ok(io_is(SCSI_X_WRITE, NBLOCKS - 4, 4) && c.fua && c.xfer_out == 2048,
-		   "WRITE AND VERIFY %02xh: a durable write", wv[i]);
+		ok(io_is(SCSI_X_WRITE, NBLOCKS - 4, 4) && c.fua && !c.bytchk &&
+		   c.xfer_out == 2048,
+		   "WRITE AND VERIFY %02xh with BYTCHK 00b: a durable write", wv[i]);
 		rw_any(wv[i], 0, NBLOCKS - 4, 5);
 		run();
 		check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
@@ -1100,11 +1280,42 @@ static void test_verify(void)
 		run();
 		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 			    "WRITE AND VERIFY %02xh with WRPROTECT", wv[i]);
+		rw_any(wv[i], 0x02, 16, 8);
+		run();
+		ok(io_is(SCSI_X_WRITE_VERIFY, 16, 8) && c.fua && c.bytchk &&
+		   c.xfer_out == 8 * 512 && c.xfer_in == 0,
+		   "WRITE AND VERIFY %02xh with BYTCHK 01b: a durable write, read back and compared",
+		   wv[i]);
+		rw_any(wv[i], 0x02, 16, 0);
+		run();
+		ok(good() && c.xfer_out == 0,
+		   "WRITE AND VERIFY %02xh with BYTCHK 01b of 0 blocks: GOOD, no I/O", wv[i]);
+		rw_any(wv[i], 0x02, NBLOCKS - 4, 5);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
+			    "WRITE AND VERIFY %02xh with BYTCHK 01b across the end", wv[i]);
+		rw_any(wv[i], 0x04, 16, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE AND VERIFY %02xh with BYTCHK 10b (reserved)", wv[i]);
+		rw_any(wv[i], 0x06, 16, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE AND VERIFY %02xh with BYTCHK 11b (reserved for it)", wv[i]);
 		lu.read_only = true;
 		rw_any(wv[i], 0, 0, 1);
 		run();
 		check_sense(SK_DATA_PROTECT, ASC_WRITE_PROTECTED,
 			    "WRITE AND VERIFY %02xh to a read-only LU", wv[i]);
+		rw_any(wv[i], 0x02, 0, 1);
+		run();
+		check_sense(SK_DATA_PROTECT, ASC_WRITE_PROTECTED,
+			    "WRITE AND VERIFY %02xh with BYTCHK 01b to a read-only LU", wv[i]);
+		rw_any(wv[i], 0x04, 0, 1);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE AND VERIFY %02xh with BYTCHK 10b to a read-only LU: the CDB first",
+			    wv[i]);
 		lu.read_only = false;
 
 		rw_any(vf[i], 0, 8, 4);
@@ -1166,6 +1377,18 @@ static void test_sync_cache(void)
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
 		    "SYNCHRONIZE CACHE(16) whose range wraps");
+	rw10(0x35, 0x02, 0, 0);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "SYNCHRONIZE CACHE(10) with IMMED");
+	rw16(0x91, 0x02, 0, 0);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "SYNCHRONIZE CACHE(16) with IMMED");
+	rw16(0x91, 0x02, NBLOCKS, 8);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+		    "SYNCHRONIZE CACHE(16) with IMMED beyond the end: IMMED first");
 	lu.read_only = true;
 	rw10(0x35, 0, 0, 0);
 	run();
@@ -1272,6 +1495,26 @@ static void test_write_same(void)
 	rw16(0x93, 0x20, 0, 8);
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE SAME(16) with WRPROTECT");
+	rw10(0x41, 0x20, 0, 8);
+	run();
+	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, "WRITE SAME(10) with WRPROTECT");
+	for (unsigned int i = 0; i < 3; i++) {
+		static const uint8_t bits[] = { 0x04, 0x02, 0x06 };
+		static const char *const names[] = { "PBDATA", "LBDATA", "PBDATA and LBDATA" };
+
+		rw10(0x41, bits[i], 0, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE SAME(10) with %s", names[i]);
+		rw16(0x93, bits[i], 0, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE SAME(16) with %s", names[i]);
+		rw16(0x93, bits[i] | 0x09, 0, 8);
+		run();
+		check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
+			    "WRITE SAME(16) with UNMAP, NDOB and %s", names[i]);
+	}
 	rw10(0x41, 0, NBLOCKS - 8, 9);
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, "WRITE SAME(10) across the end");
@@ -1590,10 +1833,12 @@ int main(void)
 	test_read_capacity();
 	test_mode_sense();
 	test_mode_select();
+	test_wce_start();
 	test_report_luns();
 	test_report_opcodes();
 	test_unknown();
 	test_unit_attention();
+	test_naca();
 	test_read_write();
 	test_verify();
 	test_sync_cache();

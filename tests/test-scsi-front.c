@@ -4,8 +4,10 @@
  * own vhost-user front end, with no VM: feature negotiation, commands on the
  * request queues (data checked in the host image), response headers (status,
  * sense, residual, used length), LUN addressing, task management functions
- * racing large reads, asynchronous notification, the event queue, and
- * malformed requests.  The engine comes from $TEST_AIO (default io_uring).
+ * racing large reads, asynchronous notification, the event queue,
+ * malformed requests, the cache modes (WCE at start-up, what writes leave in
+ * the host page cache) and the command line.  The engine comes from
+ * $TEST_AIO (default io_uring).
  */
 #include <endian.h>
 #include <errno.h>
@@ -722,6 +724,52 @@ static void test_verify(struct scsic *c)
 	}
 }
 
+/*
+ * WRITE AND VERIFY with BYTCHK 01b: written durably, read back, compared,
+ * 512 KiB at a time (two passes here); BYTCHK 00b is a durable write;
+ * BYTCHK 10b is refused and writes nothing.
+ */
+static void test_write_verify(struct scsic *c)
+{
+	const uint32_t lba = 16384, n = 2048, len = n * LBS;
+	uint8_t *want = malloc(len), cdb[16];
+	struct verdict v = { { 0 } };
+	struct scsic_res r;
+	int ret;
+
+	pattern(want, len, 12);
+	memcpy(c->dout, want, len);
+	cdb10(cdb, 0x2e, 0x02, lba, (uint16_t)n);
+	ret = scsic_cmd(c, lun_a, cdb, 10, len, 0, &r);
+	verdict_check(&v, good(ret, &r) && r.resid == 0 && r.used_len == SCSIC_RESP_SIZE,
+		      "WRITE AND VERIFY(10) BYTCHK 01b: ret %d status %u key 0x%x asc 0x%04x",
+		      ret, r.status, sense_key(&r), sense_asc(&r));
+	verdict_check(&v, host_is(want, len, (off_t)lba * LBS),
+		      "the image does not hold what WRITE AND VERIFY(10) wrote");
+	pattern(want, 8 * LBS, 13);
+	memcpy(c->dout, want, 8 * LBS);
+	cdb16(cdb, 0x8e, 0, lba, 8);
+	ret = scsic_cmd(c, lun_a, cdb, 16, 8 * LBS, 0, &r);
+	verdict_check(&v, good(ret, &r) && host_is(want, 8 * LBS, (off_t)lba * LBS),
+		      "WRITE AND VERIFY(16) BYTCHK 00b: status %u, or not in the image",
+		      r.status);
+	memset(c->dout, 0x77, 8 * LBS);
+	cdb16(cdb, 0x8e, 0x04, lba, 8);
+	ret = scsic_cmd(c, lun_a, cdb, 16, 8 * LBS, 0, &r);
+	verdict_check(&v, check_cond(ret, &r, KEY_ILLEGAL, 0x2400) &&
+		      host_is(want, 8 * LBS, (off_t)lba * LBS),
+		      "WRITE AND VERIFY(16) BYTCHK 10b: key 0x%x asc 0x%04x, or it wrote",
+		      sense_key(&r), sense_asc(&r));
+	cdb10(cdb, 0x35, 0x02, 0, 0);
+	ret = scsic_cmd(c, lun_a, cdb, 10, 0, 0, &r);
+	verdict_check(&v, check_cond(ret, &r, KEY_ILLEGAL, 0x2400),
+		      "SYNCHRONIZE CACHE(10) with IMMED: key 0x%x asc 0x%04x",
+		      sense_key(&r), sense_asc(&r));
+	free(want);
+	if (!ok(!v.fail[0], "WRITE AND VERIFY: BYTCHK 01b compares 1 MiB in two passes, 00b writes, 10b is refused; SYNCHRONIZE CACHE with IMMED is refused"))
+		tap_diag("%s", v.fail);
+}
+
 static long now_ms(void);
 
 /* COMPARE AND WRITE of n blocks at lba: data-out is compare || write. */
@@ -1244,6 +1292,205 @@ static void test_bad_ctrl(struct daemon *d)
 		tap_diag("%s", v.fail);
 }
 
+/* ---- cache modes ----------------------------------------------------------- */
+
+/*
+ * One daemon with a LUN in each cache mode, each on its own image.  WCE
+ * starts from the mode, in MODE SENSE(6) and (10), current and default
+ * values; what a write leaves in the host page cache (cachestat(2)) shows
+ * whether it went around it (O_DIRECT) and whether it was durable when it
+ * completed.  The guest may turn WCE on or off in every mode.
+ */
+struct cache_lun {
+	const char *mode;
+	bool wce;		/* WCE at start-up */
+	bool direct;
+	char img[300];
+	char arg[400];
+	uint8_t addr[8];
+};
+
+static struct cache_lun cache_luns[] = {
+	{ .mode = "none", .wce = true, .direct = true },
+	{ .mode = "writeback", .wce = true, .direct = false },
+	{ .mode = "writethrough", .wce = false, .direct = false },
+	{ .mode = "directsync", .wce = false, .direct = true },
+};
+
+#define CACHE_BLOCKS	128	/* 64 KiB per write */
+
+/* WCE of the caching page MODE SENSE(6) or (10) returns for pc (0 or 2). */
+static int sense_wce(struct scsic *c, const uint8_t *lun, bool ten,
+		     uint8_t pc)
+{
+	uint8_t cdb[10] = { 0 };
+	struct scsic_res r;
+	int ret;
+
+	cdb[0] = ten ? 0x5a : 0x1a;
+	cdb[1] = 0x08;				/* DBD: the page comes first */
+	cdb[2] = (uint8_t)(pc << 6 | 0x08);	/* caching page */
+	if (ten)
+		put16(cdb + 7, 255);
+	else
+		cdb[4] = 255;
+	memset(c->din, 0xee, 255);
+	ret = scsic_cmd(c, lun, cdb, ten ? 10 : 6, 0, 255, &r);
+	if (!good(ret, &r) || c->din[ten ? 8 : 4] != 0x08)
+		return -1;
+	return !!(c->din[(ten ? 8 : 4) + 2] & 0x04);
+}
+
+/* MODE SELECT(6) of the caching page with WCE as given. */
+static bool select_wce(struct scsic *c, const uint8_t *lun, bool wce)
+{
+	uint8_t cdb[6] = { 0x15, 0x10, 0, 0, 24, 0 };
+	struct scsic_res r;
+
+	memset(c->dout, 0, 24);
+	c->dout[4] = 0x08;
+	c->dout[5] = 0x12;
+	c->dout[6] = wce ? 0x04 : 0;
+	return good(scsic_cmd(c, lun, cdb, 6, 24, 0, &r), &r);
+}
+
+/* WRITE(10) of 64 KiB at lba lands in l's image; ps: the page cache after. */
+static bool cache_write(struct scsic *c, const struct cache_lun *l,
+			uint32_t lba, unsigned int seed, struct page_state *ps,
+			bool *seen)
+{
+	const uint32_t len = CACHE_BLOCKS * LBS;
+	uint8_t *want = malloc(len), *host = malloc(len);
+	struct scsic_res r;
+	bool landed;
+	int ret;
+
+	pattern(want, len, seed);
+	memcpy(c->dout, want, len);
+	ret = rw10(c, l->addr, 0x2a, 0, lba, CACHE_BLOCKS, len, &r);
+	/* Before reading the file, which would fill the page cache. */
+	*seen = page_state(l->img, (uint64_t)lba * LBS, len, ps) == 0;
+	host_pread(l->img, host, len, (off_t)lba * LBS);
+	landed = good(ret, &r) && !memcmp(host, want, len);
+	free(want);
+	free(host);
+	return landed;
+}
+
+static void check_pages(const struct cache_lun *l, bool seen,
+			const struct page_state *ps, bool wce, const char *what)
+{
+	if (!seen) {
+		tap_skip("cachestat(2) cannot see this image's page cache");
+		return;
+	}
+	if (l->direct)
+		ok(ps->cached == 0, "cache=%s: %s went around the page cache (%llu pages cached)",
+		   l->mode, what, (unsigned long long)ps->cached);
+	else if (wce)
+		ok(ps->cached > 0 && ps->dirty > 0,
+		   "cache=%s: %s is left in the page cache, dirty (%llu cached, %llu dirty)",
+		   l->mode, what, (unsigned long long)ps->cached,
+		   (unsigned long long)ps->dirty);
+	else
+		ok(ps->cached > 0 && ps->dirty == 0 && ps->writeback == 0,
+		   "cache=%s: %s is durable when it completes (%llu cached, %llu dirty, %llu under writeback)",
+		   l->mode, what, (unsigned long long)ps->cached,
+		   (unsigned long long)ps->dirty, (unsigned long long)ps->writeback);
+}
+
+static void cache_lun_case(struct scsic *c, const struct cache_lun *l)
+{
+	struct page_state ps;
+	struct scsic_res r;
+	uint8_t cdb[10];
+	bool seen;
+	int ret;
+
+	tur(c, l->addr, &r);	/* the power-on unit attention */
+	ok(sense_wce(c, l->addr, false, 0) == l->wce &&
+	   sense_wce(c, l->addr, true, 0) == l->wce,
+	   "cache=%s: MODE SENSE(6) and (10) report WCE %d at start-up", l->mode, l->wce);
+	ok(sense_wce(c, l->addr, false, 2) == l->wce,
+	   "cache=%s: the default value of WCE is %d", l->mode, l->wce);
+	ok(cache_write(c, l, 1000, 90, &ps, &seen), "cache=%s: WRITE(10) lands in the image", l->mode);
+	check_pages(l, seen, &ps, l->wce, "a write at start-up");
+
+	ok(select_wce(c, l->addr, !l->wce) &&
+	   sense_wce(c, l->addr, false, 0) == !l->wce &&
+	   sense_wce(c, l->addr, true, 2) == l->wce,
+	   "cache=%s: MODE SELECT turns WCE to %d; the default value stays %d",
+	   l->mode, !l->wce, l->wce);
+	ok(cache_write(c, l, 2000, 91, &ps, &seen),
+	   "cache=%s: WRITE(10) with WCE %d lands in the image", l->mode, !l->wce);
+	check_pages(l, seen, &ps, !l->wce, "a write after MODE SELECT");
+	cdb10(cdb, 0x35, 0, 0, 0);
+	ret = scsic_cmd(c, l->addr, cdb, 10, 0, 0, &r);
+	ok(good(ret, &r), "cache=%s: SYNCHRONIZE CACHE(10) is GOOD", l->mode);
+	if (!l->direct && page_state(l->img, 0, 4096 * LBS, &ps) == 0)
+		ok(ps.dirty == 0 && ps.writeback == 0,
+		   "cache=%s: after SYNCHRONIZE CACHE no page is dirty", l->mode);
+}
+
+static void test_cache_modes(void)
+{
+	const char *args[ARRAY_SIZE(cache_luns) + 3];
+	unsigned int n = 0;
+	struct daemon d;
+	struct scsic c;
+	int ret;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cache_luns); i++) {
+		struct cache_lun *l = &cache_luns[i];
+
+		snprintf(l->img, sizeof(l->img), "%s/cache-%s.img", harness_dir(), l->mode);
+		image_create(l->img, 4u << 20);
+		snprintf(l->arg, sizeof(l->arg), "--lun=%u,file=%s,cache=%s", i, l->img, l->mode);
+		scsic_lun(l->addr, 0, i);
+		args[n++] = l->arg;
+	}
+	args[n++] = env.aio_arg;
+	args[n] = NULL;
+	ret = daemon_start_bin(&d, scsi_daemon_binary(), args);
+	if (!ok(ret == 0, "a daemon with a LUN in each cache mode starts")) {
+		daemon_log_diag(&d, 0);
+		return;
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(cache_luns); i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "cache-%s.img: 8192 blocks of 512 bytes, cache=%s",
+			 cache_luns[i].mode, cache_luns[i].mode);
+		ok(daemon_log_has(&d, line), "LUN %u's start-up line names cache=%s", i,
+		   cache_luns[i].mode);
+	}
+	ret = scsic_open(&c, d.sock, 1, ~0ull);
+	if (ok(ret == 0, "cache modes: connect (%s)", strerror(-ret))) {
+		for (unsigned int i = 0; i < ARRAY_SIZE(cache_luns); i++)
+			cache_lun_case(&c, &cache_luns[i]);
+	}
+	scsic_close(&c);
+	ok(daemon_stop(&d) == 0, "cache modes: the daemon exits 0 on SIGTERM");
+}
+
+/* ---- command line ------------------------------------------------------ */
+
+static void test_cli(void)
+{
+	char out[4096], lun[400];
+	const char *args[] = { "--socket-path=/tmp/x", lun, NULL };
+
+	snprintf(lun, sizeof(lun), "--lun=0,file=%s,cache=unsafe", env.img);
+	ok(run_daemon_cmd_bin(scsi_daemon_binary(), args, out, sizeof(out)) == 1 &&
+	   strchr(out, '\n') == out + strlen(out) - 1 &&
+	   strstr(out, "cache=unsafe: expected none, writeback, writethrough or directsync"),
+	   "--lun with cache=unsafe exits 1 with one line listing the cache modes");
+	snprintf(lun, sizeof(lun), "--lun=0,file=%s,cache", env.img);
+	ok(run_daemon_cmd_bin(scsi_daemon_binary(), args, out, sizeof(out)) == 1 &&
+	   strstr(out, "bad item \"cache\""),
+	   "--lun with cache and no value exits 1 naming the item");
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static void setup_paths(void)
@@ -1290,6 +1537,7 @@ static void run_cases(struct scsic *c, const uint8_t *want)
 	test_unmap(c);
 	test_write_same(c);
 	test_verify(c);
+	test_write_verify(c);
 	test_sync_cache(c);
 	test_tmf_in_flight(c, VIRTIO_SCSI_T_TMF_ABORT_TASK_SET,
 			   "ABORT_TASK_SET", 0, want);
@@ -1345,6 +1593,8 @@ int main(void)
 	status = daemon_stop(&d);
 	if (!ok(status == 0, "SIGTERM: exit status 0 (%d)", status))
 		daemon_log_diag(&d, 0);
+	test_cache_modes();
+	test_cli();
 	free(want);
 	harness_cleanup();
 	return tap_done();
