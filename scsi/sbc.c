@@ -161,16 +161,6 @@ static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 
-	/*
-	 * IMMED asks for GOOD status before the cache is synchronized.  The
-	 * flush always completes first here, and SBC says a device server
-	 * without IMMED support shall refuse it.
-	 */
-	if (cdb[1] & 0x02) {
-		scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-			  "SYNCHRONIZE CACHE with IMMED");
-		return;
-	}
 	if (!range_ok(lu, c, lba, n))
 		return;
 	c->exec = SCSI_X_FLUSH;

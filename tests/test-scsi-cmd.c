@@ -1377,18 +1377,6 @@ static void test_sync_cache(void)
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE,
 		    "SYNCHRONIZE CACHE(16) whose range wraps");
-	rw10(0x35, 0x02, 0, 0);
-	run();
-	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-		    "SYNCHRONIZE CACHE(10) with IMMED");
-	rw16(0x91, 0x02, 0, 0);
-	run();
-	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-		    "SYNCHRONIZE CACHE(16) with IMMED");
-	rw16(0x91, 0x02, NBLOCKS, 8);
-	run();
-	check_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
-		    "SYNCHRONIZE CACHE(16) with IMMED beyond the end: IMMED first");
 	lu.read_only = true;
 	rw10(0x35, 0, 0, 0);
 	run();
