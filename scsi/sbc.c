@@ -161,6 +161,11 @@ static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 
+	/*
+	 * IMMED only allows GOOD before the cache is synchronized; status
+	 * after the flush is a stronger answer, so the bit is accepted and
+	 * the flush always completes first.
+	 */
 	if (!range_ok(lu, c, lba, n))
 		return;
 	c->exec = SCSI_X_FLUSH;

@@ -1370,6 +1370,14 @@ static void test_sync_cache(void)
 	rw16(0x91, 0, NBLOCKS - 8, 8);
 	run();
 	ok(c.exec == SCSI_X_FLUSH && c.status == SAM_GOOD, "SYNCHRONIZE CACHE(16) of the last blocks");
+	rw10(0x35, 0x02, 0, 0);
+	run();
+	ok(c.exec == SCSI_X_FLUSH && c.status == SAM_GOOD,
+	   "SYNCHRONIZE CACHE(10) with IMMED: a flush, status after it");
+	rw16(0x91, 0x02, 0, 8);
+	run();
+	ok(c.exec == SCSI_X_FLUSH && c.status == SAM_GOOD,
+	   "SYNCHRONIZE CACHE(16) with IMMED: a flush, status after it");
 	rw10(0x35, 0, NBLOCKS - 8, 9);
 	run();
 	check_sense(SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, "SYNCHRONIZE CACHE(10) across the end");
