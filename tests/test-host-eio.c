@@ -3,14 +3,15 @@
  * test-host-eio.c: both daemons against a host file that fails like a dying
  * disk.  tests/fuse-faulty serves disk.img from a FUSE mount in the scratch
  * directory: one range fails every access with EIO, another fails writes
- * with ENOSPC.  vhost-uring-blk and vhost-uring-scsi serve it, with
- * --cache=none and --cache=writeback, and must answer each failure with
- * the status (blk) or the sense data (scsi) a guest expects, log it in one
- * line, keep serving good blocks on the same connection and on a new one,
- * serve the failed blocks again once the fault is gone (fuse-faulty clears
- * it on SIGUSR1), and exit cleanly.  Owns the FUSE mount's life: mounted
- * per case, always unmounted, never left behind.  The engine comes from
- * $TEST_AIO (default io_uring); fuse-faulty from $FUSE_FAULTY.
+ * with ENOSPC.  vhost-uring-blk and vhost-uring-scsi serve it in every
+ * cache mode (none, writeback, writethrough, directsync) and must answer
+ * each failure with the status (blk) or the sense data (scsi) a guest
+ * expects, log it in one line, keep serving good blocks on the same
+ * connection and on a new one, serve the failed blocks again once the fault
+ * is gone (fuse-faulty clears it on SIGUSR1), and exit cleanly.  Owns the
+ * FUSE mount's life: mounted per case, always unmounted, never left behind.
+ * The engine comes from $TEST_AIO (default io_uring); fuse-faulty from
+ * $FUSE_FAULTY.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -806,7 +807,9 @@ static void test_mount_failure(void)
 
 int main(void)
 {
-	static const char *const caches[] = { "none", "writeback" };
+	static const char *const caches[] = {
+		"none", "writeback", "writethrough", "directsync"
+	};
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-host-eio", 0);
