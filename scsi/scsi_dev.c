@@ -157,10 +157,21 @@ static void finish_io(struct scsi_io *io, uint32_t data_in)
 		lun_idle(sd);
 }
 
+/*
+ * The host failed the command's I/O: CHECK CONDITION with the sense a disk
+ * gives (SBC-4 4.18, SPC-5 4.4): an unreadable or unwritable medium is a
+ * MEDIUM ERROR, a thin LU out of space is DATA PROTECT, SPACE ALLOCATION
+ * FAILED WRITE PROTECT.  A failed READ delivers no data (the used length
+ * is the response header's), so its residual is the whole data-in buffer,
+ * as for a READ the command layer refuses; a command with data-out keeps
+ * the residual of the buffer bytes beyond what it would have taken.
+ */
 static void fail_io(struct scsi_io *io, int err)
 {
 	struct scsi_cmd *c = &io->cmd;
 
+	if (c->exec == SCSI_X_READ)
+		io->resid += io->data_len;
 	log_peer("LUN %u: %s of %" PRIu64 " blocks at LBA %" PRIu64 " failed: %s",
 		 io->ln->lu.lun, io->write ? "write" : "read",
 		 (uint64_t)c->nblocks, c->lba, strerror(-err));
@@ -168,10 +179,9 @@ static void fail_io(struct scsi_io *io, int err)
 		scsi_fail(c, SK_MEDIUM_ERROR, io->write ? ASC_WRITE_ERROR :
 			  ASC_UNRECOVERED_READ_ERROR, NULL);
 	else if (err == -ENOSPC)
-		scsi_fail(c, SK_DATA_PROTECT, 0x2707, NULL);	/* space allocation failed */
+		scsi_fail(c, SK_DATA_PROTECT, ASC_SPACE_ALLOC_FAILED_WP, NULL);
 	else
 		scsi_fail(c, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE, NULL);
-	io->resid = 0;
 	finish_io(io, 0);
 }
 

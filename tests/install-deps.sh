@@ -9,7 +9,8 @@ PKGS="build-essential autoconf automake pkg-config
       liburing-dev libaio-dev libseccomp-dev linux-libc-dev
       qemu-system-x86 qemu-system-common linux-image-amd64
       fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
-      sg3-utils groff-base mandoc python3 gnuplot-nox"
+      sg3-utils groff-base mandoc python3 gnuplot-nox
+      fuse3 libfuse3-dev"
 
 missing=
 for p in $PKGS; do
