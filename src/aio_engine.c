@@ -3,8 +3,9 @@
  * aio_engine.c: the libaio fallback engine, for hosts where io_uring is
  * disabled.  Reads, writes and fdatasync go through io_submit(); their
  * completions signal an eventfd.  The thread sleeps in epoll_wait() on that
- * eventfd and on the watched kick eventfds.  fallocate has no aio command,
- * so it runs synchronously and completes on the next run().
+ * eventfd, on the watched kick eventfds and on a timerfd (TIMEOUT).
+ * fallocate has no aio command, so it runs synchronously and completes on
+ * the next run().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -26,6 +28,8 @@ struct aio_engine {
 	io_context_t ctx;
 	int epfd;
 	int evfd;		/* signalled by aio completions */
+	int tfd;		/* the timer of timer_op */
+	struct io_op *timer_op;	/* the TIMEOUT in progress */
 	unsigned int depth;
 	struct iocb *iocbs;
 	struct iocb **free_iocbs;
@@ -81,6 +85,38 @@ static void watch(struct aio_engine *a, struct io_op *op)
 	op->watched = true;
 }
 
+static void set_timer(struct aio_engine *a, uint32_t ms)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = ms / 1000,
+		.it_value.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
+
+	timerfd_settime(a->tfd, 0, &its, NULL);
+}
+
+static void start_timer(struct aio_engine *a, struct io_op *op)
+{
+	if (a->timer_op) {
+		complete_later(a, op, -EBUSY);
+		return;
+	}
+	a->timer_op = op;
+	/* Zero would disarm the timer: one millisecond is the least. */
+	set_timer(a, op->timeout_ms ? op->timeout_ms : 1);
+}
+
+/* The timer fired (res -ETIME) or was cancelled (-ECANCELED). */
+static void end_timer(struct aio_engine *a, int res)
+{
+	struct io_op *op = a->timer_op;
+
+	a->timer_op = NULL;
+	if (res == -ECANCELED)
+		set_timer(a, 0);
+	complete_later(a, op, res);
+}
+
 static bool prep_iocb(struct aio_engine *a, struct io_op *op)
 {
 	struct iocb *cb;
@@ -117,6 +153,9 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 	case IO_OP_READ_EVENTFD:
 		watch(a, op);
 		return;
+	case IO_OP_TIMEOUT:
+		start_timer(a, op);
+		return;
 	case IO_OP_FALLOCATE:
 		run_sync(a, op);
 		return;
@@ -139,6 +178,11 @@ static void aio_cancel(struct io_engine *e, struct io_op *op)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
 
+	if (op->opcode == IO_OP_TIMEOUT) {
+		if (a->timer_op == op)
+			end_timer(a, -ECANCELED);
+		return;
+	}
 	if (op->opcode != IO_OP_READ_EVENTFD || !op->watched)
 		return;
 	epoll_ctl(a->epfd, EPOLL_CTL_DEL, op->fd, NULL);
@@ -250,11 +294,11 @@ static int fire_watch(struct io_op *op)
 	return 1;
 }
 
-static int aio_run(struct io_engine *e, int timeout)
+static int aio_run(struct io_engine *e, bool wait)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
 	struct epoll_event evs[EVENT_BATCH];
-	int total, n;
+	int total, n, timeout = wait ? -1 : 0;
 
 	refill_from_backlog(a);
 	submit_pending(a);
@@ -278,6 +322,12 @@ static int aio_run(struct io_engine *e, int timeout)
 			if (ret < 0)
 				return ret;
 			total += ret;
+		} else if (evs[i].data.ptr == &a->tfd) {
+			uint64_t expired;
+
+			if (read(a->tfd, &expired, sizeof(expired)) > 0 &&
+			    a->timer_op)
+				end_timer(a, -ETIME);
 		} else {
 			total += fire_watch(evs[i].data.ptr);
 		}
@@ -293,6 +343,8 @@ static void aio_free(struct aio_engine *a)
 		close(a->epfd);
 	if (a->evfd >= 0)
 		close(a->evfd);
+	if (a->tfd >= 0)
+		close(a->tfd);
 	free(a->iocbs);
 	free(a->free_iocbs);
 	free(a->pending);
@@ -320,7 +372,7 @@ int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 
 	if (!a)
 		return -ENOMEM;
-	a->epfd = a->evfd = -1;
+	a->epfd = a->evfd = a->tfd = -1;
 	a->depth = MIN(MAX(depth, 32u), 4096u);
 	a->iocbs = calloc(a->depth, sizeof(*a->iocbs));
 	a->free_iocbs = calloc(a->depth, sizeof(*a->free_iocbs));
@@ -336,13 +388,19 @@ int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	if (ret < 0)
 		goto fail;
 	a->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (a->evfd < 0 || a->epfd < 0) {
+	if (a->evfd < 0 || a->tfd < 0 || a->epfd < 0) {
 		ret = -errno;
 		goto fail;
 	}
 	ev.data.ptr = a;
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->evfd, &ev) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ev.data.ptr = &a->tfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->tfd, &ev) < 0) {
 		ret = -errno;
 		goto fail;
 	}

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <linux/time_types.h>
+
 enum io_opcode {
 	IO_OP_READV,
 	IO_OP_WRITEV,
@@ -19,6 +21,11 @@ enum io_opcode {
 	IO_OP_FALLOCATE,
 	/* Wait until an eventfd is readable, consume its count, complete. */
 	IO_OP_READ_EVENTFD,
+	/*
+	 * Complete with -ETIME once timeout_ms have passed (-ECANCELED when
+	 * cancelled first).  One at a time per engine.
+	 */
+	IO_OP_TIMEOUT,
 };
 
 struct io_op;
@@ -35,7 +42,9 @@ struct io_op {
 	uint64_t off;
 	uint64_t len;		/* FALLOCATE length */
 	uint64_t evbuf;		/* READ_EVENTFD destination */
+	uint32_t timeout_ms;	/* TIMEOUT */
 	/* engine-private */
+	struct __kernel_timespec ts;
 	struct io_op *next;
 	int res;
 	bool watched;
@@ -52,9 +61,12 @@ struct io_engine;
 struct io_engine_ops {
 	void (*destroy)(struct io_engine *e);
 	void (*queue)(struct io_engine *e, struct io_op *op);
-	/* Ask for a queued READ_EVENTFD to end early; it completes -ECANCELED. */
+	/*
+	 * Ask for a queued READ_EVENTFD or TIMEOUT to end early; it completes
+	 * -ECANCELED.
+	 */
 	void (*cancel)(struct io_engine *e, struct io_op *op);
-	int (*run)(struct io_engine *e, int timeout_ms);
+	int (*run)(struct io_engine *e, bool wait);
 	/*
 	 * The eventfds READ_EVENTFD will wait on from now on (kicks and the
 	 * control fd), set while no such read is queued.  Optional.
@@ -121,17 +133,7 @@ static inline int io_engine_set_wait_fds(struct io_engine *e, const int *fds,
  */
 static inline int io_engine_run(struct io_engine *e, bool wait)
 {
-	return e->ops->run(e, wait ? -1 : 0);
-}
-
-/*
- * The same, sleeping at most timeout_ms (> 0): returns 0 when the time ran
- * out with nothing done.  An engine that cannot bound its sleep returns at
- * once instead.
- */
-static inline int io_engine_run_timeout(struct io_engine *e, int timeout_ms)
-{
-	return e->ops->run(e, timeout_ms);
+	return e->ops->run(e, wait);
 }
 
 static inline void io_engine_destroy(struct io_engine *e)

@@ -99,6 +99,8 @@ static void run_wake(struct iothread *th)
 
 static bool busy(struct iothread *th)
 {
+	if (th->timer_armed)
+		return true;
 	for (unsigned int i = 0; i < th->nactive; i++) {
 		if (th->active[i]->inflight || th->active[i]->kick_armed)
 			return true;
@@ -110,6 +112,8 @@ static bool busy(struct iothread *th)
 static void drain(struct iothread *th)
 {
 	th->draining = true;
+	if (th->timer_armed)
+		io_engine_cancel(th->eng, &th->timer_op);
 	for (unsigned int i = 0; i < th->nactive; i++) {
 		struct virtq *vq = th->active[i];
 
@@ -269,7 +273,47 @@ static void recheck_all(struct iothread *th)
 }
 
 /* After the last work, look again this long after it (then no more). */
-static const int recheck_ms[] = { 1, 10, 100, 1000, 10000 };
+static const uint32_t recheck_ms[] = { 1, 10, 100, 1000, 10000 };
+
+static void timer_done(struct io_op *op, int res)
+{
+	struct iothread *th = container_of(op, struct iothread, timer_op);
+
+	th->timer_armed = false;
+	th->timer_fired = res != -ECANCELED;
+}
+
+static void arm_timer(struct iothread *th, uint32_t ms)
+{
+	memset(&th->timer_op, 0, sizeof(th->timer_op));
+	th->timer_op.opcode = IO_OP_TIMEOUT;
+	th->timer_op.timeout_ms = ms;
+	th->timer_op.done = timer_done;
+	th->timer_armed = true;
+	th->timer_seq = th->work_seq;
+	io_engine_queue(th->eng, &th->timer_op);
+}
+
+/*
+ * The rechecks come from a timer that is armed when the thread goes idle
+ * and is not cancelled when work arrives: arming and cancelling a timer on
+ * every idle wait costs more than the I/O at low queue depths (in a VM,
+ * each one reprograms the virtual timer).  When it fires after a pass that
+ * found work, the next idle wait arms it again; when nothing happened
+ * since it was armed, the rings get their late look and the next interval
+ * starts.  So a recheck comes between one and two intervals after the
+ * last work.
+ */
+static void idle_timer(struct iothread *th, unsigned int *rechecks)
+{
+	if (!th->timer_fired)
+		return;
+	th->timer_fired = false;
+	if (th->timer_seq != th->work_seq || in_flight(th))
+		return;
+	recheck_all(th);
+	(*rechecks)++;
+}
 
 static void loop(struct iothread *th)
 {
@@ -278,18 +322,16 @@ static void loop(struct iothread *th)
 	bool more = false;
 
 	for (;;) {
-		bool wait = !more, work = false, timed = false;
+		bool wait = !more, work = false;
 		int ret;
 
 		if (th->poll_ns && wait)
 			wait = now_ns() - last_work >= th->poll_ns &&
 			       !prepare_sleep(th);
-		if (wait && rechecks < ARRAY_SIZE(recheck_ms) && !in_flight(th)) {
-			timed = true;
-			ret = io_engine_run_timeout(th->eng, recheck_ms[rechecks]);
-		} else {
-			ret = io_engine_run(th->eng, wait);
-		}
+		if (wait && rechecks < ARRAY_SIZE(recheck_ms) &&
+		    !th->timer_armed && !in_flight(th))
+			arm_timer(th, recheck_ms[rechecks]);
+		ret = io_engine_run(th->eng, wait);
 		if (ret < 0) {
 			log_err("I/O thread %u: engine failed: %s", th->id,
 				strerror(-ret));
@@ -301,13 +343,13 @@ static void loop(struct iothread *th)
 		 */
 		if (more && ret == 0)
 			sched_yield();
+		/* The timer's own completion is not work. */
+		if (th->timer_fired)
+			ret--;
 		if (th->ctl_pending && handle_ctl(th))
 			return;
 		run_wake(th);
-		if (timed && ret == 0) {
-			recheck_all(th);
-			rechecks++;
-		}
+		idle_timer(th, &rechecks);
 		more = false;
 		for (unsigned int i = 0; i < th->nactive; i++) {
 			struct virtq *vq = th->active[i];
@@ -324,8 +366,10 @@ static void loop(struct iothread *th)
 			}
 		}
 		flush_all(th);
-		if (work || ret > 0)
+		if (work || ret > 0) {
 			rechecks = 0;
+			th->work_seq++;
+		}
 		if (th->poll_ns && (work || ret > 0))
 			last_work = now_ns();
 	}

@@ -36,6 +36,12 @@ struct iothread {
 	int *wait_fds;		/* ctl_fd, then the active queues' kick fds */
 	struct io_op ctl_op;
 	bool ctl_armed;
+	/* The idle recheck timer (see loop() in iothread.c). */
+	struct io_op timer_op;
+	bool timer_armed;
+	bool timer_fired;
+	unsigned long work_seq;		/* passes that found work */
+	unsigned long timer_seq;	/* work_seq when the timer was armed */
 	bool ctl_pending;
 	bool draining;
 	bool wake;		/* atomic: on_wake must run */

@@ -38,7 +38,7 @@ static const char *const allowed[] = {
 	"io_pgetevents", "io_cancel", "io_destroy", "epoll_wait",
 	"epoll_pwait", "epoll_pwait2", "epoll_ctl", "pread64", "pwrite64",
 	"preadv", "pwritev", "preadv2", "pwritev2", "fallocate", "fdatasync",
-	"fsync",
+	"fsync", "timerfd_settime",
 	/* threads, time, signals, exit */
 	"futex", "sched_yield", "nanosleep", "clock_nanosleep",
 	"clock_gettime", "gettimeofday", "getpid", "gettid", "tgkill",

@@ -176,6 +176,16 @@ static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
 	case IO_OP_READ_EVENTFD:
 		io_uring_prep_read(sqe, op->fd, &op->evbuf, sizeof(op->evbuf), 0);
 		break;
+	case IO_OP_TIMEOUT:
+		/* The kernel reads the timespec when it takes the SQE. */
+		op->ts.tv_sec = op->timeout_ms / 1000;
+		op->ts.tv_nsec = (op->timeout_ms % 1000) * 1000000ll;
+		io_uring_prep_timeout(sqe, &op->ts, 0, 0);
+		/* No file, but a restricted ring wants the flag on all. */
+		if (u->restricted)
+			sqe->flags |= IOSQE_FIXED_FILE;
+		io_uring_sqe_set_data(sqe, op);
+		return;
 	}
 	use_fixed(u, sqe);
 	io_uring_sqe_set_data(sqe, op);
@@ -294,32 +304,19 @@ static int reap(struct uring_engine *u)
 	return total;
 }
 
-static int uring_run(struct io_engine *e, int timeout)
+static int uring_run(struct io_engine *e, bool wait)
 {
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
-	struct io_uring_cqe *cqe;
-	struct __kernel_timespec ts;
 	int ret;
 
 	flush_backlog(u);
 	flush_cancels(u);
 	ret = reap(u);
 	if (ret > 0)
-		timeout = 0;
-	/* A bounded wait needs EXT_ARG (a timeout SQE is not allowed here). */
-	if (timeout > 0 && !(u->ring.features & IORING_FEAT_EXT_ARG))
-		timeout = 0;
-	if (timeout > 0) {
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (timeout % 1000) * 1000000ll;
-		ret = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts,
-						       NULL);
-	} else {
-		ret = timeout < 0 ? io_uring_submit_and_wait(&u->ring, 1) :
-				    io_uring_submit(&u->ring);
-	}
-	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN &&
-	    ret != -ETIME)
+		wait = false;
+	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
+		     io_uring_submit(&u->ring);
+	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		return ret;
 	return reap(u);
 }
@@ -406,7 +403,7 @@ static int restrict_ring(struct uring_engine *u)
 	static const uint8_t ops[] = {
 		IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ,
 		IORING_OP_WRITE, IORING_OP_FSYNC, IORING_OP_FALLOCATE,
-		IORING_OP_ASYNC_CANCEL,
+		IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
 	};
 	struct io_uring_restriction res[ARRAY_SIZE(ops) + 4];
 	unsigned int n = 0;
