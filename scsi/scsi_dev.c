@@ -1399,26 +1399,29 @@ static void scsi_rescan(void *ctx)
 		__atomic_store_n(&sd->rescan_pending, true, __ATOMIC_RELEASE);
 }
 
-/* Give the held event buffers back with NO_EVENT: the queue stops. */
+/*
+ * Give the held event buffers back with NO_EVENT: the queue stops.  The
+ * core asks every draining queue; only the event queue holds buffers, and
+ * events[] belongs to its thread, so the others must not touch it (another
+ * thread rewriting it while the event thread adds a buffer would lose or
+ * duplicate one).
+ */
 static void scsi_release_held(void *ctx, struct virtq *vq)
 {
 	struct scsi_dev *sd = ctx;
 	struct virtio_scsi_event ev;
-	unsigned int kept = 0;
 
+	if (vq->index != SCSI_EVENT_VQ)
+		return;
 	memset(&ev, 0, sizeof(ev));
 	for (unsigned int i = 0; i < sd->nevents; i++) {
 		struct vq_req *req = sd->events[i];
 
-		if (req->vq != vq) {
-			sd->events[kept++] = req;
-			continue;
-		}
 		iov_from_buf(req->iov + req->out_num, req->in_num, 0, &ev,
 			     sizeof(ev));
 		virtq_push(req, sizeof(ev));
 	}
-	sd->nevents = kept;
+	sd->nevents = 0;
 }
 
 /* ---- entry point ------------------------------------------------------ */
