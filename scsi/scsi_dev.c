@@ -1102,7 +1102,10 @@ static void tmf_progress(struct scsi_dev *sd, struct iothread *me)
 		sd->ntmfs = kept;
 		__atomic_store_n(&sd->tmfs_waiting, kept, __ATOMIC_RELEASE);
 	}
+	/* 0 means "not in a round": skip it when the count wraps. */
 	gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED) + 1;
+	if (!gen)
+		gen = 1;
 	for (unsigned int i = 0; i < sd->ntmfs; i++) {
 		struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
 
