@@ -512,7 +512,7 @@ void iothread_resume(struct iothread *th)
 
 void iothread_stop(struct iothread *th)
 {
-	if (th->ctl_fd < 0)
+	if (th->ctl_fd < 0 || th->stopped)
 		return;
 	pthread_mutex_lock(&th->mu);
 	th->want_exit = true;
@@ -520,6 +520,14 @@ void iothread_stop(struct iothread *th)
 	pthread_mutex_unlock(&th->mu);
 	eventfd_write(th->ctl_fd, 1);
 	pthread_join(th->tid, NULL);
+	th->stopped = true;
+}
+
+void iothread_destroy(struct iothread *th)
+{
+	if (th->ctl_fd < 0)
+		return;
+	iothread_stop(th);
 	close(th->ctl_fd);
 	th->ctl_fd = -1;
 	pthread_mutex_destroy(&th->mu);

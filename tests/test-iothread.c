@@ -190,6 +190,54 @@ static void test_wake_with_pause(void)
 	   unstuck ? ", hung until a second eventfd write" : "");
 }
 
+/* Thread B's hook: wake thread A, as a device wakes another thread. */
+static struct iothread ta, tb;
+static int b_wakes;
+
+static void wake_a(void *ctx, struct iothread *t)
+{
+	(void)ctx;
+	(void)t;
+	iothread_wake(&ta);
+	__atomic_add_fetch(&b_wakes, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Threads stop one after another, and one still running may wake one that
+ * has stopped: the stopped one's eventfd must stay open (a closed one may
+ * have been reused by then) until iothread_destroy().
+ */
+static void test_wake_after_stop(enum io_engine_kind kind)
+{
+	struct io_engine_opts eo = { .depth = 8 };
+	unsigned long long before;
+	long end;
+	int fd;
+
+	if (iothread_start(&ta, 1, kind, &eo, 0, NULL, 0, NULL, NULL) ||
+	    iothread_start(&tb, 2, kind, &eo, 0, NULL, 0, wake_a, NULL)) {
+		ok(false, "two more I/O threads start");
+		return;
+	}
+	iothread_resume(&ta);
+	iothread_resume(&tb);
+	fd = ta.ctl_fd;
+	iothread_stop(&ta);
+	/* The stop's own write may be left unread (libaio). */
+	before = eventfd_count(fd);
+	iothread_wake(&tb);
+	for (end = now_ms() + 5000; !__atomic_load_n(&b_wakes, __ATOMIC_ACQUIRE) &&
+	     now_ms() < end;)
+		usleep(1000);
+	ok(b_wakes == 1 && ta.ctl_fd == fd && eventfd_count(fd) == before + 1,
+	   "a wake from a running thread to a stopped one lands on its own eventfd, still open (fd %d, was %d, count %llu, then %llu)",
+	   ta.ctl_fd, fd, before, eventfd_count(fd));
+	iothread_stop(&tb);
+	iothread_destroy(&ta);
+	iothread_destroy(&tb);
+	ok(ta.ctl_fd < 0 && tb.ctl_fd < 0, "iothread_destroy() closes the eventfds");
+}
+
 int main(void)
 {
 	const char *aio = getenv("TEST_AIO");
@@ -211,6 +259,8 @@ int main(void)
 		return tap_done();
 	test_wake_with_pause();
 	iothread_stop(&th);
+	iothread_destroy(&th);
 	ok(true, "the thread stops");
+	test_wake_after_stop(kind);
 	return tap_done();
 }
