@@ -57,7 +57,6 @@ struct scsi_io {
 	bool is_caw;			/* its opcode is COMPARE AND WRITE */
 	/* Under ln->mu, from the command's first look at its LUN on. */
 	bool in_held;			/* in ln->held */
-	bool in_waiting;		/* in ln->waiting */
 	uint8_t abort_resp;		/* a TMF aborted it while it waited */
 	uint64_t seq;			/* its place in ln->held; a TMF's mark */
 	struct scsi_link held_link;
@@ -784,7 +783,6 @@ static bool lun_abort(struct scsi_lun *ln, bool one, uint64_t tag,
 		ln->caw = NULL;
 		ln->exclusive = false;
 		link_add_tail(&ln->waiting, &caw->wait_link);
-		caw->in_waiting = true;
 		ln->nwaiting++;
 		set_pending(ln);
 		any = true;
@@ -1059,7 +1057,6 @@ static bool defer(struct scsi_dev *sd, struct scsi_io *io)
 	hold(sd, io);
 	io->abort_resp = 0;
 	link_add_tail(&ln->waiting, &io->wait_link);
-	io->in_waiting = true;
 	ln->nwaiting++;
 	ln->nlive++;
 	set_pending(ln);
@@ -1070,7 +1067,6 @@ static bool defer(struct scsi_dev *sd, struct scsi_io *io)
 static void unwait(struct scsi_lun *ln, struct scsi_io *io)
 {
 	link_del(&io->wait_link);
-	io->in_waiting = false;
 	ln->nwaiting--;
 	if (!io->abort_resp)
 		ln->nlive--;
@@ -1665,7 +1661,6 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->abort_resp = 0;
 	io->is_caw = false;
 	io->in_held = false;
-	io->in_waiting = false;
 	io->round = 0;
 	switch (req->vq->index) {
 	case SCSI_CTRL_VQ:
