@@ -54,7 +54,15 @@ struct scsi_io {
 	bool caw_run;			/* counted in: it may start at once */
 	bool overrun;			/* the buffers are short for the CDB */
 	bool wce;			/* the LUN's WCE when it was parsed */
+	bool is_caw;			/* its opcode is COMPARE AND WRITE */
+	/* Under ln->mu, from the command's first look at its LUN on. */
+	bool in_held;			/* in ln->held */
 	uint8_t abort_resp;		/* a TMF aborted it while it waited */
+	uint64_t seq;			/* its place in ln->held; a TMF's mark */
+	struct scsi_link held_link;
+	struct scsi_link wait_link;	/* ln->waiting, then an abort batch */
+	uint32_t dout_len;		/* data-out bytes after the header */
+	uint32_t din_len;		/* data-in bytes after the header */
 	unsigned int round;		/* a TMF's round, 0 before it is ready */
 	struct iovec one;		/* the bounce buffer, as an iovec */
 	uint8_t *bounce;		/* WRITE SAME pattern, VERIFY chunk */
@@ -96,7 +104,40 @@ static void respond(struct scsi_io *io, uint8_t response, uint32_t data_in)
 
 static void run_caw(struct scsi_io *io);
 
+/* ---- lists ------------------------------------------------------------ */
+
+static void link_init(struct scsi_link *head)
+{
+	head->prev = head;
+	head->next = head;
+}
+
+static bool list_empty(const struct scsi_link *head)
+{
+	return head->next == head;
+}
+
+static void link_add_tail(struct scsi_link *head, struct scsi_link *l)
+{
+	l->prev = head->prev;
+	l->next = head;
+	head->prev->next = l;
+	head->prev = l;
+}
+
+static void link_del(struct scsi_link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	link_init(l);
+}
+
 /* ---- threads ---------------------------------------------------------- */
+
+static struct iothread *io_thread(struct scsi_io *io)
+{
+	return io_req(io)->vq->th;
+}
 
 static void wake_all(struct scsi_dev *sd)
 {
@@ -104,14 +145,51 @@ static void wake_all(struct scsi_dev *sd)
 		iothread_wake(&sd->threads[i]);
 }
 
-/* ln went idle (lock held before): let a waiting TMF look again. */
-static void lun_idle(struct scsi_dev *sd)
+static void wake_others(struct scsi_dev *sd, struct iothread *me)
 {
-	struct iothread *th;
+	for (unsigned int i = 0; i < sd->nthreads; i++) {
+		if (&sd->threads[i] != me)
+			iothread_wake(&sd->threads[i]);
+	}
+}
 
-	if (!__atomic_load_n(&sd->tmfs_waiting, __ATOMIC_ACQUIRE))
+/* With ln->mu held: tell the threads' wakes whether ln has work for them. */
+static void set_pending(struct scsi_lun *ln)
+{
+	__atomic_store_n(&ln->pending, ln->nwaiting + !!ln->caw_go,
+			 __ATOMIC_RELEASE);
+}
+
+/* With ln->mu held: the LUN answers for io from now on, in arrival order. */
+static void hold(struct scsi_dev *sd, struct scsi_io *io)
+{
+	if (io->in_held)
 		return;
-	th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
+	io->seq = __atomic_fetch_add(&sd->seq, 1, __ATOMIC_SEQ_CST);
+	link_add_tail(&io->ln->held, &io->held_link);
+	io->in_held = true;
+}
+
+/*
+ * With ln->mu held, once io's answer is recorded, or before its thread
+ * next publishes a TMF round (see round_ack()): the LUN no longer answers
+ * for it.  True when a waiting TMF may now be ready: tmf_kick() then.
+ */
+static bool unhold(struct scsi_dev *sd, struct scsi_io *io)
+{
+	if (!io->in_held)
+		return false;
+	link_del(&io->held_link);
+	io->in_held = false;
+	return __atomic_load_n(&sd->tmfs_waiting, __ATOMIC_ACQUIRE) &&
+	       io->seq < __atomic_load_n(&sd->tmf_mark, __ATOMIC_ACQUIRE);
+}
+
+/* A TMF may be ready: have the control queue's thread look again. */
+static void tmf_kick(struct scsi_dev *sd)
+{
+	struct iothread *th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
+
 	if (th)
 		iothread_wake(th);
 }
@@ -125,27 +203,28 @@ static void finish_io(struct scsi_io *io, uint32_t data_in)
 {
 	struct scsi_dev *sd = io->sd;
 	struct scsi_lun *ln = io->ln;
-	struct iothread *me = io_req(io)->vq->th, *other = NULL;
+	struct iothread *me = io_thread(io), *other = NULL;
 	struct vq_req *caw = NULL;
-	bool was_caw = io->caw, replay = false, idle;
+	bool was_caw = io->caw, replay = false, kick;
 
 	respond(io, VIRTIO_SCSI_S_OK, data_in);
 	pthread_mutex_lock(&ln->mu);
 	ln->inflight--;
+	kick = unhold(sd, io);
 	if (was_caw) {
 		ln->exclusive = false;
-		replay = ln->ndeferred > 0;
+		replay = ln->nwaiting > 0;
 	} else if (ln->caw && ln->inflight == 0) {
 		caw = ln->caw;
 		ln->caw = NULL;
 		ln->inflight++;
 		if (caw->vq->th != me) {
 			ln->caw_go = caw;
+			set_pending(ln);
 			other = caw->vq->th;
 			caw = NULL;
 		}
 	}
-	idle = !ln->inflight && !ln->aborting;
 	pthread_mutex_unlock(&ln->mu);
 	if (replay)
 		wake_all(sd);
@@ -153,8 +232,8 @@ static void finish_io(struct scsi_io *io, uint32_t data_in)
 		iothread_wake(other);
 	if (caw)
 		run_caw(vq_req_priv(caw));
-	if (idle)
-		lun_idle(sd);
+	if (kick)
+		tmf_kick(sd);
 }
 
 /*
@@ -675,42 +754,53 @@ static void caw_read_done(struct io_op *op, int res)
 }
 
 /*
- * A TMF aborts the commands waiting on ln (or on every LUN): they never
- * started.  Each is marked, counted in `aborting', and answered by its own
- * thread (lun_wake()).
+ * A TMF with mark `mark' aborts the commands older than itself that wait
+ * on ln: they never started.  Each is marked and answered by its own
+ * thread (lun_wake()); a COMPARE AND WRITE still waiting for the running
+ * commands joins them in ln->waiting (nothing is counted in for it) and
+ * gives the LUN up.  True if any was aborted.
  */
+static bool lun_abort(struct scsi_lun *ln, bool one, uint64_t tag,
+		      uint8_t response, uint64_t mark)
+{
+	struct scsi_io *caw;
+	bool any = false;
+
+	pthread_mutex_lock(&ln->mu);
+	for (struct scsi_link *l = ln->waiting.next; l != &ln->waiting;
+	     l = l->next) {
+		struct scsi_io *io = container_of(l, struct scsi_io, wait_link);
+
+		if (io->abort_resp || io->seq >= mark || (one && io->tag != tag))
+			continue;
+		io->abort_resp = response;
+		ln->nlive--;
+		any = true;
+	}
+	caw = ln->caw ? vq_req_priv(ln->caw) : NULL;
+	if (caw && caw->seq < mark && (!one || caw->tag == tag)) {
+		caw->abort_resp = response;
+		ln->caw = NULL;
+		ln->exclusive = false;
+		link_add_tail(&ln->waiting, &caw->wait_link);
+		ln->nwaiting++;
+		set_pending(ln);
+		any = true;
+	}
+	pthread_mutex_unlock(&ln->mu);
+	return any;
+}
+
 static void mark_aborts(struct scsi_dev *sd, struct scsi_lun *only,
-			bool one, uint64_t tag, uint8_t response)
+			bool one, uint64_t tag, uint8_t response, uint64_t mark)
 {
 	bool any = false;
 
 	for (unsigned int l = 0; l < SCSI_MAX_LUNS; l++) {
 		struct scsi_lun *ln = sd->luns[l];
 
-		if (!ln || (only && ln != only))
-			continue;
-		pthread_mutex_lock(&ln->mu);
-		for (unsigned int i = 0; i < ln->ndeferred; i++) {
-			struct scsi_io *io = vq_req_priv(ln->deferred[i]);
-
-			if ((one && io->tag != tag) || io->abort_resp)
-				continue;
-			io->abort_resp = response;
-			ln->aborting++;
-			any = true;
-		}
-		if (ln->caw && (!one || ((struct scsi_io *)vq_req_priv(ln->caw))->tag == tag)) {
-			struct scsi_io *io = vq_req_priv(ln->caw);
-
-			/* Nothing is counted in for it: hand it over to answer. */
-			io->abort_resp = response;
-			ln->aborting++;
-			ln->caw_go = ln->caw;
-			ln->caw = NULL;
-			ln->exclusive = false;
-			any = true;
-		}
-		pthread_mutex_unlock(&ln->mu);
+		if (ln && (!only || ln == only))
+			any |= lun_abort(ln, one, tag, response, mark);
 	}
 	if (any)
 		wake_all(sd);
@@ -781,21 +871,23 @@ static void answer(struct scsi_io *io, const uint8_t *data, uint32_t din_len)
  * With the LUN locked, right after the command layer: count a command that
  * runs I/O in the LUN's inflight, or have a COMPARE AND WRITE take the LUN
  * (it runs once the others are done: caw_run says whether that is now).
+ * False for a command answered at once, which the LUN does not hold.
  */
-static void count_in(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
+static bool count_in(struct scsi_dev *sd, struct scsi_io *io)
 {
 	struct scsi_cmd *c = &io->cmd;
 	struct scsi_lun *ln = io->ln;
 	uint32_t need = c->exec == SCSI_X_READ ? c->xfer_in : c->xfer_out;
-	uint32_t have = c->exec == SCSI_X_READ ? din_len : dout_len;
+	uint32_t have = c->exec == SCSI_X_READ ? io->din_len : io->dout_len;
 
 	io->wce = ln->lu.wce;
 	io->overrun = have < need;
 	if (c->exec == SCSI_X_DONE || io->overrun)
-		return;
+		return false;
+	hold(sd, io);
 	if (c->exec != SCSI_X_COMPARE_WRITE) {
 		ln->inflight++;
-		return;
+		return true;
 	}
 	ln->exclusive = true;
 	io->caw_run = !ln->inflight;
@@ -803,11 +895,13 @@ static void count_in(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 		ln->inflight++;
 	else
 		ln->caw = io_req(io);
+	return true;
 }
 
 /* Start the I/O the command layer asked for (counted in already). */
-static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
+static void start_io(struct scsi_io *io)
 {
+	uint32_t dout_len = io->dout_len, din_len = io->din_len;
 	struct scsi_cmd *c = &io->cmd;
 	uint32_t need = c->exec == SCSI_X_READ ? c->xfer_in : c->xfer_out;
 	uint32_t have = c->exec == SCSI_X_READ ? din_len : dout_len;
@@ -861,96 +955,235 @@ static void start_io(struct scsi_io *io, uint32_t dout_len, uint32_t din_len)
 	}
 }
 
+/* Run the command the command layer decided on; data is its data-in. */
+static void dispatch(struct scsi_io *io, const uint8_t *data)
+{
+	struct scsi_cmd *c = &io->cmd;
+
+	c->param = NULL;
+	if (c->exec != SCSI_X_DONE) {
+		start_io(io);
+		return;
+	}
+	if (io->dout_len) {
+		io->resid = io->dout_len - MIN(io->dout_len, c->xfer_out);
+		respond(io, VIRTIO_SCSI_S_OK, 0);
+	} else {
+		answer(io, data, io->din_len);
+	}
+}
+
+/* The command layer's input: the CDB kept in io, the parameter data. */
+static void prepare_cmd(struct scsi_io *io, uint8_t *param)
+{
+	struct scsi_cmd *c = &io->cmd;
+
+	memset(c, 0, sizeof(*c));
+	c->cdb = io->cdb;
+	c->out_len = io->dout_len;
+	c->in_len = io->din_len;
+	if (scsi_needs_param(io->cdb)) {
+		c->param_len = iov_to_buf(io->data, io->data_cnt, 0, param,
+					  MIN(io->dout_len, (uint32_t)SCSI_PARAM_MAX));
+		c->param = param;
+	}
+}
+
+static void log_refused(const struct scsi_io *io, int lun)
+{
+	if (io->cmd.why && io->cmd.status != SAM_GOOD)
+		log_debug("LUN %d: opcode 0x%02x refused: %s", lun, io->cdb[0],
+			  io->cmd.why);
+}
+
+/*
+ * With io->ln locked and free for io: decide, count in, unlock, then start
+ * or answer it.  Called once per command, from handle_cmd() or, for a
+ * command that waited, from lun_wake().
+ */
+static void exec_locked(struct scsi_dev *sd, struct scsi_io *io)
+{
+	uint8_t data[SCSI_DATA_MAX], param[SCSI_PARAM_MAX];
+	struct scsi_lun *ln = io->ln;
+	bool kick = false;
+
+	prepare_cmd(io, param);
+	scsi_exec_cdb(&ln->lu, &sd->target, &io->cmd, data);
+	/* Answered below, before this thread's next round_ack(). */
+	if (!count_in(sd, io))
+		kick = unhold(sd, io);
+	pthread_mutex_unlock(&ln->mu);
+	log_refused(io, (int)ln->lu.lun);
+	dispatch(io, data);
+	if (kick)
+		tmf_kick(sd);
+}
+
+/* A command to the REPORT LUNS well-known LU or to no LUN: no state. */
+static void exec_nolun(struct scsi_dev *sd, struct scsi_io *io, bool wlun,
+		       int lun)
+{
+	uint8_t data[SCSI_DATA_MAX], param[SCSI_PARAM_MAX];
+
+	prepare_cmd(io, param);
+	if (wlun)
+		scsi_exec_wlun(&sd->target, &io->cmd, data);
+	else
+		scsi_exec_absent(&sd->target, &io->cmd, data);
+	log_refused(io, lun);
+	dispatch(io, data);
+}
+
+/*
+ * With the LUN locked: must a new command wait?  Behind a COMPARE AND
+ * WRITE, yes; a COMPARE AND WRITE also waits behind every older command
+ * that waits, so that a stream of them cannot keep one back for ever.
+ */
+static bool must_wait(const struct scsi_lun *ln, const struct scsi_io *io)
+{
+	return ln->exclusive || (io->is_caw && ln->nlive);
+}
+
 /*
  * With the LUN locked: park a command until the LUN's COMPARE AND WRITE is
  * over.  False if there is no room (the caller answers BUSY).
  */
-static bool defer(struct scsi_io *io, struct vq_req *req)
+static bool defer(struct scsi_dev *sd, struct scsi_io *io)
 {
 	struct scsi_lun *ln = io->ln;
 
-	if (!ln->deferred)
-		ln->deferred = calloc(SCSI_MAX_DEFERRED, sizeof(*ln->deferred));
-	if (!ln->deferred || ln->ndeferred == SCSI_MAX_DEFERRED)
+	if (ln->nwaiting >= SCSI_MAX_DEFERRED)
 		return false;
+	hold(sd, io);
 	io->abort_resp = 0;
-	ln->deferred[ln->ndeferred++] = req;
+	link_add_tail(&ln->waiting, &io->wait_link);
+	ln->nwaiting++;
+	ln->nlive++;
+	set_pending(ln);
 	return true;
 }
 
-static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
-		       struct vq_req *req);
+/* With the LUN locked: io leaves ln->waiting (it runs or is answered). */
+static void unwait(struct scsi_lun *ln, struct scsi_io *io)
+{
+	link_del(&io->wait_link);
+	ln->nwaiting--;
+	if (!io->abort_resp)
+		ln->nlive--;
+	set_pending(ln);
+}
 
 /*
- * On thread th, after a wake: answer th's commands on ln that a TMF
- * aborted, run again those the end of a COMPARE AND WRITE let go (in
- * order; a second one defers the rest again), start th's COMPARE AND WRITE
- * once the others are done.
+ * With the LUN locked: the next command of th in ln->waiting, from `from'
+ * on; *older is set if a live command of another thread comes first.
+ * Only th takes th's commands out, so the one returned stays there while
+ * the lock is dropped.
+ */
+static struct scsi_io *next_mine(struct scsi_lun *ln, struct scsi_link *from,
+				 struct iothread *th, bool *older)
+{
+	for (struct scsi_link *l = from; l != &ln->waiting; l = l->next) {
+		struct scsi_io *io = container_of(l, struct scsi_io, wait_link);
+
+		if (io_thread(io) == th)
+			return io;
+		if (!io->abort_resp)
+			*older = true;
+	}
+	return NULL;
+}
+
+/* Answer the aborted commands chained on list; then the LUN drops them. */
+static void answer_aborted(struct scsi_dev *sd, struct scsi_lun *ln,
+			   struct scsi_link *list)
+{
+	bool kick = false;
+
+	if (list_empty(list))
+		return;
+	for (struct scsi_link *l = list->next; l != list; l = l->next) {
+		struct scsi_io *io = container_of(l, struct scsi_io, wait_link);
+
+		respond(io, io->abort_resp, 0);
+	}
+	pthread_mutex_lock(&ln->mu);
+	while (!list_empty(list)) {
+		struct scsi_io *io = container_of(list->next, struct scsi_io,
+						  wait_link);
+
+		link_del(&io->wait_link);
+		kick |= unhold(sd, io);
+	}
+	pthread_mutex_unlock(&ln->mu);
+	if (kick)
+		tmf_kick(sd);
+}
+
+/*
+ * On thread th, after a wake: start th's COMPARE AND WRITE once the others
+ * are done, answer th's commands on ln that a TMF aborted, run those the
+ * end of a COMPARE AND WRITE let go, in order (one that takes the LUN
+ * keeps the rest waiting).  A command is counted in under the same lock
+ * that takes it out of ln->waiting, so a TMF always sees it somewhere.
  */
 static void lun_wake(struct scsi_dev *sd, struct scsi_lun *ln,
 		     struct iothread *th)
 {
-	struct vq_req *mine[SCSI_MAX_DEFERRED + 1], *go = NULL;
-	unsigned int n = 0, kept = 0, aborted = 0;
-	bool idle;
+	struct scsi_link aborted;
+	struct scsi_io *io, *next;
+	struct vq_req *go = NULL;
+	bool older = false, progress = false, others;
 
+	if (!__atomic_load_n(&ln->pending, __ATOMIC_ACQUIRE))
+		return;
+	link_init(&aborted);
 	pthread_mutex_lock(&ln->mu);
-	for (unsigned int i = 0; i < ln->ndeferred; i++) {
-		struct vq_req *req = ln->deferred[i];
-		struct scsi_io *io = vq_req_priv(req);
-
-		if (req->vq->th == th && (io->abort_resp || !ln->exclusive))
-			mine[n++] = req;
-		else
-			ln->deferred[kept++] = req;
-	}
-	ln->ndeferred = kept;
 	if (ln->caw_go && ln->caw_go->vq->th == th) {
 		go = ln->caw_go;
 		ln->caw_go = NULL;
+		set_pending(ln);
 	}
-	pthread_mutex_unlock(&ln->mu);
-	if (go && ((struct scsi_io *)vq_req_priv(go))->abort_resp)
-		mine[n++] = go;
-	else if (go)
-		run_caw(vq_req_priv(go));
-	for (unsigned int i = 0; i < n; i++) {
-		struct scsi_io *io = vq_req_priv(mine[i]);
+	for (io = next_mine(ln, ln->waiting.next, th, &older); io; io = next) {
+		bool stay = !io->abort_resp &&
+			    (ln->exclusive || (io->is_caw && older));
 
-		if (!io->abort_resp) {
-			handle_cmd(sd, io, mine[i]);
+		older |= stay;
+		next = next_mine(ln, io->wait_link.next, th, &older);
+		if (stay)
+			continue;
+		unwait(ln, io);
+		progress = true;
+		if (io->abort_resp) {
+			link_add_tail(&aborted, &io->wait_link);
 			continue;
 		}
-		respond(io, io->abort_resp, 0);
-		aborted++;
+		exec_locked(sd, io);
+		pthread_mutex_lock(&ln->mu);
 	}
-	if (!aborted)
-		return;
-	pthread_mutex_lock(&ln->mu);
-	ln->aborting -= aborted;
-	idle = !ln->inflight && !ln->aborting;
+	/* What ran may have let another thread's COMPARE AND WRITE go. */
+	others = progress && ln->nlive && !ln->exclusive;
 	pthread_mutex_unlock(&ln->mu);
-	if (idle)
-		lun_idle(sd);
+	if (go)
+		run_caw(vq_req_priv(go));
+	answer_aborted(sd, ln, &aborted);
+	if (others)
+		wake_others(sd, th);
 }
 
-/* Run the command the command layer decided on; data is its data-in. */
-static void dispatch(struct scsi_dev *sd, struct scsi_io *io,
-		     const uint8_t *data, uint32_t dout_len, uint32_t din_len)
+/* Where the data-in or data-out is: io->data, cut out of req's iovecs. */
+static void locate_data(struct scsi_io *io, struct vq_req *req)
 {
-	struct scsi_cmd *c = &io->cmd;
+	struct iovec *dout = req->iov;
+	unsigned int dout_cnt = req->out_num;
 
-	(void)sd;
-	c->param = NULL;
-	if (c->exec != SCSI_X_DONE) {
-		start_io(io, dout_len, din_len);
-		return;
-	}
-	if (dout_len) {
-		io->resid = dout_len - MIN(dout_len, c->xfer_out);
-		respond(io, VIRTIO_SCSI_S_OK, 0);
+	iov_discard_front(&dout, &dout_cnt, REQ_HDR_SIZE);
+	if (io->dout_len) {
+		io->data = dout;
+		io->data_cnt = dout_cnt;
 	} else {
-		answer(io, data, din_len);
+		io->data = req->iov + req->out_num;
+		io->data_cnt = req->in_num;
+		iov_discard_front(&io->data, &io->data_cnt, RESP_HDR_SIZE);
 	}
 }
 
@@ -959,10 +1192,7 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 {
 	struct virtio_scsi_cmd_req hdr;
 	struct scsi_cmd *c = &io->cmd;
-	uint8_t data[SCSI_DATA_MAX], param[SCSI_PARAM_MAX];
-	struct iovec *dout = req->iov;
-	unsigned int dout_cnt = req->out_num;
-	uint32_t dout_len, din_len;
+	struct scsi_lun *ln;
 	bool wlun;
 	int lun;
 
@@ -984,9 +1214,10 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		return;
 	}
 	iov_to_buf(req->iov, req->out_num, 0, &hdr, REQ_HDR_SIZE);
-	dout_len = req->out_len - REQ_HDR_SIZE;
-	din_len = req->in_len - RESP_HDR_SIZE;
-	if (dout_len && din_len && !(sd->features & BIT_ULL(VIRTIO_SCSI_F_INOUT))) {
+	io->dout_len = req->out_len - REQ_HDR_SIZE;
+	io->din_len = req->in_len - RESP_HDR_SIZE;
+	if (io->dout_len && io->din_len &&
+	    !(sd->features & BIT_ULL(VIRTIO_SCSI_F_INOUT))) {
 		log_peer("vq %u: bidirectional command without VIRTIO_SCSI_F_INOUT",
 			 req->vq->index);
 		respond(io, VIRTIO_SCSI_S_FAILURE, 0);
@@ -997,75 +1228,55 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		respond(io, VIRTIO_SCSI_S_BAD_TARGET, 0);
 		return;
 	}
+	/* Kept: a command that waits runs from these, not from the ring. */
 	io->tag = le64toh(hdr.tag);
-	io->ln = lun < SCSI_MAX_LUNS && !wlun ? sd->luns[lun] : NULL;
-	if (io->ln) {
-		pthread_mutex_lock(&io->ln->mu);
-		if (io->ln->exclusive) {
-			bool parked = defer(io, req);
-
-			pthread_mutex_unlock(&io->ln->mu);
-			if (!parked) {
-				c->status = SAM_BUSY;
-				respond(io, VIRTIO_SCSI_S_OK, 0);
-			}
-			return;
-		}
-	}
-	/* From here on the request's iovec array is cut up in place. */
 	memcpy(io->cdb, hdr.cdb, SCSI_CDB_SIZE);
-	c->cdb = io->cdb;
-	c->out_len = dout_len;
-	c->in_len = din_len;
-	iov_discard_front(&dout, &dout_cnt, REQ_HDR_SIZE);
-	if (scsi_needs_param(io->cdb)) {
-		c->param_len = iov_to_buf(dout, dout_cnt, 0, param,
-					  MIN(dout_len, (uint32_t)sizeof(param)));
-		c->param = param;
+	io->is_caw = io->cdb[0] == 0x89;
+	/* From here on the request's iovec array is cut up in place. */
+	locate_data(io, req);
+	ln = lun < SCSI_MAX_LUNS && !wlun ? sd->luns[lun] : NULL;
+	if (!ln) {
+		exec_nolun(sd, io, wlun, lun);
+		return;
 	}
-	if (dout_len) {
-		io->data = dout;
-		io->data_cnt = dout_cnt;
-	} else {
-		io->data = req->iov + req->out_num;
-		io->data_cnt = req->in_num;
-		iov_discard_front(&io->data, &io->data_cnt, RESP_HDR_SIZE);
+	io->ln = ln;
+	pthread_mutex_lock(&ln->mu);
+	if (!must_wait(ln, io)) {
+		exec_locked(sd, io);
+		return;
 	}
-	if (wlun)
-		scsi_exec_wlun(&sd->target, c, data);
-	else if (!io->ln)
-		scsi_exec_absent(&sd->target, c, data);
-	else
-		scsi_exec_cdb(&io->ln->lu, &sd->target, c, data);
-	if (io->ln) {
-		count_in(io, dout_len, din_len);
-		pthread_mutex_unlock(&io->ln->mu);
+	if (!defer(sd, io)) {
+		pthread_mutex_unlock(&ln->mu);
+		c->status = SAM_BUSY;
+		respond(io, VIRTIO_SCSI_S_OK, 0);
+		return;
 	}
-	if (c->why && c->status != SAM_GOOD)
-		log_debug("LUN %d: opcode 0x%02x refused: %s", lun, io->cdb[0],
-			  c->why);
-	dispatch(sd, io, data, dout_len, din_len);
+	pthread_mutex_unlock(&ln->mu);
 }
 
 /* ---- control queue: task management and asynchronous notification ------ */
 
-/* Are the commands a TMF waits for all done (or answered, if aborted)? */
-static bool lun_idle_now(struct scsi_lun *ln)
+/*
+ * Are the commands a TMF waits for all done and answered?  They are those
+ * the LUN held before it (seq below its mark); later ones never delay it.
+ */
+static bool lun_settled(struct scsi_lun *ln, uint64_t mark)
 {
-	bool idle;
+	bool settled;
 
 	pthread_mutex_lock(&ln->mu);
-	idle = !ln->inflight && !ln->aborting;
+	settled = list_empty(&ln->held) ||
+		  container_of(ln->held.next, struct scsi_io, held_link)->seq >= mark;
 	pthread_mutex_unlock(&ln->mu);
-	return idle;
+	return settled;
 }
 
 static bool tmf_ready(struct scsi_dev *sd, const struct scsi_io *io)
 {
 	if (io->ln)
-		return lun_idle_now(io->ln);
+		return lun_settled(io->ln, io->seq);
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
-		if (sd->luns[i] && !lun_idle_now(sd->luns[i]))
+		if (sd->luns[i] && !lun_settled(sd->luns[i], io->seq))
 			return false;
 	}
 	return true;
@@ -1102,7 +1313,10 @@ static void tmf_progress(struct scsi_dev *sd, struct iothread *me)
 		sd->ntmfs = kept;
 		__atomic_store_n(&sd->tmfs_waiting, kept, __ATOMIC_RELEASE);
 	}
+	/* 0 means "not in a round": skip it when the count wraps. */
 	gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED) + 1;
+	if (!gen)
+		gen = 1;
 	for (unsigned int i = 0; i < sd->ntmfs; i++) {
 		struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
 
@@ -1159,7 +1373,7 @@ static bool lun_busy(struct scsi_lun *ln)
 	bool busy;
 
 	pthread_mutex_lock(&ln->mu);
-	busy = ln->inflight || ln->caw || ln->ndeferred;
+	busy = !list_empty(&ln->held);
 	pthread_mutex_unlock(&ln->mu);
 	return busy;
 }
@@ -1183,7 +1397,6 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 	switch (subtype) {
 	case VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET:
 		io->ln = NULL;
-		set_unit_attention(sd, NULL, 0x2907);	/* I_T nexus loss */
 		break;
 	case VIRTIO_SCSI_T_TMF_ABORT_TASK:
 	case VIRTIO_SCSI_T_TMF_ABORT_TASK_SET:
@@ -1206,22 +1419,28 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 			   TMF_FUNCTION_COMPLETE);
 		return;
 	}
-	if (subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET)
-		set_unit_attention(sd, io->ln, 0x2903);	/* LU reset occurred */
-	/* Commands that wait for a COMPARE AND WRITE never started. */
-	mark_aborts(sd, io->ln, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
-		      le64toh(t.tag),
-		      subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET ||
-		      subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET ?
-		      VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED);
-	/* The affected commands complete first: their I/O is running. */
+	/* Refused before it changes anything. */
 	if (sd->ntmfs == SCSI_MAX_PENDING_TMFS) {
 		tmf_answer(io, VIRTIO_SCSI_S_BUSY);
 		return;
 	}
+	/* Its mark: it affects, and waits for, the commands held before it. */
+	io->seq = __atomic_load_n(&sd->seq, __ATOMIC_SEQ_CST);
+	if (subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET)
+		set_unit_attention(sd, NULL, 0x2907);	/* I_T nexus loss */
+	if (subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET)
+		set_unit_attention(sd, io->ln, 0x2903);	/* LU reset occurred */
+	/* Commands that wait for a COMPARE AND WRITE never started. */
+	mark_aborts(sd, io->ln, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
+		    le64toh(t.tag),
+		    subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET ||
+		    subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET ?
+		    VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED, io->seq);
+	/* The affected commands complete first: their I/O is running. */
 	io->round = 0;
 	sd->tmfs[sd->ntmfs++] = req;
 	__atomic_store_n(&sd->tmf_th, req->vq->th, __ATOMIC_RELEASE);
+	__atomic_store_n(&sd->tmf_mark, io->seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&sd->tmfs_waiting, sd->ntmfs, __ATOMIC_SEQ_CST);
 	tmf_progress(sd, req->vq->th);
 }
@@ -1399,26 +1618,29 @@ static void scsi_rescan(void *ctx)
 		__atomic_store_n(&sd->rescan_pending, true, __ATOMIC_RELEASE);
 }
 
-/* Give the held event buffers back with NO_EVENT: the queue stops. */
+/*
+ * Give the held event buffers back with NO_EVENT: the queue stops.  The
+ * core asks every draining queue; only the event queue holds buffers, and
+ * events[] belongs to its thread, so the others must not touch it (another
+ * thread rewriting it while the event thread adds a buffer would lose or
+ * duplicate one).
+ */
 static void scsi_release_held(void *ctx, struct virtq *vq)
 {
 	struct scsi_dev *sd = ctx;
 	struct virtio_scsi_event ev;
-	unsigned int kept = 0;
 
+	if (vq->index != SCSI_EVENT_VQ)
+		return;
 	memset(&ev, 0, sizeof(ev));
 	for (unsigned int i = 0; i < sd->nevents; i++) {
 		struct vq_req *req = sd->events[i];
 
-		if (req->vq != vq) {
-			sd->events[kept++] = req;
-			continue;
-		}
 		iov_from_buf(req->iov + req->out_num, req->in_num, 0, &ev,
 			     sizeof(ev));
 		virtq_push(req, sizeof(ev));
 	}
-	sd->nevents = kept;
+	sd->nevents = 0;
 }
 
 /* ---- entry point ------------------------------------------------------ */
@@ -1437,6 +1659,8 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->caw_run = false;
 	io->overrun = false;
 	io->abort_resp = 0;
+	io->is_caw = false;
+	io->in_held = false;
 	io->round = 0;
 	switch (req->vq->index) {
 	case SCSI_CTRL_VQ:
@@ -1538,6 +1762,8 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 	ln->direct = bo.direct;
 	ln->cache = o->cache;
 	pthread_mutex_init(&ln->mu, NULL);
+	link_init(&ln->held);
+	link_init(&ln->waiting);
 	ln->lu.lun = o->lun;
 	ln->lu.lbs = ln->bk.lbs;
 	ln->lu.pbs = ln->bk.pbs;
@@ -1572,7 +1798,6 @@ void scsi_dev_close(struct scsi_dev *sd)
 			continue;
 		backing_close(&ln->bk);
 		pthread_mutex_destroy(&ln->mu);
-		free(ln->deferred);
 		free(ln->path);
 		free(ln);
 		sd->luns[i] = NULL;

@@ -19,7 +19,7 @@
 #define SCSI_FIRST_REQ_VQ	2
 #define SCSI_MAX_HELD_EVENTS	1024	/* the largest queue size */
 #define SCSI_MAX_PENDING_TMFS	64
-#define SCSI_MAX_DEFERRED	1024	/* commands waiting for a COMPARE AND WRITE */
+#define SCSI_MAX_DEFERRED	1024	/* per LUN, waiting for a COMPARE AND WRITE */
 #define SCSI_MAX_THREADS	256
 
 struct scsi_lun_opts {
@@ -29,6 +29,11 @@ struct scsi_lun_opts {
 	enum cache_mode cache;	/* cache= */
 	const char *serial;	/* NULL: derived from the NAA identifier */
 	uint32_t lbs;		/* 0: from the backing store */
+};
+
+/* A link of an intrusive circular list; a list's head is a link too. */
+struct scsi_link {
+	struct scsi_link *prev, *next;
 };
 
 struct scsi_lun {
@@ -41,20 +46,35 @@ struct scsi_lun {
 	 * Every I/O thread runs commands on every LUN.  mu guards lu and
 	 * what follows; it is held while a command is parsed and counted,
 	 * never across I/O.
+	 *
+	 * `held' lists, oldest first, every command the LUN answers for:
+	 * with I/O running, waiting for a COMPARE AND WRITE, or aborted by
+	 * a TMF and not yet answered.  A command leaves it after its answer
+	 * is recorded (virtq_push) on its own thread.  A TMF waits until
+	 * the LUN holds no command older than itself.
 	 */
 	pthread_mutex_t mu;
+	struct scsi_link held;
 	unsigned int inflight;	/* commands with I/O running, all threads */
-	unsigned int aborting;	/* waiting commands a TMF aborted, unanswered */
 	/*
 	 * COMPARE AND WRITE is atomic: it waits for the LUN's running
 	 * commands, then runs alone; commands arriving meanwhile wait in
-	 * `deferred', in order, each to be run again by its own thread.
+	 * `waiting', in arrival order, each to be run by its own thread.
+	 * A COMPARE AND WRITE takes the LUN only when no older command
+	 * waits, so none waits for ever.  Commands a TMF aborts stay in
+	 * `waiting' (marked, in any order) until their thread answers them.
 	 */
 	bool exclusive;
 	struct vq_req *caw;	/* waiting for the running commands */
-	struct vq_req *caw_go;	/* counted in; its own thread starts it */
-	struct vq_req **deferred;
-	unsigned int ndeferred;
+	/*
+	 * Counted in; its own thread starts it.  One at most: it is set
+	 * only while the LUN is exclusive to that COMPARE AND WRITE.
+	 */
+	struct vq_req *caw_go;
+	struct scsi_link waiting;
+	unsigned int nwaiting;	/* in `waiting' */
+	unsigned int nlive;	/* in `waiting' and not aborted */
+	unsigned int pending;	/* atomic (set under mu): nwaiting + caw_go */
 	bool event_pending;	/* atomic: a rescan changed the capacity */
 };
 
@@ -71,10 +91,16 @@ struct scsi_dev {
 	unsigned int nevents;
 	bool events_missed;	/* an event found no buffer */
 	bool rescan_pending;	/* atomic: some LUN has an event to post */
+	/*
+	 * Each command a LUN holds takes the next seq (atomic), device-wide;
+	 * a TMF's mark is the seq the first command after it will get.
+	 */
+	uint64_t seq;
 	/* TMFs waiting for the commands they affect (control queue's thread). */
 	struct vq_req *tmfs[SCSI_MAX_PENDING_TMFS];
 	unsigned int ntmfs;
 	unsigned int tmfs_waiting;	/* atomic: ntmfs, for the others */
+	uint64_t tmf_mark;		/* atomic: the newest waiting TMF's mark */
 	struct iothread *tmf_th;	/* atomic: the control queue's thread */
 	/*
 	 * Before a TMF is answered, every other thread publishes what it

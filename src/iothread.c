@@ -122,25 +122,31 @@ static void drain(struct iothread *th)
 		if (vq->release && vq->inflight)
 			vq->release(vq->handle_ctx, vq);
 	}
-	while (busy(th)) {
-		int ret = io_engine_run(th->eng, true);
+	for (;;) {
+		int ret;
 
+		/*
+		 * What we wait for may hang on another thread (a device's
+		 * cross-thread work): run its wake before each sleep.  The
+		 * eventfd read that brought the pause may have carried that
+		 * wake too, and iothread_wake() writes no more while the
+		 * flag is up: nothing else might come to end the sleep.
+		 */
+		run_wake(th);
+		flush_all(th);
+		if (!busy(th))
+			break;
+		ret = io_engine_run(th->eng, true);
 		if (ret < 0) {
 			log_err("I/O thread %u: engine failed while draining: %s",
 				th->id, strerror(-ret));
 			break;
 		}
-		/*
-		 * What we wait for may hang on another thread (a device's
-		 * cross-thread work): keep hearing its wakes.  park() looks
-		 * at the pause and exit requests under the lock anyway.
-		 */
+		/* Keep hearing wakes; park() looks at the requests anyway. */
 		if (th->ctl_pending) {
 			th->ctl_pending = false;
 			arm_ctl(th);
 		}
-		run_wake(th);
-		flush_all(th);
 	}
 	flush_all(th);
 	th->draining = false;
@@ -506,7 +512,7 @@ void iothread_resume(struct iothread *th)
 
 void iothread_stop(struct iothread *th)
 {
-	if (th->ctl_fd < 0)
+	if (th->ctl_fd < 0 || th->stopped)
 		return;
 	pthread_mutex_lock(&th->mu);
 	th->want_exit = true;
@@ -514,6 +520,14 @@ void iothread_stop(struct iothread *th)
 	pthread_mutex_unlock(&th->mu);
 	eventfd_write(th->ctl_fd, 1);
 	pthread_join(th->tid, NULL);
+	th->stopped = true;
+}
+
+void iothread_destroy(struct iothread *th)
+{
+	if (th->ctl_fd < 0)
+		return;
+	iothread_stop(th);
 	close(th->ctl_fd);
 	th->ctl_fd = -1;
 	pthread_mutex_destroy(&th->mu);

@@ -55,6 +55,7 @@ struct iothread {
 	bool paused;		/* protected by mu */
 	bool started;		/* protected by mu */
 	int start_err;		/* protected by mu */
+	bool stopped;		/* joined (control thread) */
 };
 
 /*
@@ -69,8 +70,13 @@ int iothread_start(struct iothread *th, unsigned int id,
 void iothread_pause(struct iothread *th);
 /* Let it run again; it re-arms the kicks of every active queue. */
 void iothread_resume(struct iothread *th);
-/* Drain, stop and join the thread. */
+/*
+ * Drain, stop and join the thread.  Its eventfd stays open: other threads
+ * may still wake it (harmlessly) until iothread_destroy().
+ */
 void iothread_stop(struct iothread *th);
+/* Free what iothread_start() set up, once no thread may wake th any more. */
+void iothread_destroy(struct iothread *th);
 
 /*
  * From any thread: have th run its on_wake hook soon, also while it drains

@@ -80,6 +80,12 @@ static void replace_fd(int *slot, int fd)
 	*slot = fd;
 }
 
+/*
+ * The threads park in index order.  A device's thread may, while it
+ * drains, wait for work of a later thread that still runs (virtio-scsi's
+ * control queue is on thread 0 and its TMFs wait for every thread to
+ * publish), never for an earlier one, which is parked already.
+ */
 static void dev_pause(struct vu_dev *dev)
 {
 	if (dev->paused)
@@ -853,8 +859,17 @@ fail:
 
 void vu_dev_destroy(struct vu_dev *dev)
 {
+	/*
+	 * A front end may still be connected (the server loop failed): the
+	 * threads first drain and park, in the usual order, so that none
+	 * runs device code that wakes another.  Even so, each eventfd is
+	 * closed only once every thread is gone.
+	 */
+	dev_pause(dev);
 	for (unsigned int i = 0; i < dev->nthreads; i++)
 		iothread_stop(&dev->threads[i]);
+	for (unsigned int i = 0; i < dev->nthreads; i++)
+		iothread_destroy(&dev->threads[i]);
 	dev->nthreads = 0;
 	if (dev->vqs) {
 		for (unsigned int i = 0; i < dev->max_queues; i++)

@@ -1,0 +1,904 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test-scsi-mt.c: vhost-uring-scsi's task management and COMPARE AND WRITE
+ * across I/O threads, with the interleavings made from the outside: LUN 0
+ * lives on tests/fuse-faulty's disk.img, whose gate holds the reads of a
+ * byte range in flight until the test releases them.  So a command stays
+ * in io_uring (or libaio) for exactly as long as a case needs, with no
+ * sleep in the daemon and no assumption about its speed; timeouts are only
+ * hang detectors.  The cases check the order in which the driver sees the
+ * answers, that every command is answered exactly once, and that a paused
+ * vhost-user message and SIGTERM are never held up by I/O they need not
+ * wait for.
+ *
+ * $TEST_AIO picks the engine (default io_uring), $TEST_SCSI_THREADS the
+ * I/O threads (1 or 2, default 2); with 2, request queue 0 (vq 2) is on
+ * thread 0 with the control queue and request queue 1 (vq 3) on thread 1
+ * with the event queue.  fuse-faulty comes from $FUSE_FAULTY.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_scsi.h>
+
+#include "harness.h"
+#include "tap.h"
+#include "util.h"
+
+#define IMG_SIZE	(16u << 20)
+#define LBS		512u
+#define HOLD_LEN	4096u		/* one held read: 8 blocks */
+#define IO_BLOCKS	8u
+#define WAIT_MS		10000		/* hang detector */
+#define NO_TAG		0xdeadull	/* an ABORT TASK that finds nothing */
+#define NCTRL		4		/* control requests of our own */
+
+/* Where each case's held reads and COMPARE AND WRITEs go (bytes). */
+#define OFF_CASE(n)	((uint64_t)(n) << 20)
+
+struct ffs {
+	pid_t pid;
+	char dir[300];
+	char img[320];
+	char gate[320];
+	char log[320];
+};
+
+static struct test_env env;
+static struct ffs fmnt;
+static unsigned int nthreads = 2;
+static uint8_t lun0[8];
+static const uint8_t wlun[8] = { 0xc1, 0x01 };
+
+/* Control requests of our own: a TMF and a marker can be out at once. */
+static uint8_t *ctrl_req[NCTRL], *ctrl_resp[NCTRL];
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 29 + i * 13 + (i >> 9) + 3);
+}
+
+/* ---- fuse-faulty and its gate -------------------------------------------- */
+
+static const char *ff_binary(void)
+{
+	const char *b = getenv("FUSE_FAULTY");
+
+	return b && *b ? b : "./tests/fuse-faulty";
+}
+
+static bool ffs_ready(const struct ffs *m)
+{
+	struct stat st;
+
+	return stat(m->gate, &st) == 0 && stat(m->img, &st) == 0 &&
+	       st.st_size == IMG_SIZE;
+}
+
+static void ffs_stop(struct ffs *m)
+{
+	int status;
+
+	if (m->pid <= 0)
+		return;
+	kill(m->pid, SIGTERM);
+	for (long end = now_ms() + 5000; now_ms() < end; sleep_ms(10)) {
+		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
+			m->pid = -1;
+			break;
+		}
+	}
+	if (m->pid > 0) {
+		kill(m->pid, SIGKILL);
+		waitpid(m->pid, &status, 0);
+		m->pid = -1;
+	}
+	/* auto_unmount normally did it; make sure. */
+	umount2(m->dir, MNT_DETACH);
+	rmdir(m->dir);
+}
+
+static void ffs_atexit(void)
+{
+	ffs_stop(&fmnt);
+}
+
+/* fuse-faulty with its gate, no fault ranges, on the scratch dir's mnt/. */
+static int ffs_start(struct ffs *m)
+{
+	char size[32], far[32];
+
+	snprintf(m->dir, sizeof(m->dir), "%s/mnt", harness_dir());
+	snprintf(m->img, sizeof(m->img), "%s/disk.img", m->dir);
+	snprintf(m->gate, sizeof(m->gate), "%s/gate", m->dir);
+	snprintf(m->log, sizeof(m->log), "%s/fuse-faulty.log", harness_dir());
+	if (access(ff_binary(), X_OK) < 0 || mkdir(m->dir, 0755) < 0)
+		return -1;
+	snprintf(size, sizeof(size), "%u", IMG_SIZE);
+	snprintf(far, sizeof(far), "%u", 2 * IMG_SIZE);	/* no fault */
+	fflush(stdout);
+	m->pid = fork();
+	if (m->pid < 0)
+		return -1;
+	if (m->pid == 0) {
+		int fd = open(m->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(ff_binary(), ff_binary(), m->dir, size, far, far, "gate",
+		      (char *)NULL);
+		_exit(127);
+	}
+	atexit(ffs_atexit);
+	for (long end = now_ms() + 5000; now_ms() < end; sleep_ms(10)) {
+		if (ffs_ready(m))
+			return 0;
+	}
+	return -1;
+}
+
+static bool gate_cmd(const char *cmd)
+{
+	int fd = open(fmnt.gate, O_WRONLY);
+	bool done;
+
+	if (fd < 0)
+		return false;
+	done = write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
+	close(fd);
+	return done;
+}
+
+/* Reads (and writes) of disk.img at [off, off + HOLD_LEN) wait from now on. */
+static bool gate_hold(uint64_t off)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "hold %" PRIu64 " %u", off, HOLD_LEN);
+	return gate_cmd(cmd);
+}
+
+static bool gate_release(uint64_t off)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "release %" PRIu64, off);
+	return gate_cmd(cmd);
+}
+
+/* How many requests the hold at off keeps waiting now (-1: no such hold). */
+static int gate_waiting(uint64_t off)
+{
+	char buf[4096], *line, *save = NULL;
+	int fd = open(fmnt.gate, O_RDONLY), n, waiting = -1;
+
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		uint64_t o, len;
+		int w;
+
+		if (sscanf(line, "hold %" SCNu64 " %" SCNu64 " %d", &o, &len, &w) == 3 &&
+		    o == off)
+			waiting = w;
+	}
+	return waiting;
+}
+
+/* Wait until a request of the daemon sleeps in the hold at off. */
+static bool gate_wait_held(uint64_t off, int timeout_ms)
+{
+	for (long end = now_ms() + timeout_ms; now_ms() < end; sleep_ms(2)) {
+		if (gate_waiting(off) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the driver side ------------------------------------------------------ */
+
+static void cdb_rw(uint8_t *cdb, uint8_t op, uint64_t off, uint32_t blocks)
+{
+	uint32_t lba = (uint32_t)(off / LBS);
+
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	cdb[2] = lba >> 24;
+	cdb[3] = lba >> 16;
+	cdb[4] = lba >> 8;
+	cdb[5] = (uint8_t)lba;
+	cdb[7] = (uint8_t)(blocks >> 8);
+	cdb[8] = (uint8_t)blocks;
+}
+
+/* COMPARE AND WRITE of IO_BLOCKS at off: data-out is compare || write. */
+static void cdb_caw(uint8_t *cdb, uint64_t off)
+{
+	uint64_t lba = off / LBS;
+
+	memset(cdb, 0, 16);
+	cdb[0] = 0x89;
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	cdb[13] = IO_BLOCKS;
+}
+
+/* Per slot: its own data buffer in guest memory. */
+static uint8_t *slot_buf[SCSIC_SLOTS];
+
+static void submit_read(struct scsic *c, unsigned int rq, unsigned int slot,
+			uint64_t off)
+{
+	uint8_t cdb[16];
+
+	cdb_rw(cdb, 0x28, off, IO_BLOCKS);
+	scsic_submit(c, rq, slot, lun0, cdb, 10, NULL, 0, slot_buf[slot],
+		     IO_BLOCKS * LBS);
+}
+
+/* A COMPARE AND WRITE of what the image holds at off with new data. */
+static void submit_caw(struct scsic *c, unsigned int rq, unsigned int slot,
+		       uint64_t off, const uint8_t *old, const uint8_t *new)
+{
+	uint8_t cdb[16];
+
+	memcpy(slot_buf[slot], old, IO_BLOCKS * LBS);
+	memcpy(slot_buf[slot] + IO_BLOCKS * LBS, new, IO_BLOCKS * LBS);
+	cdb_caw(cdb, off);
+	scsic_submit(c, rq, slot, lun0, cdb, 16, slot_buf[slot],
+		     2 * IO_BLOCKS * LBS, NULL, 0);
+}
+
+/* REPORT LUNS through the W-LUN: no LUN state, answered at once. */
+static void submit_marker(struct scsic *c, unsigned int rq, unsigned int slot)
+{
+	uint8_t cdb[12] = { 0xa0 };
+
+	cdb[9] = 64;
+	scsic_submit(c, rq, slot, wlun, cdb, 12, NULL, 0, slot_buf[slot], 64);
+}
+
+static int ctrl_add(struct scsic *c, unsigned int i, const void *req,
+		    size_t req_len, size_t resp_len)
+{
+	struct front_buf bufs[2];
+
+	memcpy(ctrl_req[i], req, req_len);
+	memset(ctrl_resp[i], 0xff, 64);
+	bufs[0] = (struct front_buf){ front_gpa(&c->f, ctrl_req[i]), req_len, false };
+	bufs[1] = (struct front_buf){ front_gpa(&c->f, ctrl_resp[i]), resp_len, true };
+	return fvq_add(&c->f.vqs[SCSIC_CTRL_VQ], bufs, 2,
+		       (void *)(uintptr_t)(0x100 + i));
+}
+
+static void submit_tmf(struct scsic *c, unsigned int i, uint32_t subtype,
+		       uint64_t tag)
+{
+	struct virtio_scsi_ctrl_tmf_req t;
+
+	memset(&t, 0, sizeof(t));
+	t.type = htole32(VIRTIO_SCSI_T_TMF);
+	t.subtype = htole32(subtype);
+	memcpy(t.lun, lun0, 8);
+	t.tag = htole64(tag);
+	ctrl_add(c, i, &t, sizeof(t), 1);
+}
+
+/* AN_QUERY, answered at once: the control queue took what came before. */
+static void submit_an(struct scsic *c, unsigned int i)
+{
+	struct virtio_scsi_ctrl_an_req a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = htole32(VIRTIO_SCSI_T_AN_QUERY);
+	memcpy(a.lun, lun0, 8);
+	ctrl_add(c, i, &a, sizeof(a), sizeof(struct virtio_scsi_ctrl_an_resp));
+}
+
+/*
+ * What the driver has seen: the order of completions over all queues
+ * (seen[] holds each cookie's rank, 0 for not yet), and any duplicate.
+ */
+#define EV_COOKIE	0x200		/* event buffers: 0x200 + i */
+#define NEV		64
+
+struct seen {
+	int rank[EV_COOKIE + NEV];
+	int next;
+	/* For a control request: the slots already answered when it was. */
+	uint64_t answered_at[NCTRL];
+	bool twice;		/* a cookie came back twice */
+	bool bad;		/* one that was never put on a ring */
+};
+
+#define SEEN_INIT	{ .next = 0 }
+
+static void take(struct seen *s, uintptr_t ck)
+{
+	if (ck >= ARRAY_SIZE(s->rank)) {
+		s->bad = true;
+		return;
+	}
+	s->twice |= s->rank[ck] != 0;
+	s->rank[ck] = ++s->next;
+}
+
+static void reap_queues(struct scsic *c, struct seen *s)
+{
+	static const unsigned int vqs[] = { SCSIC_EVENT_VQ, SCSIC_REQ_VQ,
+					    SCSIC_REQ_VQ + 1 };
+	uintptr_t ck;
+	uint32_t len;
+
+	for (unsigned int q = 0; q < ARRAY_SIZE(vqs); q++) {
+		while (scsic_reap(c, vqs[q], 0, &ck, &len) == 1)
+			take(s, ck);
+	}
+}
+
+/*
+ * Reap every queue.  When a control request's answer is seen, what the
+ * device published before it is in the used rings already: reap those
+ * first and note which command slots were done by then.
+ */
+static void reap_all(struct scsic *c, struct seen *s)
+{
+	uintptr_t ck;
+	uint32_t len;
+
+	reap_queues(c, s);
+	while (scsic_reap(c, SCSIC_CTRL_VQ, 0, &ck, &len) == 1) {
+		take(s, ck);
+		reap_queues(c, s);
+		if (ck >= 0x100 && ck < 0x100 + NCTRL) {
+			uint64_t m = 0;
+
+			for (unsigned int i = 0; i < SCSIC_SLOTS; i++)
+				m |= (uint64_t)(s->rank[i] != 0) << i;
+			s->answered_at[ck - 0x100] = m;
+		}
+	}
+}
+
+/* Reap until every cookie in want[] has completed; false on timeout. */
+static bool reap_until(struct scsic *c, struct seen *s, const uintptr_t *want,
+		       unsigned int n, int timeout_ms)
+{
+	for (long end = now_ms() + timeout_ms;; sleep_ms(1)) {
+		unsigned int done = 0;
+
+		reap_all(c, s);
+		for (unsigned int i = 0; i < n; i++)
+			done += s->rank[want[i]] != 0;
+		if (done == n)
+			return true;
+		if (now_ms() > end)
+			return false;
+	}
+}
+
+static uint8_t response(struct scsic *c, unsigned int slot)
+{
+	return __atomic_load_n(&c->resp[slot].response, __ATOMIC_ACQUIRE);
+}
+
+/* ---- the daemon ------------------------------------------------------------- */
+
+static int start(struct daemon *d)
+{
+	static char lun_arg[400], threads_arg[32];
+	const char *args[] = { lun_arg, env.aio_arg, "--num-queues=2",
+			       threads_arg, NULL };
+
+	snprintf(lun_arg, sizeof(lun_arg), "--lun=0,file=%s", fmnt.img);
+	snprintf(threads_arg, sizeof(threads_arg), "--num-threads=%u", nthreads);
+	return daemon_start_bin(d, scsi_daemon_binary(), args);
+}
+
+static int open_client(struct scsic *c, struct daemon *d)
+{
+	struct scsic_res r;
+	uint8_t cdb[6] = { 0 };
+	int ret = scsic_open(c, d->sock, 2, ~0ull);
+
+	if (ret < 0)
+		return ret;
+	for (unsigned int i = 0; i < SCSIC_SLOTS; i++) {
+		slot_buf[i] = front_alloc(&c->f, 2 * IO_BLOCKS * LBS, 4096, NULL);
+		if (!slot_buf[i])
+			return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < NCTRL; i++) {
+		ctrl_req[i] = front_alloc(&c->f, 64, 64, NULL);
+		ctrl_resp[i] = front_alloc(&c->f, 64, 64, NULL);
+		if (!ctrl_req[i] || !ctrl_resp[i])
+			return -ENOMEM;
+	}
+	/* The power-on unit attention. */
+	scsic_cmd(c, lun0, cdb, 6, 0, 0, &r);
+	return 0;
+}
+
+/* The queue the "other" thread serves, and the control queue's thread's. */
+#define RQ_OTHER	1
+#define RQ_CTRL		0
+
+static void host_write(uint64_t off, const void *buf, size_t len)
+{
+	int fd = open(fmnt.img, O_WRONLY);
+
+	if (fd < 0 || pwrite(fd, buf, len, (off_t)off) != (ssize_t)len)
+		exit(99);
+	close(fd);
+}
+
+static bool host_holds(uint64_t off, const void *want, size_t len)
+{
+	uint8_t buf[IO_BLOCKS * LBS];
+	int fd = open(fmnt.img, O_RDONLY);
+	bool same;
+
+	same = fd >= 0 && len <= sizeof(buf) &&
+	       pread(fd, buf, len, (off_t)off) == (ssize_t)len &&
+	       !memcmp(buf, want, len);
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
+#define BIT(slot)	(1ull << (slot))
+#define TMF_CK(i)	(0x100u + (i))
+
+static bool ctrl_answer(unsigned int i, uint8_t want)
+{
+	return __atomic_load_n(&ctrl_resp[i][0], __ATOMIC_ACQUIRE) == want;
+}
+
+/* Let everything go and reap what is left (after a failed check). */
+static void settle(struct scsic *c, struct seen *s, const uint64_t *holds,
+		   unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		gate_release(holds[i]);
+	for (long end = now_ms() + 2000; now_ms() < end; sleep_ms(5))
+		reap_all(c, s);
+}
+
+/*
+ * A TMF waits for the commands the LUN had before it, not for those that
+ * come after: with a read it must wait for held, an ABORT TASK that finds
+ * nothing is answered once that read is, while a read sent after it is
+ * still held.  (It used to wait for the LUN to be idle, so for the later
+ * read too, and for ever under continuous I/O.)
+ */
+static void test_tmf_not_held_by_later(struct scsic *c)
+{
+	const uint64_t o1 = OFF_CASE(1), o2 = OFF_CASE(1) + (64u << 10);
+	const uint64_t holds[] = { o1, o2 };
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t an[] = { TMF_CK(1) }, first[] = { 1, TMF_CK(0) },
+			second[] = { 2 };
+
+	gate_hold(o1);
+	submit_read(c, RQ_OTHER, 1, o1);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, gate_wait_held(o1, WAIT_MS), "the first read never reached the file");
+	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(&v, reap_until(c, &s, an, 1, WAIT_MS), "AN_QUERY behind the TMF never answered");
+	verdict_check(&v, !s.rank[TMF_CK(0)], "the TMF was answered while a read before it was held");
+	gate_hold(o2);
+	submit_read(c, RQ_OTHER, 2, o2);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, gate_wait_held(o2, WAIT_MS), "the second read never reached the file");
+	gate_release(o1);
+	verdict_check(&v, reap_until(c, &s, first, 2, WAIT_MS),
+		      "the TMF was not answered while a read sent after it was held");
+	verdict_check(&v, (s.answered_at[0] & BIT(1)) && !(s.answered_at[0] & BIT(2)) &&
+		      response(c, 2) == 0xff && gate_waiting(o2) == 1,
+		      "when the TMF's answer was seen: first read done %d, second %d (response %u, held %d)",
+		      !!(s.answered_at[0] & BIT(1)), !!(s.answered_at[0] & BIT(2)),
+		      response(c, 2), gate_waiting(o2));
+	verdict_check(&v, ctrl_answer(0, 0), "TMF response %u, not FUNCTION COMPLETE",
+		      ctrl_resp[0][0]);
+	gate_release(o2);
+	verdict_check(&v, reap_until(c, &s, second, 1, WAIT_MS), "the second read never completed");
+	verdict_check(&v, response(c, 1) == VIRTIO_SCSI_S_OK && response(c, 2) == VIRTIO_SCSI_S_OK,
+		      "reads answered %u and %u", response(c, 1), response(c, 2));
+	verdict_check(&v, !s.twice && !s.bad, "a used id came back twice, or one never posted");
+	if (!ok(!v.fail[0], "a TMF is answered after the read before it, while a read sent after it is still in flight"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/*
+ * ABORT TASK of a COMPARE AND WRITE that waits (thread 1) behind a held
+ * read, then a COMPARE AND WRITE from the other queue (thread 0) that waits
+ * behind the same read; the read is let go.  The aborted one is answered
+ * ABORTED and writes nothing, the second one runs, the TMF is answered
+ * after both the read and the aborted one.  (An aborted COMPARE AND WRITE
+ * was handed over in the slot the second one's hand-off then overwrote,
+ * when its thread was late: it was never answered, nor its TMF, and the
+ * next pause hung.)
+ */
+static void test_abort_waiting_caw(struct scsic *c, unsigned int round)
+{
+	const uint64_t oh = OFF_CASE(2) + round * (64u << 10);
+	const uint64_t ca = OFF_CASE(3) + round * (16u << 10), cb = ca + (8u << 10);
+	const uint64_t holds[] = { oh };
+	uint8_t olda[IO_BLOCKS * LBS], newa[IO_BLOCKS * LBS];
+	uint8_t oldb[IO_BLOCKS * LBS], newb[IO_BLOCKS * LBS];
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took_a[] = { 3 }, took_tmf[] = { TMF_CK(1) },
+			took_b[] = { 5 }, all[] = { 1, 2, 4, TMF_CK(0) };
+	struct scsic_res r;
+
+	pattern(olda, sizeof(olda), 10 + round);
+	pattern(newa, sizeof(newa), 20 + round);
+	pattern(oldb, sizeof(oldb), 30 + round);
+	pattern(newb, sizeof(newb), 40 + round);
+	host_write(ca, olda, sizeof(olda));
+	host_write(cb, oldb, sizeof(oldb));
+	gate_hold(oh);
+	submit_read(c, RQ_OTHER, 1, oh);
+	submit_caw(c, RQ_OTHER, 2, ca, olda, newa);
+	submit_marker(c, RQ_OTHER, 3);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, gate_wait_held(oh, WAIT_MS) && reap_until(c, &s, took_a, 1, WAIT_MS),
+		      "the read and the COMPARE AND WRITE behind it were not taken");
+	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, 2);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
+	submit_caw(c, RQ_CTRL, 4, cb, oldb, newb);
+	submit_marker(c, RQ_CTRL, 5);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
+	verdict_check(&v, reap_until(c, &s, took_b, 1, WAIT_MS),
+		      "the second COMPARE AND WRITE was not taken");
+	gate_release(oh);
+	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
+		      "round %u: never answered: read %d, aborted CAW %d, second CAW %d, TMF %d",
+		      round, !s.rank[1], !s.rank[2], !s.rank[4], !s.rank[TMF_CK(0)]);
+	verdict_check(&v, response(c, 2) == VIRTIO_SCSI_S_ABORTED && host_holds(ca, olda, sizeof(olda)),
+		      "the aborted COMPARE AND WRITE: response %u, or it wrote", response(c, 2));
+	scsic_result(c, 4, 0, &r);
+	verdict_check(&v, r.response == VIRTIO_SCSI_S_OK && r.status == 0 &&
+		      host_holds(cb, newb, sizeof(newb)),
+		      "the second COMPARE AND WRITE: response %u status %u, or not written",
+		      r.response, r.status);
+	verdict_check(&v, ctrl_answer(0, 0) && (s.answered_at[0] & (BIT(1) | BIT(2))) == (BIT(1) | BIT(2)),
+		      "TMF response %u; read and aborted CAW seen before it: %d %d",
+		      ctrl_resp[0][0], !!(s.answered_at[0] & BIT(1)), !!(s.answered_at[0] & BIT(2)));
+	verdict_check(&v, !s.twice && !s.bad, "a used id came back twice, or one never posted");
+	if (!ok(!v.fail[0], "round %u: ABORT TASK of a waiting COMPARE AND WRITE, another one from the other queue behind the same read: aborted, run, TMF last",
+		round))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/*
+ * Commands of the other thread wait behind a COMPARE AND WRITE that waits
+ * behind a held read; a TMF comes; the read is let go, the CAW runs, the
+ * waiting read runs and is held in turn.  ABORT TASK (of nothing) must
+ * wait for that read too: it was the LUN's before the TMF.  ABORT TASK SET
+ * aborts both waiting commands and is answered after them.  (A waiting
+ * command run again was, for a moment, counted nowhere: a TMF then saw
+ * the LUN idle and was answered before it.)
+ */
+static void test_tmf_and_waiting(struct scsic *c, bool set, unsigned int round)
+{
+	const uint64_t oh = OFF_CASE(5) + round * (64u << 10), od = oh + (16u << 10);
+	const uint64_t ca = OFF_CASE(6) + round * (8u << 10);
+	const uint64_t holds[] = { oh, od };
+	uint8_t old[IO_BLOCKS * LBS], new[IO_BLOCKS * LBS];
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took_c[] = { 3 }, took_d[] = { 5 }, took_tmf[] = { TMF_CK(1) },
+			all[] = { 1, 2, 4, TMF_CK(0) };
+	uint64_t need = BIT(1) | BIT(2) | BIT(4);
+
+	pattern(old, sizeof(old), 50 + round);
+	pattern(new, sizeof(new), 60 + round);
+	host_write(ca, old, sizeof(old));
+	gate_hold(oh);
+	gate_hold(od);
+	submit_read(c, RQ_CTRL, 1, oh);
+	submit_caw(c, RQ_CTRL, 2, ca, old, new);
+	submit_marker(c, RQ_CTRL, 3);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
+	verdict_check(&v, gate_wait_held(oh, WAIT_MS) && reap_until(c, &s, took_c, 1, WAIT_MS),
+		      "the read and the COMPARE AND WRITE were not taken");
+	submit_read(c, RQ_OTHER, 4, od);
+	submit_marker(c, RQ_OTHER, 5);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, reap_until(c, &s, took_d, 1, WAIT_MS), "the read behind the CAW was not taken");
+	submit_tmf(c, 0, set ? VIRTIO_SCSI_T_TMF_ABORT_TASK_SET :
+		   VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
+	gate_release(oh);
+	if (!set) {
+		/* The CAW ran; the read behind it runs and is held. */
+		verdict_check(&v, gate_wait_held(od, WAIT_MS), "the read behind the CAW never ran");
+		reap_all(c, &s);
+		verdict_check(&v, !s.rank[TMF_CK(0)] && response(c, 4) == 0xff,
+			      "the TMF was answered (%u) while a read older than it was held",
+			      ctrl_resp[0][0]);
+	}
+	gate_release(od);
+	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
+		      "never answered: read %d, CAW %d, read behind it %d, TMF %d",
+		      !s.rank[1], !s.rank[2], !s.rank[4], !s.rank[TMF_CK(0)]);
+	verdict_check(&v, ctrl_answer(0, 0) && (s.answered_at[0] & need) == need,
+		      "TMF response %u; commands seen before it: %d %d %d", ctrl_resp[0][0],
+		      !!(s.answered_at[0] & BIT(1)), !!(s.answered_at[0] & BIT(2)),
+		      !!(s.answered_at[0] & BIT(4)));
+	if (set)
+		verdict_check(&v, response(c, 1) == VIRTIO_SCSI_S_OK &&
+			      response(c, 2) == VIRTIO_SCSI_S_ABORTED &&
+			      response(c, 4) == VIRTIO_SCSI_S_ABORTED && host_holds(ca, old, sizeof(old)),
+			      "ABORT TASK SET: responses %u %u %u (want OK, ABORTED, ABORTED), or the CAW wrote",
+			      response(c, 1), response(c, 2), response(c, 4));
+	else
+		verdict_check(&v, response(c, 1) == VIRTIO_SCSI_S_OK &&
+			      response(c, 2) == VIRTIO_SCSI_S_OK &&
+			      response(c, 4) == VIRTIO_SCSI_S_OK && host_holds(ca, new, sizeof(new)),
+			      "ABORT TASK: responses %u %u %u, or the CAW did not write",
+			      response(c, 1), response(c, 2), response(c, 4));
+	verdict_check(&v, !s.twice && !s.bad, "a used id came back twice, or one never posted");
+	if (!ok(!v.fail[0], "round %u: %s while a command waits behind a COMPARE AND WRITE on the other queue: answered after it%s",
+		round, set ? "ABORT TASK SET" : "ABORT TASK", set ? " (aborted)" : ", once it ran"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/* A paused vhost-user message sent from another thread, and its answer. */
+struct msg_job {
+	struct scsic *c;
+	int ret;
+	bool done;	/* atomic */
+};
+
+static void *msg_thread(void *arg)
+{
+	struct msg_job *m = arg;
+	uint64_t v;
+
+	/* SET_VRING_CALL pauses every thread; GET_FEATURES is its answer. */
+	m->ret = front_vq_swap_call(&m->c->f, SCSIC_EVENT_VQ);
+	if (m->ret == 0)
+		m->ret = front_get_u64(&m->c->f, VU_GET_FEATURES, &v);
+	__atomic_store_n(&m->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The guest keeps one read of the other thread held at all times (the
+ * next one is held before the last is let go), while a TMF waits and a
+ * paused message is sent.  The message must be answered while the guest
+ * still submits: the TMF waits only for what came before it, and a pause
+ * drains what is in flight, not what the guest sends later.  (The TMF
+ * waited for an idle LUN, the first thread's drain for the TMF, and the
+ * message for as long as the I/O went on.)
+ */
+static void test_pause_not_held_by_new_io(struct scsic *c)
+{
+	const uint64_t o1 = OFF_CASE(7), os[2] = { o1 + (64u << 10), o1 + (128u << 10) };
+	const uint64_t holds[] = { o1, os[0], os[1] };
+	struct msg_job m = { c, -1, false };
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took_tmf[] = { TMF_CK(1) };
+	unsigned int cur = 0, reads = 0;
+	pthread_t tid;
+	long end;
+
+	gate_hold(o1);
+	submit_read(c, RQ_OTHER, 1, o1);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, gate_wait_held(o1, WAIT_MS), "the first read never reached the file");
+	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
+	pthread_create(&tid, NULL, msg_thread, &m);
+	/* The stream: slots 10 and 11 in turn, at os[0] and os[1]. */
+	gate_hold(os[cur]);
+	submit_read(c, RQ_OTHER, 10 + cur, os[cur]);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	gate_wait_held(os[cur], 300);
+	gate_release(o1);
+	for (end = now_ms() + WAIT_MS; !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE) &&
+	     now_ms() < end;) {
+		unsigned int nxt = cur ^ 1;
+		const uintptr_t mine[] = { 10 + cur };
+
+		gate_hold(os[nxt]);
+		submit_read(c, RQ_OTHER, 10 + nxt, os[nxt]);
+		scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+		/* Not taken soon: the thread has stopped taking requests. */
+		gate_wait_held(os[nxt], 300);
+		gate_release(os[cur]);
+		if (!reap_until(c, &s, mine, 1, WAIT_MS))
+			break;
+		s.rank[10 + cur] = 0;
+		reads++;
+		cur = nxt;
+	}
+	verdict_check(&v, __atomic_load_n(&m.done, __ATOMIC_ACQUIRE),
+		      "SET_VRING_CALL and GET_FEATURES not answered in %d ms while reads went on (%u reads)",
+		      WAIT_MS, reads);
+	gate_release(os[0]);
+	gate_release(os[1]);
+	for (end = now_ms() + WAIT_MS; !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE) &&
+	     now_ms() < end;)
+		sleep_ms(5);
+	pthread_join(tid, NULL);
+	verdict_check(&v, m.ret == 0, "the paused message failed: %d", m.ret);
+	for (end = now_ms() + WAIT_MS; !s.rank[TMF_CK(0)] && now_ms() < end; sleep_ms(2))
+		reap_all(c, &s);
+	verdict_check(&v, s.rank[TMF_CK(0)] && ctrl_answer(0, 0),
+		      "the TMF: answered %d, response %u", !!s.rank[TMF_CK(0)], ctrl_resp[0][0]);
+	tap_diag("%u reads of the stream went through before the pause", reads);
+	if (!ok(!v.fail[0], "a paused message is answered while the guest keeps a read in flight on the other thread and a TMF waits"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/* Event buffers of our own (cookies EV_COOKIE + i), posted and kicked. */
+static struct virtio_scsi_event *evbuf;
+
+static void post_events(struct scsic *c, unsigned int from, unsigned int n)
+{
+	for (unsigned int i = from; i < from + n; i++) {
+		struct front_buf b = { front_gpa(&c->f, &evbuf[i]), sizeof(evbuf[i]), true };
+
+		memset(&evbuf[i], 0xff, sizeof(evbuf[i]));
+		fvq_add(&c->f.vqs[SCSIC_EVENT_VQ], &b, 1, (void *)(uintptr_t)(EV_COOKIE + i));
+	}
+	scsic_kick(c, SCSIC_EVENT_VQ);
+}
+
+/*
+ * Pauses while the first thread has a read in flight (its drain asks its
+ * queues to give back what they hold) and the event queue's thread takes
+ * new event buffers: every buffer comes back exactly once, as NO_EVENT.
+ * (Every draining thread rewrote the event queue's buffer list: one could
+ * be lost, and the event queue never drained, or given back twice.  Under
+ * ThreadSanitizer the race shows at once.)
+ */
+static void test_events_and_pauses(struct scsic *c)
+{
+	const uint64_t oh = OFF_CASE(8);
+	const uint64_t holds[] = { oh };
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	unsigned int posted = 0, back = 0;
+	uint16_t base;
+
+	evbuf = front_alloc(&c->f, NEV * sizeof(*evbuf), 64, NULL);
+	if (!ok(evbuf != NULL, "event buffers allocated"))
+		return;
+	for (unsigned int round = 0; round < 4; round++) {
+		struct msg_job m = { c, -1, false };
+		const uintptr_t rd[] = { 20 + round };
+		pthread_t tid;
+
+		post_events(c, posted, 8);
+		posted += 8;
+		gate_hold(oh);
+		submit_read(c, RQ_CTRL, 20 + round, oh);
+		scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
+		verdict_check(&v, gate_wait_held(oh, WAIT_MS), "round %u: the read never reached the file", round);
+		pthread_create(&tid, NULL, msg_thread, &m);
+		/* While the first thread drains: more buffers for the other. */
+		post_events(c, posted, 8);
+		posted += 8;
+		sleep_ms(20);
+		gate_release(oh);
+		pthread_join(tid, NULL);
+		verdict_check(&v, m.ret == 0, "round %u: the paused message failed: %d", round, m.ret);
+		verdict_check(&v, reap_until(c, &s, rd, 1, WAIT_MS), "round %u: the read never completed", round);
+	}
+	/* Stopping the event queue gives back whatever it still holds. */
+	front_vq_stop(&c->f, SCSIC_EVENT_VQ, &base);
+	for (long end = now_ms() + 2000; now_ms() < end; sleep_ms(5))
+		reap_all(c, &s);
+	for (unsigned int i = 0; i < posted; i++) {
+		back += s.rank[EV_COOKIE + i] != 0;
+		verdict_check(&v, !s.rank[EV_COOKIE + i] ||
+			      le32toh(evbuf[i].event) == VIRTIO_SCSI_T_NO_EVENT,
+			      "event buffer %u came back with event 0x%x", i,
+			      le32toh(evbuf[i].event));
+	}
+	verdict_check(&v, back == posted && !s.twice && !s.bad,
+		      "%u of %u event buffers came back; one twice: %d", back, posted, s.twice);
+	if (!ok(!v.fail[0], "pauses while the threads drain and event buffers arrive: each buffer back once, NO_EVENT"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+int main(void)
+{
+	struct daemon d;
+	struct scsic c;
+	int ret, status;
+
+	if (!test_env_init(&env, 4096))
+		return 0;
+	if (getenv("TEST_SCSI_THREADS"))
+		nthreads = (unsigned int)atoi(getenv("TEST_SCSI_THREADS"));
+	if (nthreads < 1 || nthreads > 2)
+		nthreads = 2;
+	scsic_lun(lun0, 0, 0);
+	if (!ok(ffs_start(&fmnt) == 0, "fuse-faulty serves disk.img with a gate (%s)", ff_binary())) {
+		tap_diag("fuse-faulty needs fuse3 (tests/install-deps.sh) and /dev/fuse");
+		harness_cleanup();
+		return tap_done();
+	}
+	ret = start(&d);
+	if (!ok(ret == 0, "vhost-uring-scsi starts on it (%s, %u I/O thread%s)", env.aio,
+		nthreads, nthreads > 1 ? "s" : "")) {
+		daemon_log_diag(&d, 0);
+		ffs_stop(&fmnt);
+		harness_cleanup();
+		return tap_done();
+	}
+	ret = open_client(&c, &d);
+	if (ok(ret == 0, "connect: control, event and 2 request queues (%s)", strerror(-ret))) {
+		test_tmf_not_held_by_later(&c);
+		for (unsigned int i = 0; i < 4; i++)
+			test_abort_waiting_caw(&c, i);
+		for (unsigned int i = 0; i < 4; i++)
+			test_tmf_and_waiting(&c, i & 1, i);
+		test_pause_not_held_by_new_io(&c);
+		test_events_and_pauses(&c);
+	}
+	scsic_close(&c);
+	status = daemon_stop(&d);
+	if (!ok(status == 0, "SIGTERM: exit status 0 (%d)", status))
+		daemon_log_diag(&d, 0);
+	ffs_stop(&fmnt);
+	harness_cleanup();
+	return tap_done();
+}
