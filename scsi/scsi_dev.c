@@ -1013,22 +1013,27 @@ static void log_refused(const struct scsi_io *io, int lun)
 /*
  * With io->ln locked and free for io: decide, count in, unlock, then start
  * or answer it.  Called once per command, from handle_cmd() or, for a
- * command that waited, from lun_wake().
+ * command that waited, from lun_wake().  A command that waited is held
+ * already; if it is answered at once (a unit attention, an overrun, a
+ * refused CDB), it leaves ln->held only once that answer is recorded.
  */
 static void exec_locked(struct scsi_dev *sd, struct scsi_io *io)
 {
 	uint8_t data[SCSI_DATA_MAX], param[SCSI_PARAM_MAX];
 	struct scsi_lun *ln = io->ln;
-	bool kick = false;
+	bool answered_held, kick;
 
 	prepare_cmd(io, param);
 	scsi_exec_cdb(&ln->lu, &sd->target, &io->cmd, data);
-	/* Answered below, before this thread's next round_ack(). */
-	if (!count_in(io))
-		kick = unhold(io);
+	answered_held = !count_in(io) && io->in_held;
 	pthread_mutex_unlock(&ln->mu);
 	log_refused(io, (int)ln->lu.lun);
 	dispatch(io, data);
+	if (!answered_held)
+		return;
+	pthread_mutex_lock(&ln->mu);
+	kick = unhold(io);
+	pthread_mutex_unlock(&ln->mu);
 	if (kick)
 		tmf_kick(sd);
 }
