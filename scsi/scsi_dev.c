@@ -1376,6 +1376,7 @@ static void round_ack(struct scsi_dev *sd, struct iothread *th)
 		iothread_wake(sd->tmf_th);
 }
 
+/* QUERY TASK SET: does the LUN hold any command? */
 static bool lun_busy(struct scsi_lun *ln)
 {
 	bool busy;
@@ -1384,6 +1385,27 @@ static bool lun_busy(struct scsi_lun *ln)
 	busy = !list_empty(&ln->held);
 	pthread_mutex_unlock(&ln->mu);
 	return busy;
+}
+
+/*
+ * QUERY TASK: is the command with this tag in the LUN's task set?  One
+ * that runs or waits (a COMPARE AND WRITE that waits for the LUN or has
+ * been let go, too) is; one that a TMF aborted is not, though its thread
+ * may not have answered it yet: in SAM, aborting a command ends it.
+ */
+static bool lun_has_task(struct scsi_lun *ln, uint64_t tag)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ln->mu);
+	for (struct scsi_link *l = ln->held.next; l != &ln->held && !found;
+	     l = l->next) {
+		struct scsi_io *io = container_of(l, struct scsi_io, held_link);
+
+		found = io->tag == tag && !io->abort_resp;
+	}
+	pthread_mutex_unlock(&ln->mu);
+	return found;
 }
 
 static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
@@ -1422,8 +1444,12 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 		tmf_answer(io, VIRTIO_SCSI_S_FUNCTION_REJECTED);
 		return;
 	}
-	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK ||
-	    subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK_SET) {
+	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK) {
+		tmf_answer(io, lun_has_task(io->ln, le64toh(t.tag)) ?
+			   VIRTIO_SCSI_S_FUNCTION_SUCCEEDED : TMF_FUNCTION_COMPLETE);
+		return;
+	}
+	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK_SET) {
 		tmf_answer(io, lun_busy(io->ln) ? VIRTIO_SCSI_S_FUNCTION_SUCCEEDED :
 			   TMF_FUNCTION_COMPLETE);
 		return;
