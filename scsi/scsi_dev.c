@@ -194,8 +194,10 @@ static bool unhold(struct scsi_io *io)
 /* A TMF may be ready: have the control queue's thread look again. */
 static void tmf_kick(struct scsi_dev *sd)
 {
-	struct iothread *th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
+	struct iothread *th;
 
+	__atomic_store_n(&sd->tmf_kicked, true, __ATOMIC_RELEASE);
+	th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
 	if (th)
 		iothread_wake(th);
 }
@@ -1335,6 +1337,13 @@ static void tmf_progress(struct scsi_dev *sd, struct iothread *me)
 		}
 		sd->ntmfs = kept;
 	}
+	/*
+	 * A waiting TMF becomes ready only when a command leaves a held
+	 * list, and each one that may let a TMF go kicks: look only then.
+	 */
+	if (!__atomic_load_n(&sd->tmf_kicked, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&sd->tmf_kicked, false, __ATOMIC_ACQ_REL))
+		return;
 	/* 0 means "not in a round": skip it when the count wraps. */
 	gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED) + 1;
 	if (!gen)
@@ -1477,6 +1486,7 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 		  le64toh(t.tag), ua ? VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED,
 		  ua);
 	/* The affected commands complete first: their I/O is running. */
+	__atomic_store_n(&sd->tmf_kicked, true, __ATOMIC_RELAXED);
 	tmf_progress(sd, req->vq->th);
 }
 

@@ -114,6 +114,8 @@ struct scsi_dev {
 	unsigned int ntmfs;
 	uint64_t tmf_slots;
 	struct iothread *tmf_th;	/* atomic: the control queue's thread */
+	/* atomic: a command that may let a TMF go has left a LUN since. */
+	bool tmf_kicked;
 	/*
 	 * Before a TMF is answered, every other thread publishes what it
 	 * completed: a round.  round_gen numbers them; round_left counts
