@@ -33,6 +33,8 @@
 #define RESP_PIECES	8
 #define BOUNCE_MAX	(1u << 20)	/* WRITE SAME pattern and VERIFY chunks */
 
+_Static_assert(SCSI_MAX_PENDING_TMFS <= 64, "a TMF slot is a bit of tmf_slots");
+
 _Static_assert(REQ_HDR_SIZE == 51 && RESP_HDR_SIZE == 108,
 	       "virtio-scsi header sizes with cdb 32 and sense 96");
 
@@ -58,12 +60,13 @@ struct scsi_io {
 	/* Under ln->mu, from the command's first look at its LUN on. */
 	bool in_held;			/* in ln->held */
 	uint8_t abort_resp;		/* a TMF aborted it while it waited */
-	uint64_t seq;			/* its place in ln->held; a TMF's mark */
+	uint64_t seq;			/* its place in ln->held */
 	struct scsi_link held_link;
 	struct scsi_link wait_link;	/* ln->waiting, then an abort batch */
 	uint32_t dout_len;		/* data-out bytes after the header */
 	uint32_t din_len;		/* data-in bytes after the header */
 	unsigned int round;		/* a TMF's round, 0 before it is ready */
+	unsigned int tmf_slot;		/* a waiting TMF's in ln->tmf_mark[] */
 	struct iovec one;		/* the bounce buffer, as an iovec */
 	uint8_t *bounce;		/* WRITE SAME pattern, VERIFY chunk */
 	uint32_t bounce_len;
@@ -161,35 +164,40 @@ static void set_pending(struct scsi_lun *ln)
 }
 
 /* With ln->mu held: the LUN answers for io from now on, in arrival order. */
-static void hold(struct scsi_dev *sd, struct scsi_io *io)
+static void hold(struct scsi_io *io)
 {
+	struct scsi_lun *ln = io->ln;
+
 	if (io->in_held)
 		return;
-	io->seq = __atomic_fetch_add(&sd->seq, 1, __ATOMIC_SEQ_CST);
-	link_add_tail(&io->ln->held, &io->held_link);
+	io->seq = ln->seq++;
+	link_add_tail(&ln->held, &io->held_link);
 	io->in_held = true;
 }
 
 /*
- * With ln->mu held, once io's answer is recorded, or before its thread
- * next publishes a TMF round (see round_ack()): the LUN no longer answers
- * for it.  True when a waiting TMF may now be ready: tmf_kick() then.
+ * With ln->mu held, once io's answer is recorded: the LUN no longer
+ * answers for it.  True when a waiting TMF may now be ready: tmf_kick()
+ * then.  A TMF that took its mark on the LUN waits until every command
+ * older than the mark has left, so a command older than the newest mark
+ * always has a TMF waiting for it.
  */
-static bool unhold(struct scsi_dev *sd, struct scsi_io *io)
+static bool unhold(struct scsi_io *io)
 {
 	if (!io->in_held)
 		return false;
 	link_del(&io->held_link);
 	io->in_held = false;
-	return __atomic_load_n(&sd->tmfs_waiting, __ATOMIC_ACQUIRE) &&
-	       io->seq < __atomic_load_n(&sd->tmf_mark, __ATOMIC_ACQUIRE);
+	return io->seq < io->ln->kick_mark;
 }
 
 /* A TMF may be ready: have the control queue's thread look again. */
 static void tmf_kick(struct scsi_dev *sd)
 {
-	struct iothread *th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
+	struct iothread *th;
 
+	__atomic_store_n(&sd->tmf_kicked, true, __ATOMIC_RELEASE);
+	th = __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE);
 	if (th)
 		iothread_wake(th);
 }
@@ -210,7 +218,7 @@ static void finish_io(struct scsi_io *io, uint32_t data_in)
 	respond(io, VIRTIO_SCSI_S_OK, data_in);
 	pthread_mutex_lock(&ln->mu);
 	ln->inflight--;
-	kick = unhold(sd, io);
+	kick = unhold(io);
 	if (was_caw) {
 		ln->exclusive = false;
 		replay = ln->nwaiting > 0;
@@ -754,31 +762,38 @@ static void caw_read_done(struct io_op *op, int res)
 }
 
 /*
- * A TMF with mark `mark' aborts the commands older than itself that wait
- * on ln: they never started.  Each is marked and answered by its own
- * thread (lun_wake()); a COMPARE AND WRITE still waiting for the running
- * commands joins them in ln->waiting (nothing is counted in for it) and
- * gives the LUN up.  True if any was aborted.
+ * A TMF takes its mark on ln, the seq the LUN's next command will get, and
+ * in the same critical section sets a reset's unit attention (ua, 0 for
+ * none) and aborts the commands it affects that wait on ln: they are
+ * older than the mark and never started, and every command that comes
+ * later is newer and sees the unit attention.  Each aborted one is marked
+ * and answered by its own thread (lun_wake()); a COMPARE AND WRITE still
+ * waiting for the running commands joins them in ln->waiting (nothing is
+ * counted in for it) and gives the LUN up.  True if any was aborted.
  */
-static bool lun_abort(struct scsi_lun *ln, bool one, uint64_t tag,
-		      uint8_t response, uint64_t mark)
+static bool lun_mark(struct scsi_lun *ln, struct scsi_io *tmf, bool one,
+		     uint64_t tag, uint8_t response, uint16_t ua)
 {
 	struct scsi_io *caw;
 	bool any = false;
 
 	pthread_mutex_lock(&ln->mu);
+	ln->tmf_mark[tmf->tmf_slot] = ln->seq;
+	ln->kick_mark = ln->seq;
+	if (ua)
+		ln->lu.pending_ua = ua;
 	for (struct scsi_link *l = ln->waiting.next; l != &ln->waiting;
 	     l = l->next) {
 		struct scsi_io *io = container_of(l, struct scsi_io, wait_link);
 
-		if (io->abort_resp || io->seq >= mark || (one && io->tag != tag))
+		if (io->abort_resp || (one && io->tag != tag))
 			continue;
 		io->abort_resp = response;
 		ln->nlive--;
 		any = true;
 	}
 	caw = ln->caw ? vq_req_priv(ln->caw) : NULL;
-	if (caw && caw->seq < mark && (!one || caw->tag == tag)) {
+	if (caw && (!one || caw->tag == tag)) {
 		caw->abort_resp = response;
 		ln->caw = NULL;
 		ln->exclusive = false;
@@ -791,16 +806,17 @@ static bool lun_abort(struct scsi_lun *ln, bool one, uint64_t tag,
 	return any;
 }
 
-static void mark_aborts(struct scsi_dev *sd, struct scsi_lun *only,
-			bool one, uint64_t tag, uint8_t response, uint64_t mark)
+/* The LUNs a TMF affects, in index order: its LUN, or all of them. */
+static void mark_luns(struct scsi_dev *sd, struct scsi_io *tmf, bool one,
+		      uint64_t tag, uint8_t response, uint16_t ua)
 {
 	bool any = false;
 
 	for (unsigned int l = 0; l < SCSI_MAX_LUNS; l++) {
 		struct scsi_lun *ln = sd->luns[l];
 
-		if (ln && (!only || ln == only))
-			any |= lun_abort(ln, one, tag, response, mark);
+		if (ln && (!tmf->ln || ln == tmf->ln))
+			any |= lun_mark(ln, tmf, one, tag, response, ua);
 	}
 	if (any)
 		wake_all(sd);
@@ -873,7 +889,7 @@ static void answer(struct scsi_io *io, const uint8_t *data, uint32_t din_len)
  * (it runs once the others are done: caw_run says whether that is now).
  * False for a command answered at once, which the LUN does not hold.
  */
-static bool count_in(struct scsi_dev *sd, struct scsi_io *io)
+static bool count_in(struct scsi_io *io)
 {
 	struct scsi_cmd *c = &io->cmd;
 	struct scsi_lun *ln = io->ln;
@@ -884,7 +900,7 @@ static bool count_in(struct scsi_dev *sd, struct scsi_io *io)
 	io->overrun = have < need;
 	if (c->exec == SCSI_X_DONE || io->overrun)
 		return false;
-	hold(sd, io);
+	hold(io);
 	if (c->exec != SCSI_X_COMPARE_WRITE) {
 		ln->inflight++;
 		return true;
@@ -999,22 +1015,27 @@ static void log_refused(const struct scsi_io *io, int lun)
 /*
  * With io->ln locked and free for io: decide, count in, unlock, then start
  * or answer it.  Called once per command, from handle_cmd() or, for a
- * command that waited, from lun_wake().
+ * command that waited, from lun_wake().  A command that waited is held
+ * already; if it is answered at once (a unit attention, an overrun, a
+ * refused CDB), it leaves ln->held only once that answer is recorded.
  */
 static void exec_locked(struct scsi_dev *sd, struct scsi_io *io)
 {
 	uint8_t data[SCSI_DATA_MAX], param[SCSI_PARAM_MAX];
 	struct scsi_lun *ln = io->ln;
-	bool kick = false;
+	bool answered_held, kick;
 
 	prepare_cmd(io, param);
 	scsi_exec_cdb(&ln->lu, &sd->target, &io->cmd, data);
-	/* Answered below, before this thread's next round_ack(). */
-	if (!count_in(sd, io))
-		kick = unhold(sd, io);
+	answered_held = !count_in(io) && io->in_held;
 	pthread_mutex_unlock(&ln->mu);
 	log_refused(io, (int)ln->lu.lun);
 	dispatch(io, data);
+	if (!answered_held)
+		return;
+	pthread_mutex_lock(&ln->mu);
+	kick = unhold(io);
+	pthread_mutex_unlock(&ln->mu);
 	if (kick)
 		tmf_kick(sd);
 }
@@ -1048,13 +1069,13 @@ static bool must_wait(const struct scsi_lun *ln, const struct scsi_io *io)
  * With the LUN locked: park a command until the LUN's COMPARE AND WRITE is
  * over.  False if there is no room (the caller answers BUSY).
  */
-static bool defer(struct scsi_dev *sd, struct scsi_io *io)
+static bool defer(struct scsi_io *io)
 {
 	struct scsi_lun *ln = io->ln;
 
 	if (ln->nwaiting >= SCSI_MAX_DEFERRED)
 		return false;
-	hold(sd, io);
+	hold(io);
 	io->abort_resp = 0;
 	link_add_tail(&ln->waiting, &io->wait_link);
 	ln->nwaiting++;
@@ -1112,7 +1133,7 @@ static void answer_aborted(struct scsi_dev *sd, struct scsi_lun *ln,
 						  wait_link);
 
 		link_del(&io->wait_link);
-		kick |= unhold(sd, io);
+		kick |= unhold(io);
 	}
 	pthread_mutex_unlock(&ln->mu);
 	if (kick)
@@ -1245,7 +1266,7 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		exec_locked(sd, io);
 		return;
 	}
-	if (!defer(sd, io)) {
+	if (!defer(io)) {
 		pthread_mutex_unlock(&ln->mu);
 		c->status = SAM_BUSY;
 		respond(io, VIRTIO_SCSI_S_OK, 0);
@@ -1257,16 +1278,18 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 /* ---- control queue: task management and asynchronous notification ------ */
 
 /*
- * Are the commands a TMF waits for all done and answered?  They are those
- * the LUN held before it (seq below its mark); later ones never delay it.
+ * Are the commands a TMF waits for on ln all done and answered?  They are
+ * those the LUN held before it (seq below its mark on ln); later ones
+ * never delay it.
  */
-static bool lun_settled(struct scsi_lun *ln, uint64_t mark)
+static bool lun_settled(struct scsi_lun *ln, const struct scsi_io *tmf)
 {
 	bool settled;
 
 	pthread_mutex_lock(&ln->mu);
 	settled = list_empty(&ln->held) ||
-		  container_of(ln->held.next, struct scsi_io, held_link)->seq >= mark;
+		  container_of(ln->held.next, struct scsi_io, held_link)->seq >=
+		  ln->tmf_mark[tmf->tmf_slot];
 	pthread_mutex_unlock(&ln->mu);
 	return settled;
 }
@@ -1274,9 +1297,9 @@ static bool lun_settled(struct scsi_lun *ln, uint64_t mark)
 static bool tmf_ready(struct scsi_dev *sd, const struct scsi_io *io)
 {
 	if (io->ln)
-		return lun_settled(io->ln, io->seq);
+		return lun_settled(io->ln, io);
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
-		if (sd->luns[i] && !lun_settled(sd->luns[i], io->seq))
+		if (sd->luns[i] && !lun_settled(sd->luns[i], io))
 			return false;
 	}
 	return true;
@@ -1305,14 +1328,22 @@ static void tmf_progress(struct scsi_dev *sd, struct iothread *me)
 		for (unsigned int i = 0; i < sd->ntmfs; i++) {
 			struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
 
-			if (io->round == gen)
+			if (io->round == gen) {
+				sd->tmf_slots &= ~(1ull << io->tmf_slot);
 				tmf_answer(io, TMF_FUNCTION_COMPLETE);
-			else
+			} else {
 				sd->tmfs[kept++] = sd->tmfs[i];
+			}
 		}
 		sd->ntmfs = kept;
-		__atomic_store_n(&sd->tmfs_waiting, kept, __ATOMIC_RELEASE);
 	}
+	/*
+	 * A waiting TMF becomes ready only when a command leaves a held
+	 * list, and each one that may let a TMF go kicks: look only then.
+	 */
+	if (!__atomic_load_n(&sd->tmf_kicked, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&sd->tmf_kicked, false, __ATOMIC_ACQ_REL))
+		return;
 	/* 0 means "not in a round": skip it when the count wraps. */
 	gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED) + 1;
 	if (!gen)
@@ -1354,20 +1385,7 @@ static void round_ack(struct scsi_dev *sd, struct iothread *th)
 		iothread_wake(sd->tmf_th);
 }
 
-static void set_unit_attention(struct scsi_dev *sd, struct scsi_lun *only,
-			       uint16_t asc)
-{
-	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
-		struct scsi_lun *ln = sd->luns[i];
-
-		if (!ln || (only && ln != only))
-			continue;
-		pthread_mutex_lock(&ln->mu);
-		ln->lu.pending_ua = asc;
-		pthread_mutex_unlock(&ln->mu);
-	}
-}
-
+/* QUERY TASK SET: does the LUN hold any command? */
 static bool lun_busy(struct scsi_lun *ln)
 {
 	bool busy;
@@ -1378,11 +1396,33 @@ static bool lun_busy(struct scsi_lun *ln)
 	return busy;
 }
 
+/*
+ * QUERY TASK: is the command with this tag in the LUN's task set?  One
+ * that runs or waits (a COMPARE AND WRITE that waits for the LUN or has
+ * been let go, too) is; one that a TMF aborted is not, though its thread
+ * may not have answered it yet: in SAM, aborting a command ends it.
+ */
+static bool lun_has_task(struct scsi_lun *ln, uint64_t tag)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ln->mu);
+	for (struct scsi_link *l = ln->held.next; l != &ln->held && !found;
+	     l = l->next) {
+		struct scsi_io *io = container_of(l, struct scsi_io, held_link);
+
+		found = io->tag == tag && !io->abort_resp;
+	}
+	pthread_mutex_unlock(&ln->mu);
+	return found;
+}
+
 static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 		       struct vq_req *req)
 {
 	struct virtio_scsi_ctrl_tmf_req t;
 	uint32_t subtype;
+	uint16_t ua = 0;
 	bool wlun;
 	int lun;
 
@@ -1413,8 +1453,12 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 		tmf_answer(io, VIRTIO_SCSI_S_FUNCTION_REJECTED);
 		return;
 	}
-	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK ||
-	    subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK_SET) {
+	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK) {
+		tmf_answer(io, lun_has_task(io->ln, le64toh(t.tag)) ?
+			   VIRTIO_SCSI_S_FUNCTION_SUCCEEDED : TMF_FUNCTION_COMPLETE);
+		return;
+	}
+	if (subtype == VIRTIO_SCSI_T_TMF_QUERY_TASK_SET) {
 		tmf_answer(io, lun_busy(io->ln) ? VIRTIO_SCSI_S_FUNCTION_SUCCEEDED :
 			   TMF_FUNCTION_COMPLETE);
 		return;
@@ -1424,24 +1468,25 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 		tmf_answer(io, VIRTIO_SCSI_S_BUSY);
 		return;
 	}
-	/* Its mark: it affects, and waits for, the commands held before it. */
-	io->seq = __atomic_load_n(&sd->seq, __ATOMIC_SEQ_CST);
-	if (subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET)
-		set_unit_attention(sd, NULL, 0x2907);	/* I_T nexus loss */
-	if (subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET)
-		set_unit_attention(sd, io->ln, 0x2903);	/* LU reset occurred */
-	/* Commands that wait for a COMPARE AND WRITE never started. */
-	mark_aborts(sd, io->ln, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
-		    le64toh(t.tag),
-		    subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET ||
-		    subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET ?
-		    VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED, io->seq);
-	/* The affected commands complete first: their I/O is running. */
+	io->tmf_slot = (unsigned int)__builtin_ctzll(~sd->tmf_slots);
+	sd->tmf_slots |= 1ull << io->tmf_slot;
 	io->round = 0;
 	sd->tmfs[sd->ntmfs++] = req;
+	/* Before any mark: a command that leaves a LUN kicks this thread. */
 	__atomic_store_n(&sd->tmf_th, req->vq->th, __ATOMIC_RELEASE);
-	__atomic_store_n(&sd->tmf_mark, io->seq, __ATOMIC_RELEASE);
-	__atomic_store_n(&sd->tmfs_waiting, sd->ntmfs, __ATOMIC_SEQ_CST);
+	if (subtype == VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET)
+		ua = 0x2907;	/* I_T nexus loss occurred */
+	else if (subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET)
+		ua = 0x2903;	/* bus device reset function occurred */
+	/*
+	 * Its marks: it affects, and waits for, the commands each LUN held
+	 * before it; those that wait for a COMPARE AND WRITE never started.
+	 */
+	mark_luns(sd, io, subtype == VIRTIO_SCSI_T_TMF_ABORT_TASK,
+		  le64toh(t.tag), ua ? VIRTIO_SCSI_S_RESET : VIRTIO_SCSI_S_ABORTED,
+		  ua);
+	/* The affected commands complete first: their I/O is running. */
+	__atomic_store_n(&sd->tmf_kicked, true, __ATOMIC_RELAXED);
 	tmf_progress(sd, req->vq->th);
 }
 

@@ -52,9 +52,23 @@ struct scsi_lun {
 	 * a TMF and not yet answered.  A command leaves it after its answer
 	 * is recorded (virtq_push) on its own thread.  A TMF waits until
 	 * the LUN holds no command older than itself.
+	 *
+	 * Each command the LUN holds takes the LUN's next seq.  A TMF takes
+	 * its mark on the LUN (the seq the LUN's next command will get),
+	 * sets a reset's unit attention and marks the waiting commands it
+	 * aborts in one critical section: every command older than the mark
+	 * was counted in before the TMF, every newer one after it.
 	 */
 	pthread_mutex_t mu;
 	struct scsi_link held;
+	uint64_t seq;
+	/*
+	 * By TMF slot, the mark each waiting TMF that affects the LUN took
+	 * (written by the control queue's thread); kick_mark is the newest,
+	 * so a command older than it that leaves `held' may let one go.
+	 */
+	uint64_t tmf_mark[SCSI_MAX_PENDING_TMFS];
+	uint64_t kick_mark;
 	unsigned int inflight;	/* commands with I/O running, all threads */
 	/*
 	 * COMPARE AND WRITE is atomic: it waits for the LUN's running
@@ -92,16 +106,16 @@ struct scsi_dev {
 	bool events_missed;	/* an event found no buffer */
 	bool rescan_pending;	/* atomic: some LUN has an event to post */
 	/*
-	 * Each command a LUN holds takes the next seq (atomic), device-wide;
-	 * a TMF's mark is the seq the first command after it will get.
+	 * TMFs waiting for the commands they affect, in arrival order, and
+	 * the slots (bits) they use in each LUN's tmf_mark[] (control
+	 * queue's thread).
 	 */
-	uint64_t seq;
-	/* TMFs waiting for the commands they affect (control queue's thread). */
 	struct vq_req *tmfs[SCSI_MAX_PENDING_TMFS];
 	unsigned int ntmfs;
-	unsigned int tmfs_waiting;	/* atomic: ntmfs, for the others */
-	uint64_t tmf_mark;		/* atomic: the newest waiting TMF's mark */
+	uint64_t tmf_slots;
 	struct iothread *tmf_th;	/* atomic: the control queue's thread */
+	/* atomic: a command that may let a TMF go has left a LUN since. */
+	bool tmf_kicked;
 	/*
 	 * Before a TMF is answered, every other thread publishes what it
 	 * completed: a round.  round_gen numbers them; round_left counts

@@ -858,6 +858,260 @@ static void test_events_and_pauses(struct scsic *c)
 	settle(c, &s, holds, ARRAY_SIZE(holds));
 }
 
+/* TEST UNIT READY on the control queue's thread's queue, waited for. */
+static bool tur(struct scsic *c, struct scsic_res *r)
+{
+	uint8_t cdb[6] = { 0 };
+
+	return scsic_cmd(c, lun0, cdb, 6, 0, 0, r) == 0;
+}
+
+static bool is_ua(const struct scsic_res *r, uint16_t asc)
+{
+	return r->response == VIRTIO_SCSI_S_OK && r->status == 2 &&
+	       r->sense_len >= 14 && (r->sense[2] & 0xf) == 6 &&
+	       r->sense[12] == asc >> 8 && r->sense[13] == (asc & 0xff);
+}
+
+/*
+ * A COMPARE AND WRITE runs on the control queue's thread, its read held;
+ * a read W of the other thread waits behind it; LOGICAL UNIT RESET.  W,
+ * sent before the reset and never started, comes back RESET; the CAW
+ * completes and writes; the reset is answered after both; the first
+ * command after it gets BUS DEVICE RESET FUNCTION OCCURRED (29h/03h), the
+ * next one none.  (The race of a reset with W let go by the CAW's end at
+ * that very moment is made exactly in test-scsi-dev; from the outside it
+ * cannot be forced.)
+ */
+static void test_reset_aborts_waiting(struct scsic *c)
+{
+	const uint64_t oc = OFF_CASE(9), ow = OFF_CASE(9) + (64u << 10);
+	const uint64_t holds[] = { oc };
+	uint8_t old[IO_BLOCKS * LBS], new[IO_BLOCKS * LBS];
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took_w[] = { 3 }, took_tmf[] = { TMF_CK(1) }, w[] = { 2 },
+			all[] = { 1, 2, TMF_CK(0) };
+	struct scsic_res r1, r2, rc;
+
+	pattern(old, sizeof(old), 70);
+	pattern(new, sizeof(new), 71);
+	host_write(oc, old, sizeof(old));
+	gate_hold(oc);
+	submit_caw(c, RQ_CTRL, 1, oc, old, new);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
+	verdict_check(&v, gate_wait_held(oc, WAIT_MS), "the COMPARE AND WRITE's read never reached the file");
+	submit_read(c, RQ_OTHER, 2, ow);
+	submit_marker(c, RQ_OTHER, 3);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, reap_until(c, &s, took_w, 1, WAIT_MS), "the read behind the CAW was not taken");
+	verdict_check(&v, !s.rank[2], "the read behind a running COMPARE AND WRITE did not wait");
+	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET, 0);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the reset was not taken");
+	verdict_check(&v, reap_until(c, &s, w, 1, WAIT_MS) && response(c, 2) == VIRTIO_SCSI_S_RESET,
+		      "the waiting read: answered %d, response %u (want RESET at once)",
+		      !!s.rank[2], response(c, 2));
+	verdict_check(&v, !s.rank[TMF_CK(0)], "the reset was answered while the CAW before it was held");
+	gate_release(oc);
+	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
+		      "never answered: CAW %d, read %d, reset %d", !s.rank[1], !s.rank[2],
+		      !s.rank[TMF_CK(0)]);
+	scsic_result(c, 1, 0, &rc);
+	verdict_check(&v, rc.response == VIRTIO_SCSI_S_OK && rc.status == 0 &&
+		      host_holds(oc, new, sizeof(new)),
+		      "the CAW: response %u status %u, or not written", rc.response, rc.status);
+	verdict_check(&v, ctrl_answer(0, 0) && (s.answered_at[0] & (BIT(1) | BIT(2))) == (BIT(1) | BIT(2)),
+		      "reset response %u; CAW and read seen before it: %d %d", ctrl_resp[0][0],
+		      !!(s.answered_at[0] & BIT(1)), !!(s.answered_at[0] & BIT(2)));
+	verdict_check(&v, tur(c, &r1) && is_ua(&r1, 0x2903) && tur(c, &r2) &&
+		      r2.response == VIRTIO_SCSI_S_OK && r2.status == 0,
+		      "after the reset: status 0x%x sense %x/%02x/%02x (want 6/29/03), then status 0x%x",
+		      r1.status, r1.sense[2] & 0xf, r1.sense[12], r1.sense[13], r2.status);
+	verdict_check(&v, !s.twice && !s.bad, "a used id came back twice, or one never posted");
+	if (!ok(!v.fail[0], "LOGICAL UNIT RESET with a read waiting behind a running COMPARE AND WRITE: read RESET, CAW done, reset last, the unit attention once after"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/*
+ * CAW fairness across threads: read R held on the control queue's
+ * thread; C1 from the other queue waits for it; read W of R's queue
+ * waits behind C1; C2 and C3 from the other queue come after W.  When R
+ * is let go, C1 runs, then W (it waited first), then C2 and C3, each whole:
+ * W reads exactly what C1 wrote and the image ends as C3 wrote it, each CAW
+ * comparing with what the one before wrote.
+ */
+static void test_caw_fairness(struct scsic *c)
+{
+	const uint64_t oh = OFF_CASE(10), ca = OFF_CASE(11);
+	const uint64_t holds[] = { oh };
+	uint8_t ver[4][IO_BLOCKS * LBS];
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took_c1[] = { 3 }, took_w[] = { 5 }, took_c3[] = { 8 },
+			all[] = { 1, 2, 4, 6, 7 };
+	struct scsic_res r[8];
+
+	for (unsigned int i = 0; i < 4; i++)
+		pattern(ver[i], sizeof(ver[i]), 80 + i);
+	host_write(ca, ver[0], sizeof(ver[0]));
+	gate_hold(oh);
+	submit_read(c, RQ_CTRL, 1, oh);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
+	verdict_check(&v, gate_wait_held(oh, WAIT_MS), "R never reached the file");
+	submit_caw(c, RQ_OTHER, 2, ca, ver[0], ver[1]);
+	submit_marker(c, RQ_OTHER, 3);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, reap_until(c, &s, took_c1, 1, WAIT_MS), "C1 was not taken");
+	memset(slot_buf[4], 0, IO_BLOCKS * LBS);
+	submit_read(c, RQ_CTRL, 4, ca);
+	submit_marker(c, RQ_CTRL, 5);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
+	verdict_check(&v, reap_until(c, &s, took_w, 1, WAIT_MS), "W was not taken");
+	submit_caw(c, RQ_OTHER, 6, ca, ver[1], ver[2]);
+	submit_caw(c, RQ_OTHER, 7, ca, ver[2], ver[3]);
+	submit_marker(c, RQ_OTHER, 8);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, reap_until(c, &s, took_c3, 1, WAIT_MS), "C2 and C3 were not taken");
+	reap_all(c, &s);
+	verdict_check(&v, !s.rank[1] && !s.rank[2] && !s.rank[4] && !s.rank[6] && !s.rank[7],
+		      "answered while R was held: R %d C1 %d W %d C2 %d C3 %d", !!s.rank[1],
+		      !!s.rank[2], !!s.rank[4], !!s.rank[6], !!s.rank[7]);
+	gate_release(oh);
+	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
+		      "never answered: R %d C1 %d W %d C2 %d C3 %d", !s.rank[1], !s.rank[2],
+		      !s.rank[4], !s.rank[6], !s.rank[7]);
+	for (unsigned int i = 1; i < 8; i++)
+		scsic_result(c, i, 0, &r[i]);
+	verdict_check(&v, r[1].status == 0 && r[2].status == 0 && r[4].status == 0 &&
+		      r[6].status == 0 && r[7].status == 0 && r[1].response == 0 &&
+		      r[2].response == 0 && r[4].response == 0 && r[6].response == 0 &&
+		      r[7].response == 0,
+		      "status R 0x%x C1 0x%x W 0x%x C2 0x%x C3 0x%x (all GOOD: each CAW found what the one before wrote)",
+		      r[1].status, r[2].status, r[4].status, r[6].status, r[7].status);
+	verdict_check(&v, !memcmp(slot_buf[4], ver[1], sizeof(ver[1])),
+		      "W did not read exactly what C1 wrote: it ran %s",
+		      !memcmp(slot_buf[4], ver[0], sizeof(ver[0])) ? "before C1" :
+		      !memcmp(slot_buf[4], ver[2], sizeof(ver[2])) ? "after C2" :
+		      !memcmp(slot_buf[4], ver[3], sizeof(ver[3])) ? "after C3" :
+		      "in the middle of a write");
+	verdict_check(&v, host_holds(ca, ver[3], sizeof(ver[3])), "the image is not what C3 wrote");
+	verdict_check(&v, s.rank[2] < s.rank[6] && s.rank[6] < s.rank[7],
+		      "answer order C1 %d C2 %d C3 %d", s.rank[2], s.rank[6], s.rank[7]);
+	verdict_check(&v, !s.twice && !s.bad, "a used id came back twice, or one never posted");
+	if (!ok(!v.fail[0], "COMPARE AND WRITE fairness: a read waiting behind one runs before the CAWs sent after it, each CAW whole"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/*
+ * QUERY TASK looks for its tag: a held read's -> FUNCTION SUCCEEDED, a
+ * COMPARE AND WRITE waiting behind it likewise, a tag not sent ->
+ * FUNCTION COMPLETE; QUERY TASK SET -> FUNCTION SUCCEEDED while anything
+ * is held; once all is done, both FUNCTION COMPLETE.
+ */
+static uint8_t query(struct scsic *c, struct seen *s, uint32_t subtype,
+		     uint64_t tag)
+{
+	const uintptr_t ck[] = { TMF_CK(2) };
+
+	s->rank[TMF_CK(2)] = 0;
+	submit_tmf(c, 2, subtype, tag);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	if (!reap_until(c, s, ck, 1, WAIT_MS))
+		return 0xee;
+	return __atomic_load_n(&ctrl_resp[2][0], __ATOMIC_ACQUIRE);
+}
+
+static void test_query_task(struct scsic *c)
+{
+	const uint8_t yes = VIRTIO_SCSI_S_FUNCTION_SUCCEEDED, no = 0;
+	const uint64_t oq = OFF_CASE(12), ca = OFF_CASE(12) + (64u << 10);
+	const uint64_t holds[] = { oq };
+	uint8_t old[IO_BLOCKS * LBS], new[IO_BLOCKS * LBS], q[7];
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took[] = { 3 }, all[] = { 1, 2 };
+
+	pattern(old, sizeof(old), 90);
+	pattern(new, sizeof(new), 91);
+	host_write(ca, old, sizeof(old));
+	gate_hold(oq);
+	submit_read(c, RQ_OTHER, 1, oq);
+	submit_caw(c, RQ_OTHER, 2, ca, old, new);
+	submit_marker(c, RQ_OTHER, 3);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, gate_wait_held(oq, WAIT_MS) && reap_until(c, &s, took, 1, WAIT_MS),
+		      "the read and the CAW were not taken");
+	q[0] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 1);
+	q[1] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 2);
+	q[2] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, NO_TAG);
+	q[3] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK_SET, 0);
+	gate_release(oq);
+	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS), "the read or the CAW never answered");
+	q[4] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 1);
+	q[5] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 2);
+	q[6] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK_SET, 0);
+	verdict_check(&v, q[0] == yes && q[1] == yes && q[2] == no && q[3] == yes,
+		      "while held: QUERY TASK read %u, CAW %u, unknown tag %u; QUERY TASK SET %u (want %u %u %u %u)",
+		      q[0], q[1], q[2], q[3], yes, yes, no, yes);
+	verdict_check(&v, q[4] == no && q[5] == no && q[6] == no,
+		      "once done: QUERY TASK %u %u, QUERY TASK SET %u (want %u)", q[4], q[5], q[6], no);
+	verdict_check(&v, response(c, 1) == VIRTIO_SCSI_S_OK && response(c, 2) == VIRTIO_SCSI_S_OK &&
+		      host_holds(ca, new, sizeof(new)), "the read or the CAW failed, or the CAW did not write");
+	if (!ok(!v.fail[0], "QUERY TASK: FUNCTION SUCCEEDED for a held read and a waiting CAW by tag, FUNCTION COMPLETE for an unknown tag and once done; QUERY TASK SET likewise"))
+		tap_diag("%s", v.fail);
+	settle(c, &s, holds, ARRAY_SIZE(holds));
+}
+
+/*
+ * SIGTERM while a read of the other thread is held and a TMF waits for
+ * it: the daemon drains, so it is still there while the read is held;
+ * once the read is let go (200 ms later) the read, then the TMF, are
+ * answered and it exits 0.  Last: the daemon is gone after it.
+ */
+static void test_sigterm_with_tmf(struct scsic *c, struct daemon *d)
+{
+	const uint64_t od = OFF_CASE(13);
+	struct verdict v = { { 0 } };
+	struct seen s = SEEN_INIT;
+	const uintptr_t took_tmf[] = { TMF_CK(1) };
+	int status = 0;
+	bool early;
+
+	gate_hold(od);
+	submit_read(c, RQ_OTHER, 1, od);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(&v, gate_wait_held(od, WAIT_MS), "the read never reached the file");
+	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
+	kill(d->pid, SIGTERM);
+	sleep_ms(200);
+	early = waitpid(d->pid, &status, WNOHANG) == d->pid;
+	if (early)
+		d->pid = -1;
+	verdict_check(&v, !early, "the daemon exited while a read was held (status 0x%x)", status);
+	gate_release(od);
+	/* daemon_stop() sends SIGTERM again and waits up to 10 s. */
+	status = daemon_stop(d);
+	verdict_check(&v, status == 0, "exit status %d once the read was let go", status);
+	reap_all(c, &s);
+	verdict_check(&v, s.rank[1] && s.rank[TMF_CK(0)] && response(c, 1) == VIRTIO_SCSI_S_OK &&
+		      ctrl_answer(0, 0) && (s.answered_at[0] & BIT(1)),
+		      "before it exited: read answered %d (response %u), TMF %d (%u), read first %d",
+		      !!s.rank[1], response(c, 1), !!s.rank[TMF_CK(0)], ctrl_resp[0][0],
+		      !!(s.answered_at[0] & BIT(1)));
+	if (!ok(!v.fail[0], "SIGTERM while a read is held and a TMF waits: the daemon drains, answers both, exits 0"))
+		tap_diag("%s", v.fail);
+	if (d->pid > 0)
+		daemon_stop(d);
+	gate_release(od);
+}
+
 int main(void)
 {
 	struct daemon d;
@@ -893,11 +1147,17 @@ int main(void)
 			test_tmf_and_waiting(&c, i & 1, i);
 		test_pause_not_held_by_new_io(&c);
 		test_events_and_pauses(&c);
+		test_reset_aborts_waiting(&c);
+		test_caw_fairness(&c);
+		test_query_task(&c);
+		test_sigterm_with_tmf(&c, &d);
 	}
 	scsic_close(&c);
-	status = daemon_stop(&d);
-	if (!ok(status == 0, "SIGTERM: exit status 0 (%d)", status))
-		daemon_log_diag(&d, 0);
+	if (d.pid > 0) {
+		status = daemon_stop(&d);
+		if (!ok(status == 0, "SIGTERM: exit status 0 (%d)", status))
+			daemon_log_diag(&d, 0);
+	}
 	ffs_stop(&fmnt);
 	harness_cleanup();
 	return tap_done();
