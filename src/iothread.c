@@ -21,6 +21,22 @@
 
 static void arm_kick(struct iothread *th, struct virtq *vq);
 
+/*
+ * The engine cannot wait any more (io_uring_enter() or io_getevents()
+ * failed for another reason than a signal or a full ring).  The requests
+ * in flight can then neither complete nor be given up cleanly, and other
+ * threads may wait for them (a pause, a TMF): end the daemon at once, as
+ * a crash would, with a status that says so.  A service manager starts
+ * the next daemon, which runs those requests again from the inflight
+ * region.
+ */
+static void engine_failed(struct iothread *th, const char *when, int err)
+{
+	log_err("I/O thread %u: engine failed%s: %s; the daemon exits",
+		th->id, when, strerror(-err));
+	_exit(IOTHREAD_EXIT_ENGINE);
+}
+
 static void kick_done(struct io_op *op, int res)
 {
 	struct virtq *vq = container_of(op, struct virtq, kick_op);
@@ -137,11 +153,8 @@ static void drain(struct iothread *th)
 		if (!busy(th))
 			break;
 		ret = io_engine_run(th->eng, true);
-		if (ret < 0) {
-			log_err("I/O thread %u: engine failed while draining: %s",
-				th->id, strerror(-ret));
-			break;
-		}
+		if (ret < 0)
+			engine_failed(th, " while draining", ret);
 		/* Keep hearing wakes; park() looks at the requests anyway. */
 		if (th->ctl_pending) {
 			th->ctl_pending = false;
@@ -338,11 +351,8 @@ static void loop(struct iothread *th)
 		    !th->timer_armed && !in_flight(th))
 			arm_timer(th, recheck_ms[rechecks]);
 		ret = io_engine_run(th->eng, wait);
-		if (ret < 0) {
-			log_err("I/O thread %u: engine failed: %s", th->id,
-				strerror(-ret));
-			return;
-		}
+		if (ret < 0)
+			engine_failed(th, "", ret);
 		/*
 		 * Nothing completed yet: if the kernel handed our requests to
 		 * a worker thread on this CPU, let it run before we take more.

@@ -14,6 +14,12 @@
 #include "engine.h"
 #include "virtq.h"
 
+/*
+ * The process's exit status when an I/O thread's engine fails while it
+ * serves: the daemon ends at once, as after a crash (see iothread.c).
+ */
+#define IOTHREAD_EXIT_ENGINE	3
+
 struct iothread;
 /* A device's work on one of its I/O threads, asked for by iothread_wake(). */
 typedef void (*iothread_wake_fn)(void *ctx, struct iothread *th);

@@ -11,11 +11,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +141,81 @@ static void setup_queue(void)
 	__atomic_store_n(&avail->idx, htole16(1), __ATOMIC_RELEASE);
 }
 
+/* The engine's operations, but every wait fails as with EIO. */
+static struct io_engine_ops failing_ops;
+
+static int failing_run(struct io_engine *e, bool wait)
+{
+	(void)e;
+	(void)wait;
+	return -EIO;
+}
+
+/*
+ * An engine that fails while the thread serves ends the process with
+ * IOTHREAD_EXIT_ENGINE and a line that says why, instead of leaving its
+ * queues with nobody to serve them.  It runs in a child, before this
+ * process has any other thread.
+ */
+static void test_engine_failure(enum io_engine_kind kind,
+				const struct io_engine_opts *eo)
+{
+	char out[512] = "";
+	int pfd[2], status = -1;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+	long end;
+
+	if (pipe(pfd) < 0)
+		exit(99);
+	pid = fork();
+	if (pid < 0)
+		exit(99);
+	if (pid == 0) {
+		dup2(pfd[1], STDERR_FILENO);
+		close(pfd[0]);
+		/* The request must not wait for the test here. */
+		for (int i = 0; i < 4; i++)
+			sem_post(&may_return);
+		if (iothread_start(&th, 0, kind, eo, 0, vqs, 1, on_wake, NULL))
+			_exit(98);
+		/* Parked, the thread does not look at its engine. */
+		iothread_pause(&th);
+		failing_ops = *th.eng->ops;
+		failing_ops.run = failing_run;
+		th.eng->ops = &failing_ops;
+		iothread_resume(&th);
+		/* The thread ends the process; if not, say so after 10 s. */
+		sleep(10);
+		_exit(97);
+	}
+	close(pfd[1]);
+	for (end = now_ms() + 20000; now_ms() < end;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	while (len < sizeof(out) - 1 &&
+	       (n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(pfd[0]);
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == IOTHREAD_EXIT_ENGINE,
+	   "an engine that fails while serving ends the daemon with status %d (%s %d)",
+	   IOTHREAD_EXIT_ENGINE, WIFEXITED(status) ? "exit" : "signal",
+	   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	ok(strstr(out, "engine failed") && strstr(out, "Input/output error"),
+	   "and says so on standard error (%s)", len ? out : "nothing");
+}
+
 static void *pause_thread(void *arg)
 {
 	bool *done = arg;
@@ -256,6 +333,7 @@ int main(void)
 	sem_init(&got_req, 0, 0);
 	sem_init(&may_return, 0, 0);
 	setup_queue();
+	test_engine_failure(kind, &eo);
 	ret = iothread_start(&th, 0, kind, &eo, 0, vqs, 1, on_wake, NULL);
 	if (!ok(ret == 0, "an I/O thread starts (%s)", io_engine_kind_name(kind)))
 		return tap_done();
