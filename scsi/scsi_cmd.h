@@ -163,9 +163,6 @@ void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 		    uint8_t *data);
 
-/* The supported commands, for REPORT SUPPORTED OPERATION CODES (spc.c). */
-extern const unsigned int scsi_nopcodes;
-bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa);
 /* Does lu support some command with operation code op? */
 bool scsi_op_supported(const struct scsi_lu *lu, uint8_t op);
 

@@ -391,17 +391,7 @@ static const struct opdesc opcodes[] = {
 	{ 0xaf, false, 0, 12 },		/* VERIFY(12) */
 };
 
-const unsigned int scsi_nopcodes = sizeof(opcodes) / sizeof(opcodes[0]);
-
-bool scsi_opcode_at(unsigned int i, uint8_t *op, bool *has_sa, uint16_t *sa)
-{
-	if (i >= scsi_nopcodes)
-		return false;
-	*op = opcodes[i].op;
-	*has_sa = opcodes[i].has_sa;
-	*sa = opcodes[i].sa;
-	return true;
-}
+static const unsigned int scsi_nopcodes = sizeof(opcodes) / sizeof(opcodes[0]);
 
 /* UNMAP exists only on a logical unit with unmap support (sbc.c). */
 static bool op_listed(const struct scsi_lu *lu, const struct opdesc *o)
