@@ -25,84 +25,57 @@
 #define DEFAULT_QUEUE_SIZE	1024
 #define DEFAULT_MAX_BATCH	16
 
+static const struct cli_limits limits = {
+	.max_queues = MAX_QUEUES,
+	.default_queues = DEFAULT_QUEUES,
+	.queues_are = "queues",
+	.max_queue_size = VQ_MAX_SIZE,
+	.default_queue_size = DEFAULT_QUEUE_SIZE,
+	.max_threads = 256,
+	.threads_note = "",
+};
+
 struct options {
-	const char *socket_path;
-	unsigned int socket_mode;
-	int fd;
+	struct cli_common c;
 	struct blk_opts blk;
-	unsigned int num_queues;
-	unsigned int queue_size;
-	unsigned int num_threads;
-	unsigned int poll_us;
 	int submit_batch;		/* -1: from the cache mode */
 	int max_batch;			/* -1: from the cache mode */
-	bool sandbox;
-	enum io_engine_kind engine;
-	int verbose;
 };
 
 enum {
-	OPT_SOCKET = 256,
-	OPT_SOCKET_MODE,
-	OPT_FD,
-	OPT_BLK_FILE,
+	OPT_BLK_FILE = CLI_OPT_OWN,
 	OPT_READ_ONLY,
-	OPT_NUM_QUEUES,
-	OPT_QUEUE_SIZE,
-	OPT_NUM_THREADS,
-	OPT_POLL_US,
 	OPT_SUBMIT_BATCH,
 	OPT_MAX_BATCH,
-	OPT_SANDBOX,
-	OPT_AIO,
 	OPT_CACHE,
 	OPT_SERIAL,
 	OPT_LBS,
-	OPT_CAPS,
-	OPT_HELP,
-	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
-	{ "socket-path", required_argument, NULL, OPT_SOCKET },
-	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
-	{ "fd", required_argument, NULL, OPT_FD },
+	CLI_COMMON_OPTIONS,
 	{ "blk-file", required_argument, NULL, OPT_BLK_FILE },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
-	{ "num-queues", required_argument, NULL, OPT_NUM_QUEUES },
-	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
-	{ "num-threads", required_argument, NULL, OPT_NUM_THREADS },
-	{ "poll-us", required_argument, NULL, OPT_POLL_US },
 	{ "submit-batch", required_argument, NULL, OPT_SUBMIT_BATCH },
 	{ "max-batch", required_argument, NULL, OPT_MAX_BATCH },
-	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
-	{ "aio", required_argument, NULL, OPT_AIO },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "logical-block-size", required_argument, NULL, OPT_LBS },
-	{ "print-capabilities", no_argument, NULL, OPT_CAPS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 "Usage: vhost-uring-blk (--socket-path=PATH | --fd=N) --blk-file=PATH [options]\n"
 "Serve a virtio-blk disk to a vhost-user front end such as QEMU.\n"
-"\n"
-"  --socket-path=PATH        listen on a new Unix socket at PATH\n"
-"  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
-"  --fd=N                    use inherited socket N (listening or connected)\n"
+"\n", f);
+	cli_usage_socket(f);
+	fputs(
 "  --blk-file=PATH           image file or block device to serve\n"
-"  --read-only               offer a read-only disk\n"
-"  --num-queues=N            most queues offered (1-%d, default %d)\n"
-"  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
-"  --num-threads=N           I/O threads (default 1)\n"
-"  --poll-us=N               keep polling the rings N microseconds after the\n"
-"                            last work before sleeping (default 0: no polling)\n"
+"  --read-only               offer a read-only disk\n", f);
+	cli_usage_queues(f, &limits);
+	fprintf(f,
 "  --submit-batch=N          hand requests to the kernel N at a time (0: all\n"
 "                            of a kick at once; default 4 for direct I/O to a\n"
 "                            device or file system that can take it, else 0)\n"
@@ -110,59 +83,28 @@ static void usage(FILE *f)
 "                            publishing what has completed (0: no limit;\n"
 "                            default 0 where --submit-batch defaults to 4,\n"
 "                            else %d)\n"
-"  --aio=auto|io_uring|libaio\n"
-"                            I/O engine (default auto: io_uring, else libaio)\n"
 "  --cache=MODE              none (default): O_DIRECT; writeback: page cache;\n"
 "                            writethrough, directsync: the same two with no\n"
 "                            write cache at start-up (every write durable)\n"
 "  --serial=STRING           serial number reported to the guest (max 20 bytes)\n"
 "  --logical-block-size=512|4096\n"
-"                            block size seen by the guest (default: from the backing store)\n"
-"  --sandbox=on|off          restrict the io_uring rings and the system calls\n"
-"                            once set up (default on)\n"
-"  --print-capabilities      print the vhost-user capabilities as JSON and exit\n"
-"  -v, --verbose             debug output, including every protocol message\n"
-"  --help                    show this help and exit\n"
-"  --version                 show the version and exit\n",
-		MAX_QUEUES, DEFAULT_QUEUES, DEFAULT_QUEUE_SIZE,
+"                            block size seen by the guest (default: from the backing store)\n",
 		DEFAULT_MAX_BATCH);
+	cli_usage_tail(f);
 }
 
-static int parse_one(struct options *o, int c, const char *arg)
+static int parse_one(void *ctx, int c, const char *arg)
 {
+	struct options *o = ctx;
 	unsigned int v;
 
 	switch (c) {
-	case OPT_SOCKET:
-		o->socket_path = arg;
-		return 0;
-	case OPT_SOCKET_MODE:
-		return cli_parse_mode("socket-mode", arg, &o->socket_mode);
-	case OPT_FD:
-		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
-			return -1;
-		o->fd = v;
-		return 0;
 	case OPT_BLK_FILE:
 		o->blk.path = arg;
 		return 0;
 	case OPT_READ_ONLY:
 		o->blk.read_only = true;
 		return 0;
-	case OPT_NUM_QUEUES:
-		return cli_parse_uint("num-queues", arg, 1, MAX_QUEUES, &o->num_queues);
-	case OPT_QUEUE_SIZE:
-		if (cli_parse_uint("queue-size", arg, 1, VQ_MAX_SIZE, &o->queue_size) < 0)
-			return -1;
-		if (!IS_POW2(o->queue_size)) {
-			log_err("--queue-size=%s: must be a power of 2", arg);
-			return -1;
-		}
-		return 0;
-	case OPT_NUM_THREADS:
-		return cli_parse_uint("num-threads", arg, 1, 256, &o->num_threads);
-	case OPT_POLL_US:
-		return cli_parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
 	case OPT_SUBMIT_BATCH:
 		if (cli_parse_uint("submit-batch", arg, 0, 4096, &v) < 0)
 			return -1;
@@ -172,14 +114,6 @@ static int parse_one(struct options *o, int c, const char *arg)
 		if (cli_parse_uint("max-batch", arg, 0, 32768, &v) < 0)
 			return -1;
 		o->max_batch = v;
-		return 0;
-	case OPT_SANDBOX:
-		return cli_parse_on_off("sandbox", arg, &o->sandbox);
-	case OPT_AIO:
-		if (io_engine_parse(arg, &o->engine) < 0) {
-			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
-			return -1;
-		}
 		return 0;
 	case OPT_CACHE:
 		if (cache_mode_parse(arg, &o->blk.cache) < 0) {
@@ -202,9 +136,6 @@ static int parse_one(struct options *o, int c, const char *arg)
 		}
 		o->blk.lbs = atoi(arg);
 		return 0;
-	case 'v':
-		o->verbose++;
-		return 0;
 	default:
 		usage(stderr);
 		return -1;
@@ -214,48 +145,33 @@ static int parse_one(struct options *o, int c, const char *arg)
 /* Returns 0 to run, 1 for a usage error, 2 for a successful early exit. */
 static int parse_args(struct options *o, int argc, char **argv)
 {
-	int c;
-
 	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	o->socket_mode = 0600;
-	o->sandbox = true;
+	cli_common_init(&o->c, &limits);
 	o->blk.cache = CACHE_NONE;
-	o->num_queues = DEFAULT_QUEUES;
-	o->queue_size = DEFAULT_QUEUE_SIZE;
-	o->num_threads = 1;
 	o->submit_batch = -1;
 	o->max_batch = -1;
-	o->engine = IO_ENGINE_AUTO;
 
 	if (cli_answer_early(argc, argv, "vhost-uring-blk",
 			     "{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}", usage))
 		return 2;
-	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
-		if (parse_one(o, c, optarg) < 0)
-			return 1;
-	}
-	if (cli_check_socket_args(argc, argv, optind, o->socket_path, o->fd) < 0)
+	if (cli_parse_args(argc, argv, long_opts, &o->c, &limits, parse_one, o) < 0)
 		return 1;
 	if (!o->blk.path) {
 		log_err("--blk-file is required");
 		return 1;
 	}
-	if (o->num_threads > o->num_queues)
-		o->num_threads = o->num_queues;
-
-	o->blk.num_queues = o->num_queues;
+	o->blk.num_queues = o->c.num_queues;
 	return 0;
 }
 
 static int run(struct options *o)
 {
 	struct vu_dev_config cfg = {
-		.max_queues = o->num_queues,
-		.max_queue_size = o->queue_size,
-		.num_threads = o->num_threads,
-		.poll_us = o->poll_us,
-		.restrict_io = o->sandbox,
+		.max_queues = o->c.num_queues,
+		.max_queue_size = o->c.queue_size,
+		.num_threads = o->c.num_threads,
+		.poll_us = o->c.poll_us,
+		.restrict_io = o->c.sandbox,
 	};
 	struct vu_server srv;
 	struct blk_dev bd;
@@ -264,7 +180,7 @@ static int run(struct options *o)
 
 	if (blk_dev_open(&bd, &o->blk) < 0)
 		return 1;
-	if (io_engine_select(o->engine, &cfg.engine) < 0)
+	if (io_engine_select(o->c.engine, &cfg.engine) < 0)
 		goto out_blk;
 	if (vu_server_signals(&srv) < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));
@@ -294,11 +210,11 @@ static int run(struct options *o)
 		 o->blk.path, bd.geom.capacity, bd.geom.lbs,
 		 cache_mode_name(o->blk.cache),
 		 o->blk.read_only ? ", read-only" : "",
-		 io_engine_kind_name(cfg.engine), o->num_queues,
+		 io_engine_kind_name(cfg.engine), o->c.num_queues,
 		 dev.nthreads, dev.nthreads == 1 ? "" : "s", cfg.submit_batch,
 		 cfg.max_batch);
-	status = vu_server_serve(&srv, &dev, o->socket_path, o->socket_mode,
-				 o->fd, o->sandbox);
+	status = vu_server_serve(&srv, &dev, o->c.socket_path, o->c.socket_mode,
+				 o->c.fd, o->c.sandbox);
 	vu_dev_destroy(&dev);
 out_srv:
 	vu_server_close(&srv);
@@ -316,6 +232,6 @@ int main(int argc, char **argv)
 	ret = parse_args(&o, argc, argv);
 	if (ret)
 		return ret == 2 ? 0 : 1;
-	vu_log_init(argv[0], o.verbose);
+	vu_log_init(argv[0], o.c.verbose);
 	return run(&o);
 }

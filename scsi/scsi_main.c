@@ -24,87 +24,49 @@
 #define MAX_REQ_QUEUES		254	/* 2 + N vrings, indices are 8 bits */
 #define DEFAULT_QUEUE_SIZE	1024
 
+static const struct cli_limits limits = {
+	.max_queues = MAX_REQ_QUEUES,
+	.default_queues = DEFAULT_REQ_QUEUES,
+	.queues_are = "request queues",
+	.max_queue_size = SCSI_MAX_HELD_EVENTS,
+	.default_queue_size = DEFAULT_QUEUE_SIZE,
+	.max_threads = SCSI_MAX_THREADS,
+	.threads_note = ", at most one per\n                            request queue",
+};
+
 struct options {
-	const char *socket_path;
-	unsigned int socket_mode;
-	int fd;
+	struct cli_common c;
 	struct scsi_lun_opts luns[SCSI_MAX_LUNS];
 	char *lun_args[SCSI_MAX_LUNS];
 	unsigned int nluns;
-	unsigned int num_queues;
-	unsigned int queue_size;
-	unsigned int num_threads;
-	unsigned int poll_us;
-	bool sandbox;
-	enum io_engine_kind engine;
-	int verbose;
 };
 
 enum {
-	OPT_SOCKET = 256,
-	OPT_SOCKET_MODE,
-	OPT_FD,
-	OPT_LUN,
-	OPT_NUM_QUEUES,
-	OPT_QUEUE_SIZE,
-	OPT_NUM_THREADS,
-	OPT_POLL_US,
-	OPT_SANDBOX,
-	OPT_AIO,
-	OPT_PRINT_CAPS,
-	OPT_HELP,
-	OPT_VERSION,
+	OPT_LUN = CLI_OPT_OWN,
 };
 
 static const struct option long_opts[] = {
-	{ "socket-path", required_argument, NULL, OPT_SOCKET },
-	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
-	{ "fd", required_argument, NULL, OPT_FD },
+	CLI_COMMON_OPTIONS,
 	{ "lun", required_argument, NULL, OPT_LUN },
-	{ "num-queues", required_argument, NULL, OPT_NUM_QUEUES },
-	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
-	{ "num-threads", required_argument, NULL, OPT_NUM_THREADS },
-	{ "poll-us", required_argument, NULL, OPT_POLL_US },
-	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
-	{ "aio", required_argument, NULL, OPT_AIO },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
+	fputs(
 "Usage: vhost-uring-scsi (--socket-path=PATH | --fd=N) --lun=N,file=PATH[,...] [options]\n"
 "Serve a virtio-scsi controller with disk LUNs to a vhost-user front end.\n"
-"\n"
-"  --socket-path=PATH        listen on a new Unix socket at PATH\n"
-"  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
-"  --fd=N                    use inherited socket N (listening or connected)\n"
+"\n", f);
+	cli_usage_socket(f);
+	fputs(
 "  --lun=N,file=PATH[,read-only][,serial=S][,logical-block-size=512|4096]\n"
 "       [,cache=none|writeback|writethrough|directsync]\n"
 "                            a disk LUN N (0-255) on target 0; repeatable;\n"
 "                            cache: none (default): O_DIRECT; writeback: page\n"
 "                            cache; writethrough, directsync: the same two\n"
-"                            with WCE 0 at start-up (every write durable)\n"
-"  --num-queues=N            most request queues offered (1-%d, default %d)\n"
-"  --queue-size=N            largest queue size accepted (power of 2, default %d)\n"
-"  --num-threads=N           I/O threads (1-%d, default 1, at most one per\n"
-"                            request queue)\n"
-"  --poll-us=N               keep polling the rings N microseconds after the\n"
-"                            last work before sleeping (default 0: no polling)\n"
-"  --aio=auto|io_uring|libaio\n"
-"                            I/O engine (default auto: io_uring, else libaio)\n"
-"  --sandbox=on|off          restrict the io_uring rings and the system calls\n"
-"                            once set up (default on)\n"
-"  --print-capabilities      print the vhost-user capabilities as JSON and exit\n"
-"  -v, --verbose             debug output, including every protocol message\n"
-"  --help                    show this help and exit\n"
-"  --version                 show the version and exit\n",
-		MAX_REQ_QUEUES, DEFAULT_REQ_QUEUES, DEFAULT_QUEUE_SIZE,
-		SCSI_MAX_THREADS);
+"                            with WCE 0 at start-up (every write durable)\n", f);
+	cli_usage_queues(f, &limits);
+	cli_usage_tail(f);
 }
 
 /* One key=value (or flag) of a --lun option. */
@@ -179,55 +141,14 @@ static int parse_lun(struct options *o, const char *arg)
 	return 0;
 }
 
-static int parse_one(struct options *o, int c, const char *arg)
+static int parse_one(void *ctx, int c, const char *arg)
 {
-	unsigned int v;
+	struct options *o = ctx;
 
-	switch (c) {
-	case OPT_SOCKET:
-		o->socket_path = arg;
-		return 0;
-	case OPT_SOCKET_MODE:
-		return cli_parse_mode("socket-mode", arg, &o->socket_mode);
-	case OPT_FD:
-		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
-			return -1;
-		o->fd = v;
-		return 0;
-	case OPT_LUN:
+	if (c == OPT_LUN)
 		return parse_lun(o, arg);
-	case OPT_NUM_QUEUES:
-		return cli_parse_uint("num-queues", arg, 1, MAX_REQ_QUEUES,
-				      &o->num_queues);
-	case OPT_QUEUE_SIZE:
-		if (cli_parse_uint("queue-size", arg, 1, SCSI_MAX_HELD_EVENTS,
-				   &o->queue_size) < 0)
-			return -1;
-		if (!IS_POW2(o->queue_size)) {
-			log_err("--queue-size=%s: must be a power of 2", arg);
-			return -1;
-		}
-		return 0;
-	case OPT_NUM_THREADS:
-		return cli_parse_uint("num-threads", arg, 1, SCSI_MAX_THREADS,
-				      &o->num_threads);
-	case OPT_POLL_US:
-		return cli_parse_uint("poll-us", arg, 0, 1000000, &o->poll_us);
-	case OPT_SANDBOX:
-		return cli_parse_on_off("sandbox", arg, &o->sandbox);
-	case OPT_AIO:
-		if (io_engine_parse(arg, &o->engine) < 0) {
-			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
-			return -1;
-		}
-		return 0;
-	case 'v':
-		o->verbose++;
-		return 0;
-	default:
-		usage(stderr);
-		return -1;
-	}
+	usage(stderr);
+	return -1;
 }
 
 static void free_args(struct options *o)
@@ -241,44 +162,30 @@ static void free_args(struct options *o)
 /* Returns 0 to run, 1 for a usage error, 2 for a successful early exit. */
 static int parse_args(struct options *o, int argc, char **argv)
 {
-	int c;
-
 	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	o->socket_mode = 0600;
-	o->sandbox = true;
-	o->num_queues = DEFAULT_REQ_QUEUES;
-	o->queue_size = DEFAULT_QUEUE_SIZE;
-	o->num_threads = 1;
-	o->engine = IO_ENGINE_AUTO;
+	cli_common_init(&o->c, &limits);
 
 	if (cli_answer_early(argc, argv, "vhost-uring-scsi",
 			     "{\"type\": \"scsi\"}", usage))
 		return 2;
-	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
-		if (parse_one(o, c, optarg) < 0)
-			return 1;
-	}
-	if (cli_check_socket_args(argc, argv, optind, o->socket_path, o->fd) < 0)
+	/* Queue i goes to thread i % n: each thread gets a request queue. */
+	if (cli_parse_args(argc, argv, long_opts, &o->c, &limits, parse_one, o) < 0)
 		return 1;
 	if (!o->nluns) {
 		log_err("at least one --lun=N,file=PATH is required");
 		return 1;
 	}
-	/* Queue i goes to thread i % n: each thread gets a request queue. */
-	if (o->num_threads > o->num_queues)
-		o->num_threads = o->num_queues;
 	return 0;
 }
 
 static int run(struct options *o)
 {
 	struct vu_dev_config cfg = {
-		.max_queues = SCSI_FIRST_REQ_VQ + o->num_queues,
-		.max_queue_size = o->queue_size,
-		.num_threads = o->num_threads,
-		.poll_us = o->poll_us,
-		.restrict_io = o->sandbox,
+		.max_queues = SCSI_FIRST_REQ_VQ + o->c.num_queues,
+		.max_queue_size = o->c.queue_size,
+		.num_threads = o->c.num_threads,
+		.poll_us = o->c.poll_us,
+		.restrict_io = o->c.sandbox,
 	};
 	static struct scsi_dev sd;
 	struct vu_server srv;
@@ -289,7 +196,7 @@ static int run(struct options *o)
 		if (scsi_dev_add_lun(&sd, &o->luns[i]) < 0)
 			goto out_scsi;
 	}
-	if (io_engine_select(o->engine, &cfg.engine) < 0)
+	if (io_engine_select(o->c.engine, &cfg.engine) < 0)
 		goto out_scsi;
 	if (vu_server_signals(&srv) < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));
@@ -312,10 +219,10 @@ static int run(struct options *o)
 	}
 	log_info("serving %u LUN%s on target 0, %s, up to %u request queues, %u I/O thread%s",
 		 sd.target.nluns, sd.target.nluns == 1 ? "" : "s",
-		 io_engine_kind_name(cfg.engine), o->num_queues, dev.nthreads,
+		 io_engine_kind_name(cfg.engine), o->c.num_queues, dev.nthreads,
 		 dev.nthreads == 1 ? "" : "s");
-	status = vu_server_serve(&srv, &dev, o->socket_path, o->socket_mode,
-				 o->fd, o->sandbox);
+	status = vu_server_serve(&srv, &dev, o->c.socket_path, o->c.socket_mode,
+				 o->c.fd, o->c.sandbox);
 	vu_dev_destroy(&dev);
 out_srv:
 	vu_server_close(&srv);
@@ -335,7 +242,7 @@ int main(int argc, char **argv)
 		free_args(&o);
 		return ret == 2 ? 0 : 1;
 	}
-	vu_log_init(argv[0], o.verbose);
+	vu_log_init(argv[0], o.c.verbose);
 	ret = run(&o);
 	free_args(&o);
 	return ret;

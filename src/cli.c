@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cli.c: owns what the daemons' command lines have in common: parsing
- * bounded numbers, permission modes and on/off switches, the options that
- * answer at once, and the socket options' rules.
+ * bounded numbers, permission modes and on/off switches, the options every
+ * daemon takes and their help, the options that answer at once, and the
+ * socket options' rules.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "log.h"
+#include "util.h"
 
 int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
 		   unsigned long max, unsigned int *out)
@@ -85,4 +88,127 @@ int cli_check_socket_args(int argc, char **argv, int optind,
 		return -1;
 	}
 	return 0;
+}
+
+void cli_common_init(struct cli_common *c, const struct cli_limits *l)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->socket_mode = 0600;
+	c->num_queues = l->default_queues;
+	c->queue_size = l->default_queue_size;
+	c->num_threads = 1;
+	c->sandbox = true;
+	c->engine = IO_ENGINE_AUTO;
+}
+
+static int parse_queue_size(struct cli_common *c, const struct cli_limits *l,
+			    const char *arg)
+{
+	if (cli_parse_uint("queue-size", arg, 1, l->max_queue_size,
+			   &c->queue_size) < 0)
+		return -1;
+	if (!IS_POW2(c->queue_size)) {
+		log_err("--queue-size=%s: must be a power of 2", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse_common(struct cli_common *c, const struct cli_limits *l,
+		     int opt, const char *arg)
+{
+	unsigned int v;
+
+	switch (opt) {
+	case CLI_OPT_SOCKET:
+		c->socket_path = arg;
+		return 0;
+	case CLI_OPT_SOCKET_MODE:
+		return cli_parse_mode("socket-mode", arg, &c->socket_mode);
+	case CLI_OPT_FD:
+		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
+			return -1;
+		c->fd = v;
+		return 0;
+	case CLI_OPT_NUM_QUEUES:
+		return cli_parse_uint("num-queues", arg, 1, l->max_queues,
+				      &c->num_queues);
+	case CLI_OPT_QUEUE_SIZE:
+		return parse_queue_size(c, l, arg);
+	case CLI_OPT_NUM_THREADS:
+		return cli_parse_uint("num-threads", arg, 1, l->max_threads,
+				      &c->num_threads);
+	case CLI_OPT_POLL_US:
+		return cli_parse_uint("poll-us", arg, 0, 1000000, &c->poll_us);
+	case CLI_OPT_SANDBOX:
+		return cli_parse_on_off("sandbox", arg, &c->sandbox);
+	case CLI_OPT_AIO:
+		if (io_engine_parse(arg, &c->engine) < 0) {
+			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
+			return -1;
+		}
+		return 0;
+	case 'v':
+		c->verbose++;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int cli_parse_args(int argc, char **argv, const struct option *opts,
+		   struct cli_common *c, const struct cli_limits *l,
+		   int (*own_opt)(void *ctx, int opt, const char *arg),
+		   void *ctx)
+{
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		ret = cli_parse_common(c, l, opt, optarg);
+		if (ret > 0)
+			ret = own_opt(ctx, opt, optarg);
+		if (ret < 0)
+			return -1;
+	}
+	if (cli_check_socket_args(argc, argv, optind, c->socket_path, c->fd) < 0)
+		return -1;
+	if (c->num_threads > c->num_queues)
+		c->num_threads = c->num_queues;
+	return 0;
+}
+
+void cli_usage_socket(FILE *f)
+{
+	fputs(
+"  --socket-path=PATH        listen on a new Unix socket at PATH\n"
+"  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
+"  --fd=N                    use inherited socket N (listening or connected)\n",
+	      f);
+}
+
+void cli_usage_queues(FILE *f, const struct cli_limits *l)
+{
+	fprintf(f,
+"  --num-queues=N            most %s offered (1-%u, default %u)\n"
+"  --queue-size=N            largest queue size accepted (power of 2, default %u)\n"
+"  --num-threads=N           I/O threads (1-%u, default 1%s)\n"
+"  --poll-us=N               keep polling the rings N microseconds after the\n"
+"                            last work before sleeping (default 0: no polling)\n"
+"  --aio=auto|io_uring|libaio\n"
+"                            I/O engine (default auto: io_uring, else libaio)\n"
+"  --sandbox=on|off          restrict the io_uring rings and the system calls\n"
+"                            once set up (default on)\n",
+		l->queues_are, l->max_queues, l->default_queues,
+		l->default_queue_size, l->max_threads, l->threads_note);
+}
+
+void cli_usage_tail(FILE *f)
+{
+	fputs(
+"  --print-capabilities      print the vhost-user capabilities as JSON and exit\n"
+"  -v, --verbose             debug output, including every protocol message\n"
+"  --help                    show this help and exit\n"
+"  --version                 show the version and exit\n",
+	      f);
 }

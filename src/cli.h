@@ -1,14 +1,93 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cli.h: command-line value parsing shared by the daemons.  Each parser
- * logs one line naming the option and what it expected, and returns -1,
- * on a bad value.
+ * cli.h: what the daemons' command lines share: value parsing, and the
+ * options every daemon takes (socket, queues, threads, polling, engine,
+ * sandbox, verbosity).  Each parser logs one line naming the option and
+ * what it expected, and returns -1, on a bad value.
  */
 #ifndef VU_CLI_H
 #define VU_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+#include "engine.h"
+
+/* The options every daemon takes, parsed by cli_parse_common(). */
+struct cli_common {
+	const char *socket_path;
+	unsigned int socket_mode;
+	int fd;
+	unsigned int num_queues;
+	unsigned int queue_size;
+	unsigned int num_threads;
+	unsigned int poll_us;
+	bool sandbox;
+	enum io_engine_kind engine;
+	int verbose;
+};
+
+/* A daemon's bounds and defaults for them, and the name of its queues. */
+struct cli_limits {
+	unsigned int max_queues;
+	unsigned int default_queues;
+	const char *queues_are;		/* "queues", "request queues" */
+	unsigned int max_queue_size;
+	unsigned int default_queue_size;
+	unsigned int max_threads;
+	const char *threads_note;	/* after the default, or "" */
+};
+
+/* getopt_long() values; a daemon numbers its own from CLI_OPT_OWN. */
+enum {
+	CLI_OPT_SOCKET = 256,
+	CLI_OPT_SOCKET_MODE,
+	CLI_OPT_FD,
+	CLI_OPT_NUM_QUEUES,
+	CLI_OPT_QUEUE_SIZE,
+	CLI_OPT_NUM_THREADS,
+	CLI_OPT_POLL_US,
+	CLI_OPT_SANDBOX,
+	CLI_OPT_AIO,
+	CLI_OPT_CAPS,
+	CLI_OPT_HELP,
+	CLI_OPT_VERSION,
+	CLI_OPT_OWN,
+};
+
+/* The common entries of a daemon's struct option table. */
+#define CLI_COMMON_OPTIONS \
+	{ "socket-path", required_argument, NULL, CLI_OPT_SOCKET }, \
+	{ "socket-mode", required_argument, NULL, CLI_OPT_SOCKET_MODE }, \
+	{ "fd", required_argument, NULL, CLI_OPT_FD }, \
+	{ "num-queues", required_argument, NULL, CLI_OPT_NUM_QUEUES }, \
+	{ "queue-size", required_argument, NULL, CLI_OPT_QUEUE_SIZE }, \
+	{ "num-threads", required_argument, NULL, CLI_OPT_NUM_THREADS }, \
+	{ "poll-us", required_argument, NULL, CLI_OPT_POLL_US }, \
+	{ "sandbox", required_argument, NULL, CLI_OPT_SANDBOX }, \
+	{ "aio", required_argument, NULL, CLI_OPT_AIO }, \
+	{ "print-capabilities", no_argument, NULL, CLI_OPT_CAPS }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, CLI_OPT_HELP }, \
+	{ "version", no_argument, NULL, CLI_OPT_VERSION }
+
+/* The defaults. */
+void cli_common_init(struct cli_common *c, const struct cli_limits *l);
+/*
+ * One getopt_long() result: 0 when it was a common option and its value
+ * is good, -1 after a log line when the value is bad, 1 when the option
+ * is not a common one.
+ */
+int cli_parse_common(struct cli_common *c, const struct cli_limits *l,
+		     int opt, const char *arg);
+/*
+ * --help: the socket options (first), the queue, thread, polling, engine
+ * and sandbox options, and the ones that answer at once (last).
+ */
+void cli_usage_socket(FILE *f);
+void cli_usage_queues(FILE *f, const struct cli_limits *l);
+void cli_usage_tail(FILE *f);
 
 /* A decimal number in [min, max]. */
 int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
@@ -31,5 +110,15 @@ bool cli_answer_early(int argc, char **argv, const char *prog,
  */
 int cli_check_socket_args(int argc, char **argv, int optind,
 			  const char *socket_path, int fd);
+/*
+ * getopt_long() over argv: the common options, and the daemon's own with
+ * own_opt (0, or -1 after a log line; it prints the usage for an unknown
+ * one).  Then the socket rules, and no more threads than queues.  Returns
+ * 0, or -1 for a usage error.
+ */
+int cli_parse_args(int argc, char **argv, const struct option *opts,
+		   struct cli_common *c, const struct cli_limits *l,
+		   int (*own_opt)(void *ctx, int opt, const char *arg),
+		   void *ctx);
 
 #endif
