@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +167,6 @@ static int parse_args(struct options *o, int argc, char **argv)
 	if (cli_answer_early(argc, argv, "vhost-uring-scsi",
 			     "{\"type\": \"scsi\"}", usage))
 		return 2;
-	/* Queue i goes to thread i % n: each thread gets a request queue. */
 	if (cli_parse_args(argc, argv, long_opts, &o->c, &limits, parse_one, o) < 0)
 		return 1;
 	if (!o->nluns) {

@@ -31,7 +31,8 @@ int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
 	return 0;
 }
 
-int cli_parse_mode(const char *opt, const char *arg, unsigned int *out)
+/* Octal permissions such as 0600 or 660 (--socket-mode). */
+static int parse_mode(const char *opt, const char *arg, unsigned int *out)
 {
 	char *end;
 	unsigned long v;
@@ -46,7 +47,8 @@ int cli_parse_mode(const char *opt, const char *arg, unsigned int *out)
 	return 0;
 }
 
-int cli_parse_on_off(const char *opt, const char *arg, bool *out)
+/* "on" or "off". */
+static int parse_on_off(const char *opt, const char *arg, bool *out)
 {
 	if (strcmp(arg, "on") && strcmp(arg, "off")) {
 		log_err("--%s=%s: expected on or off", opt, arg);
@@ -76,8 +78,9 @@ bool cli_answer_early(int argc, char **argv, const char *prog,
 	return false;
 }
 
-int cli_check_socket_args(int argc, char **argv, int optind,
-			  const char *socket_path, int fd)
+/* No stray arguments (from optind on), and one of --socket-path and --fd. */
+static int check_socket_args(int argc, char **argv, int optind,
+			     const char *socket_path, int fd)
 {
 	if (optind < argc) {
 		log_err("unexpected argument: %s", argv[optind]);
@@ -115,8 +118,13 @@ static int parse_queue_size(struct cli_common *c, const struct cli_limits *l,
 	return 0;
 }
 
-int cli_parse_common(struct cli_common *c, const struct cli_limits *l,
-		     int opt, const char *arg)
+/*
+ * One getopt_long() result: 0 when it was a common option and its value
+ * is good, -1 after a log line when the value is bad, 1 when the option
+ * is not a common one.
+ */
+static int parse_common(struct cli_common *c, const struct cli_limits *l,
+			int opt, const char *arg)
 {
 	unsigned int v;
 
@@ -125,7 +133,7 @@ int cli_parse_common(struct cli_common *c, const struct cli_limits *l,
 		c->socket_path = arg;
 		return 0;
 	case CLI_OPT_SOCKET_MODE:
-		return cli_parse_mode("socket-mode", arg, &c->socket_mode);
+		return parse_mode("socket-mode", arg, &c->socket_mode);
 	case CLI_OPT_FD:
 		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
 			return -1;
@@ -142,7 +150,7 @@ int cli_parse_common(struct cli_common *c, const struct cli_limits *l,
 	case CLI_OPT_POLL_US:
 		return cli_parse_uint("poll-us", arg, 0, 1000000, &c->poll_us);
 	case CLI_OPT_SANDBOX:
-		return cli_parse_on_off("sandbox", arg, &c->sandbox);
+		return parse_on_off("sandbox", arg, &c->sandbox);
 	case CLI_OPT_AIO:
 		if (io_engine_parse(arg, &c->engine) < 0) {
 			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
@@ -165,14 +173,15 @@ int cli_parse_args(int argc, char **argv, const struct option *opts,
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-		ret = cli_parse_common(c, l, opt, optarg);
+		ret = parse_common(c, l, opt, optarg);
 		if (ret > 0)
 			ret = own_opt(ctx, opt, optarg);
 		if (ret < 0)
 			return -1;
 	}
-	if (cli_check_socket_args(argc, argv, optind, c->socket_path, c->fd) < 0)
+	if (check_socket_args(argc, argv, optind, c->socket_path, c->fd) < 0)
 		return -1;
+	/* Queue i goes to thread i % n: each thread gets a queue. */
 	if (c->num_threads > c->num_queues)
 		c->num_threads = c->num_queues;
 	return 0;

@@ -14,7 +14,7 @@
 
 #include "engine.h"
 
-/* The options every daemon takes, parsed by cli_parse_common(). */
+/* The options every daemon takes, parsed by cli_parse_args(). */
 struct cli_common {
 	const char *socket_path;
 	unsigned int socket_mode;
@@ -75,13 +75,6 @@ enum {
 /* The defaults. */
 void cli_common_init(struct cli_common *c, const struct cli_limits *l);
 /*
- * One getopt_long() result: 0 when it was a common option and its value
- * is good, -1 after a log line when the value is bad, 1 when the option
- * is not a common one.
- */
-int cli_parse_common(struct cli_common *c, const struct cli_limits *l,
-		     int opt, const char *arg);
-/*
  * --help: the socket options (first), the queue, thread, polling, engine
  * and sandbox options, and the ones that answer at once (last).
  */
@@ -92,10 +85,6 @@ void cli_usage_tail(FILE *f);
 /* A decimal number in [min, max]. */
 int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
 		   unsigned long max, unsigned int *out);
-/* Octal permissions such as 0600 or 660 (--socket-mode). */
-int cli_parse_mode(const char *opt, const char *arg, unsigned int *out);
-/* "on" or "off". */
-int cli_parse_on_off(const char *opt, const char *arg, bool *out);
 
 /*
  * --print-capabilities (prints caps_json), --help (usage on stdout) and
@@ -104,12 +93,6 @@ int cli_parse_on_off(const char *opt, const char *arg, bool *out);
  */
 bool cli_answer_early(int argc, char **argv, const char *prog,
 		      const char *caps_json, void (*usage)(FILE *f));
-/*
- * After getopt: no stray arguments (from optind on), and exactly one of
- * --socket-path and --fd.  Returns 0 or -1 after a log line.
- */
-int cli_check_socket_args(int argc, char **argv, int optind,
-			  const char *socket_path, int fd);
 /*
  * getopt_long() over argv: the common options, and the daemon's own with
  * own_opt (0, or -1 after a log line; it prints the usage for an unknown
