@@ -485,6 +485,27 @@ static bool host_holds(uint64_t off, const void *want, size_t len)
 #define BIT(slot)	(1ull << (slot))
 #define TMF_CK(i)	(0x100u + (i))
 
+/*
+ * A read on the other request queue, held by the gate at off; then an
+ * ABORT TASK that finds nothing and so waits for that read, with an AN
+ * query behind it on the control queue, whose answer shows that the
+ * control queue's thread has taken the TMF.
+ */
+static void hold_read_then_tmf(struct scsic *c, struct verdict *v,
+			       struct seen *s, uint64_t off)
+{
+	const uintptr_t an[] = { TMF_CK(1) };
+
+	gate_hold(off);
+	submit_read(c, RQ_OTHER, 1, off);
+	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
+	verdict_check(v, gate_wait_held(off, WAIT_MS), "the held read never reached the file");
+	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
+	submit_an(c, 1);
+	scsic_kick(c, SCSIC_CTRL_VQ);
+	verdict_check(v, reap_until(c, s, an, 1, WAIT_MS), "the TMF was not taken (the AN query behind it was not answered)");
+}
+
 static bool ctrl_answer(unsigned int i, uint8_t want)
 {
 	return __atomic_load_n(&ctrl_resp[i][0], __ATOMIC_ACQUIRE) == want;
@@ -513,17 +534,9 @@ static void test_tmf_not_held_by_later(struct scsic *c)
 	const uint64_t holds[] = { o1, o2 };
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	const uintptr_t an[] = { TMF_CK(1) }, first[] = { 1, TMF_CK(0) },
-			second[] = { 2 };
+	const uintptr_t first[] = { 1, TMF_CK(0) }, second[] = { 2 };
 
-	gate_hold(o1);
-	submit_read(c, RQ_OTHER, 1, o1);
-	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(o1, WAIT_MS), "the first read never reached the file");
-	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
-	submit_an(c, 1);
-	scsic_kick(c, SCSIC_CTRL_VQ);
-	verdict_check(&v, reap_until(c, &s, an, 1, WAIT_MS), "AN_QUERY behind the TMF never answered");
+	hold_read_then_tmf(c, &v, &s, o1);
 	verdict_check(&v, !s.rank[TMF_CK(0)], "the TMF was answered while a read before it was held");
 	gate_hold(o2);
 	submit_read(c, RQ_OTHER, 2, o2);
@@ -728,19 +741,11 @@ static void test_pause_not_held_by_new_io(struct scsic *c)
 	struct msg_job m = { c, -1, false };
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	const uintptr_t took_tmf[] = { TMF_CK(1) };
 	unsigned int cur = 0, reads = 0;
 	pthread_t tid;
 	long end;
 
-	gate_hold(o1);
-	submit_read(c, RQ_OTHER, 1, o1);
-	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(o1, WAIT_MS), "the first read never reached the file");
-	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
-	submit_an(c, 1);
-	scsic_kick(c, SCSIC_CTRL_VQ);
-	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
+	hold_read_then_tmf(c, &v, &s, o1);
 	pthread_create(&tid, NULL, msg_thread, &m);
 	/* The stream: slots 10 and 11 in turn, at os[0] and os[1]. */
 	gate_hold(os[cur]);
@@ -1077,18 +1082,10 @@ static void test_sigterm_with_tmf(struct scsic *c, struct daemon *d)
 	const uint64_t od = OFF_CASE(13);
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	const uintptr_t took_tmf[] = { TMF_CK(1) };
 	int status = 0;
 	bool early;
 
-	gate_hold(od);
-	submit_read(c, RQ_OTHER, 1, od);
-	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(od, WAIT_MS), "the read never reached the file");
-	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
-	submit_an(c, 1);
-	scsic_kick(c, SCSIC_CTRL_VQ);
-	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
+	hold_read_then_tmf(c, &v, &s, od);
 	kill(d->pid, SIGTERM);
 	sleep_ms(200);
 	early = waitpid(d->pid, &status, WNOHANG) == d->pid;
