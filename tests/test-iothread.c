@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * test-iothread.c: unit tests of the I/O thread's pause protocol in
- * src/iothread.c, with a real thread, engine and virtqueue on a memfd
- * standing in for guest memory, and a device of the test's own whose
- * request waits for a wake (as a virtio-scsi command waits for another
- * thread's COMPARE AND WRITE).  The engine comes from $TEST_AIO (default
- * io_uring).
+ * test-iothread.c: unit tests of src/iothread.c, its pause protocol and
+ * what an engine failure does, with a real thread, engine and virtqueue
+ * on a memfd standing in for guest memory, and a device of the test's
+ * own whose request waits for a wake (as a virtio-scsi command waits for
+ * another thread's COMPARE AND WRITE).  The engine comes from $TEST_AIO
+ * (default io_uring).
  */
 #include <endian.h>
 #include <errno.h>
