@@ -51,6 +51,23 @@ struct vu_dev_ops {
 	 * device whose requests wait on each other across threads uses it.
 	 */
 	iothread_wake_fn wake;
+	/*
+	 * Optional, control thread, I/O threads parked: the front end starts
+	 * the device (its first ring starts, none ran before).  The device
+	 * takes what serving needs, such as its image locks.  A negative errno
+	 * refuses the start, after a log line: the starting rings are marked
+	 * broken and no request is taken.
+	 */
+	int (*start)(void *ctx);
+	/*
+	 * Optional, control thread, I/O drained: the device stopped (its last
+	 * running ring was stopped with GET_VRING_BASE, or the front end went
+	 * away).  The device makes what the guest wrote durable on the host.
+	 * handover is true when another back-end may take the image over next
+	 * (the front end was migrating the guest, or disconnected): release
+	 * what start() took.  Otherwise (a guest reset or reboot) keep it.
+	 */
+	void (*stop)(void *ctx, bool handover);
 	/* Bytes of private state the device keeps per request. */
 	size_t req_priv_size;
 };

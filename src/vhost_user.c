@@ -113,19 +113,64 @@ static bool vq_should_run(const struct vu_dev *dev, const struct virtq *vq)
 	       enabled && !vq->broken;
 }
 
+/* The device's first ring is about to run: let the device get ready. */
+static int device_start(struct vu_dev *dev)
+{
+	int ret = dev->ops->start ? dev->ops->start(dev->ctx) : 0;
+
+	if (ret == 0)
+		dev->running = true;
+	return ret;
+}
+
+/* No ring runs any more (I/O drained); see struct vu_dev_ops.stop. */
+static void device_stop(struct vu_dev *dev, bool handover)
+{
+	if (!dev->running)
+		return;
+	dev->running = false;
+	if (dev->ops->stop)
+		dev->ops->stop(dev->ctx, handover);
+}
+
+static bool any_started(const struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		if (dev->vqs[i].started)
+			return true;
+	}
+	return false;
+}
+
+static bool any_should_run(const struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->max_queues; i++) {
+		if (vq_should_run(dev, &dev->vqs[i]))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Recompute which queues run, with the I/O threads paused.  Ring pointers
  * are translated again every time because the memory table may have moved.
  */
 static void reconcile_queues(struct vu_dev *dev)
 {
+	bool refused = false;
+
+	if (!dev->running && any_should_run(dev))
+		refused = device_start(dev) < 0;
 	for (unsigned int i = 0; i < dev->max_queues; i++) {
 		struct virtq *vq = &dev->vqs[i];
 
 		virtq_deactivate(vq);
 		if (!vq_should_run(dev, vq))
 			continue;
-		if (virtq_activate(vq, &dev->mem, dev->ops->req_priv_size) < 0)
+		if (refused)
+			virtq_set_broken(vq, "the device refused to start");
+		else if (virtq_activate(vq, &dev->mem,
+					dev->ops->req_priv_size) < 0)
 			virtq_set_broken(vq, "cannot start the ring");
 	}
 }
@@ -375,6 +420,12 @@ static int h_get_vring_base(struct vu_dev *dev, struct vu_msg *msg,
 	/* The I/O thread is paused and drained: nothing is in flight. */
 	vq->started = false;
 	replace_fd(&vq->kick_fd, -1);
+	/*
+	 * The last ring stopped.  With dirty logging on, the front end is
+	 * migrating the guest: the destination's back-end takes over next.
+	 */
+	if (!any_started(dev))
+		device_stop(dev, dev->features & BIT_ULL(VHOST_F_LOG_ALL));
 	st.index = vq->index;
 	st.num = vq->last_avail_idx;
 	return reply(dev, msg, &st, sizeof(st), replied);
@@ -779,6 +830,7 @@ bool vu_dev_rescan(struct vu_dev *dev)
 void vu_dev_disconnect(struct vu_dev *dev)
 {
 	dev_pause(dev);
+	device_stop(dev, true);
 	for (unsigned int i = 0; i < dev->max_queues; i++)
 		virtq_reset(&dev->vqs[i]);
 	mem_clear(&dev->mem);
@@ -866,6 +918,7 @@ void vu_dev_destroy(struct vu_dev *dev)
 	 * closed only once every thread is gone.
 	 */
 	dev_pause(dev);
+	device_stop(dev, true);
 	for (unsigned int i = 0; i < dev->nthreads; i++)
 		iothread_stop(&dev->threads[i]);
 	for (unsigned int i = 0; i < dev->nthreads; i++)

@@ -41,6 +41,7 @@ struct vu_dev {
 	struct iothread *threads;
 	unsigned int nthreads;
 	bool paused;
+	bool running;			/* ops->start() ran, ops->stop() not yet */
 	struct vu_mem mem;
 	struct inflight_region inflight;	/* from SET_INFLIGHT_FD */
 
