@@ -234,7 +234,8 @@ int front_negotiate(struct front *f, uint64_t want, uint64_t want_pf)
 	ret = front_send(f, VU_SET_OWNER, REQ_FLAGS, NULL, 0, NULL, 0);
 	if (ret < 0)
 		return ret;
-	f->acked = f->features & want;
+	/* As QEMU: logging starts only with a migration (front_log.h). */
+	f->acked = f->features & want & ~BIT_ULL(VHOST_F_LOG_ALL);
 	return front_request(f, VU_SET_FEATURES, &f->acked, sizeof(f->acked),
 			     NULL, 0);
 }

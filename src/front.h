@@ -80,7 +80,8 @@ bool front_silent(struct front *f, int timeout_ms);
 
 /*
  * The usual start: features, protocol features, queue count, owner.
- * want/want_pf are masked with what the back end offers.
+ * want/want_pf are masked with what the back end offers; VHOST_F_LOG_ALL
+ * is never acked here (front_log_enable() turns logging on).
  */
 int front_negotiate(struct front *f, uint64_t want, uint64_t want_pf);
 

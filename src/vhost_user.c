@@ -4,7 +4,10 @@
  * is checked against a table of allowed payload sizes and fd counts before
  * its handler runs; handlers that touch state the I/O threads use run with
  * all I/O threads paused (and their I/O drained), after which the set of
- * running queues is recomputed.
+ * running queues is recomputed.  The vring messages are in vu_rings.c.
+ * Dirty logging for live migration: SET_LOG_BASE replaces the log only
+ * while the threads are parked with nothing in flight, so no thread can
+ * still mark the old one when it is unmapped.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
+#include "vu_handlers.h"
 
 #define REPLY_FLAGS	(VU_VERSION | VU_FLAG_REPLY)
 
@@ -23,7 +27,8 @@
 #define CORE_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |			\
 			 BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES) |	\
 			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |		\
-			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX))
+			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |		\
+			 BIT_ULL(VHOST_F_LOG_ALL))
 
 struct handler {
 	int (*fn)(struct vu_dev *dev, struct vu_msg *msg, bool *replied);
@@ -42,8 +47,8 @@ static bool has_pf(const struct vu_dev *dev, unsigned int bit)
 	return dev->protocol_features & BIT_ULL(bit);
 }
 
-static int reply(struct vu_dev *dev, struct vu_msg *msg, const void *payload,
-		 uint32_t size, bool *replied)
+int vu_reply(struct vu_dev *dev, struct vu_msg *msg, const void *payload,
+	     uint32_t size, bool *replied)
 {
 	int ret = vu_msg_send(dev->sock, msg->hdr.request, REPLY_FLAGS,
 			      payload, size, NULL, 0);
@@ -55,14 +60,14 @@ static int reply(struct vu_dev *dev, struct vu_msg *msg, const void *payload,
 	return ret;
 }
 
-static int reply_u64(struct vu_dev *dev, struct vu_msg *msg, uint64_t v,
-		     bool *replied)
+int vu_reply_u64(struct vu_dev *dev, struct vu_msg *msg, uint64_t v,
+		 bool *replied)
 {
-	return reply(dev, msg, &v, sizeof(v), replied);
+	return vu_reply(dev, msg, &v, sizeof(v), replied);
 }
 
-static struct virtq *vq_by_index(struct vu_dev *dev, struct vu_msg *msg,
-				 uint64_t index)
+struct virtq *vu_vq_by_index(struct vu_dev *dev, struct vu_msg *msg,
+			     uint64_t index)
 {
 	if (index >= dev->max_queues) {
 		log_peer("%s: queue index %llu out of range (device has %u queues)",
@@ -73,7 +78,7 @@ static struct virtq *vq_by_index(struct vu_dev *dev, struct vu_msg *msg,
 	return &dev->vqs[index];
 }
 
-static void replace_fd(int *slot, int fd)
+void vu_replace_fd(int *slot, int fd)
 {
 	if (*slot >= 0)
 		close(*slot);
@@ -104,13 +109,23 @@ static void dev_resume(struct vu_dev *dev)
 		iothread_resume(&dev->threads[i]);
 }
 
+static bool logging(const struct vu_dev *dev)
+{
+	return dev->features & BIT_ULL(VHOST_F_LOG_ALL);
+}
+
+/*
+ * With dirty logging on, a ring waits for its log: a write the log does
+ * not record would be lost to the migrated guest.  (QEMU may start rings
+ * with LOG_ALL set and send SET_LOG_BASE a few messages later.)
+ */
 static bool vq_should_run(const struct vu_dev *dev, const struct virtq *vq)
 {
 	bool enabled = vq->enabled ||
 		!(dev->features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES));
 
 	return vq->started && vq->kick_fd >= 0 && vq->num && vq->addr_set &&
-	       enabled && !vq->broken;
+	       enabled && !vq->broken && (!logging(dev) || dev->log.bits);
 }
 
 /* The device's first ring is about to run: let the device get ready. */
@@ -152,6 +167,17 @@ static bool any_should_run(const struct vu_dev *dev)
 }
 
 /*
+ * GET_VRING_BASE stopped a ring.  When it was the last, the device stops;
+ * with dirty logging on, the front end is migrating the guest and the
+ * destination's back-end takes over next.
+ */
+void vu_dev_ring_stopped(struct vu_dev *dev)
+{
+	if (!any_started(dev))
+		device_stop(dev, logging(dev));
+}
+
+/*
  * Recompute which queues run, with the I/O threads paused.  Ring pointers
  * are translated again every time because the memory table may have moved.
  */
@@ -165,6 +191,7 @@ static void reconcile_queues(struct vu_dev *dev)
 		struct virtq *vq = &dev->vqs[i];
 
 		virtq_deactivate(vq);
+		vq->log = logging(dev) ? &dev->log : NULL;
 		if (!vq_should_run(dev, vq))
 			continue;
 		if (refused)
@@ -186,7 +213,8 @@ uint64_t vu_dev_protocol_features(const struct vu_dev *dev)
 {
 	uint64_t pf = BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
 		      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS) |
-		      BIT_ULL(VU_PF_INFLIGHT_SHMFD);
+		      BIT_ULL(VU_PF_INFLIGHT_SHMFD) |
+		      BIT_ULL(VU_PF_LOG_SHMFD);
 
 	if (dev->ops->get_config)
 		pf |= BIT_ULL(VU_PF_CONFIG);
@@ -195,7 +223,7 @@ uint64_t vu_dev_protocol_features(const struct vu_dev *dev)
 
 static int h_get_features(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 {
-	return reply_u64(dev, msg, vu_dev_features(dev), replied);
+	return vu_reply_u64(dev, msg, vu_dev_features(dev), replied);
 }
 
 static int h_set_features(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
@@ -225,7 +253,7 @@ static int h_set_features(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 static int h_get_protocol_features(struct vu_dev *dev, struct vu_msg *msg,
 				   bool *replied)
 {
-	return reply_u64(dev, msg, vu_dev_protocol_features(dev), replied);
+	return vu_reply_u64(dev, msg, vu_dev_protocol_features(dev), replied);
 }
 
 static int h_set_protocol_features(struct vu_dev *dev, struct vu_msg *msg,
@@ -256,14 +284,14 @@ static int h_reset_owner(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 		struct virtq *vq = &dev->vqs[i];
 
 		vq->started = false;
-		replace_fd(&vq->kick_fd, -1);
+		vu_replace_fd(&vq->kick_fd, -1);
 	}
 	return 0;
 }
 
 static int h_get_queue_num(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 {
-	return reply_u64(dev, msg, dev->max_queues, replied);
+	return vu_reply_u64(dev, msg, dev->max_queues, replied);
 }
 
 /* ---- memory --------------------------------------------------------- */
@@ -312,7 +340,7 @@ static int h_set_mem_table(struct vu_dev *dev, struct vu_msg *msg, bool *replied
 static int h_get_max_mem_slots(struct vu_dev *dev, struct vu_msg *msg,
 			       bool *replied)
 {
-	return reply_u64(dev, msg, VU_MAX_MEM_SLOTS, replied);
+	return vu_reply_u64(dev, msg, VU_MAX_MEM_SLOTS, replied);
 }
 
 static int h_add_mem_reg(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
@@ -334,223 +362,6 @@ static int h_rem_mem_reg(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 	return mem_remove(&dev->mem, &msg->payload.mem_reg.region);
 }
 
-/* ---- vrings --------------------------------------------------------- */
-
-static int h_set_vring_num(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
-{
-	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
-	uint32_t num = msg->payload.state.num;
-
-	if (!vq)
-		return -EINVAL;
-	if (num == 0 || !IS_POW2(num) || num > dev->max_queue_size) {
-		log_peer("SET_VRING_NUM: vq %u: size %u is not a power of two between 1 and %u",
-			 vq->index, num, dev->max_queue_size);
-		return -EINVAL;
-	}
-	if (vq->started) {
-		log_peer("SET_VRING_NUM: vq %u is running", vq->index);
-		return -EBUSY;
-	}
-	vq->num = num;
-	return 0;
-}
-
-static int h_set_vring_addr(struct vu_dev *dev, struct vu_msg *msg,
-			    bool *replied)
-{
-	const struct vu_vring_addr *a = &msg->payload.addr;
-	struct virtq *vq = vq_by_index(dev, msg, a->index);
-
-	if (!vq)
-		return -EINVAL;
-	if (a->flags & ~VU_VRING_F_LOG) {
-		log_peer("SET_VRING_ADDR: vq %u: unknown flags 0x%x",
-			 vq->index, a->flags);
-		return -EINVAL;
-	}
-	/* With a memory table in place, refuse addresses outside it now. */
-	if (dev->mem.nregs && vq->num &&
-	    (!mem_qva_to_hva(&dev->mem, a->desc_user_addr, 1) ||
-	     !mem_qva_to_hva(&dev->mem, a->avail_user_addr, 1) ||
-	     !mem_qva_to_hva(&dev->mem, a->used_user_addr, 1))) {
-		log_peer("SET_VRING_ADDR: vq %u: ring addresses are outside guest memory",
-			 vq->index);
-		return -EFAULT;
-	}
-	vq->desc_qva = a->desc_user_addr;
-	vq->avail_qva = a->avail_user_addr;
-	vq->used_qva = a->used_user_addr;
-	vq->log_gpa = a->log_guest_addr;
-	vq->addr_flags = a->flags;
-	vq->addr_set = true;
-	return 0;
-}
-
-static int h_set_vring_base(struct vu_dev *dev, struct vu_msg *msg,
-			    bool *replied)
-{
-	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
-	uint32_t base = msg->payload.state.num;
-
-	if (!vq)
-		return -EINVAL;
-	if (base > UINT16_MAX) {
-		log_peer("SET_VRING_BASE: vq %u: index %u does not fit a split ring",
-			 vq->index, base);
-		return -EINVAL;
-	}
-	if (vq->started) {
-		log_peer("SET_VRING_BASE: vq %u is running", vq->index);
-		return -EBUSY;
-	}
-	vq->last_avail_idx = base;
-	vq->broken = false;
-	return 0;
-}
-
-static int h_get_vring_base(struct vu_dev *dev, struct vu_msg *msg,
-			    bool *replied)
-{
-	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
-	struct vu_vring_state st;
-
-	if (!vq)
-		return -EINVAL;
-	/* The I/O thread is paused and drained: nothing is in flight. */
-	vq->started = false;
-	replace_fd(&vq->kick_fd, -1);
-	/*
-	 * The last ring stopped.  With dirty logging on, the front end is
-	 * migrating the guest: the destination's back-end takes over next.
-	 */
-	if (!any_started(dev))
-		device_stop(dev, dev->features & BIT_ULL(VHOST_F_LOG_ALL));
-	st.index = vq->index;
-	st.num = vq->last_avail_idx;
-	return reply(dev, msg, &st, sizeof(st), replied);
-}
-
-/*
- * Kick, call and error fds must be eventfds.  An eventfd is an anonymous
- * inode, with no file type bits; a file, a pipe or a device would instead
- * make every wait for a kick complete at once and the I/O thread spin.
- */
-static bool is_eventfd(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0;
-}
-
-/* Common part of SET_VRING_KICK/CALL/ERR: the queue and the fd (or -1). */
-static struct virtq *vring_fd_msg(struct vu_dev *dev, struct vu_msg *msg,
-				  int *fd)
-{
-	uint64_t v = msg->payload.u64;
-	bool nofd = v & VU_VRING_NOFD;
-	struct virtq *vq;
-
-	if (v & ~(VU_VRING_IDX_MASK | VU_VRING_NOFD)) {
-		log_peer("%s: unknown bits in 0x%llx",
-			 vu_request_name(msg->hdr.request),
-			 (unsigned long long)v);
-		return NULL;
-	}
-	vq = vq_by_index(dev, msg, v & VU_VRING_IDX_MASK);
-	if (!vq)
-		return NULL;
-	if (msg->nfds != (nofd ? 0u : 1u)) {
-		log_peer("%s: vq %u: %u file descriptors, expected %u",
-			 vu_request_name(msg->hdr.request), vq->index,
-			 msg->nfds, nofd ? 0 : 1);
-		return NULL;
-	}
-	if (!nofd && !is_eventfd(msg->fds[0])) {
-		log_peer("%s: vq %u: the fd is not an eventfd",
-			 vu_request_name(msg->hdr.request), vq->index);
-		return NULL;
-	}
-	*fd = nofd ? -1 : vu_msg_take_fd(msg, 0);
-	return vq;
-}
-
-static int h_set_vring_kick(struct vu_dev *dev, struct vu_msg *msg,
-			    bool *replied)
-{
-	int fd;
-	struct virtq *vq = vring_fd_msg(dev, msg, &fd);
-
-	if (!vq)
-		return -EINVAL;
-	if (fd < 0) {
-		log_peer("SET_VRING_KICK: vq %u: polling without a kick fd is not supported",
-			 vq->index);
-		return -EINVAL;
-	}
-	replace_fd(&vq->kick_fd, fd);
-	/* A new start picks up what the inflight region says (if any). */
-	if (!vq->started)
-		vq->ifl.resume = true;
-	vq->started = true;
-	vq->broken = false;
-	return 0;
-}
-
-static int h_set_vring_call(struct vu_dev *dev, struct vu_msg *msg,
-			    bool *replied)
-{
-	int fd;
-	struct virtq *vq = vring_fd_msg(dev, msg, &fd);
-
-	if (!vq)
-		return -EINVAL;
-	replace_fd(&vq->call_fd, fd);
-	/*
-	 * A front end swaps the call fd of a running ring when the guest
-	 * masks or unmasks the interrupt vector, and QEMU does not wait for
-	 * us: a notification we sent to the old fd after QEMU stopped
-	 * looking at it is lost, and the guest waits for good.  One extra
-	 * notification on the new fd makes the driver look at the used ring;
-	 * a driver must accept spurious ones.
-	 */
-	if (fd >= 0 && vq->active) {
-		log_debug("vq %u: new call fd on a running ring: notify once",
-			  vq->index);
-		eventfd_write(fd, 1);
-	}
-	return 0;
-}
-
-static int h_set_vring_err(struct vu_dev *dev, struct vu_msg *msg,
-			   bool *replied)
-{
-	int fd;
-	struct virtq *vq = vring_fd_msg(dev, msg, &fd);
-
-	if (!vq)
-		return -EINVAL;
-	replace_fd(&vq->err_fd, fd);
-	return 0;
-}
-
-static int h_set_vring_enable(struct vu_dev *dev, struct vu_msg *msg,
-			      bool *replied)
-{
-	struct virtq *vq = vq_by_index(dev, msg, msg->payload.state.index);
-	uint32_t on = msg->payload.state.num;
-
-	if (!vq)
-		return -EINVAL;
-	if (on > 1) {
-		log_peer("SET_VRING_ENABLE: vq %u: value %u is neither 0 nor 1",
-			 vq->index, on);
-		return -EINVAL;
-	}
-	vq->enabled = on;
-	return 0;
-}
-
 /* ---- inflight region ------------------------------------------------ */
 
 static int h_get_inflight_fd(struct vu_dev *dev, struct vu_msg *msg,
@@ -567,7 +378,7 @@ static int h_get_inflight_fd(struct vu_dev *dev, struct vu_msg *msg,
 	if (fd < 0) {
 		/* A zero size tells the front end there is no region. */
 		memset(&out, 0, sizeof(out));
-		reply(dev, msg, &out, sizeof(out), replied);
+		vu_reply(dev, msg, &out, sizeof(out), replied);
 		return fd;
 	}
 	out.mmap_offset = 0;
@@ -622,6 +433,39 @@ static int h_set_inflight_fd(struct vu_dev *dev, struct vu_msg *msg,
 	return 0;
 }
 
+/* ---- dirty log ------------------------------------------------------ */
+
+static int h_set_log_base(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	struct dirty_log fresh = { .notify_fd = dev->log.notify_fd };
+	int ret = -EPROTO;
+
+	if (!has_pf(dev, VU_PF_LOG_SHMFD))
+		log_peer("SET_LOG_BASE: LOG_SHMFD was not negotiated");
+	else
+		ret = dirty_log_map(&fresh, msg->fds[0], &msg->payload.log,
+				    dirty_log_bytes_needed(&dev->mem));
+	/* The front end waits for a reply either way; 0 means success. */
+	vu_reply_u64(dev, msg, ret < 0, replied);
+	if (ret < 0)
+		return ret;
+	/* The I/O threads are parked with nothing in flight: none can mark. */
+	dirty_log_unmap(&dev->log);
+	dev->log = fresh;
+	log_debug("dirty log: %llu bytes", (unsigned long long)fresh.size);
+	return 0;
+}
+
+static int h_set_log_fd(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
+{
+	if (!vu_is_eventfd(msg->fds[0])) {
+		log_peer("SET_LOG_FD: the fd is not an eventfd");
+		return -EINVAL;
+	}
+	vu_replace_fd(&dev->log.notify_fd, vu_msg_take_fd(msg, 0));
+	return 0;
+}
+
 /* ---- config space --------------------------------------------------- */
 
 static int h_get_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
@@ -646,10 +490,10 @@ static int h_get_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 	}
 	if (ret < 0) {
 		/* An empty reply tells the front end the request failed. */
-		reply(dev, msg, NULL, 0, replied);
+		vu_reply(dev, msg, NULL, 0, replied);
 		return ret;
 	}
-	return reply(dev, msg, &out, VU_CONFIG_HDR_SIZE + out.size, replied);
+	return vu_reply(dev, msg, &out, VU_CONFIG_HDR_SIZE + out.size, replied);
 }
 
 static int h_set_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
@@ -682,22 +526,25 @@ static const struct handler handlers[VU_REQUEST_MAX] = {
 	[VU_SET_FEATURES] = { h_set_features, U64, U64, 0, 0, true, true },
 	[VU_SET_OWNER] = { h_set_owner, 0, 0, 0, 0, false, false },
 	[VU_RESET_OWNER] = { h_reset_owner, 0, 0, 0, 0, true, true },
+	[VU_SET_LOG_BASE] = { h_set_log_base, sizeof(struct vu_log_base),
+			      sizeof(struct vu_log_base), 1, 1, true, true },
+	[VU_SET_LOG_FD] = { h_set_log_fd, 0, U64, 1, 1, true, true },
 	[VU_SET_MEM_TABLE] = { h_set_mem_table, 8, sizeof(struct vu_mem_table),
 			       0, VU_MEM_TABLE_REGIONS, true, true },
-	[VU_SET_VRING_NUM] = { h_set_vring_num, STATE, STATE, 0, 0, true, true },
-	[VU_SET_VRING_ADDR] = { h_set_vring_addr, sizeof(struct vu_vring_addr),
+	[VU_SET_VRING_NUM] = { vu_h_set_vring_num, STATE, STATE, 0, 0, true, true },
+	[VU_SET_VRING_ADDR] = { vu_h_set_vring_addr, sizeof(struct vu_vring_addr),
 				sizeof(struct vu_vring_addr), 0, 0, true, true },
-	[VU_SET_VRING_BASE] = { h_set_vring_base, STATE, STATE, 0, 0, true, true },
-	[VU_GET_VRING_BASE] = { h_get_vring_base, STATE, STATE, 0, 0, true, true },
-	[VU_SET_VRING_KICK] = { h_set_vring_kick, U64, U64, 0, 1, true, true },
-	[VU_SET_VRING_CALL] = { h_set_vring_call, U64, U64, 0, 1, true, true },
-	[VU_SET_VRING_ERR] = { h_set_vring_err, U64, U64, 0, 1, true, true },
+	[VU_SET_VRING_BASE] = { vu_h_set_vring_base, STATE, STATE, 0, 0, true, true },
+	[VU_GET_VRING_BASE] = { vu_h_get_vring_base, STATE, STATE, 0, 0, true, true },
+	[VU_SET_VRING_KICK] = { vu_h_set_vring_kick, U64, U64, 0, 1, true, true },
+	[VU_SET_VRING_CALL] = { vu_h_set_vring_call, U64, U64, 0, 1, true, true },
+	[VU_SET_VRING_ERR] = { vu_h_set_vring_err, U64, U64, 0, 1, true, true },
 	[VU_GET_PROTOCOL_FEATURES] = { h_get_protocol_features, 0, 0, 0, 0,
 				       false, false },
 	[VU_SET_PROTOCOL_FEATURES] = { h_set_protocol_features, U64, U64, 0, 0,
 				       false, false },
 	[VU_GET_QUEUE_NUM] = { h_get_queue_num, 0, 0, 0, 0, false, false },
-	[VU_SET_VRING_ENABLE] = { h_set_vring_enable, STATE, STATE, 0, 0,
+	[VU_SET_VRING_ENABLE] = { vu_h_set_vring_enable, STATE, STATE, 0, 0,
 				  true, true },
 	[VU_GET_CONFIG] = { h_get_config, VU_CONFIG_HDR_SIZE,
 			    sizeof(struct vu_config), 0, 0, false, false },
@@ -767,6 +614,7 @@ static bool has_own_reply(uint32_t req)
 	case VU_GET_INFLIGHT_FD:
 	case VU_GET_MAX_MEM_SLOTS:
 	case VU_GET_STATUS:
+	case VU_SET_LOG_BASE:
 		return true;
 	default:
 		return false;
@@ -786,7 +634,7 @@ int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg)
 	ret = dispatch(dev, msg, &replied);
 	vu_msg_close_fds(msg);
 	if (need_ack && !replied) {
-		int sret = reply_u64(dev, msg, ret < 0 ? 1 : 0, &replied);
+		int sret = vu_reply_u64(dev, msg, ret < 0 ? 1 : 0, &replied);
 
 		/* The front end heard about the failure; carry on. */
 		return sret < 0 ? sret : 0;
@@ -835,6 +683,8 @@ void vu_dev_disconnect(struct vu_dev *dev)
 		virtq_reset(&dev->vqs[i]);
 	mem_clear(&dev->mem);
 	inflight_unmap(&dev->inflight);
+	dirty_log_unmap(&dev->log);
+	vu_replace_fd(&dev->log.notify_fd, -1);
 	dev->owner = false;
 	dev->features_acked = false;
 	dev->features = 0;
@@ -862,6 +712,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	dev->ops = ops;
 	dev->ctx = ctx;
 	dev->sock = -1;
+	dev->log.notify_fd = -1;
 	dev->max_queues = cfg->max_queues;
 	dev->max_queue_size = cfg->max_queue_size;
 	dev->vqs = calloc(cfg->max_queues, sizeof(*dev->vqs));
@@ -930,6 +781,8 @@ void vu_dev_destroy(struct vu_dev *dev)
 	}
 	mem_clear(&dev->mem);
 	inflight_unmap(&dev->inflight);
+	dirty_log_unmap(&dev->log);
+	vu_replace_fd(&dev->log.notify_fd, -1);
 	free(dev->vqs);
 	free(dev->vq_order);
 	free(dev->threads);

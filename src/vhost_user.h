@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "dirty_log.h"
 #include "engine.h"
 #include "inflight.h"
 #include "iothread.h"
@@ -44,6 +45,7 @@ struct vu_dev {
 	bool running;			/* ops->start() ran, ops->stop() not yet */
 	struct vu_mem mem;
 	struct inflight_region inflight;	/* from SET_INFLIGHT_FD */
+	struct dirty_log log;			/* from SET_LOG_BASE */
 
 	/* State of the current front end (reset on disconnect). */
 	int sock;

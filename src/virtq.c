@@ -49,8 +49,11 @@ void virtq_reset(struct virtq *vq)
 	close_fd(&vq->err_fd);
 	free(vq->pool);
 	free(vq->long_iov);
+	free(vq->log_ranges);
 	vq->pool = NULL;
 	vq->long_iov = NULL;
+	vq->log_ranges = NULL;
+	vq->log = NULL;
 	vq->pool_num = 0;
 	vq->num = 0;
 	vq->addr_set = false;
@@ -99,6 +102,8 @@ static int alloc_pool(struct virtq *vq, size_t priv_size)
 		return 0;
 	free(vq->pool);
 	free(vq->long_iov);
+	free(vq->log_ranges);
+	vq->log_ranges = NULL;
 	vq->pool = calloc(vq->num, stride);
 	vq->long_iov = calloc((size_t)vq->num * VQ_MAX_IOV, sizeof(struct iovec));
 	if (!vq->pool || !vq->long_iov) {
@@ -137,6 +142,13 @@ int virtq_activate(struct virtq *vq, const struct vu_mem *mem,
 	if (!vq->desc || !vq->avail || !vq->used)
 		return -EFAULT;
 	ret = alloc_pool(vq, priv_size);
+	if (ret == 0 && vq->log && !vq->log_ranges) {
+		/* Like long_iov: pages are touched only as chains need them. */
+		vq->log_ranges = calloc((size_t)vq->num * VQ_MAX_IOV,
+					sizeof(*vq->log_ranges));
+		if (!vq->log_ranges)
+			ret = -ENOMEM;
+	}
 	if (ret < 0) {
 		log_err("vq %u: cannot allocate %u requests", vq->index, vq->num);
 		return ret;
@@ -254,6 +266,24 @@ static int enter_indirect(struct virtq *vq, const struct vring_desc *d,
 	return 0;
 }
 
+/* Dirty logging: keep a writable range of the chain, merged when adjacent. */
+static void keep_log_range(struct virtq *vq, struct vq_req *req, uint64_t gpa,
+			   uint32_t len)
+{
+	struct vq_log_range *r = vq->log_ranges + (size_t)req->head * VQ_MAX_IOV;
+
+	if (req->log_n && r[req->log_n - 1].gpa + r[req->log_n - 1].len == gpa) {
+		r[req->log_n - 1].len += len;
+		return;
+	}
+	/* Each range took an iovec at least, and there are VQ_MAX_IOV. */
+	if (req->log_n >= VQ_MAX_IOV)
+		return;
+	r[req->log_n].gpa = gpa;
+	r[req->log_n].len = len;
+	req->log_n++;
+}
+
 static int map_buffer(struct virtq *vq, const struct vring_desc *d,
 		      struct vq_req *req, unsigned int *n, unsigned int *cap,
 		      uint64_t *out_len, uint64_t *in_len, const char **why)
@@ -292,6 +322,8 @@ static int map_buffer(struct virtq *vq, const struct vring_desc *d,
 	if (writable) {
 		req->in_num += *n - before;
 		*in_len += d->len;
+		if (unlikely(vq->log))
+			keep_log_range(vq, req, d->addr, d->len);
 	} else {
 		req->out_num += *n - before;
 		*out_len += d->len;
@@ -314,6 +346,7 @@ int virtq_map_chain(struct virtq *vq, uint16_t head, struct vq_req *req,
 	int ret;
 
 	req->out_num = req->in_num = 0;
+	req->log_n = 0;
 	req->iov = req->inline_iov;
 	for (;;) {
 		struct vring_desc d;
@@ -356,9 +389,28 @@ int virtq_map_chain(struct virtq *vq, uint16_t head, struct vq_req *req,
 }
 
 /* avail_event sits right after the used ring entries. */
+static size_t avail_event_off(const struct virtq *vq)
+{
+	return 4 + 8 * (size_t)vq->num;
+}
+
 static uint16_t *avail_event_ptr(struct virtq *vq)
 {
-	return (uint16_t *)((uint8_t *)vq->used + 4 + 8 * (size_t)vq->num);
+	return (uint16_t *)((uint8_t *)vq->used + avail_event_off(vq));
+}
+
+/*
+ * Dirty logging: bytes [off, off + len) of the used ring were written.
+ * The front end gives the ring's guest-physical address only with
+ * VHOST_VRING_F_LOG, and then wants these writes logged.
+ */
+static void log_used(struct virtq *vq, size_t off, size_t len)
+{
+	uint64_t gpa;
+
+	if ((vq->addr_flags & VU_VRING_F_LOG) &&
+	    add_ok_u64(vq->log_gpa, off, &gpa))
+		dirty_log_mark(vq->log, gpa, len);
 }
 
 static uint16_t used_event(struct virtq *vq)
@@ -373,14 +425,19 @@ static void enable_notify(struct virtq *vq)
 		WRITE_ONCE(*avail_event_ptr(vq), htole16(vq->last_avail_idx));
 	else
 		WRITE_ONCE(vq->used->flags, 0);
+	if (unlikely(vq->log))
+		log_used(vq, vq->event_idx ? avail_event_off(vq) : 0, 2);
 }
 
 /* While we are busy taking chains, kicks are wasted syscalls. */
 static void disable_notify(struct virtq *vq)
 {
 	/* With EVENT_IDX a stale avail_event already suppresses kicks. */
-	if (!vq->event_idx)
+	if (!vq->event_idx) {
 		WRITE_ONCE(vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
+		if (unlikely(vq->log))
+			log_used(vq, 0, 2);
+	}
 }
 
 bool virtq_has_work(struct virtq *vq)
@@ -508,17 +565,36 @@ unsigned int virtq_process(struct virtq *vq)
 	return again + (uint16_t)(vq->last_avail_idx - start);
 }
 
+/*
+ * Dirty logging: mark every page the device may have written for req (its
+ * whole writable part, whatever len says) and the used element at slot,
+ * after those writes and before the used index that publishes them.
+ */
+static void log_req(struct virtq *vq, struct vq_req *req, uint16_t slot)
+{
+	const struct vq_log_range *r =
+		vq->log_ranges + (size_t)req->head * VQ_MAX_IOV;
+
+	for (uint16_t i = 0; i < req->log_n; i++)
+		dirty_log_mark(vq->log, r[i].gpa, r[i].len);
+	log_used(vq, 4 + 8 * (size_t)slot, sizeof(struct vring_used_elem));
+}
+
 void virtq_push(struct vq_req *req, uint32_t len)
 {
 	struct virtq *vq = req->vq;
 	struct vring_used_elem *e;
+	uint16_t slot;
 
 	/* The inflight batch holds a ring's worth: publish what it has. */
 	if (unlikely(inflight_batch_full(&vq->ifl)))
 		virtq_flush_now(vq);
-	e = &vq->used->ring[vq->used_idx & (vq->num - 1)];
+	slot = vq->used_idx & (vq->num - 1);
+	e = &vq->used->ring[slot];
 	WRITE_ONCE(e->id, htole32(req->head));
 	WRITE_ONCE(e->len, htole32(len));
+	if (unlikely(vq->log))
+		log_req(vq, req, slot);
 	inflight_complete(&vq->ifl, req->head);
 	vq->used_idx++;
 	req->busy = false;
@@ -581,6 +657,10 @@ bool virtq_flush(struct virtq *vq)
 	/* Entries first, then the index that makes them visible. */
 	smp_wmb();
 	WRITE_ONCE(vq->used->idx, htole16(new));
+	if (unlikely(vq->log)) {
+		log_used(vq, offsetof(struct vring_used, idx), 2);
+		dirty_log_notify(vq->log);
+	}
 	vq->published_used = new;
 	/* The index store must be visible before we read used_event. */
 	smp_mb();

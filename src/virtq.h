@@ -14,6 +14,7 @@
 
 #include <linux/virtio_ring.h>
 
+#include "dirty_log.h"
 #include "engine.h"
 #include "inflight.h"
 #include "mem.h"
@@ -40,8 +41,15 @@ struct vq_req {
 	uint16_t in_num;	/* iov[out_num, out_num + in_num): writable */
 	uint32_t out_len;
 	uint32_t in_len;
+	uint16_t log_n;		/* writable ranges kept for the dirty log */
 	struct iovec *iov;	/* inline_iov, or this head's long array */
 	struct iovec inline_iov[VQ_INLINE_IOV];
+};
+
+/* A writable guest range of a request, kept while dirty logging is on. */
+struct vq_log_range {
+	uint64_t gpa;
+	uint64_t len;
 };
 
 /* Device-private bytes follow the request, suitably aligned. */
@@ -101,6 +109,16 @@ struct virtq {
 	struct io_op kick_op;
 	/* Its part of the inflight region (SET_INFLIGHT_FD), if any. */
 	struct inflight_vq ifl;
+	/*
+	 * Dirty logging (live migration): the log while VHOST_F_LOG_ALL is
+	 * on, else NULL; set with the queue inactive.  The device's writes
+	 * are marked when a request completes, from the writable ranges its
+	 * chain had (VQ_MAX_IOV per head, allocated when logging first
+	 * starts); with VHOST_VRING_F_LOG, used ring writes are marked at
+	 * log_gpa.
+	 */
+	struct dirty_log *log;
+	struct vq_log_range *log_ranges;
 
 	/* Requests, indexed by head; allocated for pool_num entries. */
 	uint8_t *pool;

@@ -620,7 +620,8 @@ int scsic_open(struct scsic *c, const char *sock, unsigned int nreq,
 	       uint64_t want)
 {
 	uint64_t pf = BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
-		      BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
+		      BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS) |
+		      BIT_ULL(VU_PF_LOG_SHMFD);
 	int ret;
 
 	memset(c, 0, sizeof(*c));

@@ -119,8 +119,9 @@ static void test_negotiation(struct daemon *d)
 	ok(c.f.features & BIT_ULL(VIRTIO_F_VERSION_1) &&
 	   c.f.features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES) &&
 	   c.f.features & BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) &&
-	   c.f.features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
-	   "transport features: VERSION_1, PROTOCOL_FEATURES, INDIRECT_DESC, EVENT_IDX");
+	   c.f.features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX) &&
+	   c.f.features & BIT_ULL(VHOST_F_LOG_ALL),
+	   "transport features: VERSION_1, PROTOCOL_FEATURES, INDIRECT_DESC, EVENT_IDX, LOG_ALL");
 	ok((c.f.features & (BIT_ULL(VIRTIO_BLK_F_FLUSH) | BIT_ULL(VIRTIO_BLK_F_DISCARD) |
 			    BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES) |
 			    BIT_ULL(VIRTIO_BLK_F_CONFIG_WCE) | BIT_ULL(VIRTIO_BLK_F_MQ) |
@@ -134,8 +135,9 @@ static void test_negotiation(struct daemon *d)
 	ok(!(c.f.features & BIT_ULL(VIRTIO_BLK_F_RO)) &&
 	   !(c.f.features & BIT_ULL(VIRTIO_F_RING_PACKED)),
 	   "neither RO nor packed rings offered on a writable disk");
-	ok(c.f.protocol_features == (all_pf() | BIT_ULL(VU_PF_INFLIGHT_SHMFD)),
-	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD (0x%llx)",
+	ok(c.f.protocol_features == (all_pf() | BIT_ULL(VU_PF_INFLIGHT_SHMFD) |
+				     BIT_ULL(VU_PF_LOG_SHMFD)),
+	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD, LOG_SHMFD (0x%llx)",
 	   (unsigned long long)c.f.protocol_features);
 	ok(c.f.max_queues == 4, "GET_QUEUE_NUM reports --num-queues");
 	ret = front_get_u64(&c.f, VU_GET_MAX_MEM_SLOTS, &v);

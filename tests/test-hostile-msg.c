@@ -262,12 +262,13 @@ static void m_unknown_request_no_ack(struct mt *t)
 /* A request the daemon does not implement, carrying fds: closed. */
 static void m_unimplemented_with_fd(struct mt *t)
 {
-	struct vu_log_base lb = { 4096, 0 };
-	int fd = memfd_create("log", MFD_CLOEXEC);
+	uint64_t v = 0;
+	int fd = memfd_create("gpu", MFD_CLOEXEC);
 
-	t->log = "unsupported request 6 (SET_LOG_BASE)";
+	t->log = "unsupported request 33 (GPU_SET_SOCKET)";
 	if (open_neg(t, true))
-		nack(t, VU_SET_LOG_BASE, &lb, sizeof(lb), &fd, 1, "SET_LOG_BASE with a memfd");
+		nack(t, VU_GPU_SET_SOCKET, &v, sizeof(v), &fd, 1,
+		     "GPU_SET_SOCKET with a memfd");
 	close(fd);
 }
 
