@@ -44,6 +44,7 @@
 #   GUEST_TIMEOUT   hard limit for one boot, seconds (300)
 #   GUEST_WAIT_DEVS disks /init waits for, comma separated, or "none" (vda)
 #   GUEST_WAIT_SECS how long /init waits for them (30)
+#   GUEST_APPEND    more guest kernel parameters
 #   GUEST_VERBOSE   1: copy the guest console to stderr while it runs
 #   GUEST_TMPDIR    where the per-test temp dir goes (${TMPDIR:-/tmp}); it
 #                   must support O_DIRECT (not tmpfs on Linux 6.1)
@@ -457,7 +458,7 @@ _guest_qemu_run() {
         -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
         -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
-        -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS" \
+        -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS${GUEST_APPEND:+ $GUEST_APPEND}" \
         -chardev "file,id=con0,path=$GUEST_CONSOLE" -serial chardev:con0 \
         -qmp "unix:$GUEST_QMP,server=on,wait=off" \
         "${GUEST_QEMU_ARGS[@]}" "$@" </dev/null >"$GUEST_QEMU_LOG" 2>&1 3>&- &

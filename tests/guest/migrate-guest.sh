@@ -124,6 +124,9 @@ else
               -device "vhost-user-scsi-pci,chardev=vu0,num_queues=$QUEUES,virtqueue_size=128")
 fi
 GUEST_VCPUS=$VCPUS
+# Freed pages zeroed (the initramfs image, once unpacked): migrations then
+# send only the pages in use.
+GUEST_APPEND=init_on_free=1
 
 # ------------------------------------------------------------ migrations
 t_test=$SECONDS
