@@ -66,6 +66,7 @@
 #   MIGRATE_DOWNTIME_MS   the migration's downtime-limit (2000)
 #   MIGRATE_BANDWIDTH     the migration's max-bandwidth, bytes/s (10 GiB)
 #   QMP_TIMEOUT           seconds QEMU gets to answer a QMP command (30)
+#   QMP_CONNECT_TIMEOUT   seconds to retry connecting to a QMP socket (5)
 
 # shellcheck disable=SC2034  # several variables set here are for the callers
 
@@ -911,10 +912,11 @@ MIGRATE_STATUS=         # why the last migrate_hop failed
 _migrate_backend=       # starter function: FUNC SOCK
 _migrate_args=()        # QEMU-ARGS, @SOCK@ for the back-end's socket
 
-# qmp SOCKET COMMAND...: run QMP commands on a QEMU (see qmp.py): output
-# "key=value" lines, status 1 when QEMU refused one, 2 when it did not answer.
+# qmp SOCKET [--poll ...] COMMAND...: run QMP commands on a QEMU (see
+# qmp.py): output "key=value" lines, status 1 when QEMU refused one, 2 when
+# it could not be reached or did not answer, 3 when --poll ran out of time.
 qmp() {
-    QMP_TIMEOUT=${QMP_TIMEOUT:-30} python3 "$GUEST_SRCDIR/qmp.py" "$@"
+    python3 "$GUEST_SRCDIR/qmp.py" "$@"
 }
 
 # migrate_boot FUNC SCRIPT [QEMU-ARGS...]: start the first back-end with
@@ -948,7 +950,7 @@ _migrate_field() {
 # Tunables: MIGRATE_TIMEOUT (s, 60) for the migration to complete,
 # MIGRATE_DOWNTIME_MS (2000) and MIGRATE_BANDWIDTH (bytes/s, 10 GiB/s).
 migrate_hop() {
-    local n=$((MIGRATE_HOPS + 1)) sock uri out st t0 i rc=0 tag
+    local n=$((MIGRATE_HOPS + 1)) sock uri out st t0 i rc=0 prc tag
     local src_boot=$BOOT_PID src_group=$_guest_qemu_pid src_qmp=$GUEST_QMP
     local src_n=$GUEST_BOOTS src_daemon=$DAEMON_PID src_log src_sock=$DAEMON_SOCK
     local src_console=$GUEST_CONSOLE src_qemu_log=$GUEST_QEMU_LOG src_qemu=$QEMU_PID
@@ -974,8 +976,13 @@ migrate_hop() {
 
     uri=unix:$GUEST_TMP/migrate-$n.sock
     t0=$(date +%s.%N)
-    if [ -z "$_guest_qemu_pid" ]; then
-        MIGRATE_STATUS="the destination QEMU did not start: $(tail -n 5 "$GUEST_QEMU_LOG" 2>/dev/null)"
+    for i in $(seq $((GUEST_DAEMON_TIMEOUT * 10))); do
+        [ -S "$GUEST_QMP" ] && break
+        _guest_alive "$_guest_qemu_pid" || break
+        sleep 0.1
+    done
+    if [ -z "$_guest_qemu_pid" ] || [ ! -S "$GUEST_QMP" ]; then
+        MIGRATE_STATUS="the destination QEMU did not start or made no QMP socket: $(tail -n 5 "$GUEST_QEMU_LOG" 2>/dev/null)"
     elif ! out=$(qmp "$GUEST_QMP" "migrate-incoming {\"uri\": \"$uri\"}" 2>&1); then
         MIGRATE_STATUS="the destination QEMU refused migrate-incoming: $out"
     elif ! out=$(qmp "$src_qmp" \
@@ -983,14 +990,11 @@ migrate_hop() {
             "migrate {\"uri\": \"$uri\"}" 2>&1); then
         MIGRATE_STATUS="the source QEMU refused to migrate: $out"
     else
-        st=
-        for i in $(seq $((${MIGRATE_TIMEOUT:-60} * 5))); do
-            out=$(qmp "$src_qmp" query-migrate 2>&1) || { st="?"; break; }
-            st=$(_migrate_field status)
-            case "$st" in completed|failed|cancelled) break ;; esac
-            _guest_alive "$_guest_qemu_pid" || break
-            sleep 0.2
-        done
+        prc=0
+        out=$(qmp "$src_qmp" --poll "${MIGRATE_TIMEOUT:-60}" 'status=completed|failed|cancelled' \
+            query-migrate 2>&1) || prc=$?
+        st=$(_migrate_field status)
+        [ "$prc" = 0 ] || [ "$prc" = 3 ] || st="?"
         case "$st" in
         completed) ;;
         failed|cancelled)
@@ -1025,12 +1029,8 @@ migrate_hop() {
     GUEST_CONSOLES+=("$GUEST_CONSOLE")
 
     # The destination runs the guest now.
-    st=
-    for i in $(seq 50); do
-        out=$(qmp "$GUEST_QMP" query-status 2>&1) && st=$(_migrate_field status)
-        [ "$st" = running ] && break
-        sleep 0.2
-    done
+    out=$(qmp "$GUEST_QMP" --poll 10 status=running query-status 2>&1) || true
+    st=$(_migrate_field status)
     if [ "$st" = running ]; then
         tap_ok "$tag: the destination QEMU is running"
     else
