@@ -29,6 +29,9 @@ SET_VRING_ENABLE, GET_CONFIG, SET_CONFIG = 18, 24, 25
 GET_INFLIGHT_FD, SET_INFLIGHT_FD, INFLIGHT_SHMFD = 31, 32, 12
 GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 36, 37, 38
 V, NEED_REPLY = 1, 8
+# What blk_dev.c offers for a writable memfd image: SIZE_MAX, SEG_MAX,
+# BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES.
+BLK_FEATURES = 0x7e46
 # fd kinds, as fuzz-vu-msg.c numbers them
 MEMFD, EVENTFD, DEVNULL, RO_MEMFD, SEALED, SMALL, PIPE = range(7)
 QVA = 0x7f0000000000
@@ -56,7 +59,7 @@ def region(gpa, size, qva, off):
 
 def negotiate(ack=True, extra_pf=0):
     pf = (1 << 0) | (1 << 9) | (1 << 15) | ((1 << 3) if ack else 0) | extra_pf
-    f = (1 << 32) | (1 << 30) | (1 << 28) | (1 << 29) | 0x7ffe
+    f = (1 << 32) | (1 << 30) | (1 << 28) | (1 << 29) | BLK_FEATURES
     return [rec(msg(GET_FEATURES)), rec(msg(GET_PROTOCOL_FEATURES)),
             rec(msg(SET_PROTOCOL_FEATURES, u64(pf))),
             rec(msg(GET_QUEUE_NUM)), rec(msg(SET_OWNER)),
