@@ -6,7 +6,8 @@
  * virtio-blk requests (or, with --device=scsi, READ(16)/WRITE(16) commands to
  * one LUN) in flight on each queue from one thread per queue, and reports
  * IOPS, bandwidth, latency percentiles from a histogram, and the CPU time of
- * the back-end and of itself.  With --verify it is also a correctness test.
+ * the back-end and of itself.  With --verify it is also a correctness test,
+ * and with --dirty-log a test of the back-end's dirty page log (dirty.c).
  * The scsi framing is in scsi_req.c, the scsi set-up in scsi_setup.c.
  */
 #include <endian.h>
@@ -30,6 +31,7 @@
 
 #include <linux/virtio_blk.h>
 
+#include "dirty.h"
 #include "front.h"
 #include "hist.h"
 #include "log.h"
@@ -58,6 +60,7 @@ struct bench_opts {
 	double ramp;
 	double timeout;
 	bool verify;
+	bool dirty_log;
 	bool json;
 	bool indirect;
 	pid_t backend_pid;
@@ -82,6 +85,7 @@ struct slot {
 	uint64_t blk;
 	uint32_t gen;
 	bool write;
+	bool was_read, was_written;	/* ever, for --dirty-log */
 };
 
 enum phase { PH_FILL, PH_RUN, PH_CHECK };
@@ -112,6 +116,7 @@ struct worker {
 
 static struct bench_opts o;
 static struct front front;
+static struct bench_dirty dirty;
 static uint64_t t_ramp_end, t_end, t_deadline;
 static unsigned int vq_base;	/* blk: 0; scsi: the first request queue */
 static uint32_t lun_bs;		/* scsi: the LUN's logical block size */
@@ -205,38 +210,50 @@ static void post(struct worker *w, struct slot *s, const struct front_buf *b)
 	s->start_ns = now_ns();
 }
 
-static void put_request(struct worker *w, struct slot *s, uint32_t type,
-			bool data_in)
+/*
+ * A slot's three buffers for a write or a read.  blk: header, data, status;
+ * scsi: device-readable buffers before device-writable ones.
+ */
+static void slot_bufs(struct worker *w, struct slot *s, bool write,
+		      struct front_buf *b)
+{
+	uint64_t hdr = front_gpa(w->f, s->hdr), data = front_gpa(w->f, s->data);
+	uint64_t resp;
+
+	if (o.device == DEV_BLK) {
+		b[0] = (struct front_buf){ hdr, sizeof(struct virtio_blk_outhdr), false };
+		b[1] = (struct front_buf){ data, o.bs, !write };
+		b[2] = (struct front_buf){ front_gpa(w->f, s->status), 1, true };
+		return;
+	}
+	resp = front_gpa(w->f, s->resp);
+	b[0] = (struct front_buf){ hdr, sizeof(struct virtio_scsi_cmd_req), false };
+	b[1] = (struct front_buf){ write ? data : resp,
+				   write ? o.bs : sizeof(*s->resp), !write };
+	b[2] = (struct front_buf){ write ? resp : data,
+				   write ? sizeof(*s->resp) : o.bs, true };
+}
+
+static void put_request(struct worker *w, struct slot *s, uint32_t type)
 {
 	struct virtio_blk_outhdr h = {
 		.type = htole32(type),
 		.sector = htole64((w->blk_first + s->blk) * (o.bs / SECTOR)),
 	};
-	struct front_buf b[3] = {
-		{ front_gpa(w->f, s->hdr), sizeof(h), false },
-		{ front_gpa(w->f, s->data), o.bs, data_in },
-		{ front_gpa(w->f, s->status), 1, true },
-	};
+	struct front_buf b[3];
 
+	slot_bufs(w, s, s->write, b);
 	memcpy(s->hdr, &h, sizeof(h));
 	*s->status = 0xff;
 	post(w, s, b);
 }
 
-/*
- * READ(16) or WRITE(16): the header built once per slot gets a new CDB;
- * device-readable buffers come before device-writable ones.
- */
+/* READ(16) or WRITE(16): the header built once per slot gets a new CDB. */
 static void put_scsi_request(struct worker *w, struct slot *s)
 {
-	uint64_t hdr = front_gpa(w->f, s->hdr), resp = front_gpa(w->f, s->resp);
-	uint64_t data = front_gpa(w->f, s->data);
-	struct front_buf b[3] = {
-		{ hdr, sizeof(struct virtio_scsi_cmd_req), false },
-		{ s->write ? data : resp, s->write ? o.bs : sizeof(*s->resp), !s->write },
-		{ s->write ? resp : data, s->write ? sizeof(*s->resp) : o.bs, true },
-	};
+	struct front_buf b[3];
 
+	slot_bufs(w, s, s->write, b);
 	scsi_req_rw16((struct virtio_scsi_cmd_req *)s->hdr, s->write,
 		      (w->blk_first + s->blk) * (o.bs / lun_bs), o.bs / lun_bs);
 	scsi_resp_clear(s->resp);
@@ -266,11 +283,12 @@ static void issue(struct worker *w, struct slot *s)
 		if (s->write)
 			verify_fill(s->data, o.bs, w->blk_first + s->blk, s->gen);
 	}
+	s->was_read |= !s->write;
+	s->was_written |= s->write;
 	if (o.device == DEV_SCSI)
 		put_scsi_request(w, s);
 	else
-		put_request(w, s, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-			    !s->write);
+		put_request(w, s, s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN);
 }
 
 /* ---- completion ------------------------------------------------------ */
@@ -564,6 +582,8 @@ static int setup_front(uint64_t *capacity, uint32_t *blk_size)
 	uint64_t mem;
 	int ret;
 
+	if (o.dirty_log)
+		pf |= bench_dirty_pf();
 	ret = front_connect(&front, o.socket, 5000);
 	if (ret < 0) {
 		log_err("cannot connect to %s: %s", o.socket, strerror(-ret));
@@ -669,6 +689,31 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 	return 0;
 }
 
+/*
+ * --dirty-log: the pages the device must have written, from what each slot
+ * was used for (a data buffer only ever written out is never expected).
+ */
+static void dirty_expect_all(struct worker *w)
+{
+	struct front_buf b[3];
+
+	for (unsigned int i = 0; i < o.queues; i++) {
+		for (unsigned int k = 0; k < o.iodepth; k++) {
+			struct slot *s = &w[i].slots[k];
+
+			if (s->was_read) {
+				slot_bufs(&w[i], s, false, b);
+				bench_dirty_expect(&dirty, b, 3);
+			}
+			if (s->was_written) {
+				slot_bufs(&w[i], s, true, b);
+				bench_dirty_expect(&dirty, b, 3);
+			}
+		}
+		bench_dirty_expect_ring(&dirty, &front, vq_base + i);
+	}
+}
+
 static void free_workers(struct worker *w)
 {
 	for (unsigned int i = 0; i < o.queues; i++) {
@@ -756,6 +801,8 @@ static void usage(FILE *f)
 "  --runtime=SECONDS      measured time (default 10)\n"
 "  --ramp=SECONDS         unmeasured warm-up before it (default 2)\n"
 "  --verify               write self-checking blocks and check every read\n"
+"  --dirty-log            turn on the back-end's dirty page log for the run\n"
+"                         and check that every page it wrote was logged\n"
 "  --no-indirect          do not use indirect descriptors\n"
 "  --backend-pid=PID      measure this process's CPU time and memory\n"
 "  --timeout=SECONDS      bound the whole run (default: runtime + ramp + 120)\n"
@@ -827,6 +874,7 @@ static int parse_args(int argc, char **argv)
 		{ "ramp", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "verify", no_argument, NULL, 'V' },
+		{ "dirty-log", no_argument, NULL, 'G' },
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "backend-pid", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
@@ -935,6 +983,9 @@ static int parse_args(int argc, char **argv)
 		case 'V':
 			o.verify = true;
 			break;
+		case 'G':
+			o.dirty_log = true;
+			break;
 		case 'I':
 			o.indirect = false;
 			break;
@@ -1010,9 +1061,9 @@ static void print_text(const struct report *r)
 		printf("vhost-uring-bench: scsi lun=%u ", o.lun);
 	else
 		printf("vhost-uring-bench: ");
-	printf("%s bs=%u iodepth=%u queues=%u runtime=%.1fs%s\n",
+	printf("%s bs=%u iodepth=%u queues=%u runtime=%.1fs%s%s\n",
 	       rw_name(), o.bs, o.iodepth, o.queues, r->secs,
-	       o.verify ? " verify" : "");
+	       o.verify ? " verify" : "", o.dirty_log ? " dirty-log" : "");
 	printf("  iops: %.0f (%.1f MiB/s)\n", iops, mibs);
 	printf("  lat (us): mean %.1f, p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n",
 	       hist_mean(&r->hist) / 1e3, hist_percentile(&r->hist, 50) / 1e3,
@@ -1029,6 +1080,8 @@ static void print_text(const struct report *r)
 	if (o.verify)
 		printf("  verify: %" PRIu64 " blocks checked, %" PRIu64 " errors\n",
 		       r->verified, r->verify_errors);
+	if (o.dirty_log)
+		bench_dirty_print(&dirty, false);
 }
 
 static void print_json(const struct report *r)
@@ -1056,9 +1109,12 @@ static void print_json(const struct report *r)
 	       r->ios ? (double)r->calls / r->ios : 0);
 	printf("\"frontend_cpu_s\": %.3f, \"frontend_cpu_us_per_io\": %.3f, "
 	       "\"verify\": %s, \"verified_blocks\": %" PRIu64 ", "
-	       "\"verify_errors\": %" PRIu64 "}\n",
+	       "\"verify_errors\": %" PRIu64,
 	       r->fe_cpu, r->ios ? r->fe_cpu * 1e6 / r->ios : 0,
 	       o.verify ? "true" : "false", r->verified, r->verify_errors);
+	if (o.dirty_log)
+		bench_dirty_print(&dirty, true);
+	printf("}\n");
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -1113,6 +1169,7 @@ int main(int argc, char **argv)
 	uint64_t capacity = 0, nblk;
 	uint32_t blk_size = SECTOR;
 	double be0 = 0, fe0 = 0, be1 = 0, fe1 = 0;
+	bool dirty_bad = false;
 	int status = 0;
 
 	vu_log_init("vhost-uring-bench", 0);
@@ -1154,6 +1211,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* As QEMU does when a migration starts: the rings already run. */
+	if (o.dirty_log && bench_dirty_start(&dirty, &front) < 0) {
+		bench_dirty_destroy(&dirty);
+		free_workers(w);
+		front_close(&front);
+		return 1;
+	}
 	if (o.verify)
 		crc32c(0, "", 0);	/* build the table before the threads */
 	pthread_barrier_init(&filled, NULL, o.queues + 1);
@@ -1174,6 +1238,9 @@ int main(int argc, char **argv)
 	if (stopped()) {
 		log_err("%s", stop_msg[0] ? stop_msg : "interrupted");
 		status = 1;
+	} else if (o.dirty_log) {
+		dirty_expect_all(w);
+		dirty_bad = bench_dirty_check(&dirty, &front) < 0;
 	}
 	memset(&r, 0, sizeof(r));
 	hist_init(&r.hist);
@@ -1197,10 +1264,14 @@ int main(int argc, char **argv)
 		else
 			print_text(&r);
 	}
+	if (dirty_bad)
+		status = 1;
 	if (r.verify_errors) {
 		log_err("%" PRIu64 " verify errors", r.verify_errors);
 		status = 1;
 	}
+	if (o.dirty_log)
+		bench_dirty_destroy(&dirty);
 	free_workers(w);
 	front_close(&front);
 	return status;

@@ -9,13 +9,21 @@
  * The input is a series of records, each sent with one sendmsg() on a
  * socket pair whose other end the daemon code reads exactly as it reads a
  * front end: fds u8 (low 4 bits: how many fds to attach, up to 15; high 4
- * bits: which kind to start from: guest memfd, eventfd, /dev/null,
- * read-only memfd, sealed memfd, small memfd, pipe), length u16, then that
- * many bytes of the stream (headers and payloads, cut anywhere).  After the
- * last record the harness shuts the socket for writing, serves messages
+ * bits K: for K < 7, the kind to start from, in turn: guest memfd,
+ * eventfd, /dev/null, read-only memfd, sealed memfd, small memfd, pipe;
+ * for K >= 7, the first fd is a memfd made for the record (a dirty log for
+ * SET_LOG_BASE, say) and the others start from kind K - 7, modulo 7), then,
+ * with such a memfd, its size u32 (bytes; with the top bit set, the low 31
+ * bits are 4 KiB pages, up to 8 TiB), then length u16, then that many
+ * bytes of the stream (headers and payloads, cut anywhere).  After
+ * the last record the harness shuts the socket for writing, serves messages
  * until the connection ends, and disconnects.  It checks that every reply
  * is well formed (flags 0x5, a known request, a bounded size, no more
- * config bytes than exist) and that no fd was left open.
+ * config bytes than exist), that rings run with dirty logging exactly when
+ * VHOST_F_LOG_ALL is on and then only with a log, that an accepted log
+ * covers guest memory (every page of it is marked, which faults if the
+ * mapping is short), that the log goes with the connection and that no fd
+ * was left open.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,13 +38,17 @@
 #include <unistd.h>
 
 #include "blk_dev.h"
+#include "dirty_log.h"
 #include "fuzz.h"
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
 
 #define NKINDS		7
+#define KIND_SIZED	7	/* and above: a memfd of the record's size first */
 #define MAX_RECORDS	64
+/* Mark at most this much guest memory per message (the loop is per byte). */
+#define MARK_MAX	(64ull << 20)
 #define REPLY_BUF	65536
 #define SEND_MAX	(128u << 10)
 
@@ -103,6 +115,18 @@ static void setup(void)
 	}
 }
 
+/* The record's sized memfd: its size comes from the input. */
+static int sized_memfd(struct fuzz_in *in)
+{
+	uint32_t v = fuzz_u32(in);
+	uint64_t size = v & 0x80000000u ? (uint64_t)(v & 0x7fffffffu) << 12 : v;
+	int fd = memfd_create("fuzz-sized", MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, size) < 0)
+		fuzz_fail("sized memfd");
+	return fd;
+}
+
 /*
  * Send the records.  At most SEND_MAX bytes in all, so that they fit the
  * socket buffer: nobody reads them before the last one is sent.
@@ -113,23 +137,71 @@ static void send_records(int sock, struct fuzz_in *in)
 
 	for (unsigned int r = 0; r < MAX_RECORDS && in->left; r++) {
 		uint8_t spec = fuzz_u8(in);
-		size_t want = fuzz_u16(in), len = MIN(want, in->left);
-		int fds[15];
-		unsigned int nfds = spec & 15;
-		struct iovec iov = { (void *)in->p, len };
+		unsigned int nfds = spec & 15, kind = spec >> 4;
+		int fds[15], sized = -1;
+		size_t want, len;
+		struct iovec iov;
+		int ret = 0;
 
-		for (unsigned int i = 0; i < nfds; i++)
-			fds[i] = pool[((spec >> 4) + i) % NKINDS];
+		if (nfds && kind >= KIND_SIZED) {
+			sized = sized_memfd(in);
+			fds[0] = sized;
+		}
+		for (unsigned int i = sized >= 0; i < nfds; i++)
+			fds[i] = pool[(kind % KIND_SIZED + i - (sized >= 0)) % NKINDS];
+		want = fuzz_u16(in);
+		len = MIN(want, in->left);
+		iov = (struct iovec){ (void *)in->p, len };
 		in->p += len;
 		in->left -= len;
 		total += len;
-		if (total > SEND_MAX)
-			break;
-		if (len == 0)
-			continue;	/* fds need at least one byte to travel */
-		if (vu_msg_sendv(sock, &iov, 1, fds, nfds) < 0)
+		/* fds need at least one byte to travel */
+		if (total <= SEND_MAX && len)
+			ret = vu_msg_sendv(sock, &iov, 1, fds, nfds);
+		if (sized >= 0)
+			close(sized);
+		if (total > SEND_MAX || ret < 0)
 			break;
 	}
+}
+
+/*
+ * Dirty logging: a running ring logs exactly when VHOST_F_LOG_ALL is on,
+ * and then into a mapped log, with room for its chains' ranges.  A log the
+ * daemon accepted covers guest memory: mark every page of it, which faults
+ * if the mapping is shorter than it claims.
+ */
+static void check_log(void)
+{
+	bool on = dev.features & BIT_ULL(VHOST_F_LOG_ALL);
+
+	for (unsigned int i = 0; i < dev.max_queues; i++) {
+		const struct virtq *vq = &dev.vqs[i];
+
+		if (!vq->active)
+			continue;
+		if (vq->log != (on ? &dev.log : NULL))
+			fuzz_fail("a running ring logs against VHOST_F_LOG_ALL");
+		if (on && (!dev.log.bits || !vq->log_ranges))
+			fuzz_fail("a ring runs with logging on but without a log");
+	}
+	if (!dev.log.bits)
+		return;
+	if (dev.log.size < dirty_log_bytes_needed(&dev.mem))
+		return;	/* the memory table grew after the log came */
+	/* A ring's log_guest_addr may lie anywhere: only ours count here. */
+	dev.log.outside = false;
+	for (unsigned int i = 0; i < dev.mem.nregs; i++) {
+		const struct vu_mem_reg *r = &dev.mem.regs[i];
+
+		if (r->size > MARK_MAX)
+			continue;
+		dirty_log_mark(&dev.log, r->gpa, r->size);
+		if (!dirty_log_test(&dev.log, r->gpa + r->size - 1))
+			fuzz_fail("a page marked in the log reads back clear");
+	}
+	if (dev.log.outside)
+		fuzz_fail("a log that covers guest memory marked a page outside it");
 }
 
 /*
@@ -198,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ret = vu_dev_handle_msg(&dev, &msg);
 			if (msg.nfds)
 				fuzz_fail("a handled message still holds fds");
+			check_log();
 			check_replies(replies, drain(sv[0], replies), msg.hdr.request);
 		} else if (drain(sv[0], replies)) {
 			fuzz_fail("a reply to a message that was not read");
@@ -206,6 +279,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	}
 	vu_dev_disconnect(&dev);
+	if (dev.log.bits || dev.log.notify_fd >= 0)
+		fuzz_fail("the dirty log outlived the connection");
 	dev.sock = -1;
 	close(sv[0]);
 	close(sv[1]);

@@ -28,9 +28,14 @@ GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, GET_QUEUE_NUM = 15, 16, 17
 SET_VRING_ENABLE, GET_CONFIG, SET_CONFIG = 18, 24, 25
 GET_INFLIGHT_FD, SET_INFLIGHT_FD, INFLIGHT_SHMFD = 31, 32, 12
 GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 36, 37, 38
+SET_LOG_BASE, SET_LOG_FD, LOG_SHMFD, LOG_ALL = 6, 7, 1, 26
 V, NEED_REPLY = 1, 8
-# fd kinds, as fuzz-vu-msg.c numbers them
-MEMFD, EVENTFD, DEVNULL, RO_MEMFD, SEALED, SMALL, PIPE = range(7)
+# What blk_dev.c offers for a writable memfd image: SIZE_MAX, SEG_MAX,
+# BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES.
+BLK_FEATURES = 0x7e46
+# fd kinds, as fuzz-vu-msg.c numbers them; SIZED + k: a memfd made for the
+# record first, then kinds from k
+MEMFD, EVENTFD, DEVNULL, RO_MEMFD, SEALED, SMALL, PIPE, SIZED = range(8)
 QVA = 0x7f0000000000
 
 
@@ -38,8 +43,14 @@ def msg(req, payload=b'', flags=V):
     return struct.pack('<III', req, flags, len(payload)) + payload
 
 
-def rec(data, nfds=0, kind=0):
-    return struct.pack('<BH', (kind << 4) | nfds, len(data)) + data
+def rec(data, nfds=0, kind=0, size=4096):
+    """A record; with kind >= SIZED its first fd is a memfd of size bytes
+    (an int), or of size[0] pages of 4 KiB when size is a 1-tuple."""
+    head = struct.pack('<B', (kind << 4) | nfds)
+    if nfds and kind >= SIZED:
+        v = (0x80000000 | size[0]) if isinstance(size, tuple) else size
+        head += struct.pack('<I', v)
+    return head + struct.pack('<H', len(data)) + data
 
 
 def u64(v):
@@ -54,9 +65,14 @@ def region(gpa, size, qva, off):
     return struct.pack('<QQQQ', gpa, size, qva, off)
 
 
-def negotiate(ack=True, extra_pf=0):
+def features(log=False):
+    return ((1 << 32) | (1 << 30) | (1 << 28) | (1 << 29) | BLK_FEATURES |
+            ((1 << LOG_ALL) if log else 0))
+
+
+def negotiate(ack=True, extra_pf=0, log=False):
     pf = (1 << 0) | (1 << 9) | (1 << 15) | ((1 << 3) if ack else 0) | extra_pf
-    f = (1 << 32) | (1 << 30) | (1 << 28) | (1 << 29) | 0x7ffe
+    f = features(log)
     return [rec(msg(GET_FEATURES)), rec(msg(GET_PROTOCOL_FEATURES)),
             rec(msg(SET_PROTOCOL_FEATURES, u64(pf))),
             rec(msg(GET_QUEUE_NUM)), rec(msg(SET_OWNER)),
@@ -127,7 +143,56 @@ def vu_msg_seeds():
                                   rec(msg(0))]
     s['config-bad'] = negotiate() + [rec(msg(GET_CONFIG, cfg(0xfffffff0, 32, bytes(32)))),
                                      rec(msg(SET_CONFIG, cfg(0, 8, bytes(8)), V | NEED_REPLY))]
+    s.update(log_seeds(one))
     return {k: b''.join(v) for k, v in s.items()}
+
+
+def log_seeds(one):
+    """Dirty logging: SET_LOG_BASE, SET_LOG_FD, SET_FEATURES with and without
+    VHOST_F_LOG_ALL, with rings set up while logging is on and off."""
+    log_pf = 1 << LOG_SHMFD
+    # 1 MiB of guest memory at gpa 0: 256 pages, 32 bytes of log.
+    base = lambda size, off=0, nfds=1, kind=SIZED, fsize=4096: rec(
+        msg(SET_LOG_BASE, struct.pack('<QQ', size, off)), nfds, kind, fsize)
+    log_fd = lambda nfds=1, kind=EVENTFD: rec(msg(SET_LOG_FD, flags=V | NEED_REPLY), nfds, kind)
+    feat = lambda log: rec(msg(SET_FEATURES, u64(features(log)), V | NEED_REPLY))
+    s = {}
+    # As QEMU migrates: rings run, then the log, then LOG_ALL and F_LOG.
+    addr_log = lambda q: rec(msg(SET_VRING_ADDR, struct.pack(
+        '<IIQQQQ', q, 1, QVA, QVA + 0x2000, QVA + 0x1000, 0x2000), V | NEED_REPLY))
+    s['log-migrate'] = (negotiate(extra_pf=log_pf) + [mem_table(one)] + ring(0) + ring(1) +
+                        [log_fd(), base(32), feat(True), addr_log(0), addr_log(1),
+                         feat(False), rec(msg(GET_VRING_BASE, state(0, 0)))])
+    # LOG_ALL from the start: the rings wait for the log, then run.
+    s['log-first'] = (negotiate(extra_pf=log_pf, log=True) + [mem_table(one)] + ring(0) +
+                      [addr_log(0), base(4096, 0, fsize=8192), base(32, 4096, fsize=8192),
+                       feat(False), feat(True), rec(msg(GET_VRING_BASE, state(0, 0)))])
+    # A log that stops covering guest memory once a region is added.
+    s['log-grow'] = (negotiate(extra_pf=log_pf) +
+                     [rec(msg(ADD_MEM_REG, u64(0) + region(0, 1 << 19, QVA, 0), V | NEED_REPLY), 1),
+                      base(16), feat(True)] + ring(0) +
+                     [rec(msg(ADD_MEM_REG, u64(0) + region(1 << 30, 1 << 19, QVA + (1 << 19),
+                                                         1 << 19), V | NEED_REPLY), 1),
+                      base(32), base(1 << 15, fsize=1 << 15)])
+    # Refused descriptions and fds; the last one is good.
+    s['log-bad'] = (negotiate(extra_pf=log_pf) + [mem_table(one), feat(True)] + ring(0) +
+                    [base(0), base(2**64 - 1), base(1 << 30), base((1 << 30) + 1),
+                     base(32, 4096), base(32, 4090), base(32, 2**64 - 16), base(16),
+                     base(32, kind=EVENTFD), base(32, kind=DEVNULL),
+                     base(32, kind=RO_MEMFD), base(32, kind=SEALED), base(32, kind=PIPE),
+                     base(32, fsize=0), base(32, fsize=31),
+                     base(1 << 30, fsize=(1 << 18,)), base(32, 1 << 40, fsize=(0x7fffffff,)),
+                     base(32, 100), base(64, 4032), rec(msg(GET_VRING_BASE, state(0, 0)))])
+    # A wrong fd count ends the connection: one seed each.
+    s['log-no-fd'] = negotiate(extra_pf=log_pf) + [mem_table(one), base(32, nfds=0)]
+    s['log-two-fds'] = negotiate(extra_pf=log_pf) + [mem_table(one), base(32, nfds=2)]
+    s['log-fd'] = (negotiate(extra_pf=log_pf) +
+                   [log_fd(), log_fd(kind=DEVNULL), log_fd(kind=PIPE), log_fd(kind=SIZED),
+                    log_fd(0), log_fd(2), rec(msg(SET_LOG_FD, u64(0)), 1, EVENTFD)])
+    # Without LOG_SHMFD the log is refused; LOG_ALL alone holds the rings.
+    s['log-no-shmfd'] = (negotiate(log=True) + [mem_table(one)] + ring(0) +
+                         [base(32), rec(msg(GET_VRING_BASE, state(0, 0)))])
+    return s
 
 
 # ---- virtq: queue size selector, flags, last_avail_idx, memory image -----
