@@ -41,7 +41,8 @@
 #   GUEST_MEM_BACKEND  memfd (default) or file: how guest RAM is shared
 #   GUEST_ACCEL     QEMU accelerator (tcg; Linux guests do not boot under
 #                   KVM on every host, so tests never default to kvm)
-#   GUEST_TIMEOUT   hard limit for one boot, seconds (300)
+#   GUEST_TIMEOUT   hard limit for one boot, seconds (300); for each QEMU
+#                   from its start (a migration destination has its own)
 #   GUEST_WAIT_DEVS disks /init waits for, comma separated, or "none" (vda)
 #   GUEST_WAIT_SECS how long /init waits for them (30)
 #   GUEST_APPEND    more guest kernel parameters
@@ -406,7 +407,8 @@ _guest_make_initrd() {
 # guest_boot SCRIPT [QEMU-ARGS...]: boot a guest that runs SCRIPT as
 # /test.sh; QEMU-ARGS are extra device arguments.  Uses GUEST_VCPUS,
 # GUEST_MEM_MB, GUEST_TIMEOUT, GUEST_WAIT_DEVS, GUEST_WAIT_SECS; the console goes to
-# $GUEST_CONSOLE.  Sets GUEST_RC, GUEST_STATUS and GUEST_SECONDS, and returns
+# $GUEST_CONSOLE.  Sets GUEST_RC, GUEST_STATUS, GUEST_SECONDS and GUEST_QEMU_RC
+# (QEMU's exit status), and returns
 # the guest's exit status (255 when there is none: timeout, crash, no marker).
 # GUEST_STREAM=stdout|stderr copies the console there while the guest runs.
 # Every QEMU gets a QMP socket, $GUEST_QMP (qmp-N.sock in the temp dir).
