@@ -89,17 +89,7 @@ fi
 
 # ------------------------------------------------------- c. pattern write
 # The host looks for /data/pattern at PAT_OFF in the image after power-off.
-rc=0
-dd if=/data/pattern of="$dev" bs="$PAT_LEN" count=1 seek="$PAT_OFF" \
-   oflag=direct,seek_bytes conv=notrunc 2>/dev/null || rc=$?
-if [ "$rc" -ne 0 ]; then
-    g_not_ok pattern-write "dd (O_DIRECT) to offset $PAT_OFF failed with status $rc"
-elif dd if="$dev" bs="$PAT_LEN" count=1 skip="$PAT_OFF" iflag=direct,skip_bytes 2>/dev/null |
-        cmp -s - /data/pattern; then
-    g_ok pattern-write "$PAT_LEN bytes at offset $PAT_OFF, read back with O_DIRECT"
-else
-    g_not_ok pattern-write "pattern read back from offset $PAT_OFF differs"
-fi
+g_pat_write pattern-write "$dev" /data/pattern "$PAT_OFF"
 
 # ------------------------------------------------ d. discard, write zeroes
 # zero_bytes OFF LEN: number of zero bytes in the range, read with O_DIRECT

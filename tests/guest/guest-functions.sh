@@ -151,9 +151,31 @@ g_stall_report() {
 g_disk_size() {
     _dbytes=$(( $(cat "/sys/block/$2/size") * 512 ))
     if [ "$_dbytes" -eq "$3" ]; then
-        g_ok "$1" "$_dbytes bytes"
+        g_ok "$1" "/dev/$2 has $_dbytes bytes"
     else
-        g_not_ok "$1" "guest sees $_dbytes bytes, image has $3"
+        g_not_ok "$1" "guest sees $_dbytes bytes on /dev/$2, image has $3"
+    fi
+}
+
+# g_pat_matches DEV FILE OFF: DEV holds FILE at byte offset OFF (read with
+# O_DIRECT, so nothing comes from the guest's page cache).
+g_pat_matches() {
+    dd if="$1" bs=$(($(wc -c < "$2"))) count=1 skip="$3" iflag=direct,skip_bytes 2>/dev/null |
+        cmp -s - "$2"
+}
+
+# g_pat_write NAME DEV FILE OFF: check NAME: FILE written to DEV at byte
+# offset OFF with O_DIRECT reads back the same.
+g_pat_write() {
+    _prc=0
+    dd if="$3" of="$2" bs=$(($(wc -c < "$3"))) count=1 seek="$4" \
+       oflag=direct,seek_bytes conv=notrunc 2>/dev/null || _prc=$?
+    if [ "$_prc" -ne 0 ]; then
+        g_not_ok "$1" "dd (O_DIRECT) of $3 to offset $4 failed with status $_prc"
+    elif g_pat_matches "$2" "$3" "$4"; then
+        g_ok "$1" "$(($(wc -c < "$3"))) bytes at offset $4, read back with O_DIRECT"
+    else
+        g_not_ok "$1" "$3 read back from offset $4 differs"
     fi
 }
 

@@ -100,7 +100,6 @@ guest_env FIO_STALL_SECS "${GUEST_FIO_STALL_SECS:-30}"
 guest_env TOKEN "$token"
 guest_env TOKEN_OFF "$TOKEN_OFF"
 guest_env PAT_OFF "$PAT_OFF"
-guest_env PAT_LEN "$PAT_LEN"
 guest_file "$data/pattern" /data/pattern
 
 # start_backend SOCK: a back-end on the image, listening on SOCK.
