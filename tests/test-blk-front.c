@@ -136,8 +136,9 @@ static void test_negotiation(struct daemon *d)
 	   !(c.f.features & BIT_ULL(VIRTIO_F_RING_PACKED)),
 	   "neither RO nor packed rings offered on a writable disk");
 	ok(c.f.protocol_features == (all_pf() | BIT_ULL(VU_PF_INFLIGHT_SHMFD) |
-				     BIT_ULL(VU_PF_LOG_SHMFD)),
-	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD, LOG_SHMFD (0x%llx)",
+				     BIT_ULL(VU_PF_LOG_SHMFD) |
+				     BIT_ULL(VU_PF_BACKEND_REQ)),
+	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD, LOG_SHMFD, BACKEND_REQ (0x%llx)",
 	   (unsigned long long)c.f.protocol_features);
 	ok(c.f.max_queues == 4, "GET_QUEUE_NUM reports --num-queues");
 	ret = front_get_u64(&c.f, VU_GET_MAX_MEM_SLOTS, &v);
