@@ -307,6 +307,17 @@ int daemon_log_count(const struct daemon *d, long mark, const char *s)
 	return n;
 }
 
+bool daemon_wait_log(const struct daemon *d, long mark, const char *s,
+		     int timeout_ms)
+{
+	for (int waited = 0; daemon_log_count(d, mark, s) == 0; waited += 10) {
+		if (waited >= timeout_ms)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
 void daemon_log_diag(const struct daemon *d, long mark)
 {
 	char line[2048];

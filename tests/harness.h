@@ -53,6 +53,9 @@ bool daemon_log_has(const struct daemon *d, const char *s);
 long daemon_log_mark(const struct daemon *d);
 /* How many lines logged since mark contain s. */
 int daemon_log_count(const struct daemon *d, long mark, const char *s);
+/* Wait up to timeout_ms for a line containing s logged since mark. */
+bool daemon_wait_log(const struct daemon *d, long mark, const char *s,
+		     int timeout_ms);
 /* Print what the daemon logged since mark as TAP diagnostics ("# ..."). */
 void daemon_log_diag(const struct daemon *d, long mark);
 /* Wait up to timeout_ms for the daemon to hold n fds; the last count. */

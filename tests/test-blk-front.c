@@ -310,17 +310,6 @@ static void test_discard_zeroes(struct daemon *d)
 	free(host);
 }
 
-/* Wait up to 2 s for the daemon to log a line containing s after mark. */
-static bool wait_log(const struct daemon *d, long mark, const char *s)
-{
-	for (int i = 0; i < 200; i++) {
-		if (daemon_log_count(d, mark, s) > 0)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /* SIGUSR1 logs each queue's indices: the evidence for a stalled guest. */
 static void test_state_dump(struct daemon *d)
 {
@@ -341,10 +330,10 @@ static void test_state_dump(struct daemon *d)
 	ret |= front_get_config(&c.f, 0, sizeof(cfg), &cfg);
 	mark = daemon_log_mark(d);
 	logged = ret == 0 && kill(d->pid, SIGUSR1) == 0 &&
-		 wait_log(d, mark, "received SIGUSR1") &&
-		 wait_log(d, mark, "vq 0: size ") &&
-		 wait_log(d, mark, "in flight 0, last_avail 2, used 2 (published 2), avail.idx 2") &&
-		 wait_log(d, mark, "vq 1: size ");
+		 daemon_wait_log(d, mark, "received SIGUSR1", 2000) &&
+		 daemon_wait_log(d, mark, "vq 0: size ", 2000) &&
+		 daemon_wait_log(d, mark, "in flight 0, last_avail 2, used 2 (published 2), avail.idx 2", 2000) &&
+		 daemon_wait_log(d, mark, "vq 1: size ", 2000);
 	ok(logged, "SIGUSR1 logs the indices of every queue");
 	if (!logged)
 		daemon_log_diag(d, mark);
