@@ -387,6 +387,42 @@ void image_create(const char *path, uint64_t size)
 	close(fd);
 }
 
+int loop_attach(const char *img, char *dev, size_t len)
+{
+	char cmd[512];
+	FILE *p;
+	bool got;
+
+	snprintf(cmd, sizeof(cmd), "losetup --find --show '%s' 2>/dev/null", img);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	got = fgets(dev, (int)len, p) != NULL;
+	if (pclose(p) != 0 || !got)
+		return -1;
+	dev[strcspn(dev, "\n")] = 0;
+	return dev[0] ? 0 : -1;
+}
+
+int loop_set_capacity(const char *dev)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "losetup --set-capacity '%s'", dev);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+void loop_detach(const char *dev)
+{
+	char cmd[300];
+
+	if (!dev[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "losetup --detach '%s'", dev);
+	if (system(cmd) != 0)
+		printf("# cannot detach %s\n", dev);
+}
+
 bool test_env_init(struct test_env *e, uint64_t img_size)
 {
 	const char *aio = getenv("TEST_AIO");

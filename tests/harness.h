@@ -68,6 +68,15 @@ bool daemon_serves(struct daemon *d, uint64_t sector);
 /* A sparse image file of size bytes (exits 99 if it cannot be made). */
 void image_create(const char *path, uint64_t size);
 
+/*
+ * Loop devices (root): attach img and put the device's path in dev (0, or
+ * -1 when no loop device can be set up); read the backing file's size
+ * again (losetup -c); detach.
+ */
+int loop_attach(const char *img, char *dev, size_t len);
+int loop_set_capacity(const char *dev);
+void loop_detach(const char *dev);
+
 /* What a daemon test starts from: an engine and an image. */
 struct test_env {
 	const char *aio;	/* $TEST_AIO, default io_uring */
