@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend_chan.h"
 #include "log.h"
@@ -66,7 +67,7 @@ int vu_h_set_backend_req_fd(struct vu_dev *dev, struct vu_msg *msg,
 
 		log_err("SET_BACKEND_REQ_FD: cannot make the channel non-blocking: %s",
 			strerror(err));
-		vu_replace_fd(&fd, -1);
+		close(fd);
 		return -err;
 	}
 	if (dev->backend_fd >= 0)
