@@ -13,6 +13,11 @@
  * channel and the ack is read whenever it arrives, after GET_CONFIG.
  * The channel is non-blocking: a front end that never reads it cannot
  * stall the daemon for more than one send timeout.
+ *
+ * QEMU 7.2 acks a config change without reading the config while the
+ * device is stopped, and reads no config when it reconnects; so until a
+ * GET_CONFIG is answered the change is signalled again each time the
+ * device starts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,7 +90,7 @@ void vu_backend_config_changed(struct vu_dev *dev)
 	int ret;
 
 	if (dev->sock < 0) {
-		log_info("config changed with no front end connected: the next one reads the new config");
+		log_info("config changed with no front end connected: it is signalled when the device next starts");
 		return;
 	}
 	if (dev->backend_fd < 0) {
@@ -104,6 +109,14 @@ void vu_backend_config_changed(struct vu_dev *dev)
 		dev->backend_acks++;
 	log_info("config change signalled to the front end%s",
 		 ack ? "; its ack is read when it comes" : "");
+}
+
+void vu_backend_device_started(struct vu_dev *dev)
+{
+	if (!dev->config_unread)
+		return;
+	log_info("the front end has not read the config since it changed: signalling the change again as the device starts");
+	vu_backend_config_changed(dev);
 }
 
 /* Is msg the answer to a CONFIG_CHANGE_MSG we sent with NEED_REPLY? */

@@ -20,6 +20,13 @@ int vu_h_set_backend_req_fd(struct vu_dev *dev, struct vu_msg *msg,
  */
 void vu_backend_config_changed(struct vu_dev *dev);
 /*
+ * The device started (its first ring runs): if the front end has not read
+ * the config since it changed, signal the change again.  QEMU 7.2 acks a
+ * config change and ignores it while the device is stopped (a guest in
+ * firmware or rebooting), and reads no config on a reconnect.
+ */
+void vu_backend_device_started(struct vu_dev *dev);
+/*
  * The channel is readable or hung up (the server polls dev->backend_fd):
  * read the front end's answers; close the channel on anything else.
  */

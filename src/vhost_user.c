@@ -135,8 +135,10 @@ static int device_start(struct vu_dev *dev)
 {
 	int ret = dev->ops->start ? dev->ops->start(dev->ctx) : 0;
 
-	if (ret == 0)
+	if (ret == 0) {
 		dev->running = true;
+		vu_backend_device_started(dev);
+	}
 	return ret;
 }
 
@@ -496,6 +498,7 @@ static int h_get_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 		vu_reply(dev, msg, NULL, 0, replied);
 		return ret;
 	}
+	dev->config_unread = false;
 	return vu_reply(dev, msg, &out, VU_CONFIG_HDR_SIZE + out.size, replied);
 }
 
@@ -680,8 +683,10 @@ bool vu_dev_rescan(struct vu_dev *dev)
 		if (vq->active && vq->kick_fd >= 0)
 			eventfd_write(vq->kick_fd, 1);
 	}
-	if (config_changed)
+	if (config_changed) {
+		dev->config_unread = true;
 		vu_backend_config_changed(dev);
+	}
 	return true;
 }
 

@@ -55,6 +55,9 @@ struct vu_dev {
 	uint64_t protocol_features;
 	int backend_fd;			/* back-end channel, or -1 */
 	unsigned int backend_acks;	/* acks it still owes us */
+	/* The config changed and no GET_CONFIG was answered since (kept
+	 * across front ends: QEMU reads it again only when told). */
+	bool config_unread;
 };
 
 int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
