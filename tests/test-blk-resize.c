@@ -7,7 +7,9 @@
  * before the ack (as QEMU does) has the new capacity, and I/O beyond the
  * old end works.  A shrunk image keeps its capacity.  Without a channel,
  * or after the front end closed it, SIGHUP logs that and GET_CONFIG still
- * has the new size.  Hostile SET_BACKEND_REQ_FD messages and channel
+ * has the new size.  A change the front end has not read (QEMU ignores it
+ * while the device is stopped, and reads no config on a reconnect) is
+ * signalled again when the device starts.  Hostile SET_BACKEND_REQ_FD messages and channel
  * traffic are refused with a log line and no leaked fd.  The same on a
  * loop device.  The engine comes from $TEST_AIO (default io_uring).
  */
@@ -280,6 +282,88 @@ out:
 	rt_finish(&t);
 }
 
+/* ---- a stopped device, a reconnect -------------------------------------- */
+
+/*
+ * Connect and hand over a channel with no ring started yet, as QEMU does
+ * before the guest's driver starts the device.
+ */
+static bool rt_connect_stopped(struct rt *t)
+{
+	int ret = blkc_open(&t->c, t->d.sock, 0, ~0ull, pf(true, true));
+
+	t->open = true;
+	ret = ret ? ret : front_chan_open(&t->c.f);
+	return ok(ret == 0, "%s: connect, no ring started (%s)", t->name,
+		  strerror(-ret));
+}
+
+/* Start ring 0: the change must be signalled again, then read. */
+static void start_signals_again(struct rt *t, uint64_t size)
+{
+	struct vu_msg m;
+	int ret = front_vq_start(&t->c.f, 0, 128);
+
+	ok(ret == 0, "%s: the guest starts the device (%s)", t->name, strerror(-ret));
+	if (got_change(t, true, &m, "device started with the config unread"))
+		front_chan_ack(&t->c.f, &m, 0);
+	ok(capacity(t) == SECTORS(size) && io_roundtrip(t, SECTORS(SMALL) + 8, 8),
+	   "%s: GET_CONFIG has the new capacity, I/O beyond the old end works",
+	   t->name);
+}
+
+/*
+ * QEMU 7.2 acks a config change without reading the config while the
+ * device is stopped (a guest in firmware, or rebooting).
+ */
+static void test_stopped_device(void)
+{
+	struct vu_msg m;
+	struct rt t;
+	uint16_t base = 0;
+	int ret;
+
+	if (!rt_start(&t, "stopped-device", SMALL) || !rt_connect_stopped(&t))
+		goto out;
+	set_size(&t, LARGE);
+	hup(&t);
+	if (got_change(&t, true, &m, "grown, device stopped"))
+		front_chan_ack(&t.c.f, &m, 0);
+	ok(chan_quiet(&t), "%s: one message only", t.name);
+	start_signals_again(&t, LARGE);
+	/* Read now: a restart of the device signals nothing. */
+	ret = front_vq_stop(&t.c.f, 0, &base);
+	ret = ret ? ret : front_vq_restart(&t.c.f, 0, base);
+	ok(ret == 0 && chan_quiet(&t),
+	   "%s: once the config was read, a restarted device signals nothing (%s)",
+	   t.name, strerror(-ret));
+out:
+	rt_finish(&t);
+}
+
+/* QEMU 7.2 reads no config when it reconnects to a restarted back end. */
+static void test_reconnect(void)
+{
+	struct rt t;
+	long mark;
+
+	if (!rt_start(&t, "reconnect", SMALL) || !rt_connect(&t, pf(true, true), true))
+		goto out;
+	ok(capacity(&t) == SECTORS(SMALL), "%s: GET_CONFIG at the start", t.name);
+	mark = daemon_log_mark(&t.d);
+	blkc_close(&t.c);
+	t.open = false;
+	daemon_wait_log(&t.d, mark, "front end disconnected", 3000);
+	set_size(&t, LARGE);
+	hup(&t);
+	ok(daemon_wait_log(&t.d, mark, "config changed with no front end connected", 3000),
+	   "%s: grown with no front end: logged", t.name);
+	if (rt_connect_stopped(&t))
+		start_signals_again(&t, LARGE);
+out:
+	rt_finish(&t);
+}
+
 /* ---- no channel, closed channel ----------------------------------------- */
 
 static void grow_unsignalled(struct rt *t, uint64_t from, uint64_t to)
@@ -547,6 +631,8 @@ int main(void)
 	test_grow(true);
 	test_grow(false);
 	test_shrink();
+	test_stopped_device();
+	test_reconnect();
 	test_no_channel(true);
 	test_no_channel(false);
 	test_closed_channel();
