@@ -5,7 +5,8 @@
  * start-up value from the cache mode, then the driver's), and the
  * execution of parsed requests: reads and writes become READV/WRITEV on the
  * guest's own buffers, FLUSH becomes fdatasync, DISCARD and WRITE_ZEROES
- * become fallocate calls, all through the I/O thread's engine.
+ * become fallocate calls, all through the I/O thread's engine.  A rescan
+ * (SIGHUP) grows the capacity when the backing store grew, never shrinks it.
  */
 #include <endian.h>
 #include <errno.h>
@@ -404,6 +405,42 @@ static int blk_set_config(void *ctx, const uint8_t *buf, uint32_t off,
 	return 0;
 }
 
+/* ---- rescan (online resize) ------------------------------------------ */
+
+/*
+ * Control thread, I/O threads running.  They check every sector range
+ * against geom.capacity, read atomically (blk_req.c); the new capacity is
+ * the only thing published, and the image already has that size.  A
+ * smaller store keeps the capacity: the guest must never see its disk
+ * shrink under it, and what lies beyond the new end fails with IOERR.
+ */
+static bool blk_rescan(void *ctx)
+{
+	struct blk_dev *bd = ctx;
+	uint64_t old = bd->geom.capacity, now;
+	int ret = backing_refresh_size(&bd->bk);
+
+	if (ret < 0) {
+		log_err("rescan: cannot read the size of the backing store: %s; the capacity stays %" PRIu64 " sectors",
+			strerror(-ret), old);
+		return false;
+	}
+	now = bd->bk.size >> SECTOR_SHIFT;
+	if (now < old) {
+		log_warn("rescan: the backing store shrank to %" PRIu64 " sectors; the capacity stays %" PRIu64 " sectors (a disk never shrinks under a guest) and requests beyond the end fail",
+			 now, old);
+		return false;
+	}
+	if (now == old) {
+		log_info("rescan: capacity unchanged at %" PRIu64 " sectors", old);
+		return false;
+	}
+	__atomic_store_n(&bd->geom.capacity, now, __ATOMIC_RELAXED);
+	log_info("rescan: capacity grew from %" PRIu64 " to %" PRIu64 " sectors",
+		 old, now);
+	return true;
+}
+
 const struct vu_dev_ops blk_dev_ops = {
 	.name = "virtio-blk",
 	.features = blk_features,
@@ -411,6 +448,7 @@ const struct vu_dev_ops blk_dev_ops = {
 	.get_config = blk_get_config,
 	.set_config = blk_set_config,
 	.handle_request = blk_handle,
+	.rescan = blk_rescan,
 	.req_priv_size = sizeof(struct blk_io),
 };
 

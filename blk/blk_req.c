@@ -36,11 +36,16 @@ static void refuse(struct blk_cmd *cmd, uint8_t status, const char *why)
 	cmd->why = why;
 }
 
-/* [sector, sector + sectors) inside the disk, without overflow. */
+/*
+ * [sector, sector + sectors) inside the disk, without overflow.  The
+ * capacity only grows (a rescan on the control thread): any value read is
+ * safe to check against.
+ */
 static bool range_ok(const struct blk_geom *g, uint64_t sector,
 		     uint64_t sectors)
 {
-	return range_within(sector, sectors, g->capacity);
+	return range_within(sector, sectors,
+			    __atomic_load_n(&g->capacity, __ATOMIC_RELAXED));
 }
 
 /* Sector aligned to the logical block size. */

@@ -20,7 +20,7 @@
 #define BLK_ID_BYTES		20
 
 struct blk_geom {
-	uint64_t capacity;	/* 512-byte sectors */
+	uint64_t capacity;	/* 512-byte sectors; atomic, only grows */
 	uint32_t lbs;		/* logical block size in bytes */
 	bool read_only;
 	bool discard;		/* DISCARD is offered */

@@ -29,6 +29,7 @@ SET_VRING_ENABLE, GET_CONFIG, SET_CONFIG = 18, 24, 25
 GET_INFLIGHT_FD, SET_INFLIGHT_FD, INFLIGHT_SHMFD = 31, 32, 12
 GET_MAX_MEM_SLOTS, ADD_MEM_REG, REM_MEM_REG = 36, 37, 38
 SET_LOG_BASE, SET_LOG_FD, LOG_SHMFD, LOG_ALL = 6, 7, 1, 26
+SET_BACKEND_REQ_FD, BACKEND_REQ = 21, 5
 V, NEED_REPLY = 1, 8
 # What blk_dev.c offers for a writable memfd image: SIZE_MAX, SEG_MAX,
 # BLK_SIZE, FLUSH, TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES.
@@ -144,6 +145,14 @@ def vu_msg_seeds():
     s['config-bad'] = negotiate() + [rec(msg(GET_CONFIG, cfg(0xfffffff0, 32, bytes(32)))),
                                      rec(msg(SET_CONFIG, cfg(0, 8, bytes(8)), V | NEED_REPLY))]
     s.update(log_seeds(one))
+    # SET_BACKEND_REQ_FD (21): not negotiated, no fd, not a socket.
+    s['backend-req'] = (negotiate(extra_pf=1 << BACKEND_REQ) +
+                        [rec(msg(SET_BACKEND_REQ_FD, flags=V | NEED_REPLY)),
+                         rec(msg(SET_BACKEND_REQ_FD, flags=V | NEED_REPLY), 1, EVENTFD),
+                         rec(msg(SET_BACKEND_REQ_FD, flags=V | NEED_REPLY), 1, PIPE),
+                         rec(msg(SET_BACKEND_REQ_FD, u64(0), V | NEED_REPLY), 2, DEVNULL)] +
+                        negotiate() +
+                        [rec(msg(SET_BACKEND_REQ_FD, flags=V | NEED_REPLY), 1, MEMFD)])
     return {k: b''.join(v) for k, v in s.items()}
 
 

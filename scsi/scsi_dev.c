@@ -1620,9 +1620,10 @@ static void scsi_wake(void *ctx, struct iothread *th)
 /*
  * Control thread, SIGHUP: has a LUN's backing store changed size?  The new
  * size and the unit attention take effect at once; the event is posted by
- * the event queue's thread, which the core wakes next.
+ * the event queue's thread, which the core wakes next.  The config space
+ * is QEMU's own, so the core has nothing to signal.
  */
-static void scsi_rescan(void *ctx)
+static bool scsi_rescan(void *ctx)
 {
 	struct scsi_dev *sd = ctx;
 	bool any = false;
@@ -1661,6 +1662,7 @@ static void scsi_rescan(void *ctx)
 	}
 	if (any)
 		__atomic_store_n(&sd->rescan_pending, true, __ATOMIC_RELEASE);
+	return false;
 }
 
 /*

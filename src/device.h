@@ -40,9 +40,11 @@ struct vu_dev_ops {
 	 * Optional, on SIGHUP (control thread, I/O threads running): look at
 	 * the backing stores again.  What the I/O threads must learn goes
 	 * through state they read atomically; every running queue is then
-	 * woken as if kicked, and poke runs on its I/O thread.
+	 * woken as if kicked, and poke runs on its I/O thread.  Returns true
+	 * when the config space changed: the core then tells the front end
+	 * (CONFIG_CHANGE_MSG on the back-end channel).
 	 */
-	void (*rescan)(void *ctx);
+	bool (*rescan)(void *ctx);
 	/* Optional: runs on the I/O thread after each pass over a kicked queue. */
 	vq_release_fn poke;
 	/*

@@ -27,6 +27,7 @@ int front_connect(struct front *f, const char *path, int timeout_ms)
 
 	memset(f, 0, sizeof(*f));
 	f->sock = -1;
+	f->chan_fd = -1;
 	f->mem.fd = -1;
 	f->timeout_ms = 10000;
 	for (unsigned int i = 0; i < FRONT_MAX_VQS; i++)
@@ -62,6 +63,7 @@ static void close_fd(int *fd)
 void front_close(struct front *f)
 {
 	close_fd(&f->sock);
+	close_fd(&f->chan_fd);
 	for (unsigned int i = 0; i < FRONT_MAX_VQS; i++) {
 		struct front_vq *vq = &f->vqs[i];
 
@@ -512,6 +514,7 @@ int front_reconnect(struct front *f, const char *path, int timeout_ms)
 
 	/* front_connect() starts from scratch: keep memory and rings. */
 	close_fd(&f->sock);
+	close_fd(&old.chan_fd);		/* it belonged to the old connection */
 	ret = front_connect(f, path, timeout_ms);
 	old.sock = f->sock;
 	*f = old;

@@ -32,6 +32,7 @@ struct front {
 	struct front_mem mem;
 	struct front_vq vqs[FRONT_MAX_VQS];
 	int timeout_ms;			/* for replies */
+	int chan_fd;			/* back-end channel (front_chan.h) */
 };
 
 /* Connect to a back end, retrying until timeout_ms for the socket to appear. */

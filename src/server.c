@@ -6,7 +6,8 @@
  * a disconnect drains and forgets the front end's state and listens again.
  * SIGTERM and SIGINT end the daemon cleanly and remove the socket it
  * created; SIGUSR1 logs the state of every queue; SIGHUP asks the device
- * to rescan its backing stores.
+ * to rescan its backing stores.  The loop also polls the front end's
+ * back-end channel, for the acks it sends there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "backend_chan.h"
 #include "log.h"
 #include "sandbox.h"
 #include "server.h"
@@ -229,15 +231,16 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 		log_info("listening on %s", s->path ? s->path : "inherited socket");
 	for (;;) {
 		/* Listen even while serving, to refuse a second front end. */
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = s->sig_fd, .events = POLLIN },
 			{ .fd = s->conn_fd, .events = POLLIN },
 			{ .fd = s->listen_fd, .events = POLLIN },
+			{ .fd = dev->backend_fd, .events = POLLIN },
 		};
 
 		if (s->conn_fd < 0 && s->listen_fd < 0)
 			break;	/* an inherited connection has ended */
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll failed: %s", strerror(errno));
@@ -245,6 +248,8 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 		}
 		if ((p[0].revents & POLLIN) && handle_signal(s, dev))
 			break;
+		if (p[3].revents)
+			vu_backend_chan_event(dev);
 		/*
 		 * The current front end goes first: a newcomer is refused only
 		 * once it has nothing left to read, so a successor that

@@ -7,7 +7,8 @@
  * running queues is recomputed.  The vring messages are in vu_rings.c.
  * Dirty logging for live migration: SET_LOG_BASE replaces the log only
  * while the threads are parked with nothing in flight, so no thread can
- * still mark the old one when it is unmapped.
+ * still mark the old one when it is unmapped.  The back-end channel is in
+ * backend_chan.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_chan.h"
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
@@ -133,8 +135,10 @@ static int device_start(struct vu_dev *dev)
 {
 	int ret = dev->ops->start ? dev->ops->start(dev->ctx) : 0;
 
-	if (ret == 0)
+	if (ret == 0) {
 		dev->running = true;
+		vu_backend_device_started(dev);
+	}
 	return ret;
 }
 
@@ -216,8 +220,9 @@ uint64_t vu_dev_protocol_features(const struct vu_dev *dev)
 		      BIT_ULL(VU_PF_INFLIGHT_SHMFD) |
 		      BIT_ULL(VU_PF_LOG_SHMFD);
 
+	/* The back-end channel only ever carries CONFIG_CHANGE_MSG. */
 	if (dev->ops->get_config)
-		pf |= BIT_ULL(VU_PF_CONFIG);
+		pf |= BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_BACKEND_REQ);
 	return pf;
 }
 
@@ -493,6 +498,7 @@ static int h_get_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 		vu_reply(dev, msg, NULL, 0, replied);
 		return ret;
 	}
+	dev->config_unread = false;
 	return vu_reply(dev, msg, &out, VU_CONFIG_HDR_SIZE + out.size, replied);
 }
 
@@ -544,6 +550,9 @@ static const struct handler handlers[VU_REQUEST_MAX] = {
 	[VU_SET_PROTOCOL_FEATURES] = { h_set_protocol_features, U64, U64, 0, 0,
 				       false, false },
 	[VU_GET_QUEUE_NUM] = { h_get_queue_num, 0, 0, 0, 0, false, false },
+	/* QEMU sends it before SET_OWNER, with no payload. */
+	[VU_SET_BACKEND_REQ_FD] = { vu_h_set_backend_req_fd, 0, U64, 1, 1,
+				    false, false },
 	[VU_SET_VRING_ENABLE] = { vu_h_set_vring_enable, STATE, STATE, 0, 0,
 				  true, true },
 	[VU_GET_CONFIG] = { h_get_config, VU_CONFIG_HDR_SIZE,
@@ -662,15 +671,21 @@ void vu_dev_log_state(struct vu_dev *dev)
 
 bool vu_dev_rescan(struct vu_dev *dev)
 {
+	bool config_changed;
+
 	if (!dev->ops->rescan)
 		return false;
-	dev->ops->rescan(dev->ctx);
+	config_changed = dev->ops->rescan(dev->ctx);
 	/* Wake every running queue's thread; the device's poke does the rest. */
 	for (unsigned int i = 0; i < dev->max_queues; i++) {
 		struct virtq *vq = &dev->vqs[i];
 
 		if (vq->active && vq->kick_fd >= 0)
 			eventfd_write(vq->kick_fd, 1);
+	}
+	if (config_changed) {
+		dev->config_unread = true;
+		vu_backend_config_changed(dev);
 	}
 	return true;
 }
@@ -685,6 +700,7 @@ void vu_dev_disconnect(struct vu_dev *dev)
 	inflight_unmap(&dev->inflight);
 	dirty_log_unmap(&dev->log);
 	vu_replace_fd(&dev->log.notify_fd, -1);
+	vu_backend_chan_close(dev);
 	dev->owner = false;
 	dev->features_acked = false;
 	dev->features = 0;
@@ -713,6 +729,7 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	dev->ctx = ctx;
 	dev->sock = -1;
 	dev->log.notify_fd = -1;
+	dev->backend_fd = -1;
 	dev->max_queues = cfg->max_queues;
 	dev->max_queue_size = cfg->max_queue_size;
 	dev->vqs = calloc(cfg->max_queues, sizeof(*dev->vqs));
@@ -783,6 +800,7 @@ void vu_dev_destroy(struct vu_dev *dev)
 	inflight_unmap(&dev->inflight);
 	dirty_log_unmap(&dev->log);
 	vu_replace_fd(&dev->log.notify_fd, -1);
+	vu_backend_chan_close(dev);
 	free(dev->vqs);
 	free(dev->vq_order);
 	free(dev->threads);

@@ -53,6 +53,11 @@ struct vu_dev {
 	bool features_acked;
 	uint64_t features;
 	uint64_t protocol_features;
+	int backend_fd;			/* back-end channel, or -1 */
+	unsigned int backend_acks;	/* acks it still owes us */
+	/* The config changed and no GET_CONFIG was answered since (kept
+	 * across front ends: QEMU reads it again only when told). */
+	bool config_unread;
 };
 
 int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
@@ -73,9 +78,10 @@ int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg);
 /* The front end went away: drain I/O and forget everything it set up. */
 void vu_dev_disconnect(struct vu_dev *dev);
 /*
- * Control thread, on SIGHUP: the device looks at its backing stores again
- * and every running queue is woken.  False if the device has nothing to
- * rescan.
+ * Control thread, on SIGHUP (and for a control socket): the device looks
+ * at its backing stores again and every running queue is woken; a changed
+ * config space is signalled to the front end (backend_chan.h).  False if
+ * the device has nothing to rescan.
  */
 bool vu_dev_rescan(struct vu_dev *dev);
 /* Control thread: log the state of every queue (SIGUSR1). */

@@ -55,6 +55,12 @@ enum vu_request {
 	VU_REQUEST_MAX,
 };
 
+/* Back-end -> front-end requests, on the channel of SET_BACKEND_REQ_FD. */
+enum vu_backend_request {
+	VU_BACKEND_IOTLB_MSG = 1,
+	VU_BACKEND_CONFIG_CHANGE_MSG = 2,
+};
+
 /* Header flags. */
 #define VU_VERSION		0x1u
 #define VU_VERSION_MASK		0x3u

@@ -307,6 +307,17 @@ int daemon_log_count(const struct daemon *d, long mark, const char *s)
 	return n;
 }
 
+bool daemon_wait_log(const struct daemon *d, long mark, const char *s,
+		     int timeout_ms)
+{
+	for (int waited = 0; daemon_log_count(d, mark, s) == 0; waited += 10) {
+		if (waited >= timeout_ms)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
 void daemon_log_diag(const struct daemon *d, long mark)
 {
 	char line[2048];
@@ -374,6 +385,42 @@ void image_create(const char *path, uint64_t size)
 		exit(99);
 	}
 	close(fd);
+}
+
+int loop_attach(const char *img, char *dev, size_t len)
+{
+	char cmd[512];
+	FILE *p;
+	bool got;
+
+	snprintf(cmd, sizeof(cmd), "losetup --find --show '%s' 2>/dev/null", img);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	got = fgets(dev, (int)len, p) != NULL;
+	if (pclose(p) != 0 || !got)
+		return -1;
+	dev[strcspn(dev, "\n")] = 0;
+	return dev[0] ? 0 : -1;
+}
+
+int loop_set_capacity(const char *dev)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "losetup --set-capacity '%s'", dev);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+void loop_detach(const char *dev)
+{
+	char cmd[300];
+
+	if (!dev[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "losetup --detach '%s'", dev);
+	if (system(cmd) != 0)
+		printf("# cannot detach %s\n", dev);
 }
 
 bool test_env_init(struct test_env *e, uint64_t img_size)

@@ -53,6 +53,9 @@ bool daemon_log_has(const struct daemon *d, const char *s);
 long daemon_log_mark(const struct daemon *d);
 /* How many lines logged since mark contain s. */
 int daemon_log_count(const struct daemon *d, long mark, const char *s);
+/* Wait up to timeout_ms for a line containing s logged since mark. */
+bool daemon_wait_log(const struct daemon *d, long mark, const char *s,
+		     int timeout_ms);
 /* Print what the daemon logged since mark as TAP diagnostics ("# ..."). */
 void daemon_log_diag(const struct daemon *d, long mark);
 /* Wait up to timeout_ms for the daemon to hold n fds; the last count. */
@@ -64,6 +67,15 @@ int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms);
 bool daemon_serves(struct daemon *d, uint64_t sector);
 /* A sparse image file of size bytes (exits 99 if it cannot be made). */
 void image_create(const char *path, uint64_t size);
+
+/*
+ * Loop devices (root): attach img and put the device's path in dev (0, or
+ * -1 when no loop device can be set up); read the backing file's size
+ * again (losetup -c); detach.
+ */
+int loop_attach(const char *img, char *dev, size_t len);
+int loop_set_capacity(const char *dev);
+void loop_detach(const char *dev);
 
 /* What a daemon test starts from: an engine and an image. */
 struct test_env {

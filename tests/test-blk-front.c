@@ -136,8 +136,9 @@ static void test_negotiation(struct daemon *d)
 	   !(c.f.features & BIT_ULL(VIRTIO_F_RING_PACKED)),
 	   "neither RO nor packed rings offered on a writable disk");
 	ok(c.f.protocol_features == (all_pf() | BIT_ULL(VU_PF_INFLIGHT_SHMFD) |
-				     BIT_ULL(VU_PF_LOG_SHMFD)),
-	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD, LOG_SHMFD (0x%llx)",
+				     BIT_ULL(VU_PF_LOG_SHMFD) |
+				     BIT_ULL(VU_PF_BACKEND_REQ)),
+	   "protocol features: MQ, REPLY_ACK, CONFIG, CONFIGURE_MEM_SLOTS, INFLIGHT_SHMFD, LOG_SHMFD, BACKEND_REQ (0x%llx)",
 	   (unsigned long long)c.f.protocol_features);
 	ok(c.f.max_queues == 4, "GET_QUEUE_NUM reports --num-queues");
 	ret = front_get_u64(&c.f, VU_GET_MAX_MEM_SLOTS, &v);
@@ -309,17 +310,6 @@ static void test_discard_zeroes(struct daemon *d)
 	free(host);
 }
 
-/* Wait up to 2 s for the daemon to log a line containing s after mark. */
-static bool wait_log(const struct daemon *d, long mark, const char *s)
-{
-	for (int i = 0; i < 200; i++) {
-		if (daemon_log_count(d, mark, s) > 0)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /* SIGUSR1 logs each queue's indices: the evidence for a stalled guest. */
 static void test_state_dump(struct daemon *d)
 {
@@ -340,10 +330,10 @@ static void test_state_dump(struct daemon *d)
 	ret |= front_get_config(&c.f, 0, sizeof(cfg), &cfg);
 	mark = daemon_log_mark(d);
 	logged = ret == 0 && kill(d->pid, SIGUSR1) == 0 &&
-		 wait_log(d, mark, "received SIGUSR1") &&
-		 wait_log(d, mark, "vq 0: size ") &&
-		 wait_log(d, mark, "in flight 0, last_avail 2, used 2 (published 2), avail.idx 2") &&
-		 wait_log(d, mark, "vq 1: size ");
+		 daemon_wait_log(d, mark, "received SIGUSR1", 2000) &&
+		 daemon_wait_log(d, mark, "vq 0: size ", 2000) &&
+		 daemon_wait_log(d, mark, "in flight 0, last_avail 2, used 2 (published 2), avail.idx 2", 2000) &&
+		 daemon_wait_log(d, mark, "vq 1: size ", 2000);
 	ok(logged, "SIGUSR1 logs the indices of every queue");
 	if (!logged)
 		daemon_log_diag(d, mark);

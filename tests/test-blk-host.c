@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +29,6 @@ static uint64_t pf_all(void)
 {
 	return BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
 	       BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
 }
 
 static void make_file(const char *path, uint64_t size)
@@ -69,21 +56,14 @@ static void test_block_device(void)
 	struct daemon d;
 	struct blkc_res r;
 	struct blkc c;
-	FILE *p;
 	int ret;
 
 	snprintf(img, sizeof(img), "%s/loop.img", harness_dir());
 	make_file(img, 32 << 20);
-	snprintf(arg, sizeof(arg), "losetup --find --show '%s'", img);
-	p = popen(arg, "r");
-	if (!p || !fgets(dev, sizeof(dev), p)) {
+	if (loop_attach(img, dev, sizeof(dev)) < 0) {
 		ok(false, "losetup attaches a loop device");
-		if (p)
-			pclose(p);
 		return;
 	}
-	pclose(p);
-	dev[strcspn(dev, "\n")] = 0;
 	snprintf(arg, sizeof(arg), "--blk-file=%s", dev);
 	if (daemon_start(&d, args) < 0 ||
 	    blkc_open(&c, d.sock, 1, ~0ull, pf_all()) < 0) {
@@ -116,7 +96,7 @@ static void test_block_device(void)
 	blkc_close(&c);
 	ok(daemon_stop(&d) == 0, "block device daemon exits cleanly");
 out:
-	sh("losetup -d %s", dev);
+	loop_detach(dev);
 }
 
 static void test_enospc(void)

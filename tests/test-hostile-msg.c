@@ -3,7 +3,8 @@
  * test-hostile-msg.c: a hostile front end against a real vhost-uring-blk.
  * Each case sends malformed or out-of-order vhost-user messages (framing,
  * fd counts, queue indexes, features, config space, memory regions, ring
- * set-up) to a daemon of its own, and is one TAP test that passes when:
+ * set-up, the back-end channel) to a daemon of its own, and is one TAP
+ * test that passes when:
  *   - the message was refused the way the protocol allows (a REPLY_ACK
  *     failure, or the connection closed; never a fake reply),
  *   - fds that came with it were closed (the daemon's fd count),
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
@@ -395,6 +397,39 @@ static void m_kick_dev_null(struct mt *t)
 {
 	t->log = "SET_VRING_KICK: vq 0: the fd is not an eventfd";
 	vring_fd_not_eventfd(t, VU_SET_VRING_KICK, open("/dev/null", O_RDWR | O_CLOEXEC));
+}
+
+/* The back-end channel must be a Unix stream socket. */
+static void m_backend_req_eventfd(struct mt *t)
+{
+	int fd = eventfd(0, EFD_CLOEXEC), ret;
+
+	t->log = "SET_BACKEND_REQ_FD: the fd is not a Unix stream socket";
+	if (open_raw(t)) {
+		ret = front_negotiate(&t->f, ~0ull, all_pf(true) | BIT_ULL(VU_PF_BACKEND_REQ));
+		if (check(t, ret == 0 && (t->f.pf_acked & BIT_ULL(VU_PF_BACKEND_REQ)),
+			  "negotiate BACKEND_REQ: %s", strerror(-ret)) &&
+		    nack(t, VU_SET_BACKEND_REQ_FD, NULL, 0, &fd, 1,
+			 "SET_BACKEND_REQ_FD with an eventfd"))
+			still_usable(t, "after a refused back-end channel");
+	}
+	close(fd);
+}
+
+/* A back-end channel without BACKEND_REQ negotiated: refused, closed. */
+static void m_backend_req_not_negotiated(struct mt *t)
+{
+	int sv[2] = { -1, -1 };
+
+	t->log = "SET_BACKEND_REQ_FD: BACKEND_REQ was not negotiated";
+	if (check(t, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
+		  "socketpair") && open_neg(t, true))
+		nack(t, VU_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1,
+		     "SET_BACKEND_REQ_FD without BACKEND_REQ");
+	for (int i = 0; i < 2; i++) {
+		if (sv[i] >= 0)
+			close(sv[i]);
+	}
 }
 
 static void m_call_regular_file(struct mt *t)
@@ -1126,6 +1161,8 @@ static const struct mcase cases[] = {
 	{ "fds: SET_VRING_KICK with /dev/null", m_kick_dev_null },
 	{ "fds: SET_VRING_CALL with a regular file", m_call_regular_file },
 	{ "fds: SET_VRING_ERR with a pipe", m_err_pipe },
+	{ "fds: SET_BACKEND_REQ_FD with an eventfd", m_backend_req_eventfd },
+	{ "fds: SET_BACKEND_REQ_FD without BACKEND_REQ", m_backend_req_not_negotiated },
 	{ "reply: NEED_REPLY without REPLY_ACK gets no reply", m_need_reply_without_ack },
 	{ "reply: NEED_REPLY on GET_QUEUE_NUM gets one reply", m_need_reply_on_get },
 	{ "reply: failed GET_QUEUE_NUM gets no fake reply", m_failed_get_no_fake_reply },

@@ -3,8 +3,9 @@
  * test-sandbox.c: the daemon's self-restrictions.  A restricted io_uring
  * engine serves its registered file and its registered eventfds, and the
  * kernel refuses an operation on any other file.  The system call filter
- * (in a child process) lets the serving calls through and refuses open()
- * and socket() with EPERM and a log line.
+ * (in a child process) lets the serving calls through, the back-end
+ * channel's included, and refuses open() and socket() with EPERM and a log
+ * line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "tap.h"
+#include "vu_msg.h"
 
 struct result {
 	struct io_op op;
@@ -111,16 +114,42 @@ static void test_restricted_ring(void)
 }
 
 #if defined(HAVE_LIBSECCOMP) && !defined(HAVE_SANITIZERS)
+/*
+ * What the back-end channel needs (backend_chan.c): check the socket, make
+ * it non-blocking, send CONFIG_CHANGE_MSG and read an ack.
+ */
+static bool channel_calls(const int *sv)
+{
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(type);
+	struct vu_msg m;
+	struct stat st;
+	uint64_t v = 0;
+
+	return fstat(sv[0], &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	       getsockopt(sv[0], SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	       fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) == 0 &&
+	       vu_msg_send(sv[0], VU_BACKEND_CONFIG_CHANGE_MSG,
+			   VU_VERSION | VU_FLAG_NEED_REPLY, NULL, 0, NULL, 0) == 0 &&
+	       vu_msg_send(sv[1], VU_BACKEND_CONFIG_CHANGE_MSG,
+			   VU_VERSION | VU_FLAG_REPLY, &v, sizeof(v), NULL, 0) == 0 &&
+	       vu_msg_recv(sv[0], &m) == 0 && m.hdr.size == sizeof(v);
+}
+
 /* In a child: install the filter, then try allowed and refused calls. */
 static int filtered_child(void)
 {
-	int p[2], fd;
+	int p[2], sv[2], fd;
 	char c = 'x';
 
-	if (pipe(p) < 0 || sandbox_enter() < 0)
+	if (pipe(p) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
+	    sandbox_enter() < 0)
 		return 10;
 	if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1)
 		return 11;
+	if (!channel_calls(sv))
+		return 14;
 	fd = open("/etc/hostname", O_RDONLY);
 	if (fd >= 0 || errno != EPERM)
 		return 12;
@@ -151,7 +180,7 @@ static void test_filter(void)
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "under the filter, read() and write() work, open() and socket() fail with EPERM (child status %d)",
+	   "under the filter, read(), write() and the back-end channel's calls work, open() and socket() fail with EPERM (child status %d)",
 	   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	n = pread(lfd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
