@@ -24,12 +24,7 @@ t_start=$(g_uptime)
 g_diag "test started ${t_start}s after the kernel booted"
 
 # ---------------------------------------------------------------- a. size
-bytes=$(( $(cat "/sys/block/$DISK/size") * 512 ))
-if [ "$bytes" -eq "$DISK_BYTES" ]; then
-    g_ok disk-size "$bytes bytes"
-else
-    g_not_ok disk-size "guest sees $bytes bytes, image has $DISK_BYTES"
-fi
+g_disk_size disk-size "$DISK" "$DISK_BYTES"
 
 hwq=$(ls -d "/sys/block/$DISK/mq/"* 2>/dev/null | wc -l)
 g_diag "$dev: $hwq request queue(s), discard_max_bytes=$(cat "/sys/block/$DISK/queue/discard_max_bytes")," \
@@ -64,37 +59,15 @@ while [ "$j" -lt "$JOBS" ]; do
 done
 
 # run_fio NAME [EXTRA-ARGS]: fio must exit 0 and every job must report
-# err=0, within FIO_STALL_SECS.
-FIO_STALL_SECS=${FIO_STALL_SECS:-100}
+# err=0, within FIO_STALL_SECS (g_fio_run).
 run_fio() {
     _name=$1; shift
     _t0=$(g_uptime)
     # shellcheck disable=SC2086
-    fio $fio_args "$@" > /tmp/fio.out 2>&1 &
-    _pid=$!
-    _secs=0
-    _stalled=0
-    while kill -0 "$_pid" 2>/dev/null; do
-        sleep 1
-        _secs=$((_secs + 1))
-        if [ "$_secs" -eq "$FIO_STALL_SECS" ]; then
-            _stalled=1
-            g_stall_report "$_name" "$_pid" "$dev"
-        fi
-    done
-    _rc=0
-    wait "$_pid" || _rc=$?
-    _ok=$(grep -c 'err= 0' /tmp/fio.out)
-    _bad=$(grep -cE 'err= *[1-9]' /tmp/fio.out)
-    grep -E 'err=|IOPS=' /tmp/fio.out
-    if [ "$_stalled" -eq 1 ]; then
-        cat /tmp/fio.out
-        g_not_ok "$_name" "fio stalled for ${FIO_STALL_SECS}s (see the STALL lines)"
-    elif [ "$_rc" -eq 0 ] && [ "$_ok" -eq "$JOBS" ] && [ "$_bad" -eq 0 ]; then
+    if g_fio_run "$_name" "$JOBS" "$dev" $fio_args "$@"; then
         g_ok "$_name" "$JOBS job(s), $(g_elapsed "$_t0")s"
     else
-        cat /tmp/fio.out
-        g_not_ok "$_name" "fio exit status $_rc, $_ok/$JOBS jobs with err=0, $_bad with errors"
+        g_not_ok "$_name" "$g_fio_why"
     fi
 }
 
@@ -116,17 +89,7 @@ fi
 
 # ------------------------------------------------------- c. pattern write
 # The host looks for /data/pattern at PAT_OFF in the image after power-off.
-rc=0
-dd if=/data/pattern of="$dev" bs="$PAT_LEN" count=1 seek="$PAT_OFF" \
-   oflag=direct,seek_bytes conv=notrunc 2>/dev/null || rc=$?
-if [ "$rc" -ne 0 ]; then
-    g_not_ok pattern-write "dd (O_DIRECT) to offset $PAT_OFF failed with status $rc"
-elif dd if="$dev" bs="$PAT_LEN" count=1 skip="$PAT_OFF" iflag=direct,skip_bytes 2>/dev/null |
-        cmp -s - /data/pattern; then
-    g_ok pattern-write "$PAT_LEN bytes at offset $PAT_OFF, read back with O_DIRECT"
-else
-    g_not_ok pattern-write "pattern read back from offset $PAT_OFF differs"
-fi
+g_pat_write pattern-write "$dev" /data/pattern "$PAT_OFF"
 
 # ------------------------------------------------ d. discard, write zeroes
 # zero_bytes OFF LEN: number of zero bytes in the range, read with O_DIRECT

@@ -33,32 +33,17 @@ g_diag "role $ROLE: test started ${t_start}s after the kernel booted"
 
 # check_size NAME: the guest sees the image's size.
 check_size() {
-    _b=$(( $(cat "/sys/block/$DISK/size") * 512 ))
-    if [ "$_b" -eq "$DISK_BYTES" ]; then
-        g_ok "$1" "$dev has $_b bytes"
-    else
-        g_not_ok "$1" "guest sees $_b bytes, image has $DISK_BYTES"
-    fi
+    g_disk_size "$1" "$DISK" "$DISK_BYTES"
 }
 
 # pat_matches FILE OFF: the disk holds FILE at byte offset OFF (O_DIRECT).
 pat_matches() {
-    dd if="$dev" bs="$PAT_LEN" count=1 skip="$2" iflag=direct,skip_bytes 2>/dev/null |
-        cmp -s - "$1"
+    g_pat_matches "$dev" "$1" "$2"
 }
 
 # pat_write NAME FILE OFF: write FILE at OFF with O_DIRECT, read it back.
 pat_write() {
-    _rc=0
-    dd if="$2" of="$dev" bs="$PAT_LEN" count=1 seek="$3" \
-       oflag=direct,seek_bytes conv=notrunc 2>/dev/null || _rc=$?
-    if [ "$_rc" -ne 0 ]; then
-        g_not_ok "$1" "dd (O_DIRECT) of $2 to offset $3 failed with status $_rc"
-    elif pat_matches "$2" "$3"; then
-        g_ok "$1" "$PAT_LEN bytes at offset $3, read back with O_DIRECT"
-    else
-        g_not_ok "$1" "$2 read back from offset $3 differs"
-    fi
+    g_pat_write "$1" "$dev" "$2" "$3"
 }
 
 # pat_read NAME FILE OFF: the disk holds FILE at OFF.

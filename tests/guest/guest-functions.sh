@@ -145,3 +145,83 @@ g_stall_report() {
         g_diag "STALL: fio finished within ${_sw}s of the new read: a completion notification had been lost"
     fi
 }
+
+# g_disk_size NAME DISK BYTES: check NAME: the guest sees /dev/DISK with
+# BYTES bytes.
+g_disk_size() {
+    _dbytes=$(( $(cat "/sys/block/$2/size") * 512 ))
+    if [ "$_dbytes" -eq "$3" ]; then
+        g_ok "$1" "/dev/$2 has $_dbytes bytes"
+    else
+        g_not_ok "$1" "guest sees $_dbytes bytes on /dev/$2, image has $3"
+    fi
+}
+
+# g_pat_matches DEV FILE OFF: DEV holds FILE at byte offset OFF (read with
+# O_DIRECT, so nothing comes from the guest's page cache).
+g_pat_matches() {
+    dd if="$1" bs=$(($(wc -c < "$2"))) count=1 skip="$3" iflag=direct,skip_bytes 2>/dev/null |
+        cmp -s - "$2"
+}
+
+# g_pat_write NAME DEV FILE OFF: check NAME: FILE written to DEV at byte
+# offset OFF with O_DIRECT reads back the same.
+g_pat_write() {
+    _prc=0
+    dd if="$3" of="$2" bs=$(($(wc -c < "$3"))) count=1 seek="$4" \
+       oflag=direct,seek_bytes conv=notrunc 2>/dev/null || _prc=$?
+    if [ "$_prc" -ne 0 ]; then
+        g_not_ok "$1" "dd (O_DIRECT) of $3 to offset $4 failed with status $_prc"
+    elif g_pat_matches "$2" "$3" "$4"; then
+        g_ok "$1" "$(($(wc -c < "$3"))) bytes at offset $4, read back with O_DIRECT"
+    else
+        g_not_ok "$1" "$3 read back from offset $4 differs"
+    fi
+}
+
+# g_fio_run NAME JOBS DEV FIO-ARGS...: run fio with FIO-ARGS (output in
+# /tmp/fio-NAME.out; its "err=" and "IOPS=" lines go to the console).  A
+# run still going after FIO_STALL_SECS (default 100) is a stall:
+# g_stall_report on DEV.  True when fio exited with status 0, JOBS jobs
+# report err=0, none reports an error and fio printed no verify failure;
+# else false with the reason in g_fio_why (and fio's whole output shown).
+# shellcheck disable=SC2034  # g_fio_why is for the caller
+g_fio_run() {
+    _fname=$1; _fjobs=$2; _fdev=$3; shift 3
+    _fout=/tmp/fio-$_fname.out
+    g_fio_why=
+    fio "$@" > "$_fout" 2>&1 &
+    _fpid=$!
+    _fticks=0
+    _fstalled=0
+    while kill -0 "$_fpid" 2>/dev/null; do
+        sleep 0.2
+        _fticks=$((_fticks + 1))
+        if [ "$_fticks" -eq $((${FIO_STALL_SECS:-100} * 5)) ]; then
+            _fstalled=1
+            g_stall_report "$_fname" "$_fpid" "$_fdev"
+        fi
+    done
+    _frc=0
+    wait "$_fpid" || _frc=$?
+    _fok=$(grep -c 'err= 0' "$_fout")
+    _fbad=$(grep -cE 'err= *[1-9]' "$_fout")
+    _fver=$(grep -ciE 'verify failed|bad magic|bad header|verify: ' "$_fout")
+    grep -E 'err=|IOPS=' "$_fout"
+    if [ "$_fstalled" -eq 1 ]; then
+        g_fio_why="fio stalled for ${FIO_STALL_SECS:-100}s (see the STALL lines)"
+    elif [ "$_frc" -ne 0 ] || [ "$_fok" -ne "$_fjobs" ] || [ "$_fbad" -ne 0 ] || [ "$_fver" -ne 0 ]; then
+        g_fio_why="fio exit status $_frc, $_fok/$_fjobs jobs with err=0, $_fbad with errors, $_fver verify failure line(s)"
+    else
+        return 0
+    fi
+    cat "$_fout"
+    return 1
+}
+
+# g_read_has DEV OFF TEXT: the 4 KiB block at byte offset OFF (4 KiB
+# aligned) of DEV, read with O_DIRECT, contains TEXT.
+g_read_has() {
+    dd if="$1" bs=4096 count=1 skip=$(($2 / 4096)) iflag=direct 2>/dev/null |
+        grep -qF "$3"
+}

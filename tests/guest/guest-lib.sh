@@ -22,6 +22,13 @@
 # Tests that act while the guest runs (back-end restarts) boot it with
 #   boot_bg SCRIPT [QEMU-ARGS...]; wait_mark NAME SECS; ...; boot_bg_end SECS
 # and start back-ends one after the other with blk_daemon_start_next.
+# Every QEMU has a QMP socket ($GUEST_QMP); `qmp SOCKET COMMAND...` talks to
+# it (qmp.py).  Tests that live-migrate the running guest boot it with
+#   migrate_boot START-FUNC SCRIPT [QEMU-ARGS with @SOCK@...]
+#   wait_mark NAME SECS; migrate_hop || ...; migrate_hop ...; boot_bg_end SECS
+# (START-FUNC SOCK starts one back-end; see "Live migration" below); the
+# guest's output then spans one console per QEMU, in GUEST_CONSOLES, which
+# has_mark, wait_mark and tap_guest_results read as one (guest_console_text).
 #
 # Environment read (all optional):
 #   srcdir top_srcdir top_builddir   set by automake (AM_TESTS_ENVIRONMENT)
@@ -34,9 +41,11 @@
 #   GUEST_MEM_BACKEND  memfd (default) or file: how guest RAM is shared
 #   GUEST_ACCEL     QEMU accelerator (tcg; Linux guests do not boot under
 #                   KVM on every host, so tests never default to kvm)
-#   GUEST_TIMEOUT   hard limit for one boot, seconds (300)
+#   GUEST_TIMEOUT   hard limit for one boot, seconds (300); for each QEMU
+#                   from its start (a migration destination has its own)
 #   GUEST_WAIT_DEVS disks /init waits for, comma separated, or "none" (vda)
 #   GUEST_WAIT_SECS how long /init waits for them (30)
+#   GUEST_APPEND    more guest kernel parameters
 #   GUEST_VERBOSE   1: copy the guest console to stderr while it runs
 #   GUEST_TMPDIR    where the per-test temp dir goes (${TMPDIR:-/tmp}); it
 #                   must support O_DIRECT (not tmpfs on Linux 6.1)
@@ -51,6 +60,14 @@
 #   GUEST_DAEMON_GRACE    seconds QEMU may go on after the back-end died (10)
 #   GUEST_WATCH_DAEMON    0: do not stop QEMU when the back-end dies (for
 #                         tests that restart the back-end on purpose)
+#   GUEST_SHARED_IMAGE    1: two back-ends may have the image open at once
+#                         (qemu-storage-daemon then takes no image locks);
+#                         migrate_boot sets it
+#   MIGRATE_TIMEOUT       seconds one migration may take to complete (60)
+#   MIGRATE_DOWNTIME_MS   the migration's downtime-limit (2000)
+#   MIGRATE_BANDWIDTH     the migration's max-bandwidth, bytes/s (10 GiB)
+#   QMP_TIMEOUT           seconds QEMU gets to answer a QMP command (30)
+#   QMP_CONNECT_TIMEOUT   seconds to retry connecting to a QMP socket (5)
 
 # shellcheck disable=SC2034  # several variables set here are for the callers
 
@@ -75,7 +92,12 @@ GUEST_TMP=              # per-test temp dir (guest_setup)
 GUEST_BASE_INITRD=      # cached base initramfs (guest_base_initrd)
 GUEST_STAGE=            # per-test archive contents
 GUEST_BOOTS=0           # boots so far (log file names)
-GUEST_CONSOLE=          # console log of the last boot
+GUEST_CONSOLE=          # console log of the last boot (its current QEMU)
+GUEST_CONSOLES=()       # the guest's consoles in order (several after migrations)
+GUEST_QMP=              # QMP socket of the last boot's (current) QEMU
+GUEST_INITRD=           # initramfs of the last boot
+GUEST_QEMU_ARGS=()      # the last boot's QEMU-ARGS
+GUEST_QEMU_RC=          # exit status of the last QEMU that ended
 GUEST_QEMU_LOG=         # QEMU's stdout/stderr of the last boot
 GUEST_RC=               # exit status of the guest's /test.sh (GUEST-EXIT)
 GUEST_STATUS=           # one line about how the last boot ended
@@ -86,6 +108,8 @@ DAEMON_SOCK=            # socket of the running back-end
 DAEMON_STATUS=          # why daemon_stop failed
 DAEMON_LOGS_STATE=0     # 1: the back-end logs its queue state on SIGUSR1
 _guest_qemu_pid=
+_guest_qemu_groups=()   # process groups of background QEMUs still to end
+_guest_daemon_pids=()   # back-ends started and not yet reaped
 _guest_tail_pid=
 _tap_mode=0
 _tap_n=0
@@ -142,9 +166,16 @@ _guest_cleanup() {
     local rc=$?
     trap - EXIT
     set +e
+    local p
     [ -n "$_guest_qemu_pid" ] && _guest_kill "$_guest_qemu_pid" group
+    for p in "${_guest_qemu_groups[@]}"; do
+        _guest_alive "$p" && _guest_kill "$p" group
+    done
     [ -n "$_guest_tail_pid" ] && _guest_kill "$_guest_tail_pid"
     [ -n "$DAEMON_PID" ] && _guest_kill "$DAEMON_PID"
+    for p in "${_guest_daemon_pids[@]}"; do
+        _guest_alive "$p" && _guest_kill "$p"
+    done
     if [ "$_tap_mode" = 1 ] && [ "$_tap_finished" = 0 ]; then
         tap_not_ok "test script ended early (exit status $rc)"
         tap_finish
@@ -279,6 +310,19 @@ guest_setup() {
     guest_base_initrd
 }
 
+# guest_skip_without_engine AIO: end the test as skipped (TAP "1..0 # SKIP")
+# when this build of the daemons was configured without engine AIO
+# (io_uring or libaio).  Call it before tap_begin.
+guest_skip_without_engine() {
+    local sym=HAVE_LIBAIO
+    [ "$1" = io_uring ] && sym=HAVE_LIBURING
+    if [ -f "$GUEST_TOP_BUILDDIR/config.h" ] &&
+       ! grep -q "^#define $sym 1" "$GUEST_TOP_BUILDDIR/config.h"; then
+        echo "1..0 # SKIP this build has no $1 engine"
+        exit 0
+    fi
+}
+
 # guest_tmp_supports_odirect: true when O_DIRECT opens work in $GUEST_TMP
 # (tmpfs on Linux < 6.6 refuses them; back-ends with cache=none need them).
 guest_tmp_supports_odirect() {
@@ -363,25 +407,51 @@ _guest_make_initrd() {
 # guest_boot SCRIPT [QEMU-ARGS...]: boot a guest that runs SCRIPT as
 # /test.sh; QEMU-ARGS are extra device arguments.  Uses GUEST_VCPUS,
 # GUEST_MEM_MB, GUEST_TIMEOUT, GUEST_WAIT_DEVS, GUEST_WAIT_SECS; the console goes to
-# $GUEST_CONSOLE.  Sets GUEST_RC, GUEST_STATUS and GUEST_SECONDS, and returns
+# $GUEST_CONSOLE.  Sets GUEST_RC, GUEST_STATUS, GUEST_SECONDS and GUEST_QEMU_RC
+# (QEMU's exit status), and returns
 # the guest's exit status (255 when there is none: timeout, crash, no marker).
 # GUEST_STREAM=stdout|stderr copies the console there while the guest runs.
+# Every QEMU gets a QMP socket, $GUEST_QMP (qmp-N.sock in the temp dir).
 guest_boot() {
-    local script=$1 initrd qrc=0 start end stream=${GUEST_STREAM:-}
+    _guest_boot_prepare "$@"
+    _guest_qemu_run
+}
+
+# _guest_boot_prepare SCRIPT [QEMU-ARGS...]: number the next boot, build its
+# initramfs ($GUEST_INITRD) and name its files (_guest_qemu_files); keep
+# QEMU-ARGS in GUEST_QEMU_ARGS (a migration destination reuses all three).
+_guest_boot_prepare() {
+    local script=$1
     shift
     [ -f "$script" ] || guest_die "guest script $script not found"
-    [ -z "$stream" ] && [ "${GUEST_VERBOSE:-0}" = 1 ] && stream=stderr
-
     GUEST_BOOTS=$((GUEST_BOOTS + 1))
-    initrd=$GUEST_TMP/initrd-$GUEST_BOOTS.img
+    GUEST_INITRD=$GUEST_TMP/initrd-$GUEST_BOOTS.img
+    GUEST_QEMU_ARGS=("$@")
+    _guest_make_initrd "$script" "$GUEST_INITRD"
+    _guest_qemu_files "boot $GUEST_BOOTS"
+    GUEST_CONSOLES=("$GUEST_CONSOLE")
+}
+
+# _guest_qemu_files LABEL: the files of QEMU number $GUEST_BOOTS (console,
+# QEMU output, QMP socket), the console empty, both logs shown on failure.
+_guest_qemu_files() {
     GUEST_CONSOLE=$GUEST_TMP/console-$GUEST_BOOTS.log
     GUEST_QEMU_LOG=$GUEST_TMP/qemu-$GUEST_BOOTS.log
+    GUEST_QMP=$GUEST_TMP/qmp-$GUEST_BOOTS.sock
     GUEST_RC=
     GUEST_STATUS=
-    _guest_make_initrd "$script" "$initrd"
     : > "$GUEST_CONSOLE"
-    guest_log_register "guest console (boot $GUEST_BOOTS)" "$GUEST_CONSOLE"
-    guest_log_register "QEMU output (boot $GUEST_BOOTS)" "$GUEST_QEMU_LOG"
+    guest_log_register "guest console ($1)" "$GUEST_CONSOLE"
+    guest_log_register "QEMU output ($1)" "$GUEST_QEMU_LOG"
+}
+
+# _guest_qemu_run [EXTRA-ARGS...]: run QEMU number $GUEST_BOOTS (the files
+# _guest_qemu_files named, $GUEST_INITRD, GUEST_QEMU_ARGS, then EXTRA-ARGS)
+# to its end, watching the back-end $DAEMON_PID; sets GUEST_RC,
+# GUEST_STATUS, GUEST_SECONDS and GUEST_QEMU_RC as guest_boot describes.
+_guest_qemu_run() {
+    local qrc=0 start end stream=${GUEST_STREAM:-}
+    [ -z "$stream" ] && [ "${GUEST_VERBOSE:-0}" = 1 ] && stream=stderr
 
     start=$(date +%s.%N)
     # timeout(1) enforces the hard limit: SIGTERM, then SIGKILL 10 s later.
@@ -390,10 +460,11 @@ guest_boot() {
         -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M" \
         -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
-        -kernel "$GUEST_KERNEL" -initrd "$initrd" \
-        -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS" \
+        -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
+        -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS${GUEST_APPEND:+ $GUEST_APPEND}" \
         -chardev "file,id=con0,path=$GUEST_CONSOLE" -serial chardev:con0 \
-        "$@" </dev/null >"$GUEST_QEMU_LOG" 2>&1 3>&- &
+        -qmp "unix:$GUEST_QMP,server=on,wait=off" \
+        "${GUEST_QEMU_ARGS[@]}" "$@" </dev/null >"$GUEST_QEMU_LOG" 2>&1 3>&- &
     _guest_qemu_pid=$!
 
     if [ -n "$stream" ]; then
@@ -432,6 +503,7 @@ guest_boot() {
     done
     wait "$_guest_qemu_pid" || qrc=$?
     _guest_qemu_pid=
+    GUEST_QEMU_RC=$qrc
     if [ -n "$_guest_tail_pid" ]; then
         wait "$_guest_tail_pid" || true
         _guest_tail_pid=
@@ -479,7 +551,7 @@ guest_run_stream() {
 # names are passed through as well; "@@ # text" lines become diagnostics.
 tap_guest_results() {
     local con=$GUEST_TMP/console-$GUEST_BOOTS.clean name line
-    tr -d '\r' < "$GUEST_CONSOLE" > "$con"
+    guest_console_text > "$con"
     sed -n 's/^@@ # \{0,1\}//p' "$con" | while IFS= read -r line; do
         echo "# guest: $line" >&3
     done
@@ -536,6 +608,7 @@ daemon_start() {
     echo "+ $*" > "$DAEMON_LOG"
     "$@" </dev/null >>"$DAEMON_LOG" 2>&1 3>&- &
     DAEMON_PID=$!
+    _guest_daemon_pids+=("$DAEMON_PID")
     for i in $(seq $((GUEST_DAEMON_TIMEOUT * 10))); do
         [ -S "$sock" ] && return 0
         if ! _guest_alive "$DAEMON_PID"; then
@@ -554,12 +627,24 @@ $(tail -n 20 "$DAEMON_LOG")"
 # (bounded) for exit status 0.  Returns 1 with the reason in DAEMON_STATUS
 # otherwise (died earlier, non-zero status, killed by a signal, hung).
 daemon_stop() {
-    local pid=$DAEMON_PID i rc=0
-    DAEMON_STATUS=
+    local pid=$DAEMON_PID
     [ -n "$pid" ] || { DAEMON_STATUS="no back-end was started"; return 1; }
+    DAEMON_PID=
+    daemon_stop_pid "$pid" "$DAEMON_LOG"
+}
+
+# daemon_stop_pid PID LOG: daemon_stop for the back-end PID (started by
+# this shell) whose output is in LOG, e.g. one that is no longer
+# $DAEMON_PID because a newer one runs beside it.
+daemon_stop_pid() {
+    local pid=$1 log=$2 i rc=0 p keep=()
+    DAEMON_STATUS=
+    for p in "${_guest_daemon_pids[@]}"; do
+        [ "$p" = "$pid" ] || keep+=("$p")
+    done
+    _guest_daemon_pids=("${keep[@]}")
     if ! _guest_alive "$pid"; then
         wait "$pid" || rc=$?
-        DAEMON_PID=
         DAEMON_STATUS="back-end had already exited (status $rc) before it was asked to stop"
         return 1
     fi
@@ -571,12 +656,10 @@ daemon_stop() {
     if _guest_alive "$pid"; then
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
-        DAEMON_PID=
         DAEMON_STATUS="back-end still running ${GUEST_DAEMON_TIMEOUT}s after SIGTERM (killed)"
         return 1
     fi
     wait "$pid" || rc=$?
-    DAEMON_PID=
     if [ "$rc" -ne 0 ]; then
         if [ "$rc" -gt 128 ]; then
             DAEMON_STATUS="back-end exit status $rc (signal $((rc - 128)))"
@@ -587,8 +670,8 @@ daemon_stop() {
     fi
     # The sandbox lets the daemon carry on after refusing a call; a test
     # run must not need one it refuses.
-    if grep -q "sandbox: refused system call" "$DAEMON_LOG" 2>/dev/null; then
-        DAEMON_STATUS="back-end's sandbox refused a system call: $(grep -m1 'sandbox: refused' "$DAEMON_LOG")"
+    if grep -q "sandbox: refused system call" "$log" 2>/dev/null; then
+        DAEMON_STATUS="back-end's sandbox refused a system call: $(grep -m1 'sandbox: refused' "$log")"
         return 1
     fi
     return 0
@@ -626,8 +709,11 @@ blk_daemon_start() {
         [ "$qaio" = native ] && [ "$direct" = off ] &&
             guest_die "qemu-storage-daemon: aio=native (AIO=libaio) needs CACHE=none"
         # discard=unmap: guest discards punch holes into the image file.
+        # A migration runs a second back-end on the image: no image locks.
+        local locking=
+        [ "${GUEST_SHARED_IMAGE:-0}" = 1 ] && locking=,locking=off
         daemon_start "$sock" "$QSD" \
-            --blockdev "driver=file,node-name=f0,filename=$img,cache.direct=$direct,aio=$qaio,discard=unmap" \
+            --blockdev "driver=file,node-name=f0,filename=$img,cache.direct=$direct,aio=$qaio,discard=unmap$locking" \
             --export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$sock,writable=on,num-queues=$queues"
         ;;
     *)
@@ -695,25 +781,26 @@ daemon_start_next() {
 # boot_bg SCRIPT [QEMU-ARGS...]: guest_boot in a background subshell, so
 # that this shell can act while the guest runs (it owns the back-end, whose
 # exit status only its parent can collect).  Sets BOOT_PID (the subshell)
-# and QEMU_PID, and GUEST_BOOTS, GUEST_CONSOLE and GUEST_QEMU_LOG as
-# guest_boot does; boot_bg_end collects the rest.
+# and QEMU_PID, and GUEST_BOOTS, GUEST_CONSOLE, GUEST_QEMU_LOG and GUEST_QMP
+# as guest_boot does; boot_bg_end collects the rest.
 boot_bg() {
-    local n=$((GUEST_BOOTS + 1)) pidfile i
+    _guest_boot_prepare "$@"
+    _guest_qemu_bg
+}
+
+# _guest_qemu_bg [EXTRA-ARGS...]: _guest_qemu_run in a background subshell,
+# which leaves its results in boot-N.result; sets BOOT_PID and QEMU_PID.
+_guest_qemu_bg() {
+    local n=$GUEST_BOOTS pidfile i
     pidfile=$GUEST_TMP/qemu-$n.pid
     rm -f "$pidfile" "$GUEST_TMP/boot-$n.result"
     (
-        guest_boot "$@" -pidfile "$pidfile" || true
-        printf 'GUEST_RC=%q\nGUEST_STATUS=%q\nGUEST_SECONDS=%q\n' \
-            "$GUEST_RC" "$GUEST_STATUS" "$GUEST_SECONDS" > "$GUEST_TMP/boot-$n.result"
+        _guest_qemu_run "$@" -pidfile "$pidfile" || true
+        printf 'GUEST_RC=%q\nGUEST_STATUS=%q\nGUEST_SECONDS=%q\nGUEST_QEMU_RC=%q\n' \
+            "$GUEST_RC" "$GUEST_STATUS" "$GUEST_SECONDS" "$GUEST_QEMU_RC" \
+            > "$GUEST_TMP/boot-$n.result"
     ) 3>&- &
     BOOT_PID=$!
-    GUEST_BOOTS=$n
-    GUEST_CONSOLE=$GUEST_TMP/console-$n.log
-    GUEST_QEMU_LOG=$GUEST_TMP/qemu-$n.log
-    GUEST_RC=
-    GUEST_STATUS=
-    guest_log_register "guest console (boot $n)" "$GUEST_CONSOLE"
-    guest_log_register "QEMU output (boot $n)" "$GUEST_QEMU_LOG"
     # QEMU writes its pid file before it sets the machine up.
     QEMU_PID=
     for i in $(seq 300); do
@@ -732,9 +819,22 @@ boot_bg() {
         _guest_qemu_pid=$(sed 's/^.*) //' "/proc/$QEMU_PID/stat" 2>/dev/null |
             cut -d' ' -f3) || true
     fi
-    [ -n "$_guest_qemu_pid" ] ||
+    if [ -n "$_guest_qemu_pid" ]; then
+        _guest_qemu_groups+=("$_guest_qemu_pid")
+    else
         echo "guest-lib: QEMU (boot $n) did not start or ended at once" >&2
+    fi
     return 0
+}
+
+# _guest_qemu_forget GROUP: the background QEMU of process group GROUP has
+# ended (its subshell was reaped): the cleanup no longer kills that group.
+_guest_qemu_forget() {
+    local g keep=()
+    for g in "${_guest_qemu_groups[@]}"; do
+        [ "$g" = "$1" ] || keep+=("$g")
+    done
+    _guest_qemu_groups=("${keep[@]}")
 }
 
 # boot_bg_end SECS: wait (at most SECS) for the boot_bg guest to end; stop
@@ -756,6 +856,7 @@ boot_bg_end() {
         fi
     fi
     wait "$BOOT_PID" || true
+    _guest_qemu_forget "$_guest_qemu_pid"
     _guest_qemu_pid=
     GUEST_RC=
     GUEST_STATUS="the boot left no result"
@@ -769,9 +870,17 @@ boot_bg_end() {
     return 0
 }
 
-# has_mark NAME: the guest printed the line "@@ # mark NAME".
+# has_mark NAME: the guest printed the line "@@ # mark NAME" (on any of
+# its consoles, when it migrated).
 has_mark() {
-    tr -d '\r' < "$GUEST_CONSOLE" 2>/dev/null | grep -q "@@ # mark $1\$"
+    guest_console_text 2>/dev/null | grep -q "@@ # mark $1\$"
+}
+
+# guest_console_text: the guest's console output without CRs: all its
+# consoles in order (one per QEMU it ran on; a line may start on one and
+# end on the next), so a guest that migrated reads as one that did not.
+guest_console_text() {
+    cat "${GUEST_CONSOLES[@]}" | tr -d '\r'
 }
 
 # wait_mark NAME SECS: wait (at most SECS) for mark NAME of the running
@@ -784,6 +893,185 @@ wait_mark() {
         sleep 0.1
     done
     return 1
+}
+
+# ---------------------------------------------------------------------------
+# Live migration: the running guest moves from QEMU to QEMU
+#
+# The guest is booted with migrate_boot, which starts its first back-end
+# through a starter function (called as FUNC SOCK) and records QEMU-ARGS
+# with @SOCK@ standing for the back-end's socket.  Each migrate_hop then
+# starts a second back-end on a new socket (the same image; the first one
+# still runs), a destination QEMU with the same command line on that socket
+# plus -incoming defer, migrates, and ends the source QEMU and its back-end;
+# the destination is the source of the next hop.  Each QEMU runs in its own
+# background subshell that watches its own back-end and hard timeout, as
+# boot_bg's does; boot_bg_end collects the last one.  GUEST_CONSOLES lists
+# the guest's consoles in order, which has_mark and tap_guest_results read.
+
+MIGRATE_HOPS=0          # hops done (or tried) so far
+MIGRATE_STATUS=         # why the last migrate_hop failed
+_migrate_backend=       # starter function: FUNC SOCK
+_migrate_args=()        # QEMU-ARGS, @SOCK@ for the back-end's socket
+
+# qmp SOCKET [--poll ...] COMMAND...: run QMP commands on a QEMU (see
+# qmp.py): output "key=value" lines, status 1 when QEMU refused one, 2 when
+# it could not be reached or did not answer, 3 when --poll ran out of time.
+qmp() {
+    python3 "$GUEST_SRCDIR/qmp.py" "$@"
+}
+
+# migrate_boot FUNC SCRIPT [QEMU-ARGS...]: start the first back-end with
+# "FUNC SOCK" (through daemon_start_next, so every back-end keeps its own
+# log) and boot_bg SCRIPT with QEMU-ARGS, @SOCK@ replaced by SOCK.
+migrate_boot() {
+    local func=$1 script=$2 sock
+    shift 2
+    command -v python3 >/dev/null 2>&1 ||
+        guest_die "python3 missing (the QMP client needs it; install python3)"
+    _migrate_backend=$func
+    _migrate_args=("$@")
+    GUEST_SHARED_IMAGE=1
+    sock=$GUEST_TMP/vhost-user-$((GUEST_DAEMONS + 1)).sock
+    daemon_start_next "$func" "$sock"
+    boot_bg "$script" "${_migrate_args[@]//@SOCK@/$sock}"
+}
+
+# _migrate_field NAME: the value of NAME in qmp's "key=value" output ($out).
+_migrate_field() {
+    printf '%s\n' "$out" | sed -n "s/^$1=//p" | head -n 1
+}
+
+# migrate_hop: move the running guest to a new QEMU and back-end, as the
+# section's comment says; emits TAP results (the migration completed, the
+# destination runs, the source QEMU ended with status 0 on "quit", the
+# source back-end exited with status 0 on SIGTERM).  When the migration
+# does not complete, the destination QEMU and back-end are stopped and the
+# guest stays where it was.  Returns 1 (reason in MIGRATE_STATUS) when any
+# of its checks failed.
+# Tunables: MIGRATE_TIMEOUT (s, 60) for the migration to complete,
+# MIGRATE_DOWNTIME_MS (2000) and MIGRATE_BANDWIDTH (bytes/s, 10 GiB/s).
+migrate_hop() {
+    local n=$((MIGRATE_HOPS + 1)) sock uri out st t0 i rc=0 prc tag
+    local src_boot=$BOOT_PID src_group=$_guest_qemu_pid src_qmp=$GUEST_QMP
+    local src_n=$GUEST_BOOTS src_daemon=$DAEMON_PID src_log src_sock=$DAEMON_SOCK
+    local src_console=$GUEST_CONSOLE src_qemu_log=$GUEST_QEMU_LOG src_qemu=$QEMU_PID
+    local dst_n dst_daemon dst_log
+    [ -n "$_migrate_backend" ] || guest_die "migrate_hop: boot the guest with migrate_boot first"
+    MIGRATE_HOPS=$n
+    MIGRATE_STATUS=
+
+    # The destination back-end, while the source one still serves.
+    sock=$GUEST_TMP/vhost-user-$((GUEST_DAEMONS + 1)).sock
+    daemon_start_next "$_migrate_backend" "$sock"
+    src_log=$GUEST_TMP/daemon-$((GUEST_DAEMONS - 1)).log
+    dst_daemon=$DAEMON_PID
+    dst_log=$DAEMON_LOG
+
+    # The destination QEMU: the source's command line on the new socket.
+    GUEST_BOOTS=$((GUEST_BOOTS + 1))
+    dst_n=$GUEST_BOOTS
+    tag="hop $n (QEMU $src_n -> QEMU $dst_n)"
+    _guest_qemu_files "QEMU $dst_n, migration destination of hop $n"
+    GUEST_QEMU_ARGS=("${_migrate_args[@]//@SOCK@/$sock}")
+    _guest_qemu_bg -incoming defer
+
+    uri=unix:$GUEST_TMP/migrate-$n.sock
+    t0=$(date +%s.%N)
+    for i in $(seq $((GUEST_DAEMON_TIMEOUT * 10))); do
+        [ -S "$GUEST_QMP" ] && break
+        _guest_alive "$_guest_qemu_pid" || break
+        sleep 0.1
+    done
+    if [ -z "$_guest_qemu_pid" ] || [ ! -S "$GUEST_QMP" ]; then
+        MIGRATE_STATUS="the destination QEMU did not start or made no QMP socket: $(tail -n 5 "$GUEST_QEMU_LOG" 2>/dev/null)"
+    elif ! out=$(qmp "$GUEST_QMP" "migrate-incoming {\"uri\": \"$uri\"}" 2>&1); then
+        MIGRATE_STATUS="the destination QEMU refused migrate-incoming: $out"
+    elif ! out=$(qmp "$src_qmp" \
+            "migrate-set-parameters {\"max-bandwidth\": ${MIGRATE_BANDWIDTH:-10737418240}, \"downtime-limit\": ${MIGRATE_DOWNTIME_MS:-2000}}" \
+            "migrate {\"uri\": \"$uri\"}" 2>&1); then
+        MIGRATE_STATUS="the source QEMU refused to migrate: $out"
+    else
+        prc=0
+        out=$(qmp "$src_qmp" --poll "${MIGRATE_TIMEOUT:-60}" 'status=completed|failed|cancelled' \
+            query-migrate 2>&1) || prc=$?
+        st=$(_migrate_field status)
+        [ "$prc" = 0 ] || [ "$prc" = 3 ] || st="?"
+        case "$st" in
+        completed) ;;
+        failed|cancelled)
+            MIGRATE_STATUS="migration $st: $(_migrate_field error-desc)" ;;
+        "?")
+            MIGRATE_STATUS="query-migrate on the source failed: $out" ;;
+        *)
+            if _guest_alive "$_guest_qemu_pid"; then
+                MIGRATE_STATUS="migration not completed within ${MIGRATE_TIMEOUT:-60}s (status '$st'; $(printf '%s' "$out" | grep -E '^(ram\.(transferred|remaining|dirty-pages-rate)|expected-downtime|dirty-sync-count)=' | tr '\n' ' '))"
+                qmp "$src_qmp" migrate_cancel >/dev/null 2>&1 || true
+            else
+                MIGRATE_STATUS="the destination QEMU ended during the migration (status '$st'): $(tail -n 5 "$GUEST_QEMU_LOG" 2>/dev/null)"
+            fi
+            ;;
+        esac
+    fi
+
+    if [ -n "$MIGRATE_STATUS" ]; then
+        # Back to the source: stop the destination QEMU and back-end.
+        tap_not_ok "$tag: migration completed: $MIGRATE_STATUS"
+        _guest_kill "$_guest_qemu_pid" group
+        wait "$BOOT_PID" 2>/dev/null || true
+        _guest_qemu_forget "$_guest_qemu_pid"
+        daemon_stop_pid "$dst_daemon" "$dst_log" ||
+            tap_diag "$tag: the destination back-end: $DAEMON_STATUS"
+        BOOT_PID=$src_boot _guest_qemu_pid=$src_group GUEST_QMP=$src_qmp
+        GUEST_BOOTS=$src_n DAEMON_PID=$src_daemon DAEMON_LOG=$src_log DAEMON_SOCK=$src_sock
+        GUEST_CONSOLE=$src_console GUEST_QEMU_LOG=$src_qemu_log QEMU_PID=$src_qemu
+        return 1
+    fi
+    tap_ok "$tag: migration completed in $(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')s (QEMU: total $(_migrate_field total-time) ms, downtime $(_migrate_field downtime) ms, $(( $(_migrate_field ram.transferred) / 1048576 )) MiB sent, $(_migrate_field ram.dirty-sync-count) dirty syncs)"
+    GUEST_CONSOLES+=("$GUEST_CONSOLE")
+
+    # The destination runs the guest now.
+    out=$(qmp "$GUEST_QMP" --poll 10 status=running query-status 2>&1) || true
+    st=$(_migrate_field status)
+    if [ "$st" = running ]; then
+        tap_ok "$tag: the destination QEMU is running"
+    else
+        tap_not_ok "$tag: the destination QEMU is running: its status is '$st' 10s after the migration completed"
+        MIGRATE_STATUS="destination status '$st'"
+        rc=1
+    fi
+
+    # The source QEMU ends on "quit" with status 0; then its back-end.
+    out=$(qmp "$src_qmp" quit 2>&1) || tap_diag "$tag: quit to the source QEMU: $out"
+    for i in $(seq $((GUEST_DAEMON_TIMEOUT * 10))); do
+        _guest_alive "$src_boot" || break
+        sleep 0.1
+    done
+    _guest_alive "$src_boot" && _guest_kill "$src_group" group
+    wait "$src_boot" 2>/dev/null || true
+    _guest_qemu_forget "$src_group"
+    # shellcheck disable=SC1090
+    st=$(. "$GUEST_TMP/boot-$src_n.result" 2>/dev/null; echo "${GUEST_QEMU_RC:-none}")
+    if [ "$st" = 0 ]; then
+        tap_ok "$tag: the source QEMU exited with status 0 on quit"
+    else
+        tap_not_ok "$tag: the source QEMU exited with status 0 on quit: status $st"
+        MIGRATE_STATUS="source QEMU status $st"
+        rc=1
+    fi
+    if daemon_stop_pid "$src_daemon" "$src_log"; then
+        tap_ok "$tag: the source back-end exited with status 0 on SIGTERM"
+    else
+        tap_not_ok "$tag: the source back-end exited with status 0 on SIGTERM: $DAEMON_STATUS"
+        MIGRATE_STATUS="source back-end: $DAEMON_STATUS"
+        rc=1
+    fi
+    if [ -e "$src_sock" ]; then
+        tap_not_ok "$tag: the source back-end removed its socket on exit"
+        rc=1
+    fi
+    DAEMON_PID=$dst_daemon
+    return $rc
 }
 
 # ---------------------------------------------------------------------------
