@@ -42,6 +42,7 @@ struct vu_dev {
 	unsigned int nthreads;
 	bool paused;
 	bool running;			/* ops->start() ran, ops->stop() not yet */
+	bool kept;			/* stopped without hand-over since */
 	struct vu_mem mem;
 	struct inflight_region inflight;	/* from SET_INFLIGHT_FD */
 
