@@ -446,6 +446,7 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 
 	memset(bd, 0, sizeof(*bd));
 	bd->bk.fd = -1;
+	bd->lock.fd = -1;
 	bd->geom.read_only = o->read_only;
 	bd->num_queues = o->num_queues;
 	/* Write-through until the driver says it can flush. */

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +147,25 @@ static int lock_failed(struct image_lock *l, int err)
 	return err;
 }
 
+/*
+ * The same file again, as a new open file description: through /proc, so
+ * that it is the very file fd is, whatever became of the path since.
+ */
+static int reopen(int fd, const char *path)
+{
+	char self[64];
+	int lfd;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	lfd = open(self, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		lfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		log_err("cannot open %s again for its locks: %s", path,
+			strerror(errno));
+	return lfd;
+}
+
 int image_lock_init(struct image_lock *l, int fd, const char *path,
 		    bool read_only, enum image_locking mode)
 {
@@ -153,7 +173,8 @@ int image_lock_init(struct image_lock *l, int fd, const char *path,
 	int ret;
 
 	memset(l, 0, sizeof(*l));
-	l->fd = fd;
+	l->fd = -1;
+	l->data_fd = fd;
 	l->path = strdup(path);
 	if (!l->path) {
 		log_err("out of memory");
@@ -166,9 +187,12 @@ int image_lock_init(struct image_lock *l, int fd, const char *path,
 	l->enabled = mode != IMAGE_LOCKING_OFF;
 	if (!l->enabled)
 		return 0;
+	l->fd = reopen(fd, path);
+	if (l->fd < 0)
+		goto fail;
 	ret = find_conflict(l, &c);
 	if (ret == 1) {
-		ret = byte_taken(fd, IMAGE_LOCK_DAEMON_BYTE);
+		ret = byte_taken(l->fd, IMAGE_LOCK_DAEMON_BYTE);
 		if (ret == 0) {
 			log_conflict(l, &c, " (its holder is not a vhost-uring daemon)");
 			goto fail;
@@ -178,15 +202,13 @@ int image_lock_init(struct image_lock *l, int fd, const char *path,
 				 path, perm_names[c.bit]);
 	}
 	if (ret == 0 || ret == 1)
-		ret = lock_byte(fd, F_OFD_SETLK, F_RDLCK, IMAGE_LOCK_DAEMON_BYTE,
-				NULL);
+		ret = lock_byte(l->fd, F_OFD_SETLK, F_RDLCK,
+				IMAGE_LOCK_DAEMON_BYTE, NULL);
 	if (ret < 0 && lock_failed(l, ret) < 0)
 		goto fail;
 	return 0;
 fail:
-	free(l->path);
-	l->path = NULL;
-	l->enabled = false;
+	image_lock_fini(l);
 	return -1;
 }
 
@@ -281,7 +303,7 @@ int image_lock_acquire(struct image_lock *l)
 void image_lock_stop(struct image_lock *l, bool handover)
 {
 	/* Host page cache first: whoever takes over must read it from disk. */
-	if ((l->perm & IMAGE_PERM_WRITE) && fdatasync(l->fd) < 0)
+	if ((l->perm & IMAGE_PERM_WRITE) && fdatasync(l->data_fd) < 0)
 		log_err("%s: cannot make the guest's writes durable: fdatasync: %s",
 			l->path, strerror(errno));
 	if (handover)
@@ -291,9 +313,10 @@ void image_lock_stop(struct image_lock *l, bool handover)
 void image_lock_fini(struct image_lock *l)
 {
 	image_lock_release(l);
-	if (l->enabled)
-		lock_byte(l->fd, F_OFD_SETLK, F_UNLCK, IMAGE_LOCK_DAEMON_BYTE,
-			  NULL);
+	/* Closing our file description drops the daemon mark with it. */
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
 	l->enabled = false;
 	free(l->path);
 	l->path = NULL;

@@ -43,8 +43,15 @@ enum image_locking {
 int image_locking_parse(const char *s, enum image_locking *out);
 const char *image_locking_name(enum image_locking m);
 
+/*
+ * The locks are taken on a file description of their own (the image
+ * opened again), never on the one the I/O goes through: io_uring keeps a
+ * registered file open for a while after its process died, and a lock on
+ * it would outlive a daemon killed with SIGKILL, refusing the next one.
+ */
 struct image_lock {
-	int fd;			/* the backing store's fd (not ours to close) */
+	int fd;			/* ours, for the locks; -1 when not locking */
+	int data_fd;		/* the backing store's (not ours to close) */
 	char *path;		/* for messages */
 	unsigned int perm;	/* permissions held while the device runs */
 	unsigned int shared;	/* permissions others may hold meanwhile */
@@ -80,7 +87,7 @@ void image_lock_release(struct image_lock *l);
  * logged; the locks go at a hand-over anyway.
  */
 void image_lock_stop(struct image_lock *l, bool handover);
-/* Release everything and free l (the fd stays open). */
+/* Release everything and free l (data_fd stays open). */
 void image_lock_fini(struct image_lock *l);
 
 #endif

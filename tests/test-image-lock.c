@@ -8,7 +8,8 @@
  * writes no byte of it; of two daemons on one image the second starts,
  * but its device does not while the first's runs, and does once the
  * first's front end has gone; a ring stop without hand-over (a guest
- * reset) keeps the locks and makes the writes durable; --locking=off
+ * reset) keeps the locks and makes the writes durable; a daemon killed
+ * with SIGKILL leaves no lock behind; --locking=off
  * takes no lock, --locking=bogus is refused.
  */
 #include <errno.h>
@@ -531,6 +532,35 @@ static void test_two_daemons(const struct kind *k)
 	   "%s: both daemons exit 0", k->name);
 }
 
+/*
+ * A daemon killed with SIGKILL holds nothing once it is reaped, even with
+ * its io_uring (whose registered files outlive it for a while): the next
+ * daemon's device starts at once, as after a crash and a restart.
+ */
+static void test_killed(const struct kind *k)
+{
+	struct daemon d;
+	struct fe fe;
+	bool held;
+
+	if (!ok(start(k, &d, PLAIN, NULL) == 0 && fe_open(k, &fe, &d) == 0 &&
+		fe_write(&fe, 0x11) == 0,
+		"%s: device started and wrote", k->name))
+		return;
+	kill(d.pid, SIGKILL);
+	waitpid(d.pid, NULL, 0);
+	d.pid = -1;
+	held = byte_locked(img, IMAGE_LOCK_PERM_BASE + 1) ||
+	       byte_locked(img, IMAGE_LOCK_DAEMON_BYTE);
+	fe_close(&fe);
+	ok(!held, "%s: killed with SIGKILL and reaped: it holds no lock", k->name);
+	ok(start(k, &d, PLAIN, NULL) == 0 && fe_open(k, &fe, &d) == 0 &&
+	   fe_write(&fe, 0x22) == 0 && image_has(img, 0x22),
+	   "%s: the next daemon's device starts and writes", k->name);
+	fe_close(&fe);
+	daemon_stop(&d);
+}
+
 /* Read-only daemons share the image with each other and with qemu-img. */
 static void test_read_only(const struct kind *k)
 {
@@ -629,6 +659,7 @@ static void run_kind(const struct kind *k)
 	test_refused_by_qemu(k);
 	test_refused_by_qemu_io(k);
 	test_two_daemons(k);
+	test_killed(k);
 	test_read_only(k);
 	test_reset_keeps_locks(k);
 	test_locking_option(k);
