@@ -342,6 +342,15 @@ static int fe_stop_rings(struct fe *fe)
 	return 0;
 }
 
+/* SIGTERM: the daemon must exit 0 (under ASan: without a leak). */
+static void stopped(const struct kind *k, struct daemon *d, const char *what)
+{
+	int status = daemon_stop(d);
+
+	ok(status == 0, "%s: %s daemon exits 0 on SIGTERM (%d)", k->name, what,
+	   status);
+}
+
 /* ---- the cases -------------------------------------------------------- */
 
 static bool has(const char *buf, const char *s)
@@ -453,7 +462,7 @@ static void test_refused_by_qemu(const struct kind *k)
 	ok(image_sum(img) == sum, "%s: no byte of the image changed", k->name);
 	if (ok(start(k, &d, PLAIN, "--locking=off") == 0 && daemon_alive(&d),
 	       "%s: with --locking=off the daemon starts all the same", k->name))
-		daemon_stop(&d);
+		stopped(k, &d, "--locking=off");
 	cmd_stop(q);
 }
 
@@ -558,7 +567,7 @@ static void test_killed(const struct kind *k)
 	   fe_write(&fe, 0x22) == 0 && image_has(img, 0x22),
 	   "%s: the next daemon's device starts and writes", k->name);
 	fe_close(&fe);
-	daemon_stop(&d);
+	stopped(k, &d, "after SIGKILL");
 }
 
 /* Read-only daemons share the image with each other and with qemu-img. */
@@ -581,8 +590,8 @@ static void test_read_only(const struct kind *k)
 		   k->name, buf);
 	fe_close(&fe1);
 	fe_close(&fe2);
-	daemon_stop(&d1);
-	daemon_stop(&d2);
+	stopped(k, &d1, "read-only");
+	stopped(k, &d2, "read-only");
 }
 
 /*
@@ -618,7 +627,7 @@ static void test_reset_keeps_locks(const struct kind *k)
 	fe_close(&fe);
 	ok(!wait_byte(img, IMAGE_LOCK_PERM_BASE + 1, false, 5000),
 	   "%s: the disconnect released them", k->name);
-	daemon_stop(&d);
+	stopped(k, &d, "cache=writeback");
 }
 
 /* --locking=off takes nothing; a bad value is refused. */
@@ -638,13 +647,13 @@ static void test_locking_option(const struct kind *k)
 		ok(qemu_img_convert(buf, sizeof(buf)) == 0,
 		   "%s: --locking=off: qemu-img convert works", k->name);
 	fe_close(&fe);
-	daemon_stop(&d);
+	stopped(k, &d, "--locking=off");
 	if (ok(start(k, &d, PLAIN, "--locking=on") == 0 &&
 	       fe_open(k, &fe, &d) == 0,
 	       "%s: --locking=on device started", k->name)) {
 		check_bytes("--locking=on", true, true, true, true);
 		fe_close(&fe);
-		daemon_stop(&d);
+		stopped(k, &d, "--locking=on");
 	}
 	ret = start_refused(k, PLAIN, "--locking=bogus", buf, sizeof(buf));
 	ok(ret == 1 && has(buf, "--locking=bogus: expected auto, on or off"),
