@@ -222,10 +222,10 @@ void cli_usage_queues(FILE *f, const struct cli_limits *l)
 void cli_usage_locking(FILE *f)
 {
 	fputs(
-"  --locking=auto|on|off     lock the images as QEMU does (OFD locks on bytes\n"
-"                            100-103 and 200-203), from when a front end starts\n"
-"                            the device until it migrates away or disconnects;\n"
-"                            on: refuse to serve where the file system cannot;\n"
+"  --locking=auto|on|off     QEMU's image locks (OFD locks on bytes 100, 101\n"
+"                            and 201), held from when a front end starts the\n"
+"                            device until it disconnects or migrates away;\n"
+"                            on: refuse a file system without OFD locks;\n"
 "                            auto (default): serve unlocked there, with a\n"
 "                            warning; off: never lock\n",
 	      f);
