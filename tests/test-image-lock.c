@@ -9,7 +9,8 @@
  * but its device does not while the first's runs, and does once the
  * first's front end has gone; a ring stop without hand-over (a guest
  * reset) keeps the locks and makes the writes durable; a daemon killed
- * with SIGKILL leaves no lock behind; --locking=off
+ * with SIGKILL leaves no lock behind; a loop device is locked too (as
+ * root); --locking=off
  * takes no lock, --locking=bogus is refused.
  */
 #include <errno.h>
@@ -665,6 +666,47 @@ static void test_locking_option(const struct kind *k)
 	   "%s: --locking=bogus is refused: %d, %.200s", k->name, ret, buf);
 }
 
+/*
+ * A block device (a loop device) is locked the same way, as QEMU's
+ * host_device driver locks it.  Needs root for losetup.
+ */
+static void test_block_device(const struct kind *k)
+{
+	const char *attach[] = { "losetup", "--find", "--show", img, NULL };
+	const char *detach[] = { "losetup", "-d", NULL, NULL };
+	char file[sizeof(img)], dev[64], buf[4096];
+	struct daemon d;
+	struct fe fe;
+	int ret;
+
+	if (geteuid() != 0 || !have_program("losetup") || !have_qemu_img) {
+		tap_skip("a loop device needs root and losetup, and qemu-img");
+		return;
+	}
+	if (!ok(run_cmd(attach, dev, sizeof(dev)) == 0 && !strncmp(dev, "/dev/", 5),
+		"%s: losetup attaches a loop device: %s", k->name, dev))
+		return;
+	dev[strcspn(dev, "\n")] = 0;
+	memcpy(file, img, sizeof(img));
+	snprintf(img, sizeof(img), "%s", dev);
+	if (ok(start(k, &d, PLAIN, NULL) == 0 && fe_open(k, &fe, &d) == 0,
+	       "%s: device started on %s", k->name, dev)) {
+		check_bytes("block device", true, true, true, true);
+		ret = qemu_img_convert(buf, sizeof(buf));
+		ok(ret == 1 && has(buf, "Failed to get shared \"write\" lock"),
+		   "%s: qemu-img convert of the block device refused: %d, %.200s",
+		   k->name, ret, buf);
+		fe_close(&fe);
+		ok(!wait_byte(img, IMAGE_LOCK_PERM_BASE + 1, false, 5000) &&
+		   qemu_img_convert(buf, sizeof(buf)) == 0,
+		   "%s: the front end went away: qemu-img convert works", k->name);
+		stopped(k, &d, "block device");
+	}
+	memcpy(img, file, sizeof(img));
+	detach[2] = dev;
+	run_cmd(detach, buf, sizeof(buf));
+}
+
 static void run_kind(const struct kind *k)
 {
 	tap_diag("%s (%s)", k->name, k->bin);
@@ -677,6 +719,7 @@ static void run_kind(const struct kind *k)
 	test_read_only(k);
 	test_reset_keeps_locks(k);
 	test_locking_option(k);
+	test_block_device(k);
 }
 
 int main(void)
