@@ -47,11 +47,6 @@ int image_locking_parse(const char *s, enum image_locking *out)
 	return -1;
 }
 
-const char *image_locking_name(enum image_locking m)
-{
-	return (unsigned int)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
-}
-
 /* A conflict: permission bit `bit', as held (false) or as shared (true). */
 struct conflict {
 	unsigned int bit;

@@ -41,7 +41,6 @@ enum image_locking {
 
 /* Returns 0 with *out set, or -1 if s is not auto, on or off. */
 int image_locking_parse(const char *s, enum image_locking *out);
-const char *image_locking_name(enum image_locking m);
 
 /*
  * The locks are taken on a file description of their own (the image
