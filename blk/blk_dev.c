@@ -7,6 +7,7 @@
  * guest's own buffers, FLUSH becomes fdatasync, DISCARD and WRITE_ZEROES
  * become fallocate calls, all through the I/O thread's engine.  A rescan
  * (SIGHUP) grows the capacity when the backing store grew, never shrinks it.
+ * The disk's image lock (image_lock.h) is held while the device runs.
  */
 #include <endian.h>
 #include <errno.h>
@@ -441,6 +442,22 @@ static bool blk_rescan(void *ctx)
 	return true;
 }
 
+/* ---- start and stop: the image lock ---------------------------------- */
+
+static int blk_start(void *ctx)
+{
+	struct blk_dev *bd = ctx;
+
+	return image_lock_acquire(&bd->lock);
+}
+
+static void blk_stop(void *ctx, bool handover)
+{
+	struct blk_dev *bd = ctx;
+
+	image_lock_stop(&bd->lock, handover);
+}
+
 const struct vu_dev_ops blk_dev_ops = {
 	.name = "virtio-blk",
 	.features = blk_features,
@@ -449,6 +466,8 @@ const struct vu_dev_ops blk_dev_ops = {
 	.set_config = blk_set_config,
 	.handle_request = blk_handle,
 	.rescan = blk_rescan,
+	.start = blk_start,
+	.stop = blk_stop,
 	.req_priv_size = sizeof(struct blk_io),
 };
 
@@ -465,6 +484,7 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 
 	memset(bd, 0, sizeof(*bd));
 	bd->bk.fd = -1;
+	bd->lock.fd = -1;
 	bd->geom.read_only = o->read_only;
 	bd->num_queues = o->num_queues;
 	/* Write-through until the driver says it can flush. */
@@ -475,6 +495,11 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 		memcpy(bd->serial, o->serial, MIN(strlen(o->serial), sizeof(bd->serial)));
 	if (backing_open(&bd->bk, &bo) < 0)
 		return -1;
+	if (image_lock_init(&bd->lock, bd->bk.fd, o->path, o->read_only,
+			    o->locking) < 0) {
+		backing_close(&bd->bk);
+		return -1;
+	}
 	bd->geom.lbs = bd->bk.lbs;
 	bd->geom.capacity = bd->bk.size >> SECTOR_SHIFT;
 	bd->geom.discard = !o->read_only && bd->bk.can_punch;
@@ -485,5 +510,7 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 
 void blk_dev_close(struct blk_dev *bd)
 {
+	if (bd->bk.fd >= 0)
+		image_lock_fini(&bd->lock);
 	backing_close(&bd->bk);
 }

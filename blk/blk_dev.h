@@ -11,6 +11,7 @@
 #include "backing.h"
 #include "blk_req.h"
 #include "device.h"
+#include "image_lock.h"
 
 struct blk_opts {
 	const char *path;
@@ -19,10 +20,12 @@ struct blk_opts {
 	const char *serial;
 	uint32_t lbs;		/* 0: choose from the backing store */
 	unsigned int num_queues;
+	enum image_locking locking;	/* --locking= */
 };
 
 struct blk_dev {
 	struct backing bk;
+	struct image_lock lock;	/* held while the device runs */
 	struct blk_geom geom;
 	unsigned int num_queues;
 	bool no_zero_range;	/* fallocate ZERO_RANGE is refused (learned) */
@@ -32,7 +35,10 @@ struct blk_dev {
 	bool writethrough;	/* every write durable before completion */
 };
 
-/* Open and probe the backing store.  Returns 0 or -1 after a message. */
+/*
+ * Open and probe the backing store, and test it for other users (see
+ * image_lock_init()).  Returns 0 or -1 after a message.
+ */
 int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o);
 void blk_dev_close(struct blk_dev *bd);
 

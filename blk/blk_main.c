@@ -73,6 +73,7 @@ static void usage(FILE *f)
 	fputs(
 "  --blk-file=PATH           image file or block device to serve\n"
 "  --read-only               offer a read-only disk\n", f);
+	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);
 	fprintf(f,
 "  --submit-batch=N          hand requests to the kernel N at a time (0: all\n"
@@ -160,6 +161,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 		return 1;
 	}
 	o->blk.num_queues = o->c.num_queues;
+	o->blk.locking = o->c.locking;
 	return 0;
 }
 

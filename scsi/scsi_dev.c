@@ -1750,6 +1750,8 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.rescan = scsi_rescan,
 	.poke = scsi_poke,
 	.wake = scsi_wake,
+	.start = scsi_dev_start,
+	.stop = scsi_dev_stop,
 	.req_priv_size = sizeof(struct scsi_io),
 };
 
@@ -1801,7 +1803,10 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 		log_err("out of memory");
 		return -1;
 	}
-	if (backing_open(&ln->bk, &bo) < 0) {
+	if (backing_open(&ln->bk, &bo) < 0 ||
+	    image_lock_init(&ln->lock, ln->bk.fd, o->path, o->read_only,
+			    o->locking) < 0) {
+		backing_close(&ln->bk);
 		free(ln->path);
 		free(ln);
 		return -1;
@@ -1843,6 +1848,7 @@ void scsi_dev_close(struct scsi_dev *sd)
 
 		if (!ln)
 			continue;
+		image_lock_fini(&ln->lock);
 		backing_close(&ln->bk);
 		pthread_mutex_destroy(&ln->mu);
 		free(ln->path);

@@ -12,6 +12,7 @@
 
 #include "backing.h"
 #include "device.h"
+#include "image_lock.h"
 #include "scsi_cmd.h"
 
 #define SCSI_CTRL_VQ		0
@@ -29,6 +30,7 @@ struct scsi_lun_opts {
 	enum cache_mode cache;	/* cache= */
 	const char *serial;	/* NULL: derived from the NAA identifier */
 	uint32_t lbs;		/* 0: from the backing store */
+	enum image_locking locking;	/* --locking= */
 };
 
 /* A link of an intrusive circular list; a list's head is a link too. */
@@ -39,6 +41,7 @@ struct scsi_link {
 struct scsi_lun {
 	struct scsi_lu lu;	/* the command layer's state: under mu */
 	struct backing bk;
+	struct image_lock lock;	/* held while the device runs (scsi_lock.c) */
 	char *path;
 	bool direct;		/* O_DIRECT: buffers must be block-aligned */
 	enum cache_mode cache;
@@ -133,6 +136,14 @@ void scsi_dev_close(struct scsi_dev *sd);
 /* Tell the device its I/O threads, once they exist (before any front end). */
 void scsi_dev_set_threads(struct scsi_dev *sd, struct iothread *threads,
 			  unsigned int n);
+
+/*
+ * The device starts: lock every LUN's image, or none (scsi_lock.c).
+ * Returns 0 or -errno after a log line.
+ */
+int scsi_dev_start(void *ctx);
+/* The device stopped: see struct vu_dev_ops.stop (scsi_lock.c). */
+void scsi_dev_stop(void *ctx, bool handover);
 
 extern const struct vu_dev_ops scsi_dev_ops;
 

@@ -64,6 +64,7 @@ static void usage(FILE *f)
 "                            cache: none (default): O_DIRECT; writeback: page\n"
 "                            cache; writethrough, directsync: the same two\n"
 "                            with WCE 0 at start-up (every write durable)\n", f);
+	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);
 	cli_usage_tail(f);
 }
@@ -191,6 +192,7 @@ static int run(struct options *o)
 	int status = 1;
 
 	for (unsigned int i = 0; i < o->nluns; i++) {
+		o->luns[i].locking = o->c.locking;
 		if (scsi_dev_add_lun(&sd, &o->luns[i]) < 0)
 			goto out_scsi;
 	}

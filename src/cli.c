@@ -2,7 +2,7 @@
 /*
  * cli.c: owns what the daemons' command lines have in common: parsing
  * bounded numbers, permission modes and on/off switches, the options every
- * daemon takes and their help, the options that answer at once, and the
+ * daemon takes (image locking's mode included) and their help, the options that answer at once, and the
  * socket options' rules.
  */
 #include <errno.h>
@@ -103,6 +103,7 @@ void cli_common_init(struct cli_common *c, const struct cli_limits *l)
 	c->num_threads = 1;
 	c->sandbox = true;
 	c->engine = IO_ENGINE_AUTO;
+	c->locking = IMAGE_LOCKING_AUTO;
 }
 
 static int parse_queue_size(struct cli_common *c, const struct cli_limits *l,
@@ -154,6 +155,12 @@ static int parse_common(struct cli_common *c, const struct cli_limits *l,
 	case CLI_OPT_AIO:
 		if (io_engine_parse(arg, &c->engine) < 0) {
 			log_err("--aio=%s: expected auto, io_uring or libaio", arg);
+			return -1;
+		}
+		return 0;
+	case CLI_OPT_LOCKING:
+		if (image_locking_parse(arg, &c->locking) < 0) {
+			log_err("--locking=%s: expected auto, on or off", arg);
 			return -1;
 		}
 		return 0;
@@ -210,6 +217,18 @@ void cli_usage_queues(FILE *f, const struct cli_limits *l)
 "                            once set up (default on)\n",
 		l->queues_are, l->max_queues, l->default_queues,
 		l->default_queue_size, l->max_threads, l->threads_note);
+}
+
+void cli_usage_locking(FILE *f)
+{
+	fputs(
+"  --locking=auto|on|off     QEMU's image locks (OFD locks on bytes 100, 101\n"
+"                            and 201), held from when a front end starts the\n"
+"                            device until it disconnects or migrates away;\n"
+"                            on: refuse a file system without OFD locks;\n"
+"                            auto (default): serve unlocked there, with a\n"
+"                            warning; off: never lock\n",
+	      f);
 }
 
 void cli_usage_tail(FILE *f)

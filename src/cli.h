@@ -2,7 +2,7 @@
 /*
  * cli.h: what the daemons' command lines share: value parsing, and the
  * options every daemon takes (socket, queues, threads, polling, engine,
- * sandbox, verbosity).  Each parser logs one line naming the option and
+ * sandbox, image locking, verbosity).  Each parser logs one line naming the option and
  * what it expected, and returns -1, on a bad value.
  */
 #ifndef VU_CLI_H
@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "image_lock.h"
 
 /* The options every daemon takes, parsed by cli_parse_args(). */
 struct cli_common {
@@ -25,6 +26,7 @@ struct cli_common {
 	unsigned int poll_us;
 	bool sandbox;
 	enum io_engine_kind engine;
+	enum image_locking locking;
 	int verbose;
 };
 
@@ -50,6 +52,7 @@ enum {
 	CLI_OPT_POLL_US,
 	CLI_OPT_SANDBOX,
 	CLI_OPT_AIO,
+	CLI_OPT_LOCKING,
 	CLI_OPT_CAPS,
 	CLI_OPT_HELP,
 	CLI_OPT_VERSION,
@@ -67,6 +70,7 @@ enum {
 	{ "poll-us", required_argument, NULL, CLI_OPT_POLL_US }, \
 	{ "sandbox", required_argument, NULL, CLI_OPT_SANDBOX }, \
 	{ "aio", required_argument, NULL, CLI_OPT_AIO }, \
+	{ "locking", required_argument, NULL, CLI_OPT_LOCKING }, \
 	{ "print-capabilities", no_argument, NULL, CLI_OPT_CAPS }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }, \
@@ -76,10 +80,12 @@ enum {
 void cli_common_init(struct cli_common *c, const struct cli_limits *l);
 /*
  * --help: the socket options (first), the queue, thread, polling, engine
- * and sandbox options, and the ones that answer at once (last).
+ * and sandbox options, image locking, and the ones that answer at once
+ * (last).
  */
 void cli_usage_socket(FILE *f);
 void cli_usage_queues(FILE *f, const struct cli_limits *l);
+void cli_usage_locking(FILE *f);
 void cli_usage_tail(FILE *f);
 
 /* A decimal number in [min, max]. */

@@ -67,7 +67,9 @@ struct vu_dev_ops {
 	 * away).  The device makes what the guest wrote durable on the host.
 	 * handover is true when another back-end may take the image over next
 	 * (the front end was migrating the guest, or disconnected): release
-	 * what start() took.  Otherwise (a guest reset or reboot) keep it.
+	 * what start() took.  Otherwise (a guest reset or reboot) keep it;
+	 * if the front end then goes away before starting the device again,
+	 * stop runs once more, with handover true.
 	 */
 	void (*stop)(void *ctx, bool handover);
 	/* Bytes of private state the device keeps per request. */

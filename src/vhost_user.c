@@ -138,16 +138,22 @@ static int device_start(struct vu_dev *dev)
 	if (ret == 0) {
 		dev->running = true;
 		vu_backend_device_started(dev);
+		dev->kept = false;
 	}
 	return ret;
 }
 
-/* No ring runs any more (I/O drained); see struct vu_dev_ops.stop. */
+/*
+ * No ring runs any more (I/O drained); see struct vu_dev_ops.stop.  A
+ * device stopped without hand-over (a guest reset) that the front end
+ * then leaves is stopped again, with hand-over.
+ */
 static void device_stop(struct vu_dev *dev, bool handover)
 {
-	if (!dev->running)
+	if (!dev->running && !(dev->kept && handover))
 		return;
 	dev->running = false;
+	dev->kept = !handover;
 	if (dev->ops->stop)
 		dev->ops->stop(dev->ctx, handover);
 }

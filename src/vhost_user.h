@@ -43,6 +43,7 @@ struct vu_dev {
 	unsigned int nthreads;
 	bool paused;
 	bool running;			/* ops->start() ran, ops->stop() not yet */
+	bool kept;			/* stopped without hand-over since */
 	struct vu_mem mem;
 	struct inflight_region inflight;	/* from SET_INFLIGHT_FD */
 	struct dirty_log log;			/* from SET_LOG_BASE */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * harness.c: owns the test-side plumbing for daemon tests: process control
- * of the daemon under test and simple blocking virtio-blk and virtio-scsi
+ * of the daemon under test and of the other programs a test runs (QEMU,
+ * qemu-img), and simple blocking virtio-blk and virtio-scsi
  * clients.
  */
 #include <dirent.h>
@@ -488,15 +489,21 @@ int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
 {
 	const char *argv[32];
 	unsigned int n = 0;
-	int p[2], status;
-	size_t got = 0;
-	pid_t pid;
 
 	n = add_wrapper(argv);
 	argv[n++] = bin;
 	while (args && *args && n < ARRAY_SIZE(argv) - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
+	return run_cmd(argv, buf, len);
+}
+
+int run_cmd(const char *const *argv, char *buf, size_t len)
+{
+	int p[2], status;
+	size_t got = 0;
+	pid_t pid;
+
 	if (pipe(p) < 0)
 		return -1;
 	pid = fork();
@@ -504,7 +511,7 @@ int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
 		dup2(p[1], STDERR_FILENO);
 		dup2(p[1], STDOUT_FILENO);
 		close(p[0]);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(p[1]);
@@ -519,6 +526,60 @@ int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+pid_t spawn_cmd(const char *const *argv, const char *log, int *in)
+{
+	int p[2] = { -1, -1 };
+	pid_t pid;
+
+	if (in && pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		if (in)
+			dup2(p[0], STDIN_FILENO);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (in) {
+		close(p[0]);
+		*in = p[1];
+		if (pid < 0)
+			close(p[1]);
+	}
+	return pid;
+}
+
+void cmd_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[512];
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
 }
 
 /* ---- the page cache of an image ------------------------------------- */

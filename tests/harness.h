@@ -109,6 +109,22 @@ bool verdict_check(struct verdict *v, bool cond, const char *fmt, ...)
 void daemon_aftermath(struct verdict *v, struct daemon *d, int base_fds,
 		      long mark, const char *log, uint64_t sector, bool stop);
 
+/*
+ * Run argv (a program found in $PATH, or a path) to completion: its exit
+ * status, or -1 if a signal ended it; what it wrote to stdout and stderr
+ * in buf.
+ */
+int run_cmd(const char *const *argv, char *buf, size_t len);
+/*
+ * Start argv in the background, stdout and stderr to log; with in, *in is
+ * the write end of a pipe to its stdin.  It dies with the test.  Returns
+ * its pid or -1.  cmd_stop() kills it (SIGTERM) and reaps it.
+ */
+pid_t spawn_cmd(const char *const *argv, const char *log, int *in);
+void cmd_stop(pid_t pid);
+/* Is there a program of that name in $PATH? */
+bool have_program(const char *name);
+
 /* Run the daemon binary to completion; returns exit status, stderr in buf. */
 int run_daemon_cmd(const char *const *args, char *buf, size_t len);
 /* The same with another daemon binary (e.g. scsi_daemon_binary()). */

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential autoconf automake pkg-config
       clang libclang-rt-14-dev llvm
       liburing-dev libaio-dev libseccomp-dev linux-libc-dev
-      qemu-system-x86 qemu-system-common linux-image-amd64
+      qemu-system-x86 qemu-system-common qemu-utils linux-image-amd64
       fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
       sg3-utils groff-base mandoc python3 gnuplot-nox
       fuse3 libfuse3-dev"

@@ -3,9 +3,9 @@
  * test-sandbox.c: the daemon's self-restrictions.  A restricted io_uring
  * engine serves its registered file and its registered eventfds, and the
  * kernel refuses an operation on any other file.  The system call filter
- * (in a child process) lets the serving calls through, the back-end
- * channel's included, and refuses open() and socket() with EPERM and a log
- * line.
+ * (in a child process) lets the serving calls through (the back-end
+ * channel's, image locks and fdatasync() included) and refuses open() and
+ * socket() with EPERM and a log line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,16 +140,27 @@ static bool channel_calls(const int *sv)
 /* In a child: install the filter, then try allowed and refused calls. */
 static int filtered_child(void)
 {
-	int p[2], sv[2], fd;
-	char c = 'x';
+	char img[] = "/tmp/vu-sandbox-img.XXXXXX", c = 'x';
+	struct flock fl = {
+		.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 101,
+		.l_len = 1,
+	};
+	int p[2], sv[2], fd, lk = mkstemp(img);
 
-	if (pipe(p) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
-	    sandbox_enter() < 0)
+	if (lk < 0 || pipe(p) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || sandbox_enter() < 0)
 		return 10;
 	if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1)
 		return 11;
 	if (!channel_calls(sv))
 		return 14;
+	/* Image locks, taken and given back while serving; then a flush. */
+	if (fcntl(lk, F_OFD_SETLK, &fl) < 0 || fcntl(lk, F_OFD_GETLK, &fl) < 0 ||
+	    fdatasync(lk) < 0 || unlink(img) < 0)
+		return 16;
+	fl.l_type = F_UNLCK;
+	if (fcntl(lk, F_OFD_SETLK, &fl) < 0)
+		return 15;
 	fd = open("/etc/hostname", O_RDONLY);
 	if (fd >= 0 || errno != EPERM)
 		return 12;
@@ -180,7 +191,7 @@ static void test_filter(void)
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "under the filter, read(), write() and the back-end channel's calls work, open() and socket() fail with EPERM (child status %d)",
+	   "under the filter, read(), write(), the back-end channel's calls, OFD locks and fdatasync() work, open() and socket() fail with EPERM (child status %d)",
 	   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	n = pread(lfd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
