@@ -179,19 +179,45 @@ g_pat_write() {
     fi
 }
 
-# g_fio_run NAME JOBS DEV FIO-ARGS...: run fio with FIO-ARGS (output in
-# /tmp/fio-NAME.out; its "err=" and "IOPS=" lines go to the console).  A
-# run still going after FIO_STALL_SECS (default 100) is a stall:
-# g_stall_report on DEV.  True when fio exited with status 0, JOBS jobs
-# report err=0, none reports an error and fio printed no verify failure;
-# else false with the reason in g_fio_why (and fio's whole output shown).
+# g_fio_start NAME FIO-ARGS...: fio with FIO-ARGS in the background, its
+# output in /tmp/fio-NAME.out; g_fio_pid is its pid.
+g_fio_start() {
+    _fname=$1; shift
+    fio "$@" > "/tmp/fio-$_fname.out" 2>&1 &
+    g_fio_pid=$!
+}
+
+# g_fio_judge NAME JOBS RC [STOPPED]: the verdict on a finished fio run
+# that exited with RC: its "err=" and "IOPS=" lines go to the console.
+# True when RC is 0 (or 128 with STOPPED=1: we ended it with SIGINT), JOBS
+# jobs report err=0, none reports an error and fio printed no verify
+# failure; else false with the reason in g_fio_why (and fio's whole output
+# shown).
 # shellcheck disable=SC2034  # g_fio_why is for the caller
+g_fio_judge() {
+    _fout=/tmp/fio-$1.out
+    _frc=$3
+    [ "${4:-0}" = 1 ] && [ "$_frc" -eq 128 ] && _frc=0
+    _fok=$(grep -c 'err= 0' "$_fout")
+    _fbad=$(grep -cE 'err= *[1-9]' "$_fout")
+    _fver=$(grep -ciE 'verify failed|bad magic|bad header|verify: ' "$_fout")
+    grep -E 'err=|IOPS=' "$_fout"
+    if [ "$_frc" -eq 0 ] && [ "$_fok" -eq "$2" ] && [ "$_fbad" -eq 0 ] && [ "$_fver" -eq 0 ]; then
+        return 0
+    fi
+    g_fio_why="fio exit status $3, $_fok/$2 jobs with err=0, $_fbad with errors, $_fver verify failure line(s)"
+    cat "$_fout"
+    return 1
+}
+
+# g_fio_run NAME JOBS DEV FIO-ARGS...: g_fio_start, then wait for it.  A
+# run still going after FIO_STALL_SECS (default 100) is a stall:
+# g_stall_report on DEV, and false.  Then g_fio_judge.
 g_fio_run() {
     _fname=$1; _fjobs=$2; _fdev=$3; shift 3
-    _fout=/tmp/fio-$_fname.out
     g_fio_why=
-    fio "$@" > "$_fout" 2>&1 &
-    _fpid=$!
+    g_fio_start "$_fname" "$@"
+    _fpid=$g_fio_pid
     _fticks=0
     _fstalled=0
     while kill -0 "$_fpid" 2>/dev/null; do
@@ -204,19 +230,12 @@ g_fio_run() {
     done
     _frc=0
     wait "$_fpid" || _frc=$?
-    _fok=$(grep -c 'err= 0' "$_fout")
-    _fbad=$(grep -cE 'err= *[1-9]' "$_fout")
-    _fver=$(grep -ciE 'verify failed|bad magic|bad header|verify: ' "$_fout")
-    grep -E 'err=|IOPS=' "$_fout"
     if [ "$_fstalled" -eq 1 ]; then
         g_fio_why="fio stalled for ${FIO_STALL_SECS:-100}s (see the STALL lines)"
-    elif [ "$_frc" -ne 0 ] || [ "$_fok" -ne "$_fjobs" ] || [ "$_fbad" -ne 0 ] || [ "$_fver" -ne 0 ]; then
-        g_fio_why="fio exit status $_frc, $_fok/$_fjobs jobs with err=0, $_fbad with errors, $_fver verify failure line(s)"
-    else
-        return 0
+        cat "/tmp/fio-$_fname.out"
+        return 1
     fi
-    cat "$_fout"
-    return 1
+    g_fio_judge "$_fname" "$_fjobs" "$_frc"
 }
 
 # g_read_has DEV OFF TEXT: the 4 KiB block at byte offset OFF (4 KiB

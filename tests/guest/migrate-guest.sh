@@ -156,7 +156,8 @@ boot_bg_end 120
 tap_diag "guest ran on $((hops_ok + 1)) QEMU(s); $((SECONDS - t_test))s so far"
 
 tap_guest_exit
-tap_guest_results disk-size reader-prefill fio-verify-during-migration host-token \
+tap_guest_results disk-size reader-prefill fio-verify-during-migration \
+    reader-during-migration host-token \
     reader-region-verify final-pattern-write
 [ "$hops_ok" -eq "$HOPS" ] || tap_not_ok "$HOPS migrations done: only $hops_ok"
 
