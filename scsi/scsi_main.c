@@ -19,8 +19,13 @@
 #include "util.h"
 #include "vhost_user.h"
 
-#define DEFAULT_REQ_QUEUES	1
 #define MAX_REQ_QUEUES		254	/* 2 + N vrings, indices are 8 bits */
+/*
+ * QEMU gives a vhost-user-scsi-pci device without num_queues one request
+ * queue per vCPU: offer all there can be.  A queue costs only its slot in
+ * the device until the front end starts it.
+ */
+#define DEFAULT_REQ_QUEUES	MAX_REQ_QUEUES
 #define DEFAULT_QUEUE_SIZE	1024
 
 static const struct cli_limits limits = {

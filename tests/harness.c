@@ -233,10 +233,11 @@ int daemon_settled_fd_count(const struct daemon *d)
 	return last;
 }
 
-long daemon_rss_kib(const struct daemon *d)
+long daemon_status_value(const struct daemon *d, const char *key)
 {
 	char path[64], line[256];
-	long kib = -1;
+	size_t klen = strlen(key);
+	long v = -1;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
@@ -244,11 +245,46 @@ long daemon_rss_kib(const struct daemon *d)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (!strncmp(line, key, klen) && line[klen] == ':' &&
+		    sscanf(line + klen + 1, "%ld", &v) == 1)
 			break;
 	}
 	fclose(f);
-	return kib;
+	return v;
+}
+
+int daemon_thread_count(const struct daemon *d)
+{
+	char path[300], comm[32];
+	struct dirent *e;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)d->pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)d->pid,
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, "iou-", 4))
+			n++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+long daemon_rss_kib(const struct daemon *d)
+{
+	return daemon_status_value(d, "VmRSS");
 }
 
 /* The whole log is searched, however long it has grown. */

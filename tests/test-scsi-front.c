@@ -1473,6 +1473,75 @@ static void test_cache_modes(void)
 	ok(daemon_stop(&d) == 0, "cache modes: the daemon exits 0 on SIGTERM");
 }
 
+/* ---- QEMU's default queue count ------------------------------------------ */
+
+/*
+ * Start a daemon with args, connect as a 2-vCPU QEMU whose device sets no
+ * num_queues (2 request queues), and write and read back a block on each.
+ * Returns GET_QUEUE_NUM's answer (0 on failure); threads and RSS (KiB) are
+ * measured after the I/O.
+ */
+static uint64_t two_vcpu_guest(const char *what, const char *const *args,
+			       long *threads, long *rss)
+{
+	struct scsic_res r;
+	struct daemon d;
+	struct scsic c;
+	uint64_t nq = 0;
+	uint8_t want[4096];
+	int ret;
+
+	ret = daemon_start_bin(&d, scsi_daemon_binary(), args);
+	if (!ok(ret == 0, "%s: the daemon starts", what))
+		return 0;
+	ret = scsic_open(&c, d.sock, 2, ~0ull);
+	if (ok(ret == 0, "%s: a front end starts 2 request queues (%s)", what,
+	       strerror(-ret))) {
+		nq = c.f.max_queues;
+		tur(&c, lun_a, &r);
+		for (unsigned int q = 0; q < 2; q++) {
+			bool same;
+
+			c.rq = q;
+			pattern(want, sizeof(want), 4000 + q);
+			memcpy(c.dout, want, sizeof(want));
+			same = good(rw10(&c, lun_a, 0x2a, 0, 4000 + 8 * q, 8, 4096, &r), &r);
+			memset(c.din, 0, sizeof(want));
+			same = same &&
+			       good(rw10(&c, lun_a, 0x28, 0, 4000 + 8 * q, 8, 4096, &r), &r) &&
+			       !memcmp(c.din, want, sizeof(want));
+			ok(same, "%s: request queue %u writes and reads back a block", what, q);
+		}
+		*threads = daemon_thread_count(&d);
+		*rss = daemon_rss_kib(&d);
+	}
+	scsic_close(&c);
+	ok(daemon_stop(&d) == 0, "%s: the daemon exits 0 on SIGTERM", what);
+	return nq;
+}
+
+static void test_default_queues(void)
+{
+	const char *dflt[] = { lun_a_arg, env.aio_arg, NULL };
+	const char *two[] = { lun_a_arg, env.aio_arg, "--num-queues=2", NULL };
+	long t_dflt = -1, t_two = -1, rss_dflt = -1, rss_two = -1;
+	uint64_t nq;
+
+	nq = two_vcpu_guest("defaults", dflt, &t_dflt, &rss_dflt);
+	ok(nq == 256, "defaults: GET_QUEUE_NUM says %llu: 254 request queues, the control and the event queue",
+	   (unsigned long long)nq);
+	nq = two_vcpu_guest("--num-queues=2", two, &t_two, &rss_two);
+	ok(nq == 4, "--num-queues=2: GET_QUEUE_NUM says %llu: 2 request queues and 2 others",
+	   (unsigned long long)nq);
+	ok(t_dflt > 0 && t_dflt == t_two,
+	   "the 252 queues never started cost no thread (%ld threads, %ld with --num-queues=2)",
+	   t_dflt, t_two);
+	/* Their slots, and a completion ring sized for them (1 MiB at most). */
+	ok(rss_dflt > 0 && rss_two > 0 && rss_dflt - rss_two < 1536,
+	   "the 252 queues never started cost under 1.5 MiB (RSS %ld KiB, %ld KiB with --num-queues=2)",
+	   rss_dflt, rss_two);
+}
+
 /* ---- command line ------------------------------------------------------ */
 
 static void test_cli(void)
@@ -1594,6 +1663,7 @@ int main(void)
 	if (!ok(status == 0, "SIGTERM: exit status 0 (%d)", status))
 		daemon_log_diag(&d, 0);
 	test_cache_modes();
+	test_default_queues();
 	test_cli();
 	free(want);
 	harness_cleanup();
