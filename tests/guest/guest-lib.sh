@@ -456,13 +456,15 @@ _guest_qemu_run() {
 
     start=$(date +%s.%N)
     # timeout(1) enforces the hard limit: SIGTERM, then SIGKILL 10 s later.
+    # no_timer_check: on a busy host TCG is too slow for the kernel's
+    # IO-APIC timer check, which then panics at boot.
     timeout -k 10 "$GUEST_TIMEOUT" "$QEMU" \
         -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none -no-reboot \
         -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M" \
         -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
         -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
-        -append "console=ttyS0 quiet panic=-1 guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS${GUEST_APPEND:+ $GUEST_APPEND}" \
+        -append "console=ttyS0 quiet panic=-1 no_timer_check guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS${GUEST_APPEND:+ $GUEST_APPEND}" \
         -chardev "file,id=con0,path=$GUEST_CONSOLE" -serial chardev:con0 \
         -qmp "unix:$GUEST_QMP,server=on,wait=off" \
         "${GUEST_QEMU_ARGS[@]}" "$@" </dev/null >"$GUEST_QEMU_LOG" 2>&1 3>&- &
