@@ -5,7 +5,7 @@
 set -eu
 for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
     if [ -n "$d" ] && [ -f "$d/migrate-guest.sh" ]; then
-        DEVICE=blk QUEUES=1 VCPUS=1 AIO=libaio exec bash "$d/migrate-guest.sh"
+        DEVICE=blk QUEUES=1 VCPUS=2 AIO=libaio exec bash "$d/migrate-guest.sh"
     fi
 done
 echo "not ok 1 - cannot find migrate-guest.sh (srcdir='${srcdir:-}')"

@@ -17,7 +17,9 @@
 #           (vhost-uring-blk or qsd); scsi: vhost-user-scsi-pci and
 #           vhost-uring-scsi, one LUN
 #   QUEUES  1|2 (default 1)          virtqueues and mixed fio jobs
-#   VCPUS   1|2 (default QUEUES)     guest vCPUs
+#   VCPUS   1..8 (default 2)         guest vCPUs; with QEMU 7.2's TCG a
+#           1-vCPU guest hung after a hop here (in the kernel with
+#           interrupts off), which no 2-vCPU guest did
 #   AIO     io_uring|libaio (default io_uring)  back-end engine and guest
 #           fio ioengine
 #   HOPS    migrations (default 3)
@@ -45,7 +47,7 @@ done
 
 DEVICE=${DEVICE:-blk}
 QUEUES=${QUEUES:-1}
-VCPUS=${VCPUS:-$QUEUES}
+VCPUS=${VCPUS:-2}
 AIO=${AIO:-io_uring}
 HOPS=${HOPS:-3}
 FIO_MB=${GUEST_FIO_MB:-8}
