@@ -712,7 +712,7 @@ void blkc_close(struct blkc *c)
 /* Put one request on queue q (not yet visible); see blkc_req(). */
 static int blkc_add(struct blkc *c, unsigned int q, uint32_t type,
 		    uint64_t sector, uint64_t data_gpa, size_t len, bool data_in,
-		    bool indirect)
+		    uint64_t status_gpa, bool indirect)
 {
 	struct front_vq *vq = &c->f.vqs[q];
 	struct virtio_blk_outhdr h = {
@@ -729,7 +729,9 @@ static int blkc_add(struct blkc *c, unsigned int q, uint32_t type,
 	bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->hdr), 16, false };
 	if (len)
 		bufs[n++] = (struct front_buf){ data_gpa, (uint32_t)len, data_in };
-	bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->status), 1, true };
+	if (!status_gpa)
+		status_gpa = front_gpa(&c->f, c->status);
+	bufs[n++] = (struct front_buf){ status_gpa, 1, true };
 	if (indirect)
 		return fvq_add_indirect(vq, c->itable, front_gpa(&c->f, c->itable),
 					bufs, n, c);
@@ -737,9 +739,10 @@ static int blkc_add(struct blkc *c, unsigned int q, uint32_t type,
 }
 
 int blkc_submit(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
-		uint64_t data_gpa, size_t len, bool data_in)
+		uint64_t data_gpa, size_t len, bool data_in, uint64_t status_gpa)
 {
-	int ret = blkc_add(c, q, type, sector, data_gpa, len, data_in, false);
+	int ret = blkc_add(c, q, type, sector, data_gpa, len, data_in,
+			   status_gpa, false);
 
 	if (ret >= 0)
 		fvq_kick(&c->f.vqs[q]);
@@ -781,7 +784,7 @@ int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 	if (len > c->data_size)
 		return -EINVAL;
 	ret = blkc_add(c, q, type, sector, front_gpa(&c->f, c->data), len,
-		       data_in, indirect);
+		       data_in, 0, indirect);
 	if (ret < 0)
 		return ret;
 	fvq_kick(&c->f.vqs[q]);
