@@ -20,7 +20,8 @@
 #   AIO     io_uring|libaio (default io_uring)  back-end engine and fio's
 #   DIMM_MB size of the DIMM in MiB (default 256; a multiple of 128)
 #   GUEST_FIO_MB  MiB each fio round covers (default 8)
-#   HP_SECS how long each side waits for the other's step (default 120)
+#   HP_SECS how long each side waits for the other's step (default 120;
+#           the boot gets twice that)
 # plus everything guest-lib.sh reads (VHOST_URING_BLK, VHOST_URING_SCSI,
 # GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
@@ -119,7 +120,7 @@ boot_bg "$here/memhp-in-guest.sh" -chardev "socket,id=vu0,path=$sock" "${dev_arg
 
 # ------------------------------------------------------------------ plug
 plugged=0
-if wait_mark booted "$HP_SECS"; then
+if wait_mark booted $((2 * HP_SECS)); then
     adds=$(msgs ADD_MEM_REG)
     tap_diag "guest booted, its fio runs; the back-end has $adds region(s)"
     if qmp "$GUEST_QMP" \
@@ -136,7 +137,7 @@ if wait_mark booted "$HP_SECS"; then
         tap_not_ok "the back-end got ADD_MEM_REG for the DIMM: still $(msgs ADD_MEM_REG) after ${HP_SECS}s"
     fi
 else
-    tap_not_ok "guest: fio running before the plug: no 'mark booted' within ${HP_SECS}s"
+    tap_not_ok "guest: fio running before the plug: no 'mark booted' within $((2 * HP_SECS))s"
 fi
 
 # ---------------------------------------------------------------- unplug
