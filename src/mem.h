@@ -14,8 +14,13 @@
 
 #include "vu_proto.h"
 
-/* Advertised through GET_MAX_MEM_SLOTS; QEMU 7.2 uses at most 256 on x86. */
-#define VU_MAX_MEM_SLOTS	256
+/*
+ * Advertised through GET_MAX_MEM_SLOTS.  509 is what QEMU's own back-end
+ * library offers and what virtio-mem may use (KVM's 512 memory slots on x86
+ * less the 3 it keeps for itself).  A front end uses the smaller of this
+ * and its own limit: QEMU 7.2 on x86 stops at 256 (ACPI's DIMM slots).
+ */
+#define VU_MAX_MEM_SLOTS	509
 
 struct vu_mem_reg {
 	uint64_t gpa;		/* guest-physical start */

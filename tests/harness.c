@@ -709,8 +709,10 @@ void blkc_close(struct blkc *c)
 	front_close(&c->f);
 }
 
-int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
-	     size_t len, bool data_in, bool indirect, struct blkc_res *res)
+/* Put one request on queue q (not yet visible); see blkc_req(). */
+static int blkc_add(struct blkc *c, unsigned int q, uint32_t type,
+		    uint64_t sector, uint64_t data_gpa, size_t len, bool data_in,
+		    uint64_t status_gpa, bool indirect)
 {
 	struct front_vq *vq = &c->f.vqs[q];
 	struct virtio_blk_outhdr h = {
@@ -719,26 +721,42 @@ int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 	};
 	struct front_buf bufs[3];
 	unsigned int n = 0;
-	void *cookie;
-	int ret;
 
-	if (len > c->data_size)
+	if (len > UINT32_MAX)
 		return -EINVAL;
 	memcpy(c->hdr, &h, sizeof(h));
 	*c->status = 0xff;
 	bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->hdr), 16, false };
 	if (len)
-		bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->data), len, data_in };
-	bufs[n++] = (struct front_buf){ front_gpa(&c->f, c->status), 1, true };
+		bufs[n++] = (struct front_buf){ data_gpa, (uint32_t)len, data_in };
+	if (!status_gpa)
+		status_gpa = front_gpa(&c->f, c->status);
+	bufs[n++] = (struct front_buf){ status_gpa, 1, true };
 	if (indirect)
-		ret = fvq_add_indirect(vq, c->itable, front_gpa(&c->f, c->itable),
-				       bufs, n, c);
-	else
-		ret = fvq_add(vq, bufs, n, c);
-	if (ret < 0)
-		return ret;
-	fvq_kick(vq);
-	for (int waited = 0; waited < 5000;) {
+		return fvq_add_indirect(vq, c->itable, front_gpa(&c->f, c->itable),
+					bufs, n, c);
+	return fvq_add(vq, bufs, n, c);
+}
+
+int blkc_submit(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
+		uint64_t data_gpa, size_t len, bool data_in, uint64_t status_gpa)
+{
+	int ret = blkc_add(c, q, type, sector, data_gpa, len, data_in,
+			   status_gpa, false);
+
+	if (ret >= 0)
+		fvq_kick(&c->f.vqs[q]);
+	return ret < 0 ? ret : 0;
+}
+
+int blkc_wait(struct blkc *c, unsigned int q, int timeout_ms,
+	      struct blkc_res *res)
+{
+	struct front_vq *vq = &c->f.vqs[q];
+	void *cookie;
+	int ret;
+
+	for (int waited = 0; waited < timeout_ms;) {
 		ret = fvq_get_used(vq, &cookie, &res->used_len);
 		if (ret < 0)
 			return ret;
@@ -756,6 +774,21 @@ int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 			waited += 100;
 	}
 	return -ETIMEDOUT;
+}
+
+int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
+	     size_t len, bool data_in, bool indirect, struct blkc_res *res)
+{
+	int ret;
+
+	if (len > c->data_size)
+		return -EINVAL;
+	ret = blkc_add(c, q, type, sector, front_gpa(&c->f, c->data), len,
+		       data_in, 0, indirect);
+	if (ret < 0)
+		return ret;
+	fvq_kick(&c->f.vqs[q]);
+	return blkc_wait(c, q, 5000, res);
 }
 
 /* ---- blocking virtio-scsi client ------------------------------------ */

@@ -184,6 +184,16 @@ struct blkc_res {
  */
 int blkc_req(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
 	     size_t len, bool data_in, bool indirect, struct blkc_res *res);
+/*
+ * blkc_req() in two halves, with the data anywhere in guest memory: put
+ * the request (one at a time per client: the header is shared) on queue q
+ * and kick; then wait up to timeout_ms for it to complete.  The status
+ * byte goes to status_gpa (0: c->status, which res->status then copies).
+ */
+int blkc_submit(struct blkc *c, unsigned int q, uint32_t type, uint64_t sector,
+		uint64_t data_gpa, size_t len, bool data_in, uint64_t status_gpa);
+int blkc_wait(struct blkc *c, unsigned int q, int timeout_ms,
+	      struct blkc_res *res);
 
 /*
  * A synchronous virtio-scsi client: vq 0 control, vq 1 event, vq 2.. the

@@ -871,10 +871,10 @@ static void m_add_beyond_slots(struct mt *t)
 	uint64_t slots = 0;
 	bool good = true;
 
-	t->log = "all 256 slots are in use";	/* GET_MAX_MEM_SLOTS */
+	t->log = "all 509 slots are in use";	/* GET_MAX_MEM_SLOTS */
 	if (!open_neg(t, true) ||
 	    !check(t, front_get_u64(&t->f, VU_GET_MAX_MEM_SLOTS, &slots) == 0 &&
-		   slots == 256, "GET_MAX_MEM_SLOTS") ||
+		   slots == 509, "GET_MAX_MEM_SLOTS") ||
 	    !check(t, front_mem_create(&t->f, (slots + 1) * 4096, MEM_GPA) == 0, "memfd"))
 		return;
 	for (uint64_t i = 0; i <= slots && good; i++) {

@@ -25,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +32,7 @@
 
 #include <linux/virtio_scsi.h>
 
+#include "gate.h"
 #include "harness.h"
 #include "tap.h"
 #include "util.h"
@@ -48,14 +47,6 @@
 
 /* Where each case's held reads and COMPARE AND WRITEs go (bytes). */
 #define OFF_CASE(n)	((uint64_t)(n) << 20)
-
-struct ffs {
-	pid_t pid;
-	char dir[300];
-	char img[320];
-	char gate[320];
-	char log[320];
-};
 
 static struct test_env env;
 static struct ffs fmnt;
@@ -85,150 +76,6 @@ static void pattern(uint8_t *p, size_t len, unsigned int seed)
 {
 	for (size_t i = 0; i < len; i++)
 		p[i] = (uint8_t)(seed * 29 + i * 13 + (i >> 9) + 3);
-}
-
-/* ---- fuse-faulty and its gate -------------------------------------------- */
-
-static const char *ff_binary(void)
-{
-	const char *b = getenv("FUSE_FAULTY");
-
-	return b && *b ? b : "./tests/fuse-faulty";
-}
-
-static bool ffs_ready(const struct ffs *m)
-{
-	struct stat st;
-
-	return stat(m->gate, &st) == 0 && stat(m->img, &st) == 0 &&
-	       st.st_size == IMG_SIZE;
-}
-
-static void ffs_stop(struct ffs *m)
-{
-	int status;
-
-	if (m->pid <= 0)
-		return;
-	kill(m->pid, SIGTERM);
-	for (long end = now_ms() + 5000; now_ms() < end; sleep_ms(10)) {
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			break;
-		}
-	}
-	if (m->pid > 0) {
-		kill(m->pid, SIGKILL);
-		waitpid(m->pid, &status, 0);
-		m->pid = -1;
-	}
-	/* auto_unmount normally did it; make sure. */
-	umount2(m->dir, MNT_DETACH);
-	rmdir(m->dir);
-}
-
-static void ffs_atexit(void)
-{
-	ffs_stop(&fmnt);
-}
-
-/* fuse-faulty with its gate, no fault ranges, on the scratch dir's mnt/. */
-static int ffs_start(struct ffs *m)
-{
-	char size[32], far[32];
-
-	snprintf(m->dir, sizeof(m->dir), "%s/mnt", harness_dir());
-	snprintf(m->img, sizeof(m->img), "%s/disk.img", m->dir);
-	snprintf(m->gate, sizeof(m->gate), "%s/gate", m->dir);
-	snprintf(m->log, sizeof(m->log), "%s/fuse-faulty.log", harness_dir());
-	if (access(ff_binary(), X_OK) < 0 || mkdir(m->dir, 0755) < 0)
-		return -1;
-	snprintf(size, sizeof(size), "%u", IMG_SIZE);
-	snprintf(far, sizeof(far), "%u", 2 * IMG_SIZE);	/* no fault */
-	fflush(stdout);
-	m->pid = fork();
-	if (m->pid < 0)
-		return -1;
-	if (m->pid == 0) {
-		int fd = open(m->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fd >= 0)
-			dup2(fd, STDERR_FILENO);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(ff_binary(), ff_binary(), m->dir, size, far, far, "gate",
-		      (char *)NULL);
-		_exit(127);
-	}
-	atexit(ffs_atexit);
-	for (long end = now_ms() + 5000; now_ms() < end; sleep_ms(10)) {
-		if (ffs_ready(m))
-			return 0;
-	}
-	return -1;
-}
-
-static bool gate_cmd(const char *cmd)
-{
-	int fd = open(fmnt.gate, O_WRONLY);
-	bool done;
-
-	if (fd < 0)
-		return false;
-	done = write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
-	close(fd);
-	return done;
-}
-
-/* Reads (and writes) of disk.img at [off, off + HOLD_LEN) wait from now on. */
-static bool gate_hold(uint64_t off)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "hold %" PRIu64 " %u", off, HOLD_LEN);
-	return gate_cmd(cmd);
-}
-
-static bool gate_release(uint64_t off)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "release %" PRIu64, off);
-	return gate_cmd(cmd);
-}
-
-/* How many requests the hold at off keeps waiting now (-1: no such hold). */
-static int gate_waiting(uint64_t off)
-{
-	char buf[4096], *line, *save = NULL;
-	int fd = open(fmnt.gate, O_RDONLY), n, waiting = -1;
-
-	if (fd < 0)
-		return -1;
-	n = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		uint64_t o, len;
-		int w;
-
-		if (sscanf(line, "hold %" SCNu64 " %" SCNu64 " %d", &o, &len, &w) == 3 &&
-		    o == off)
-			waiting = w;
-	}
-	return waiting;
-}
-
-/* Wait until a request of the daemon sleeps in the hold at off. */
-static bool gate_wait_held(uint64_t off, int timeout_ms)
-{
-	for (long end = now_ms() + timeout_ms; now_ms() < end; sleep_ms(2)) {
-		if (gate_waiting(off) > 0)
-			return true;
-	}
-	return false;
 }
 
 /* ---- the driver side ------------------------------------------------------ */
@@ -496,10 +343,10 @@ static void hold_read_then_tmf(struct scsic *c, struct verdict *v,
 {
 	const uintptr_t an[] = { TMF_CK(1) };
 
-	gate_hold(off);
+	gate_hold(&fmnt, off, HOLD_LEN);
 	submit_read(c, RQ_OTHER, 1, off);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(v, gate_wait_held(off, WAIT_MS), "the held read never reached the file");
+	verdict_check(v, gate_wait_held(&fmnt, off, WAIT_MS), "the held read never reached the file");
 	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, NO_TAG);
 	submit_an(c, 1);
 	scsic_kick(c, SCSIC_CTRL_VQ);
@@ -516,7 +363,7 @@ static void settle(struct scsic *c, struct seen *s, const uint64_t *holds,
 		   unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
-		gate_release(holds[i]);
+		gate_release(&fmnt, holds[i]);
 	for (long end = now_ms() + 2000; now_ms() < end; sleep_ms(5))
 		reap_all(c, s);
 }
@@ -538,21 +385,21 @@ static void test_tmf_not_held_by_later(struct scsic *c)
 
 	hold_read_then_tmf(c, &v, &s, o1);
 	verdict_check(&v, !s.rank[TMF_CK(0)], "the TMF was answered while a read before it was held");
-	gate_hold(o2);
+	gate_hold(&fmnt, o2, HOLD_LEN);
 	submit_read(c, RQ_OTHER, 2, o2);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(o2, WAIT_MS), "the second read never reached the file");
-	gate_release(o1);
+	verdict_check(&v, gate_wait_held(&fmnt, o2, WAIT_MS), "the second read never reached the file");
+	gate_release(&fmnt, o1);
 	verdict_check(&v, reap_until(c, &s, first, 2, WAIT_MS),
 		      "the TMF was not answered while a read sent after it was held");
 	verdict_check(&v, (s.answered_at[0] & BIT(1)) && !(s.answered_at[0] & BIT(2)) &&
-		      response(c, 2) == 0xff && gate_waiting(o2) == 1,
+		      response(c, 2) == 0xff && gate_waiting(&fmnt, o2) == 1,
 		      "when the TMF's answer was seen: first read done %d, second %d (response %u, held %d)",
 		      !!(s.answered_at[0] & BIT(1)), !!(s.answered_at[0] & BIT(2)),
-		      response(c, 2), gate_waiting(o2));
+		      response(c, 2), gate_waiting(&fmnt, o2));
 	verdict_check(&v, ctrl_answer(0, 0), "TMF response %u, not FUNCTION COMPLETE",
 		      ctrl_resp[0][0]);
-	gate_release(o2);
+	gate_release(&fmnt, o2);
 	verdict_check(&v, reap_until(c, &s, second, 1, WAIT_MS), "the second read never completed");
 	verdict_check(&v, response(c, 1) == VIRTIO_SCSI_S_OK && response(c, 2) == VIRTIO_SCSI_S_OK,
 		      "reads answered %u and %u", response(c, 1), response(c, 2));
@@ -591,12 +438,12 @@ static void test_abort_waiting_caw(struct scsic *c, unsigned int round)
 	pattern(newb, sizeof(newb), 40 + round);
 	host_write(ca, olda, sizeof(olda));
 	host_write(cb, oldb, sizeof(oldb));
-	gate_hold(oh);
+	gate_hold(&fmnt, oh, HOLD_LEN);
 	submit_read(c, RQ_OTHER, 1, oh);
 	submit_caw(c, RQ_OTHER, 2, ca, olda, newa);
 	submit_marker(c, RQ_OTHER, 3);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(oh, WAIT_MS) && reap_until(c, &s, took_a, 1, WAIT_MS),
+	verdict_check(&v, gate_wait_held(&fmnt, oh, WAIT_MS) && reap_until(c, &s, took_a, 1, WAIT_MS),
 		      "the read and the COMPARE AND WRITE behind it were not taken");
 	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, 2);
 	submit_an(c, 1);
@@ -607,7 +454,7 @@ static void test_abort_waiting_caw(struct scsic *c, unsigned int round)
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
 	verdict_check(&v, reap_until(c, &s, took_b, 1, WAIT_MS),
 		      "the second COMPARE AND WRITE was not taken");
-	gate_release(oh);
+	gate_release(&fmnt, oh);
 	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
 		      "round %u: never answered: read %d, aborted CAW %d, second CAW %d, TMF %d",
 		      round, !s.rank[1], !s.rank[2], !s.rank[4], !s.rank[TMF_CK(0)]);
@@ -652,13 +499,13 @@ static void test_tmf_and_waiting(struct scsic *c, bool set, unsigned int round)
 	pattern(old, sizeof(old), 50 + round);
 	pattern(new, sizeof(new), 60 + round);
 	host_write(ca, old, sizeof(old));
-	gate_hold(oh);
-	gate_hold(od);
+	gate_hold(&fmnt, oh, HOLD_LEN);
+	gate_hold(&fmnt, od, HOLD_LEN);
 	submit_read(c, RQ_CTRL, 1, oh);
 	submit_caw(c, RQ_CTRL, 2, ca, old, new);
 	submit_marker(c, RQ_CTRL, 3);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
-	verdict_check(&v, gate_wait_held(oh, WAIT_MS) && reap_until(c, &s, took_c, 1, WAIT_MS),
+	verdict_check(&v, gate_wait_held(&fmnt, oh, WAIT_MS) && reap_until(c, &s, took_c, 1, WAIT_MS),
 		      "the read and the COMPARE AND WRITE were not taken");
 	submit_read(c, RQ_OTHER, 4, od);
 	submit_marker(c, RQ_OTHER, 5);
@@ -669,16 +516,16 @@ static void test_tmf_and_waiting(struct scsic *c, bool set, unsigned int round)
 	submit_an(c, 1);
 	scsic_kick(c, SCSIC_CTRL_VQ);
 	verdict_check(&v, reap_until(c, &s, took_tmf, 1, WAIT_MS), "the TMF was not taken");
-	gate_release(oh);
+	gate_release(&fmnt, oh);
 	if (!set) {
 		/* The CAW ran; the read behind it runs and is held. */
-		verdict_check(&v, gate_wait_held(od, WAIT_MS), "the read behind the CAW never ran");
+		verdict_check(&v, gate_wait_held(&fmnt, od, WAIT_MS), "the read behind the CAW never ran");
 		reap_all(c, &s);
 		verdict_check(&v, !s.rank[TMF_CK(0)] && response(c, 4) == 0xff,
 			      "the TMF was answered (%u) while a read older than it was held",
 			      ctrl_resp[0][0]);
 	}
-	gate_release(od);
+	gate_release(&fmnt, od);
 	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
 		      "never answered: read %d, CAW %d, read behind it %d, TMF %d",
 		      !s.rank[1], !s.rank[2], !s.rank[4], !s.rank[TMF_CK(0)]);
@@ -748,22 +595,22 @@ static void test_pause_not_held_by_new_io(struct scsic *c)
 	hold_read_then_tmf(c, &v, &s, o1);
 	pthread_create(&tid, NULL, msg_thread, &m);
 	/* The stream: slots 10 and 11 in turn, at os[0] and os[1]. */
-	gate_hold(os[cur]);
+	gate_hold(&fmnt, os[cur], HOLD_LEN);
 	submit_read(c, RQ_OTHER, 10 + cur, os[cur]);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	gate_wait_held(os[cur], 300);
-	gate_release(o1);
+	gate_wait_held(&fmnt, os[cur], 300);
+	gate_release(&fmnt, o1);
 	for (end = now_ms() + WAIT_MS; !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE) &&
 	     now_ms() < end;) {
 		unsigned int nxt = cur ^ 1;
 		const uintptr_t mine[] = { 10 + cur };
 
-		gate_hold(os[nxt]);
+		gate_hold(&fmnt, os[nxt], HOLD_LEN);
 		submit_read(c, RQ_OTHER, 10 + nxt, os[nxt]);
 		scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
 		/* Not taken soon: the thread has stopped taking requests. */
-		gate_wait_held(os[nxt], 300);
-		gate_release(os[cur]);
+		gate_wait_held(&fmnt, os[nxt], 300);
+		gate_release(&fmnt, os[cur]);
 		if (!reap_until(c, &s, mine, 1, WAIT_MS))
 			break;
 		s.rank[10 + cur] = 0;
@@ -773,8 +620,8 @@ static void test_pause_not_held_by_new_io(struct scsic *c)
 	verdict_check(&v, __atomic_load_n(&m.done, __ATOMIC_ACQUIRE),
 		      "SET_VRING_CALL and GET_FEATURES not answered in %d ms while reads went on (%u reads)",
 		      WAIT_MS, reads);
-	gate_release(os[0]);
-	gate_release(os[1]);
+	gate_release(&fmnt, os[0]);
+	gate_release(&fmnt, os[1]);
 	for (end = now_ms() + WAIT_MS; !__atomic_load_n(&m.done, __ATOMIC_ACQUIRE) &&
 	     now_ms() < end;)
 		sleep_ms(5);
@@ -831,16 +678,16 @@ static void test_events_and_pauses(struct scsic *c)
 
 		post_events(c, posted, 8);
 		posted += 8;
-		gate_hold(oh);
+		gate_hold(&fmnt, oh, HOLD_LEN);
 		submit_read(c, RQ_CTRL, 20 + round, oh);
 		scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
-		verdict_check(&v, gate_wait_held(oh, WAIT_MS), "round %u: the read never reached the file", round);
+		verdict_check(&v, gate_wait_held(&fmnt, oh, WAIT_MS), "round %u: the read never reached the file", round);
 		pthread_create(&tid, NULL, msg_thread, &m);
 		/* While the first thread drains: more buffers for the other. */
 		post_events(c, posted, 8);
 		posted += 8;
 		sleep_ms(20);
-		gate_release(oh);
+		gate_release(&fmnt, oh);
 		pthread_join(tid, NULL);
 		verdict_check(&v, m.ret == 0, "round %u: the paused message failed: %d", round, m.ret);
 		verdict_check(&v, reap_until(c, &s, rd, 1, WAIT_MS), "round %u: the read never completed", round);
@@ -902,10 +749,10 @@ static void test_reset_aborts_waiting(struct scsic *c)
 	pattern(old, sizeof(old), 70);
 	pattern(new, sizeof(new), 71);
 	host_write(oc, old, sizeof(old));
-	gate_hold(oc);
+	gate_hold(&fmnt, oc, HOLD_LEN);
 	submit_caw(c, RQ_CTRL, 1, oc, old, new);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
-	verdict_check(&v, gate_wait_held(oc, WAIT_MS), "the COMPARE AND WRITE's read never reached the file");
+	verdict_check(&v, gate_wait_held(&fmnt, oc, WAIT_MS), "the COMPARE AND WRITE's read never reached the file");
 	submit_read(c, RQ_OTHER, 2, ow);
 	submit_marker(c, RQ_OTHER, 3);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
@@ -919,7 +766,7 @@ static void test_reset_aborts_waiting(struct scsic *c)
 		      "the waiting read: answered %d, response %u (want RESET at once)",
 		      !!s.rank[2], response(c, 2));
 	verdict_check(&v, !s.rank[TMF_CK(0)], "the reset was answered while the CAW before it was held");
-	gate_release(oc);
+	gate_release(&fmnt, oc);
 	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
 		      "never answered: CAW %d, read %d, reset %d", !s.rank[1], !s.rank[2],
 		      !s.rank[TMF_CK(0)]);
@@ -962,10 +809,10 @@ static void test_caw_fairness(struct scsic *c)
 	for (unsigned int i = 0; i < 4; i++)
 		pattern(ver[i], sizeof(ver[i]), 80 + i);
 	host_write(ca, ver[0], sizeof(ver[0]));
-	gate_hold(oh);
+	gate_hold(&fmnt, oh, HOLD_LEN);
 	submit_read(c, RQ_CTRL, 1, oh);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
-	verdict_check(&v, gate_wait_held(oh, WAIT_MS), "R never reached the file");
+	verdict_check(&v, gate_wait_held(&fmnt, oh, WAIT_MS), "R never reached the file");
 	submit_caw(c, RQ_OTHER, 2, ca, ver[0], ver[1]);
 	submit_marker(c, RQ_OTHER, 3);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
@@ -984,7 +831,7 @@ static void test_caw_fairness(struct scsic *c)
 	verdict_check(&v, !s.rank[1] && !s.rank[2] && !s.rank[4] && !s.rank[6] && !s.rank[7],
 		      "answered while R was held: R %d C1 %d W %d C2 %d C3 %d", !!s.rank[1],
 		      !!s.rank[2], !!s.rank[4], !!s.rank[6], !!s.rank[7]);
-	gate_release(oh);
+	gate_release(&fmnt, oh);
 	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS),
 		      "never answered: R %d C1 %d W %d C2 %d C3 %d", !s.rank[1], !s.rank[2],
 		      !s.rank[4], !s.rank[6], !s.rank[7]);
@@ -1043,18 +890,18 @@ static void test_query_task(struct scsic *c)
 	pattern(old, sizeof(old), 90);
 	pattern(new, sizeof(new), 91);
 	host_write(ca, old, sizeof(old));
-	gate_hold(oq);
+	gate_hold(&fmnt, oq, HOLD_LEN);
 	submit_read(c, RQ_OTHER, 1, oq);
 	submit_caw(c, RQ_OTHER, 2, ca, old, new);
 	submit_marker(c, RQ_OTHER, 3);
 	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(oq, WAIT_MS) && reap_until(c, &s, took, 1, WAIT_MS),
+	verdict_check(&v, gate_wait_held(&fmnt, oq, WAIT_MS) && reap_until(c, &s, took, 1, WAIT_MS),
 		      "the read and the CAW were not taken");
 	q[0] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 1);
 	q[1] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 2);
 	q[2] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, NO_TAG);
 	q[3] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK_SET, 0);
-	gate_release(oq);
+	gate_release(&fmnt, oq);
 	verdict_check(&v, reap_until(c, &s, all, ARRAY_SIZE(all), WAIT_MS), "the read or the CAW never answered");
 	q[4] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 1);
 	q[5] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 2);
@@ -1092,7 +939,7 @@ static void test_sigterm_with_tmf(struct scsic *c, struct daemon *d)
 	if (early)
 		d->pid = -1;
 	verdict_check(&v, !early, "the daemon exited while a read was held (status 0x%x)", status);
-	gate_release(od);
+	gate_release(&fmnt, od);
 	/* daemon_stop() sends SIGTERM again and waits up to 10 s. */
 	status = daemon_stop(d);
 	verdict_check(&v, status == 0, "exit status %d once the read was let go", status);
@@ -1106,7 +953,7 @@ static void test_sigterm_with_tmf(struct scsic *c, struct daemon *d)
 		tap_diag("%s", v.fail);
 	if (d->pid > 0)
 		daemon_stop(d);
-	gate_release(od);
+	gate_release(&fmnt, od);
 }
 
 int main(void)
@@ -1122,7 +969,7 @@ int main(void)
 	if (nthreads < 1 || nthreads > 2)
 		nthreads = 2;
 	scsic_lun(lun0, 0, 0);
-	if (!ok(ffs_start(&fmnt) == 0, "fuse-faulty serves disk.img with a gate (%s)", ff_binary())) {
+	if (!ok(ffs_start(&fmnt, IMG_SIZE) == 0, "fuse-faulty serves disk.img with a gate (%s)", ffs_binary())) {
 		tap_diag("fuse-faulty needs fuse3 (tests/install-deps.sh) and /dev/fuse");
 		harness_cleanup();
 		return tap_done();

@@ -39,6 +39,8 @@
 #   QSD             qemu-storage-daemon binary (qemu-storage-daemon)
 #   GUEST_VCPUS     vCPUs (1)            GUEST_MEM_MB   guest RAM in MiB (512)
 #   GUEST_MEM_BACKEND  memfd (default) or file: how guest RAM is shared
+#   GUEST_MEM_HOTPLUG  room for memory hotplug, appended to -m (empty:
+#                   none), e.g. "slots=2,maxmem=2G"
 #   GUEST_ACCEL     QEMU accelerator (tcg; Linux guests do not boot under
 #                   KVM on every host, so tests never default to kvm;
 #                   migrate_boot makes it tcg,thread=single, see there)
@@ -461,7 +463,7 @@ _guest_qemu_run() {
     # IO-APIC timer check, which then panics at boot.
     timeout -k 10 "$GUEST_TIMEOUT" "$QEMU" \
         -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none -no-reboot \
-        -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M" \
+        -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M${GUEST_MEM_HOTPLUG:+,$GUEST_MEM_HOTPLUG}" \
         -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
         -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
