@@ -639,7 +639,7 @@ static void test_reconnect(struct daemon *d)
 		ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "connection %d serves I/O", i + 1);
 		blkc_close(&c);
 	}
-	after = daemon_settled_fd_count(d);
+	after = daemon_wait_fds(d, before, 5000);
 	ok(daemon_alive(d) && after == before,
 	   "after disconnects the daemon holds the same %d fds (now %d)", before, after);
 }

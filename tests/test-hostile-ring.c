@@ -901,7 +901,7 @@ int main(void)
 			if (!cases[i].arg)
 				run_case(&cases[i], &shared, i);
 		}
-		ok(daemon_settled_fd_count(&shared) == base && daemon_serves(&shared, 8),
+		ok(daemon_wait_fds(&shared, base, 5000) == base && daemon_serves(&shared, 8),
 		   "after all cases the shared daemon holds its %d fds and serves I/O", base);
 		ok(daemon_stop(&shared) == 0, "the shared daemon exits 0 on SIGTERM");
 	}

@@ -119,7 +119,7 @@ int main(void)
 		if (cycle(&d, WARMUP + i) != 0 && failed++ < 3)
 			tap_diag("cycle %u failed", i);
 	}
-	fds1 = daemon_settled_fd_count(&d);
+	fds1 = daemon_wait_fds(&d, fds0, 5000);
 	rss1 = daemon_rss_kib(&d);
 	ok(failed == 0, "%u connect, negotiate, write, read back, disconnect cycles all succeed (%u failed)",
 	   cycles + WARMUP, failed);
