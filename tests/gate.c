@@ -19,23 +19,9 @@
 
 #include "gate.h"
 #include "harness.h"
+#include "test-util.h"
 
 static struct ffs *started;	/* stopped at exit */
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 const char *ffs_binary(void)
 {

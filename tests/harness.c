@@ -27,6 +27,7 @@
 #include <linux/virtio_scsi.h>
 
 #include "harness.h"
+#include "test-util.h"
 #include "util.h"
 
 static char scratch[256];
@@ -95,13 +96,6 @@ static unsigned int add_wrapper(const char **argv)
 		return 0;
 	argv[0] = w;
 	return 1;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 int daemon_start(struct daemon *d, const char *const *args)

@@ -28,6 +28,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 #define IMG_SIZE	(64u << 20)
@@ -85,12 +86,6 @@ static bool all_bytes(const uint8_t *p, size_t len, uint8_t c)
 			return false;
 	}
 	return true;
-}
-
-static void pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9));
 }
 
 static void put_seg(struct blkc *c, unsigned int i, uint64_t sector,

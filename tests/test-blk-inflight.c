@@ -41,6 +41,7 @@
 #include "inflight.h"
 #include "log.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 #define IMG_SIZE	(64u << 20)
@@ -82,21 +83,6 @@ static void host_io(bool write, void *buf, size_t len, off_t off)
 	}
 	if (fd >= 0)
 		close(fd);
-}
-
-static void pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 9));
-}
-
-static bool is_pattern(const uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] != (uint8_t)(seed * 131 + i * 7 + (i >> 9)))
-			return false;
-	}
-	return true;
 }
 
 static void kill9(struct daemon *d)

@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "tap.h"
+#include "test-util.h"
 
 struct result {
 	struct io_op op;
@@ -28,14 +29,6 @@ static void on_done(struct io_op *op, int res)
 
 	r->done = true;
 	r->res = res;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
 }
 
 static void timer_op(struct result *r, uint32_t ms)

@@ -34,6 +34,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 /* The layout fuse-faulty is started with (all offsets in bytes). */
@@ -75,31 +76,10 @@ static char why[512];		/* the reason the last helper failed */
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static uint64_t pf_all(void)
 {
 	return BIT_ULL(VU_PF_MQ) | BIT_ULL(VU_PF_REPLY_ACK) |
 	       BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
-}
-
-static void pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 37 + i * 11 + (i >> 9) + 1);
 }
 
 static const char *ff_binary(void)

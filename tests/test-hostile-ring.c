@@ -33,6 +33,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 #define IMG_SIZE	(8u << 20)
@@ -140,12 +141,6 @@ static uint8_t *status_byte(struct rt *t)
 {
 	t->status = alloc(t, 1, 1);
 	return t->status;
-}
-
-static void pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9));
 }
 
 static void put_seg(uint8_t *p, uint64_t sector, uint32_t num, uint32_t flags)

@@ -29,6 +29,7 @@
 #include "image_lock.h"
 #include "log.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 #define IMG_SIZE	(8u << 20)
@@ -60,13 +61,6 @@ struct fe {
 static struct kind kinds[2];
 static char img[300], out_img[300];
 static bool have_qemu, have_qemu_img, have_qemu_io;
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* ---- the image and its lock bytes ----------------------------------- */
 

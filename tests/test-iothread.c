@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mem.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 #include "virtq.h"
 
@@ -67,14 +68,6 @@ static void on_wake(void *ctx, struct iothread *t)
 		virtq_push(held, 0);
 		held = NULL;
 	}
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* The eventfd's counter, from /proc (reading the fd would consume it). */

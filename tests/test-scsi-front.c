@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 #define IMG_SIZE	(64u << 20)
@@ -100,12 +101,6 @@ static bool all_bytes(const uint8_t *p, size_t len, uint8_t c)
 			return false;
 	}
 	return true;
-}
-
-static void pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9) + 1);
 }
 
 /* ---- CDBs ------------------------------------------------------------ */
@@ -770,7 +765,6 @@ static void test_write_verify(struct scsic *c)
 		tap_diag("%s", v.fail);
 }
 
-static long now_ms(void);
 
 /* COMPARE AND WRITE of n blocks at lba: data-out is compare || write. */
 static void cdb_caw(uint8_t *cdb, uint64_t lba, uint8_t n)
@@ -1004,14 +998,6 @@ static void finish_reads(struct verdict *v, struct scsic *c, bool *seen,
 			      "read %u: response %u status %u or wrong data", i,
 			      r.response, r.status);
 	}
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /*

@@ -35,6 +35,7 @@
 #include "gate.h"
 #include "harness.h"
 #include "tap.h"
+#include "test-util.h"
 #include "util.h"
 
 #define IMG_SIZE	(16u << 20)
@@ -56,27 +57,6 @@ static const uint8_t wlun[8] = { 0xc1, 0x01 };
 
 /* Control requests of our own: a TMF and a marker can be out at once. */
 static uint8_t *ctrl_req[NCTRL], *ctrl_resp[NCTRL];
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 29 + i * 13 + (i >> 9) + 3);
-}
 
 /* ---- the driver side ------------------------------------------------------ */
 
