@@ -721,7 +721,8 @@ blk_daemon_start() {
             guest_die "qemu-storage-daemon: aio=native (AIO=libaio) needs CACHE=none"
         # discard=unmap: guest discards punch holes into the image file.
         # A migration runs a second back-end on the image: no image locks.
-        local locking= nq=
+        local locking=
+        local nq=
         [ "${GUEST_SHARED_IMAGE:-0}" = 1 ] && locking=,locking=off
         [ "$queues" != default ] && nq=,num-queues=$queues
         daemon_start "$sock" "$QSD" \
