@@ -21,7 +21,7 @@
 #            (vhost-uring-scsi, vhost-user-scsi-pci, /dev/sda); required
 #   AIO      io_uring|libaio (default io_uring): back-end engine and guest
 #            fio ioengine
-#   REBOOTS  reboots with I/O in flight (default 3)
+#   REBOOTS  reboots with I/O in flight (default 3; 0: none)
 #   VCPUS    guest vCPUs, so request queues (default 2)
 # plus everything guest-lib.sh reads (VHOST_URING_BLK, VHOST_URING_SCSI,
 # CACHE, GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
@@ -35,6 +35,9 @@ for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "
     fi
 done
 : "${here:?cannot find guest-lib.sh (set srcdir)}"
+# All boots run in one QEMU, whose hard limit (guest-lib.sh: 300 s) must
+# cover them all.
+life_timeout=${GUEST_TIMEOUT:-900}
 # shellcheck source=guest-lib.sh
 . "$here/guest-lib.sh"
 
@@ -48,7 +51,7 @@ tap_begin
 guest_setup
 case "$DEVICE" in blk|scsi) ;; *) guest_die "DEVICE must be blk or scsi, not '$DEVICE'" ;; esac
 case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
-case "$REBOOTS" in [1-5]) ;; *) guest_die "REBOOTS must be 1..5, not '$REBOOTS'" ;; esac
+case "$REBOOTS" in [0-5]) ;; *) guest_die "REBOOTS must be 0..5, not '$REBOOTS'" ;; esac
 case "$VCPUS" in [1-8]) ;; *) guest_die "VCPUS must be 1..8, not '$VCPUS'" ;; esac
 guest_tmp_supports_odirect ||
     guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
@@ -110,6 +113,7 @@ else
 fi
 GUEST_VCPUS=$VCPUS
 GUEST_REBOOT=1
+GUEST_TIMEOUT=$life_timeout
 
 # ------------------------------------------------------------- the guest
 t_test=$SECONDS
@@ -128,7 +132,9 @@ tap_guest_exit
 names="disk-size default-queues fio-verify-all-queues online-resize resize-kernel-log
     fio-verify-beyond-old-end grown-pattern-write"
 for n in $(seq "$REBOOTS"); do
-    names="$names acked-write-$n writes-in-flight-$n disk-size-boot-$((n + 1))
+    # acked-write-N is not expected: the reset may cut its console line
+    # off (the next boot's acked-read-after-reboot-N stands for it).
+    names="$names writes-in-flight-$n disk-size-boot-$((n + 1))
         acked-read-after-reboot-$n fio-verify-after-reboot-$n"
 done
 # shellcheck disable=SC2086

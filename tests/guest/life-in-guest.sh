@@ -2,7 +2,8 @@
 #
 # Runs as /test.sh on every boot of one guest that reboots REBOOTS times in
 # the same QEMU.  The boot number lives on the test disk: a state block at
-# STATE_OFF says "vu-life NONCE boot N" once boot N is about to reboot.
+# STATE_OFF says "vu-life NONCE boot N inflight W" once boot N is about to
+# reset the machine with W writes in flight.
 #   boot 1:  the disk and its queue count (QEMU's default: one per vCPU),
 #            verified fio on all queues; the online resize (the host grows
 #            the image and sends SIGHUP once it sees mark resize-ready);
@@ -11,8 +12,9 @@
 #   boot N <= REBOOTS: fio writes in the background; meanwhile the
 #            acknowledged region N is written and fsync'd; the state block
 #            is written; with writes in flight, sysrq 'b' resets the machine.
-#   boot N >= 2: region N-1 reads back verified, the disk keeps its grown
-#            size, and new verified I/O works.
+#   boot N >= 2: boot N-1 had writes in flight when it reset the machine,
+#            region N-1 reads back verified, the disk keeps its grown size,
+#            and new verified I/O works.
 #   last boot: region N is written, the driver is unbound from the device
 #            and bound again (a device reset), region N reads back and
 #            verified I/O works again.
@@ -40,16 +42,18 @@
 dev=/dev/$DISK
 common="--filename=$dev --direct=1 --ioengine=$AIO --iodepth=16 --verify=crc32c --verify_fatal=1"
 
-# state_boot: the boot the state block names (0: none, a fresh disk).
-state_boot() {
+# state_read: "N W" from the state block: boot N reset the machine with W
+# writes in flight ("0 0": a fresh disk).
+state_read() {
     _s=$(dd if="$dev" bs=4096 count=1 skip=$((STATE_OFF / 4096)) iflag=direct 2>/dev/null |
-        tr -d '\000' | sed -n "s/^vu-life $NONCE boot \([0-9][0-9]*\)\$/\1/p")
-    echo "${_s:-0}"
+        tr -d '\000' |
+        sed -n "s/^vu-life $NONCE boot \([0-9][0-9]*\) inflight \([0-9][0-9]*\)\$/\1 \2/p")
+    echo "${_s:-0 0}"
 }
 
-# state_write N: the state block says boot N.
+# state_write N W: the state block says "boot N, W writes in flight".
 state_write() {
-    printf 'vu-life %s boot %s\n' "$NONCE" "$1" |
+    printf 'vu-life %s boot %s inflight %s\n' "$NONCE" "$1" "$2" |
         dd of="$dev" bs=4096 count=1 seek=$((STATE_OFF / 4096)) \
            oflag=direct conv=sync,notrunc,fsync 2>/dev/null
 }
@@ -93,6 +97,7 @@ ack_write() {
         g_ok "$1" "${ACK_MB} MiB written with O_DIRECT and fsync'd"
     else
         g_not_ok "$1" "$g_fio_why"
+        return 1
     fi
 }
 ack_verify() {
@@ -103,14 +108,9 @@ ack_verify() {
     fi
 }
 
-# wait_size SECTORS SECS: poll (at most SECS) until the disk has SECTORS.
-wait_size() {
-    _w=0
-    while [ "$(cat "/sys/block/$DISK/size")" -ne "$1" ]; do
-        [ "$_w" -ge $(($2 * 10)) ] && return 1
-        sleep 0.1
-        _w=$((_w + 1))
-    done
+# size_is SECTORS: the disk has SECTORS.
+size_is() {
+    [ "$(cat "/sys/block/$DISK/size")" -eq "$1" ]
 }
 
 first_boot() {
@@ -125,7 +125,7 @@ first_boot() {
 
     # Online resize: the host grows the image and sends SIGHUP.
     g_diag "mark resize-ready"
-    if wait_size $((NEW_BYTES / 512)) 120; then
+    if g_wait_for 120 size_is $((NEW_BYTES / 512)); then
         g_ok online-resize "$DISK grew to $NEW_BYTES bytes without a reboot"
     else
         g_not_ok online-resize "$DISK has $(cat "/sys/block/$DISK/size") sectors 120s after mark resize-ready, expected $((NEW_BYTES / 512))"
@@ -146,28 +146,36 @@ first_boot() {
     g_pat_write grown-pattern-write "$dev" /data/pattern "$PAT_OFF"
 }
 
-# reboot_now N: background writes, acknowledged region N, the state
-# block, then a machine reset while writes are in flight.
+# reboot_now N: background writes, acknowledged region N, then a machine
+# reset while writes are in flight.  The serial console loses what it has
+# not sent yet when the machine resets: the number of writes in flight
+# goes into the state block, and the next boot reports it.
 reboot_now() {
     # shellcheck disable=SC2046,SC2086
     g_fio_start bg$1 $common --do_verify=0 --time_based --runtime=600 \
         --iodepth=32 --randseed=$((FIO_SEED + 100 + $1)) $(mix_jobs "$BG_OFF" randwrite)
     _bg=$g_fio_pid
-    ack_write "acked-write-$1" "$1"
-    state_write "$1" || g_not_ok "state-write-$1" "dd of the state block failed"
+    # Its "ok" line may be lost in the reset; a failure stops the reboots.
+    if ! ack_write "acked-write-$1" "$1"; then
+        kill "$_bg"
+        wait "$_bg"
+        return
+    fi
     # One read per look: a second read may find the writes completed.
-    _w=0
+    _end=$(($(g_secs) + 30))
     while :; do
         _inf=$(awk '{ print $2 }' "/sys/block/$DISK/inflight")
         [ "$_inf" -gt 0 ] && break
-        kill -0 "$_bg" 2>/dev/null && [ "$_w" -lt 300 ] || break
+        if ! kill -0 "$_bg" 2>/dev/null || [ "$(g_secs)" -ge "$_end" ]; then
+            break
+        fi
         sleep 0.1
-        _w=$((_w + 1))
     done
-    if [ "$_inf" -gt 0 ]; then
-        g_ok "writes-in-flight-$1" "$_inf writes in flight on $DISK"
-    else
-        g_not_ok "writes-in-flight-$1" "none seen in $_w looks; fio: $(cat "/tmp/fio-bg$1.out")"
+    if ! state_write "$1" "$_inf"; then
+        g_not_ok "reboot-$1" "dd of the state block failed"
+        kill "$_bg"
+        wait "$_bg"
+        return
     fi
     g_diag "mark reboot-$1"
     echo b > /proc/sysrq-trigger
@@ -187,38 +195,36 @@ reload_driver() {
         return 1
     fi
     echo "$vdev" > "/sys/bus/virtio/drivers/$DRIVER/unbind"
-    _w=0
-    while [ -e "/sys/block/$DISK" ] && [ "$_w" -lt 600 ]; do
-        sleep 0.1
-        _w=$((_w + 1))
-    done
-    if [ -e "/sys/block/$DISK" ]; then
+    if ! g_wait_for 60 test ! -e "/sys/block/$DISK"; then
         g_not_ok driver-unbind "$DISK still there 60s after unbinding $DRIVER from $vdev"
         return 1
     fi
     g_ok driver-unbind "$DRIVER unbound from $vdev, $DISK gone"
     echo "$vdev" > "/sys/bus/virtio/drivers/$DRIVER/bind"
-    _w=0
-    while [ ! -b "$dev" ] && [ "$_w" -lt 600 ]; do
-        sleep 0.1
-        _w=$((_w + 1))
-    done
-    if [ ! -b "$dev" ]; then
+    if ! g_wait_for 60 test -b "$dev"; then
         g_not_ok driver-bind "no $dev 60s after binding $DRIVER to $vdev (disks: $(ls /sys/block | tr '\n' ' '))"
         return 1
     fi
     g_ok driver-bind "$DRIVER bound to $vdev again, $DISK back"
 }
 
-boot=$(($(state_boot) + 1))
+# shellcheck disable=SC2046
+set -- $(state_read)
+boot=$(($1 + 1))
 g_diag "mark boot-$boot"
 g_diag "boot $boot: test started $(g_uptime)s after the kernel booted"
 if [ "$boot" -eq 1 ]; then
     first_boot
 else
+    prev=$1
+    if [ "$2" -gt 0 ]; then
+        g_ok "writes-in-flight-$prev" "boot $prev reset the machine with $2 writes in flight"
+    else
+        g_not_ok "writes-in-flight-$prev" "boot $prev saw no write in flight within 30s before it reset the machine"
+    fi
     g_disk_size "disk-size-boot-$boot" "$DISK" "$NEW_BYTES"
-    ack_verify "acked-read-after-reboot-$((boot - 1))" $((boot - 1))
-    fio_mix "fio-verify-after-reboot-$((boot - 1))" "$BG_OFF" $((FIO_SEED + boot))
+    ack_verify "acked-read-after-reboot-$prev" "$prev"
+    fio_mix "fio-verify-after-reboot-$prev" "$BG_OFF" $((FIO_SEED + boot))
 fi
 [ "$boot" -le "$REBOOTS" ] && reboot_now "$boot"
 
