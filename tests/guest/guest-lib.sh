@@ -51,7 +51,8 @@
 #   GUEST_APPEND    more guest kernel parameters
 #   GUEST_REBOOT    1: a guest reboot resets the machine and boots it again
 #                   in the same QEMU (default 0: QEMU runs with -no-reboot
-#                   and ends when the guest reboots)
+#                   and ends when the guest reboots); a kernel panic then
+#                   reboots too (panic=-1), which the test must look for
 #   GUEST_VERBOSE   1: copy the guest console to stderr while it runs
 #   GUEST_TMPDIR    where the per-test temp dir goes (${TMPDIR:-/tmp}); it
 #                   must support O_DIRECT (not tmpfs on Linux 6.1)
