@@ -244,3 +244,20 @@ g_read_has() {
     dd if="$1" bs=4096 count=1 skip=$(($2 / 4096)) iflag=direct 2>/dev/null |
         grep -qF "$3"
 }
+
+# g_secs: whole seconds since boot.
+g_secs() {
+    cut -d. -f1 /proc/uptime
+}
+
+# g_wait_for SECS CMD...: poll until CMD succeeds; false when it has not
+# after SECS seconds.  Bounded by the clock, not by a count of looks: on a
+# loaded host one look may take long.
+g_wait_for() {
+    _wend=$(($(g_secs) + $1))
+    shift
+    until "$@"; do
+        [ "$(g_secs)" -ge "$_wend" ] && return 1
+        sleep 0.1
+    done
+}

@@ -49,6 +49,10 @@
 #   GUEST_WAIT_DEVS disks /init waits for, comma separated, or "none" (vda)
 #   GUEST_WAIT_SECS how long /init waits for them (30)
 #   GUEST_APPEND    more guest kernel parameters
+#   GUEST_REBOOT    1: a guest reboot resets the machine and boots it again
+#                   in the same QEMU (default 0: QEMU runs with -no-reboot
+#                   and ends when the guest reboots); a kernel panic then
+#                   reboots too (panic=-1), which the test must look for
 #   GUEST_VERBOSE   1: copy the guest console to stderr while it runs
 #   GUEST_TMPDIR    where the per-test temp dir goes (${TMPDIR:-/tmp}); it
 #                   must support O_DIRECT (not tmpfs on Linux 6.1)
@@ -454,15 +458,16 @@ _guest_qemu_files() {
 # to its end, watching the back-end $DAEMON_PID; sets GUEST_RC,
 # GUEST_STATUS, GUEST_SECONDS and GUEST_QEMU_RC as guest_boot describes.
 _guest_qemu_run() {
-    local qrc=0 start end stream=${GUEST_STREAM:-}
+    local qrc=0 start end stream=${GUEST_STREAM:-} noreboot=(-no-reboot)
     [ -z "$stream" ] && [ "${GUEST_VERBOSE:-0}" = 1 ] && stream=stderr
+    [ "${GUEST_REBOOT:-0}" = 1 ] && noreboot=()
 
     start=$(date +%s.%N)
     # timeout(1) enforces the hard limit: SIGTERM, then SIGKILL 10 s later.
     # no_timer_check: on a busy host TCG is too slow for the kernel's
     # IO-APIC timer check, which then panics at boot.
     timeout -k 10 "$GUEST_TIMEOUT" "$QEMU" \
-        -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none -no-reboot \
+        -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none "${noreboot[@]}" \
         -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M${GUEST_MEM_HOTPLUG:+,$GUEST_MEM_HOTPLUG}" \
         -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
@@ -684,7 +689,8 @@ daemon_stop_pid() {
 }
 
 # blk_daemon_start IMG SOCK QUEUES AIO: start the vhost-user-blk back-end
-# chosen by GUEST_BACKEND on IMG.  AIO is io_uring or libaio.
+# chosen by GUEST_BACKEND on IMG.  AIO is io_uring or libaio.  QUEUES
+# "default" passes no queue count: the back-end's default is used.
 blk_daemon_start() {
     local img=$1 sock=$2 queues=$3 aio=$4 bin qaio direct
     case "$GUEST_BACKEND" in
@@ -692,8 +698,8 @@ blk_daemon_start() {
         bin=${VHOST_URING_BLK:-$GUEST_TOP_BUILDDIR/vhost-uring-blk}
         [ -x "$bin" ] ||
             guest_die "back-end binary $bin not found or not executable (build it, set VHOST_URING_BLK=, or use GUEST_BACKEND=qsd)"
-        local args=("$bin" "--socket-path=$sock" "--blk-file=$img"
-                    "--num-queues=$queues" "--aio=$aio")
+        local args=("$bin" "--socket-path=$sock" "--blk-file=$img" "--aio=$aio")
+        [ "$queues" != default ] && args+=("--num-queues=$queues")
         [ -n "${CACHE:-}" ] && args+=("--cache=$CACHE")
         [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
         daemon_start "$sock" "${args[@]}"
@@ -717,10 +723,12 @@ blk_daemon_start() {
         # discard=unmap: guest discards punch holes into the image file.
         # A migration runs a second back-end on the image: no image locks.
         local locking=
+        local nq=
         [ "${GUEST_SHARED_IMAGE:-0}" = 1 ] && locking=,locking=off
+        [ "$queues" != default ] && nq=,num-queues=$queues
         daemon_start "$sock" "$QSD" \
             --blockdev "driver=file,node-name=f0,filename=$img,cache.direct=$direct,aio=$qaio,discard=unmap$locking" \
-            --export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$sock,writable=on,num-queues=$queues"
+            --export "type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$sock,writable=on$nq"
         ;;
     *)
         guest_die "unknown GUEST_BACKEND '$GUEST_BACKEND' (vhost-uring-blk or qsd)"
@@ -729,7 +737,8 @@ blk_daemon_start() {
 }
 
 # scsi_daemon_start SOCK QUEUES AIO LUN-SPEC...: start vhost-uring-scsi on
-# SOCK with QUEUES request queues and engine AIO (io_uring or libaio); each
+# SOCK with QUEUES request queues ("default": no --num-queues, the
+# daemon's default) and engine AIO (io_uring or libaio); each
 # LUN-SPEC is the value of one --lun= option ("N,file=PATH[,read-only]
 # [,serial=S][,logical-block-size=B][,cache=none|writeback]").  SCSI_THREADS,
 # when set, is its --num-threads.
@@ -744,7 +753,8 @@ scsi_daemon_start() {
         *) guest_die "unknown AIO '$aio' (io_uring or libaio)" ;;
     esac
     [ $# -gt 0 ] || guest_die "scsi_daemon_start: no LUN given"
-    local args=("$bin" "--socket-path=$sock" "--num-queues=$queues" "--aio=$aio")
+    local args=("$bin" "--socket-path=$sock" "--aio=$aio")
+    [ "$queues" != default ] && args+=("--num-queues=$queues")
     for spec in "$@"; do
         args+=("--lun=$spec")
     done
