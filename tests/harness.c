@@ -227,7 +227,8 @@ int daemon_settled_fd_count(const struct daemon *d)
 	return last;
 }
 
-long daemon_status_value(const struct daemon *d, const char *key)
+/* A number from /proc/PID/status ("VmRSS", ...), or -1. */
+static long daemon_status_value(const struct daemon *d, const char *key)
 {
 	char path[64], line[256];
 	size_t klen = strlen(key);
@@ -384,8 +385,7 @@ bool daemon_serves(struct daemon *d, uint64_t sector)
 
 	if (!daemon_alive(d))
 		return false;
-	for (size_t i = 0; i < sizeof(expect); i++)
-		expect[i] = (uint8_t)(i * 13 + sector + (i >> 8));
+	pattern(expect, sizeof(expect), (unsigned int)sector);
 	if (blkc_open(&c, d->sock, 1, ~0ull, BIT_ULL(VU_PF_MQ) |
 		      BIT_ULL(VU_PF_REPLY_ACK) | BIT_ULL(VU_PF_CONFIG) |
 		      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS)) < 0)

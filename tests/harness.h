@@ -45,8 +45,6 @@ bool daemon_alive(struct daemon *d);
 int daemon_fd_count(const struct daemon *d);
 /* The fd count once it has stayed the same for 100 ms (up to 3 s). */
 int daemon_settled_fd_count(const struct daemon *d);
-/* A number from /proc/PID/status ("Threads", "VmRSS"), or -1. */
-long daemon_status_value(const struct daemon *d, const char *key);
 /* The daemon's own threads (io_uring's iou-* workers not counted), or -1. */
 int daemon_thread_count(const struct daemon *d);
 /* The daemon's resident memory (VmRSS) in KiB, or -1. */

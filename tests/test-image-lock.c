@@ -99,8 +99,7 @@ static void image_fill(const char *path, unsigned int seed)
 	static uint8_t buf[IMG_SIZE];
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
-	for (size_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)(i * 31 + seed + (i >> 12));
+	pattern(buf, sizeof(buf), seed);
 	if (fd < 0 || pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
 	    fsync(fd) < 0) {
 		perror("image_fill");

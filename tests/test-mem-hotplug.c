@@ -26,6 +26,7 @@
 
 #include "gate.h"
 #include "harness.h"
+#include "test-util.h"
 #include "tap.h"
 #include "util.h"
 
@@ -218,8 +219,7 @@ int main(void)
 
 	if (!test_env_init(&env, 1 << 20))
 		return 0;
-	for (size_t i = 0; i < IO_LEN; i++)
-		pat[i] = (uint8_t)(i * 7 + (i >> 8) + 1);
+	pattern(pat, IO_LEN, 0);
 	if (!ok(ffs_start(&fmnt, IMG_SIZE) == 0,
 		"fuse-faulty serves disk.img with a gate (%s)", ffs_binary()))
 		goto out;
