@@ -43,7 +43,8 @@
 #                   none), e.g. "slots=2,maxmem=2G"
 #   GUEST_ACCEL     QEMU accelerator (tcg; Linux guests do not boot under
 #                   KVM on every host, so tests never default to kvm;
-#                   migrate_boot makes it tcg,thread=single, see there)
+#                   with MIGRATE_LIVE=1 migrate_boot makes it
+#                   tcg,thread=single, see there)
 #   GUEST_TIMEOUT   hard limit for one boot, seconds (300); for each QEMU
 #                   from its start (a migration destination has its own)
 #   GUEST_WAIT_DEVS disks /init waits for, comma separated, or "none" (vda)
@@ -954,11 +955,16 @@ migrate_boot() {
     # busy: 2 of 2 guests on QEMU's own virtio-blk (no vhost-user at all)
     # and 2 of 2 on vhost-uring-blk crashed after a hop.  One TCG thread
     # made it rarer, not rare enough (a guest crashed after a hop in CI).
-    [ "${MIGRATE_LIVE:-0}" = 1 ] && : "${GUEST_ACCEL:=tcg,thread=single}"
+    _migrate_live && : "${GUEST_ACCEL:=tcg,thread=single}"
     GUEST_SHARED_IMAGE=1
     sock=$GUEST_TMP/vhost-user-$((GUEST_DAEMONS + 1)).sock
     daemon_start_next "$func" "$sock"
     boot_bg "$script" "${_migrate_args[@]//@SOCK@/$sock}"
+}
+
+# _migrate_live: does MIGRATE_LIVE=1 ask for the running guest to move?
+_migrate_live() {
+    [ "${MIGRATE_LIVE:-0}" = 1 ]
 }
 
 # _migrate_field NAME: the value of NAME in qmp's "key=value" output ($out).
@@ -979,13 +985,14 @@ _migrate_field() {
 # By default the source QEMU is stopped ("stop") before "migrate" and the
 # destination continued ("cont") after it: QEMU stops the device first
 # (GET_VRING_BASE with the guest's I/O in flight) and copies the memory
-# of a guest that does not run; the source QEMU and back-end are ended, and
-# then the second back-end starts the rings where the first left them.  MIGRATE_LIVE=1 migrates the running guest instead
-# (with -accel tcg,thread=single, see migrate_boot): that is what a
-# back-end's dirty log is for, but QEMU 7.2's TCG corrupted the memory of
-# about one guest in 25 hops here that way, whatever the back-end, and a
-# 1-vCPU guest hung once after a hop; KVM does not run guests on these
-# machines.  The VM-less tests/test-dirty-log.c is what checks the log.
+# of a guest that does not run; the source QEMU and back-end are ended,
+# and then the second back-end starts the rings where the first left them.
+# MIGRATE_LIVE=1 migrates the running guest instead (with -accel
+# tcg,thread=single, see migrate_boot): that is what a back-end's dirty
+# log is for, but QEMU 7.2's TCG corrupted a guest's memory in about one
+# hop in 25 here that way (vhost-uring-blk and -scsi; with multi-threaded
+# TCG QEMU's own virtio-blk fared no better), and a 1-vCPU guest hung once
+# after a hop; KVM does not run guests on these machines.  The VM-less tests/test-dirty-log.c is what checks the log.
 migrate_hop() {
     local n=$((MIGRATE_HOPS + 1)) sock uri out st t0 i rc=0 prc tag
     local src_boot=$BOOT_PID src_group=$_guest_qemu_pid src_qmp=$GUEST_QMP
@@ -1025,7 +1032,7 @@ migrate_hop() {
     elif ! out=$(qmp "$src_qmp" \
             "migrate-set-capabilities {\"capabilities\": [{\"capability\": \"auto-converge\", \"state\": $([ "${MIGRATE_AUTO_CONVERGE:-0}" = 1 ] && echo true || echo false)}]}" \
             "migrate-set-parameters {\"max-bandwidth\": ${MIGRATE_BANDWIDTH:-10737418240}, \"downtime-limit\": ${MIGRATE_DOWNTIME_MS:-2000}}" \
-            $([ "${MIGRATE_LIVE:-0}" = 1 ] || echo stop) \
+            $(_migrate_live || echo stop) \
             "migrate {\"uri\": \"$uri\"}" 2>&1); then
         MIGRATE_STATUS="the source QEMU refused to migrate: $out"
     else
@@ -1054,7 +1061,7 @@ migrate_hop() {
     if [ -n "$MIGRATE_STATUS" ]; then
         # Back to the source: stop the destination QEMU and back-end.
         tap_not_ok "$tag: migration completed: $MIGRATE_STATUS"
-        [ "${MIGRATE_LIVE:-0}" = 1 ] || qmp "$src_qmp" cont >/dev/null 2>&1 || true
+        _migrate_live || qmp "$src_qmp" cont >/dev/null 2>&1 || true
         _guest_kill "$_guest_qemu_pid" group
         wait "$BOOT_PID" 2>/dev/null || true
         _guest_qemu_forget "$_guest_qemu_pid"
@@ -1072,7 +1079,7 @@ migrate_hop() {
     # once the source QEMU and back-end are gone: the source back-end's
     # device stopped before the migration began (no dirty log on, so no
     # hand-over), and it lets the image go only when its front end leaves.
-    if [ "${MIGRATE_LIVE:-0}" = 1 ]; then
+    if _migrate_live; then
         _migrate_dst_running "$tag" || rc=1
     fi
 
@@ -1106,7 +1113,7 @@ migrate_hop() {
         rc=1
     fi
     DAEMON_PID=$dst_daemon
-    if [ "${MIGRATE_LIVE:-0}" != 1 ]; then
+    if ! _migrate_live; then
         out=$(qmp "$GUEST_QMP" cont 2>&1) ||
             tap_diag "$tag: cont to the destination QEMU: $out"
         _migrate_dst_running "$tag" || rc=1
