@@ -254,6 +254,19 @@ tap_check() {
     return 0
 }
 
+# tap_no_match DESC REGEX FILE: one TAP result, ok when no line of FILE
+# matches the extended REGEX; otherwise the first 5 that do are shown.
+tap_no_match() {
+    local desc=$1 bad
+    bad=$(grep -E "$2" "$3" | head -n 5) || true
+    if [ -z "$bad" ]; then
+        tap_ok "$desc"
+    else
+        tap_not_ok "$desc"
+        tap_diag "$bad"
+    fi
+}
+
 # guest_log_register TITLE FILE: show FILE's tail if the test fails.
 guest_log_register() {
     _guest_logs+=("$1|$2")
