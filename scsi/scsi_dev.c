@@ -3,10 +3,10 @@
  * scsi_dev.c: the virtio-scsi controller.  Owns the virtio side of SCSI: the
  * request, control and event queues, LUN addressing, the response header
  * (status, sense, residual), task management functions, and the execution
- * of what the command layer (scsi_cmd.h) decided: reads and writes become
- * READV/WRITEV on the guest's own buffers, SYNCHRONIZE CACHE fdatasync,
- * UNMAP and zeroing WRITE SAME fallocate, all through the I/O thread's
- * engine.
+ * of what the command layer (scsi_cmd.h) decided on the LUN's disk
+ * (disk_io.h): reads and writes on the guest's own buffers (or a bounce
+ * buffer), SYNCHRONIZE CACHE as a flush, UNMAP as discards and zeroing
+ * WRITE SAME as write-zeroes, all through the I/O thread's engine.
  */
 #include <endian.h>
 #include <errno.h>
@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include <linux/falloc.h>
 #include <linux/virtio_scsi.h>
 
 #include "iothread.h"
@@ -40,7 +39,7 @@ _Static_assert(REQ_HDR_SIZE == 51 && RESP_HDR_SIZE == 108,
 
 /* Per-request state, kept in the request's private area. */
 struct scsi_io {
-	struct io_op op;
+	struct disk_req dr;
 	struct scsi_dev *sd;
 	struct scsi_lun *ln;
 	struct iovec resp[RESP_PIECES];	/* where the response header goes */
@@ -50,7 +49,6 @@ struct scsi_io {
 	uint32_t data_len;		/* bytes of data[] the I/O moves */
 	uint32_t resid;			/* buffer bytes the command leaves */
 	uint64_t done;			/* bytes (or blocks) done so far */
-	unsigned int step;
 	bool write;
 	bool caw;			/* a COMPARE AND WRITE owning its LUN */
 	bool caw_run;			/* counted in: it may start at once */
@@ -68,6 +66,7 @@ struct scsi_io {
 	unsigned int round;		/* a TMF's round, 0 before it is ready */
 	unsigned int tmf_slot;		/* a waiting TMF's in ln->tmf_mark[] */
 	struct iovec one;		/* the bounce buffer, as an iovec */
+	uint32_t chunk;			/* bytes of the bounce path's step */
 	uint8_t *bounce;		/* WRITE SAME pattern, VERIFY chunk */
 	uint32_t bounce_len;
 	uint64_t tag;			/* the driver's id for the command */
@@ -274,14 +273,8 @@ static void fail_io(struct scsi_io *io, int err)
 
 /* ---- reads and writes ----------------------------------------------- */
 
-static struct io_engine *engine(struct scsi_io *io)
-{
-	return vq_engine(io_req(io)->vq);
-}
-
-static void rw_done(struct io_op *op, int res);
-static void bounce_done(struct io_op *op, int res);
-static void submit_rw(struct scsi_io *io);
+static void rw_done(struct disk_req *r, int res);
+static void bounce_done(struct disk_req *r, int res);
 
 /* Can O_DIRECT take these buffers as they are? */
 static bool iov_aligned(const struct iovec *iov, unsigned int cnt,
@@ -295,28 +288,38 @@ static bool iov_aligned(const struct iovec *iov, unsigned int cnt,
 }
 
 /* Writes that must be durable when they complete: FUA, or WCE off. */
-static int write_flags(const struct scsi_io *io)
+static bool write_fua(const struct scsi_io *io)
 {
-	return io->cmd.fua || !io->wce ? RWF_DSYNC : 0;
+	return io->cmd.fua || !io->wce;
+}
+
+/* The byte io->done bytes into the command's range. */
+static uint64_t io_off(const struct scsi_io *io)
+{
+	return io->cmd.lba * io->ln->lu.lbs + io->done;
+}
+
+/* Read or write iov (cnt pieces, len bytes) at io->done into the range. */
+static void transfer(struct scsi_io *io, bool write, struct iovec *iov,
+		     unsigned int cnt, uint32_t len, disk_done_fn done)
+{
+	if (write)
+		disk_write(&io->dr, iov, cnt, io_off(io), len, write_fua(io), done);
+	else
+		disk_read(&io->dr, iov, cnt, io_off(io), len, done);
 }
 
 /*
- * Queue a read or write of len bytes at buf, at io->done bytes into the
+ * Read or write a chunk of len bytes at buf, at io->done bytes into the
  * command's range: the bounce-buffer paths' single step.
  */
-static void queue_one(struct scsi_io *io, bool write, void *buf, size_t len,
-		      io_done_fn done)
+static void queue_one(struct scsi_io *io, bool write, void *buf, uint32_t len,
+		      disk_done_fn done)
 {
-	io->op.opcode = write ? IO_OP_WRITEV : IO_OP_READV;
-	io->op.fd = io->ln->bk.fd;
-	io->op.iov = &io->one;
 	io->one.iov_base = buf;
 	io->one.iov_len = len;
-	io->op.iovcnt = 1;
-	io->op.off = io->cmd.lba * io->ln->lu.lbs + io->done;
-	io->op.rw_flags = write ? write_flags(io) : 0;
-	io->op.done = done;
-	io_engine_queue(engine(io), &io->op);
+	io->chunk = len;
+	transfer(io, write, &io->one, 1, len, done);
 }
 
 /* A block-aligned bounce buffer of len bytes; false (failed) if none. */
@@ -345,18 +348,18 @@ static void bounce_next(struct scsi_io *io)
 	queue_one(io, io->write, io->bounce, n, bounce_done);
 }
 
-static void bounce_done(struct io_op *op, int res)
+static void bounce_done(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 
-	if (res <= 0 || res % io->ln->lu.lbs) {
-		/* Short direct transfers end on a block: anything else is odd. */
-		fail_io(io, res < 0 ? res : -ENXIO);
+	if (res < 0) {
+		fail_io(io, res);
 		return;
 	}
 	if (!io->write)
-		iov_from_buf(io->data, io->data_cnt, io->done, io->bounce, res);
-	io->done += res;
+		iov_from_buf(io->data, io->data_cnt, io->done, io->bounce,
+			     io->chunk);
+	io->done += io->chunk;
 	if (io->done < io->data_len) {
 		bounce_next(io);
 		return;
@@ -369,45 +372,20 @@ static void start_rw(struct scsi_io *io)
 	struct scsi_lun *ln = io->ln;
 
 	if (!ln->direct || iov_aligned(io->data, io->data_cnt, ln->lu.lbs)) {
-		submit_rw(io);
+		transfer(io, io->write, io->data, io->data_cnt, io->data_len,
+			 rw_done);
 		return;
 	}
 	if (alloc_bounce(io, MIN(io->data_len, BOUNCE_MAX)))
 		bounce_next(io);
 }
 
-static void submit_rw(struct scsi_io *io)
+static void rw_done(struct disk_req *r, int res)
 {
-	struct scsi_lun *ln = io->ln;
-	struct io_op *op = &io->op;
-
-	op->opcode = io->write ? IO_OP_WRITEV : IO_OP_READV;
-	op->fd = ln->bk.fd;
-	op->iov = io->data;
-	op->iovcnt = io->data_cnt;
-	op->off = io->cmd.lba * ln->lu.lbs + io->done;
-	op->rw_flags = io->write ? write_flags(io) : 0;
-	op->done = rw_done;
-	io_engine_queue(engine(io), op);
-}
-
-static void rw_done(struct io_op *op, int res)
-{
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 
 	if (res < 0) {
 		fail_io(io, res);
-		return;
-	}
-	if (res == 0 && io->done < io->data_len) {
-		/* The image shrank under us: never return stale memory. */
-		fail_io(io, -ENXIO);
-		return;
-	}
-	io->done += res;
-	if (io->done < io->data_len) {
-		iov_discard_front(&io->data, &io->data_cnt, res);
-		submit_rw(io);
 		return;
 	}
 	finish_io(io, io->write ? 0 : io->data_len);
@@ -415,9 +393,9 @@ static void rw_done(struct io_op *op, int res)
 
 /* ---- SYNCHRONIZE CACHE -------------------------------------------------- */
 
-static void flush_done(struct io_op *op, int res)
+static void flush_done(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 
 	io->write = true;
 	if (res < 0)
@@ -426,42 +404,9 @@ static void flush_done(struct io_op *op, int res)
 		finish_io(io, 0);
 }
 
-static void submit_flush(struct scsi_io *io)
-{
-	io->op.opcode = IO_OP_FDATASYNC;
-	io->op.fd = io->ln->bk.fd;
-	io->op.done = flush_done;
-	io_engine_queue(engine(io), &io->op);
-}
+/* ---- UNMAP and zeroing WRITE SAME, extent by extent --------------------- */
 
-/* ---- UNMAP and zeroing WRITE SAME: fallocate, extent by extent --------- */
-
-static void extent_done(struct io_op *op, int res);
-
-/*
- * The fallocate mode for step `step' of an extent: a punched hole for
- * UNMAP (unmapped blocks of a file read as zeros), and for zeroing either
- * ZERO_RANGE or, where it is refused (tmpfs), a hole allocated again.
- */
-static int extent_mode(struct scsi_io *io)
-{
-	bool punch = io->cmd.exec == SCSI_X_UNMAP || io->cmd.unmap;
-
-	if (punch)
-		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
-	switch (io->step) {
-	case 0:
-		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	case 1:
-		return -1;
-	case 10:	/* ZERO_RANGE refused */
-		return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	case 11:
-		return FALLOC_FL_KEEP_SIZE;
-	default:
-		return -1;
-	}
-}
+static void extent_done(struct disk_req *r, int res);
 
 static bool extent_at(struct scsi_io *io, unsigned int i, struct scsi_extent *e)
 {
@@ -480,64 +425,38 @@ static bool extent_at(struct scsi_io *io, unsigned int i, struct scsi_extent *e)
 
 static void extent_next(struct scsi_io *io)
 {
-	struct scsi_lun *ln = io->ln;
+	uint32_t lbs = io->ln->lu.lbs;
 	struct scsi_extent e;
-	int mode;
+	uint64_t off, len;
 
-	for (;;) {
-		if (!extent_at(io, io->done, &e)) {
-			finish_io(io, 0);
-			return;
-		}
-		mode = extent_mode(io);
-		if (mode < 0) {
-			io->done++;
-			io->step = 0;
-			continue;
-		}
-		io->op.opcode = IO_OP_FALLOCATE;
-		io->op.fd = ln->bk.fd;
-		io->op.mode = mode;
-		io->op.off = e.lba * ln->lu.lbs;
-		io->op.len = (uint64_t)e.nblocks * ln->lu.lbs;
-		io->op.done = extent_done;
-		io_engine_queue(engine(io), &io->op);
+	if (!extent_at(io, io->done, &e)) {
+		finish_io(io, 0);
 		return;
 	}
+	off = e.lba * lbs;
+	len = (uint64_t)e.nblocks * lbs;
+	if (io->cmd.exec == SCSI_X_UNMAP)
+		disk_discard(&io->dr, off, len, extent_done);
+	else
+		disk_write_zeroes(&io->dr, off, len, io->cmd.unmap, extent_done);
 }
 
-static void extent_done(struct io_op *op, int res)
+static void extent_done(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
-	struct scsi_lun *ln = io->ln;
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 
-	if (res == -EOPNOTSUPP && ln->bk.is_blkdev &&
-	    (op->mode & FALLOC_FL_PUNCH_HOLE) && io->cmd.exec == SCSI_X_UNMAP)
-		res = backing_blkdev_discard(&ln->bk, op->off, op->len);
-	else if (res == -EOPNOTSUPP && io->step == 0 &&
-		 (op->mode & FALLOC_FL_PUNCH_HOLE) && io->cmd.exec != SCSI_X_UNMAP) {
-		/* No deallocating zeroes here: plain zeroing will do. */
-		io->cmd.unmap = false;
-		extent_next(io);
-		return;
-	} else if (res == -EOPNOTSUPP && io->step == 0 &&
-		   (op->mode & FALLOC_FL_ZERO_RANGE) && !ln->bk.is_blkdev) {
-		io->step = 10;
-		extent_next(io);
-		return;
-	}
 	if (res < 0) {
 		io->write = true;
 		fail_io(io, res);
 		return;
 	}
-	io->step++;
+	io->done++;
 	extent_next(io);
 }
 
 /* ---- WRITE SAME with a non-zero block: the pattern, a chunk at a time - */
 
-static void pattern_done(struct io_op *op, int res);
+static void pattern_done(struct disk_req *r, int res);
 
 static void pattern_next(struct scsi_io *io)
 {
@@ -549,19 +468,19 @@ static void pattern_next(struct scsi_io *io)
 		finish_io(io, 0);
 		return;
 	}
-	queue_one(io, true, io->bounce, MIN(left, (uint64_t)io->bounce_len),
-		  pattern_done);
+	queue_one(io, true, io->bounce,
+		  (uint32_t)MIN(left, (uint64_t)io->bounce_len), pattern_done);
 }
 
-static void pattern_done(struct io_op *op, int res)
+static void pattern_done(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 
-	if (res <= 0) {
-		fail_io(io, res < 0 ? res : -EIO);
+	if (res < 0) {
+		fail_io(io, res);
 		return;
 	}
-	io->done += res;
+	io->done += io->chunk;
 	pattern_next(io);
 }
 
@@ -593,7 +512,7 @@ static void start_write_same(struct scsi_io *io, const uint8_t *block)
 
 /* ---- VERIFY with BYTCHK: read a chunk, compare with the data-out ------- */
 
-static void verify_done(struct io_op *op, int res);
+static void verify_done(struct disk_req *r, int res);
 
 static void verify_next(struct scsi_io *io)
 {
@@ -603,21 +522,21 @@ static void verify_next(struct scsi_io *io)
 		finish_io(io, 0);
 		return;
 	}
-	queue_one(io, false, io->bounce, MIN(left, (uint64_t)io->bounce_len / 2),
-		  verify_done);
+	queue_one(io, false, io->bounce,
+		  (uint32_t)MIN(left, (uint64_t)io->bounce_len / 2), verify_done);
 }
 
-static void verify_done(struct io_op *op, int res)
+static void verify_done(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 	uint8_t *want = io->bounce + io->bounce_len / 2;
 
-	if (res <= 0) {
-		fail_io(io, res < 0 ? res : -ENXIO);
+	if (res < 0) {
+		fail_io(io, res);
 		return;
 	}
-	iov_to_buf(io->data, io->data_cnt, io->done, want, res);
-	for (int i = 0; i < res; i++) {
+	iov_to_buf(io->data, io->data_cnt, io->done, want, io->chunk);
+	for (uint32_t i = 0; i < io->chunk; i++) {
 		if (io->bounce[i] != want[i]) {
 			/* INFORMATION: the offset of the first differing byte. */
 			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
@@ -627,7 +546,7 @@ static void verify_done(struct io_op *op, int res)
 			return;
 		}
 	}
-	io->done += res;
+	io->done += io->chunk;
 	verify_next(io);
 }
 
@@ -639,8 +558,8 @@ static void start_verify(struct scsi_io *io)
 
 /* ---- WRITE AND VERIFY with BYTCHK: write a chunk, read it back, compare */
 
-static void wv_written(struct io_op *op, int res);
-static void wv_read_back(struct io_op *op, int res);
+static void wv_written(struct disk_req *r, int res);
+static void wv_read_back(struct disk_req *r, int res);
 
 /*
  * The bounce buffer holds a chunk as written in its first half and as read
@@ -661,30 +580,30 @@ static void wv_next(struct scsi_io *io)
 	queue_one(io, true, io->bounce, n, wv_written);
 }
 
-static void wv_written(struct io_op *op, int res)
+static void wv_written(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 
-	if (res <= 0 || res % io->ln->lu.lbs) {
-		fail_io(io, res < 0 ? res : -EIO);
+	if (res < 0) {
+		fail_io(io, res);
 		return;
 	}
 	/* Durable now (FUA): read back what this pass wrote. */
-	io->step = res;
 	io->write = false;
-	queue_one(io, false, io->bounce + io->bounce_len / 2, res, wv_read_back);
+	queue_one(io, false, io->bounce + io->bounce_len / 2, io->chunk,
+		  wv_read_back);
 }
 
-static void wv_read_back(struct io_op *op, int res)
+static void wv_read_back(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 	const uint8_t *back = io->bounce + io->bounce_len / 2;
 
-	if (res < 0 || (unsigned int)res != io->step) {
-		fail_io(io, res < 0 ? res : -ENXIO);
+	if (res < 0) {
+		fail_io(io, res);
 		return;
 	}
-	for (unsigned int i = 0; i < io->step; i++) {
+	for (uint32_t i = 0; i < io->chunk; i++) {
 		if (io->bounce[i] != back[i]) {
 			/* INFORMATION: the offset of the first differing byte. */
 			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
@@ -694,7 +613,7 @@ static void wv_read_back(struct io_op *op, int res)
 			return;
 		}
 	}
-	io->done += io->step;
+	io->done += io->chunk;
 	wv_next(io);
 }
 
@@ -709,13 +628,7 @@ static void start_write_verify(struct scsi_io *io)
 
 /* ---- COMPARE AND WRITE: read, compare with the first half, write ------ */
 
-static void caw_read_done(struct io_op *op, int res);
-
-static void caw_read(struct scsi_io *io)
-{
-	queue_one(io, false, io->bounce + io->done,
-		  io->data_len / 2 - io->done, caw_read_done);
-}
+static void caw_read_done(struct disk_req *r, int res);
 
 /* Run a COMPARE AND WRITE, already counted in the LUN's inflight. */
 static void run_caw(struct scsi_io *io)
@@ -723,22 +636,17 @@ static void run_caw(struct scsi_io *io)
 	io->caw = true;
 	io->done = 0;
 	if (alloc_bounce(io, io->data_len))
-		caw_read(io);
+		queue_one(io, false, io->bounce, io->data_len / 2, caw_read_done);
 }
 
-static void caw_read_done(struct io_op *op, int res)
+static void caw_read_done(struct disk_req *r, int res)
 {
-	struct scsi_io *io = container_of(op, struct scsi_io, op);
+	struct scsi_io *io = container_of(r, struct scsi_io, dr);
 	uint32_t half = io->data_len / 2;
 	uint8_t *want = io->bounce + half;
 
-	if (res <= 0) {
-		fail_io(io, res < 0 ? res : -ENXIO);
-		return;
-	}
-	io->done += res;
-	if (io->done < half) {
-		caw_read(io);
+	if (res < 0) {
+		fail_io(io, res);
 		return;
 	}
 	iov_to_buf(io->data, io->data_cnt, 0, want, half);
@@ -942,7 +850,7 @@ static void start_io(struct scsi_io *io)
 		start_rw(io);
 		break;
 	case SCSI_X_FLUSH:
-		submit_flush(io);
+		disk_flush(&io->dr, flush_done);
 		break;
 	case SCSI_X_UNMAP:
 		io->write = true;
@@ -1261,6 +1169,7 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		return;
 	}
 	io->ln = ln;
+	disk_req_init(&io->dr, &ln->disk, vq_engine(req->vq));
 	pthread_mutex_lock(&ln->mu);
 	if (!must_wait(ln, io)) {
 		exec_locked(sd, io);
@@ -1700,7 +1609,6 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->sd = sd;
 	io->bounce = NULL;
 	io->done = 0;
-	io->step = 0;
 	io->write = false;
 	io->caw = false;
 	io->caw_run = false;
@@ -1816,6 +1724,7 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 	pthread_mutex_init(&ln->mu, NULL);
 	link_init(&ln->held);
 	link_init(&ln->waiting);
+	disk_init(&ln->disk, &ln->bk);
 	ln->lu.lun = o->lun;
 	ln->lu.lbs = ln->bk.lbs;
 	ln->lu.pbs = ln->bk.pbs;

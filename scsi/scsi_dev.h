@@ -12,6 +12,7 @@
 
 #include "backing.h"
 #include "device.h"
+#include "disk_io.h"
 #include "image_lock.h"
 #include "scsi_cmd.h"
 
@@ -41,6 +42,7 @@ struct scsi_link {
 struct scsi_lun {
 	struct scsi_lu lu;	/* the command layer's state: under mu */
 	struct backing bk;
+	struct disk disk;	/* all I/O goes through it */
 	struct image_lock lock;	/* held while the device runs (scsi_lock.c) */
 	char *path;
 	bool direct;		/* O_DIRECT: buffers must be block-aligned */
