@@ -1160,7 +1160,7 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 	/* Kept: a command that waits runs from these, not from the ring. */
 	io->tag = le64toh(hdr.tag);
 	memcpy(io->cdb, hdr.cdb, SCSI_CDB_SIZE);
-	io->is_caw = io->cdb[0] == 0x89;
+	io->is_caw = io->cdb[0] == SCSI_OP_COMPARE_AND_WRITE;
 	/* From here on the request's iovec array is cut up in place. */
 	locate_data(io, req);
 	ln = lun < SCSI_MAX_LUNS && !wlun ? sd->luns[lun] : NULL;
