@@ -15,6 +15,7 @@
 #include "disk_io.h"
 #include "image_lock.h"
 #include "scsi_cmd.h"
+#include "scsi_list.h"
 
 #define SCSI_CTRL_VQ		0
 #define SCSI_EVENT_VQ		1
@@ -32,11 +33,6 @@ struct scsi_lun_opts {
 	const char *serial;	/* NULL: derived from the NAA identifier */
 	uint32_t lbs;		/* 0: from the backing store */
 	enum image_locking locking;	/* --locking= */
-};
-
-/* A link of an intrusive circular list; a list's head is a link too. */
-struct scsi_link {
-	struct scsi_link *prev, *next;
 };
 
 struct scsi_lun {
