@@ -3,9 +3,9 @@
  * blk_dev.c: the virtio-blk device.  Owns the disk's geometry on its
  * backing store (backing.h), the config space, the write-cache mode (its
  * start-up value from the cache mode, then the driver's), and the
- * execution of parsed requests: reads and writes become READV/WRITEV on the
- * guest's own buffers, FLUSH becomes fdatasync, DISCARD and WRITE_ZEROES
- * become fallocate calls, all through the I/O thread's engine.  A rescan
+ * execution of parsed requests on its disk (disk_io.h): reads and writes
+ * on the guest's own buffers, flushes, and DISCARD and WRITE_ZEROES
+ * segment by segment, all through the I/O thread's engine.  A rescan
  * (SIGHUP) grows the capacity when the backing store grew, never shrinks it.
  * The disk's image lock (image_lock.h) is held while the device runs.
  */
@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
 
@@ -38,12 +37,9 @@
 
 /* Per-request state, kept in the request's private area. */
 struct blk_io {
-	struct io_op op;
+	struct disk_req dr;
 	struct blk_dev *bd;
-	uint64_t done_bytes;
 	unsigned int seg;
-	unsigned int step;
-	bool zero_only;		/* punching refused: zero this request instead */
 	struct blk_cmd cmd;
 };
 
@@ -77,174 +73,75 @@ static const char *op_name(const struct blk_io *io)
 	}
 }
 
-static void fail_host(struct blk_io *io, int err, uint64_t off, uint64_t len)
+/* The disk failed: log the range it gave up on, answer IOERR. */
+static void fail_host(struct blk_io *io, int err)
 {
 	log_peer("%s of %" PRIu64 " bytes at offset %" PRIu64 " failed: %s",
-		 op_name(io), len, off, strerror(-err));
+		 op_name(io), io->dr.left, io->dr.off, strerror(-err));
 	finish(io, VIRTIO_BLK_S_IOERR, 0);
 }
 
-/* ---- reads and writes ----------------------------------------------- */
+/* ---- reads, writes and flushes -------------------------------------- */
 
-static void rw_done(struct io_op *op, int res);
-
-static void submit_rw(struct blk_io *io)
+static void rw_done(struct disk_req *r, int res)
 {
-	struct io_op *op = &io->op;
-	bool write = io->cmd.action == BLK_WRITE;
-
-	op->opcode = write ? IO_OP_WRITEV : IO_OP_READV;
-	op->fd = io->bd->bk.fd;
-	op->iov = io->cmd.iov;
-	op->iovcnt = io->cmd.iovcnt;
-	op->off = (io->cmd.sector << SECTOR_SHIFT) + io->done_bytes;
-	op->rw_flags = 0;
-	if (write && __atomic_load_n(&io->bd->writethrough, __ATOMIC_RELAXED))
-		op->rw_flags = RWF_DSYNC;
-	op->done = rw_done;
-	io_engine_queue(vq_engine(io_req(io)->vq), op);
-}
-
-static void rw_done(struct io_op *op, int res)
-{
-	struct blk_io *io = container_of(op, struct blk_io, op);
-	uint64_t off = (io->cmd.sector << SECTOR_SHIFT) + io->done_bytes;
+	struct blk_io *io = container_of(r, struct blk_io, dr);
 
 	if (res < 0) {
-		fail_host(io, res, off, io->cmd.len - io->done_bytes);
-		return;
-	}
-	if (res == 0 && io->done_bytes < io->cmd.len) {
-		/* The image shrank under us: never return stale memory. */
-		fail_host(io, -ENXIO, off, io->cmd.len - io->done_bytes);
-		return;
-	}
-	io->done_bytes += res;
-	if (io->done_bytes < io->cmd.len) {
-		/* Short transfer: continue with the rest. */
-		iov_discard_front(&io->cmd.iov, &io->cmd.iovcnt, res);
-		submit_rw(io);
+		fail_host(io, res);
 		return;
 	}
 	finish(io, VIRTIO_BLK_S_OK,
 	       io->cmd.action == BLK_READ ? (uint32_t)io->cmd.len : 0);
 }
 
-/* ---- flush ---------------------------------------------------------- */
-
-static void flush_done(struct io_op *op, int res)
+static void submit_rw(struct blk_io *io)
 {
-	struct blk_io *io = container_of(op, struct blk_io, op);
+	struct blk_cmd *cmd = &io->cmd;
+	uint64_t off = cmd->sector << SECTOR_SHIFT;
 
-	if (res < 0)
-		fail_host(io, res, 0, 0);
-	else
-		finish(io, VIRTIO_BLK_S_OK, 0);
-}
-
-static void submit_flush(struct blk_io *io)
-{
-	io->op.opcode = IO_OP_FDATASYNC;
-	io->op.fd = io->bd->bk.fd;
-	io->op.done = flush_done;
-	io_engine_queue(vq_engine(io_req(io)->vq), &io->op);
-}
-
-/* ---- discard and write-zeroes --------------------------------------- */
-
-/*
- * The fallocate mode for the current step of the current segment, or -1
- * when the segment is finished.  WRITE_ZEROES without unmap on a file system
- * that refuses ZERO_RANGE (tmpfs) becomes a punched hole that is allocated
- * again, so the range reads as zeros and stays provisioned.
- */
-static int dz_mode(struct blk_io *io)
-{
-	const struct blk_seg *s = &io->cmd.segs[io->seg];
-	struct blk_dev *bd = io->bd;
-
-	if (io->cmd.action == BLK_DISCARD)
-		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
-	if (s->unmap && bd->bk.can_punch && !io->zero_only)
-		return io->step == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : -1;
-	if (!bd->no_zero_range)
-		return io->step == 0 ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE : -1;
-	switch (io->step) {
-	case 0:
-		return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	case 1:
-		return FALLOC_FL_KEEP_SIZE;
-	default:
-		return -1;
+	if (cmd->action == BLK_READ) {
+		disk_read(&io->dr, cmd->iov, cmd->iovcnt, off, cmd->len, rw_done);
+		return;
 	}
+	disk_write(&io->dr, cmd->iov, cmd->iovcnt, off, cmd->len,
+		   __atomic_load_n(&io->bd->writethrough, __ATOMIC_RELAXED),
+		   rw_done);
 }
 
-static void dz_done(struct io_op *op, int res);
+/* ---- discard and write-zeroes, segment by segment ------------------- */
+
+static void dz_done(struct disk_req *r, int res);
 
 static void dz_next(struct blk_io *io)
 {
-	for (;;) {
-		const struct blk_seg *s;
-		int mode;
+	const struct blk_seg *s;
+	uint64_t off, len;
 
-		if (io->seg >= io->cmd.nsegs) {
-			finish(io, VIRTIO_BLK_S_OK, 0);
-			return;
-		}
-		s = &io->cmd.segs[io->seg];
-		mode = s->num_sectors ? dz_mode(io) : -1;
-		if (mode < 0) {
-			io->seg++;
-			io->step = 0;
-			continue;
-		}
-		io->op.opcode = IO_OP_FALLOCATE;
-		io->op.fd = io->bd->bk.fd;
-		io->op.mode = mode;
-		io->op.off = s->sector << SECTOR_SHIFT;
-		io->op.len = (uint64_t)s->num_sectors << SECTOR_SHIFT;
-		io->op.done = dz_done;
-		io_engine_queue(vq_engine(io_req(io)->vq), &io->op);
+	while (io->seg < io->cmd.nsegs && io->cmd.segs[io->seg].num_sectors == 0)
+		io->seg++;
+	if (io->seg >= io->cmd.nsegs) {
+		finish(io, VIRTIO_BLK_S_OK, 0);
 		return;
 	}
+	s = &io->cmd.segs[io->seg];
+	off = s->sector << SECTOR_SHIFT;
+	len = (uint64_t)s->num_sectors << SECTOR_SHIFT;
+	if (io->cmd.action == BLK_DISCARD)
+		disk_discard(&io->dr, off, len, dz_done);
+	else
+		disk_write_zeroes(&io->dr, off, len, s->unmap, dz_done);
 }
 
-/* Block devices without zeroing discard still take BLKDISCARD. */
-static int blkdev_discard(struct blk_io *io)
+static void dz_done(struct disk_req *r, int res)
 {
-	return backing_blkdev_discard(&io->bd->bk, io->op.off, io->op.len);
-}
+	struct blk_io *io = container_of(r, struct blk_io, dr);
 
-static void dz_done(struct io_op *op, int res)
-{
-	struct blk_io *io = container_of(op, struct blk_io, op);
-	struct blk_dev *bd = io->bd;
-
-	if (res == -EOPNOTSUPP) {
-		if (io->cmd.action == BLK_DISCARD && bd->bk.is_blkdev) {
-			res = blkdev_discard(io);
-		} else if (io->cmd.action == BLK_WRITE_ZEROES && !io->zero_only &&
-			   (op->mode & FALLOC_FL_PUNCH_HOLE) && io->step == 0 &&
-			   (bd->bk.is_blkdev || !bd->no_zero_range)) {
-			/* No deallocating zeroes here: plain zeroing will do. */
-			io->zero_only = true;
-			dz_next(io);
-			return;
-		} else if (io->cmd.action == BLK_WRITE_ZEROES && !bd->bk.is_blkdev &&
-			   !bd->no_zero_range && bd->bk.can_punch &&
-			   (op->mode & FALLOC_FL_ZERO_RANGE)) {
-			/* Learn once, then retry this segment the other way. */
-			__atomic_store_n(&bd->no_zero_range, true, __ATOMIC_RELAXED);
-			io->step = 0;
-			dz_next(io);
-			return;
-		}
-	}
 	if (res < 0) {
-		fail_host(io, res, op->off, op->len);
+		fail_host(io, res);
 		return;
 	}
-	io->step++;
+	io->seg++;
 	dz_next(io);
 }
 
@@ -257,10 +154,8 @@ static void blk_handle(void *ctx, struct vq_req *req)
 	struct blk_cmd *cmd = &io->cmd;
 
 	io->bd = bd;
-	io->done_bytes = 0;
 	io->seg = 0;
-	io->step = 0;
-	io->zero_only = false;
+	disk_req_init(&io->dr, &bd->disk, vq_engine(req->vq));
 	if (blk_parse(&bd->geom, req, cmd) < 0) {
 		virtq_set_broken(req->vq, "request at head %u has no writable status byte",
 				 req->head);
@@ -279,7 +174,7 @@ static void blk_handle(void *ctx, struct vq_req *req)
 		submit_rw(io);
 		break;
 	case BLK_FLUSH:
-		submit_flush(io);
+		disk_flush(&io->dr, rw_done);
 		break;
 	case BLK_GET_ID:
 		iov_from_buf(cmd->iov, cmd->iovcnt, 0, bd->serial, cmd->len);
@@ -500,6 +395,7 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 		backing_close(&bd->bk);
 		return -1;
 	}
+	disk_init(&bd->disk, &bd->bk);
 	bd->geom.lbs = bd->bk.lbs;
 	bd->geom.capacity = bd->bk.size >> SECTOR_SHIFT;
 	bd->geom.discard = !o->read_only && bd->bk.can_punch;

@@ -11,6 +11,7 @@
 #include "backing.h"
 #include "blk_req.h"
 #include "device.h"
+#include "disk_io.h"
 #include "image_lock.h"
 
 struct blk_opts {
@@ -25,10 +26,10 @@ struct blk_opts {
 
 struct blk_dev {
 	struct backing bk;
+	struct disk disk;	/* all I/O goes through it */
 	struct image_lock lock;	/* held while the device runs */
 	struct blk_geom geom;
 	unsigned int num_queues;
-	bool no_zero_range;	/* fallocate ZERO_RANGE is refused (learned) */
 	char serial[BLK_ID_BYTES];
 	uint8_t wce;		/* config "writeback": from the cache mode, then the driver's */
 	uint64_t features;	/* accepted by the driver */

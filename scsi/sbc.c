@@ -36,20 +36,29 @@ static bool writable(const struct scsi_lu *lu, struct scsi_cmd *c)
 static bool rw_fields(const uint8_t *cdb, uint64_t *lba, uint32_t *n)
 {
 	switch (cdb[0]) {
-	case 0x08:	/* READ(6) */
-	case 0x0a:	/* WRITE(6) */
+	case SCSI_OP_READ_6:
+	case SCSI_OP_WRITE_6:
 		*lba = get_be24(cdb + 1) & 0x1fffff;
 		*n = cdb[4] ? cdb[4] : 256;
 		return true;
-	case 0x28: case 0x2a: case 0x2e: case 0x2f:	/* 10-byte */
+	case SCSI_OP_READ_10:
+	case SCSI_OP_WRITE_10:
+	case SCSI_OP_WRITE_VERIFY_10:
+	case SCSI_OP_VERIFY_10:
 		*lba = get_be32(cdb + 2);
 		*n = get_be16(cdb + 7);
 		return true;
-	case 0xa8: case 0xaa: case 0xae: case 0xaf:	/* 12-byte */
+	case SCSI_OP_READ_12:
+	case SCSI_OP_WRITE_12:
+	case SCSI_OP_WRITE_VERIFY_12:
+	case SCSI_OP_VERIFY_12:
 		*lba = get_be32(cdb + 2);
 		*n = get_be32(cdb + 6);
 		return true;
-	case 0x88: case 0x8a: case 0x8e: case 0x8f:	/* 16-byte */
+	case SCSI_OP_READ_16:
+	case SCSI_OP_WRITE_16:
+	case SCSI_OP_WRITE_VERIFY_16:
+	case SCSI_OP_VERIFY_16:
 		*lba = get_be64(cdb + 2);
 		*n = get_be32(cdb + 10);
 		return true;
@@ -62,7 +71,7 @@ static void read_write(struct scsi_lu *lu, struct scsi_cmd *c,
 		       enum scsi_exec exec)
 {
 	const uint8_t *cdb = c->cdb;
-	bool six = cdb[0] == 0x08 || cdb[0] == 0x0a;
+	bool six = cdb[0] == SCSI_OP_READ_6 || cdb[0] == SCSI_OP_WRITE_6;
 	uint64_t lba;
 	uint32_t n;
 
@@ -157,7 +166,7 @@ static void write_verify(struct scsi_lu *lu, struct scsi_cmd *c)
 static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 {
 	const uint8_t *cdb = c->cdb;
-	bool ten = cdb[0] == 0x35;
+	bool ten = cdb[0] == SCSI_OP_SYNC_CACHE_10;
 	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 
@@ -174,7 +183,7 @@ static void sync_cache(struct scsi_lu *lu, struct scsi_cmd *c)
 static void write_same(struct scsi_lu *lu, struct scsi_cmd *c)
 {
 	const uint8_t *cdb = c->cdb;
-	bool ten = cdb[0] == 0x41;
+	bool ten = cdb[0] == SCSI_OP_WRITE_SAME_10;
 	uint64_t lba = ten ? get_be32(cdb + 2) : get_be64(cdb + 2);
 	uint32_t n = ten ? get_be16(cdb + 7) : get_be32(cdb + 10);
 	bool unmap = cdb[1] & 0x08, ndob = !ten && (cdb[1] & 0x01);
@@ -312,7 +321,7 @@ static void read_capacity(const struct scsi_lu *lu, struct scsi_cmd *c,
 	uint64_t last = lu->nblocks - 1;
 	uint32_t exp = 0;
 
-	if (cdb[0] == 0x25) {
+	if (cdb[0] == SCSI_OP_READ_CAPACITY_10) {
 		put_be32(d, last > 0xffffffffull ? 0xffffffff : (uint32_t)last);
 		put_be32(d + 4, lu->lbs);
 		c->data_len = 8;
@@ -335,37 +344,49 @@ bool sbc_exec(struct scsi_lu *lu, struct scsi_cmd *c, uint8_t *data)
 	const uint8_t *cdb = c->cdb;
 
 	switch (cdb[0]) {
-	case 0x08: case 0x28: case 0xa8: case 0x88:
+	case SCSI_OP_READ_6:
+	case SCSI_OP_READ_10:
+	case SCSI_OP_READ_12:
+	case SCSI_OP_READ_16:
 		read_write(lu, c, SCSI_X_READ);
 		return true;
-	case 0x0a: case 0x2a: case 0xaa: case 0x8a:
+	case SCSI_OP_WRITE_6:
+	case SCSI_OP_WRITE_10:
+	case SCSI_OP_WRITE_12:
+	case SCSI_OP_WRITE_16:
 		read_write(lu, c, SCSI_X_WRITE);
 		return true;
-	case 0x2e: case 0xae: case 0x8e:	/* WRITE AND VERIFY */
+	case SCSI_OP_WRITE_VERIFY_10:
+	case SCSI_OP_WRITE_VERIFY_12:
+	case SCSI_OP_WRITE_VERIFY_16:
 		write_verify(lu, c);
 		return true;
-	case 0x2f: case 0xaf: case 0x8f:
+	case SCSI_OP_VERIFY_10:
+	case SCSI_OP_VERIFY_12:
+	case SCSI_OP_VERIFY_16:
 		verify(lu, c);
 		return true;
-	case 0x35: case 0x91:
+	case SCSI_OP_SYNC_CACHE_10:
+	case SCSI_OP_SYNC_CACHE_16:
 		sync_cache(lu, c);
 		return true;
-	case 0x41: case 0x93:
+	case SCSI_OP_WRITE_SAME_10:
+	case SCSI_OP_WRITE_SAME_16:
 		write_same(lu, c);
 		return true;
-	case 0x42:
+	case SCSI_OP_UNMAP:
 		if (!lu->thin)
 			return false;
 		unmap(lu, c);
 		return true;
-	case 0x89:
+	case SCSI_OP_COMPARE_AND_WRITE:
 		compare_and_write(lu, c);
 		return true;
-	case 0x25:
+	case SCSI_OP_READ_CAPACITY_10:
 		read_capacity(lu, c, data);
 		return true;
-	case 0x9e:
-		if ((cdb[1] & 0x1f) != 0x10)
+	case SCSI_OP_SERVICE_ACTION_IN_16:
+		if ((cdb[1] & 0x1f) != SCSI_SAI_READ_CAPACITY_16)
 			return false;
 		read_capacity(lu, c, data);
 		return true;

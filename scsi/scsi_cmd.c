@@ -34,10 +34,10 @@ void scsi_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc,
 bool scsi_needs_param(const uint8_t *cdb)
 {
 	switch (cdb[0]) {
-	case 0x15:	/* MODE SELECT(6) */
-	case 0x55:	/* MODE SELECT(10) */
-	case 0x42:	/* UNMAP */
-	case 0x5f:	/* PERSISTENT RESERVE OUT */
+	case SCSI_OP_MODE_SELECT_6:
+	case SCSI_OP_MODE_SELECT_10:
+	case SCSI_OP_UNMAP:
+	case SCSI_OP_PR_OUT:
 		return true;
 	default:
 		return false;
@@ -51,7 +51,8 @@ bool scsi_needs_param(const uint8_t *cdb)
  */
 static bool ua_exempt(uint8_t op)
 {
-	return op == 0x12 || op == 0xa0 || op == 0x03;
+	return op == SCSI_OP_INQUIRY || op == SCSI_OP_REPORT_LUNS ||
+	       op == SCSI_OP_REQUEST_SENSE;
 }
 
 static void reset_result(struct scsi_cmd *c)
@@ -190,14 +191,15 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 	const uint8_t *cdb = c->cdb;
 
 	reset_result(c);
-	if ((cdb[0] == 0xa0 || cdb[0] == 0x12 || cdb[0] == 0x00 ||
-	     cdb[0] == 0x03) && !naca_ok(c))
+	if ((cdb[0] == SCSI_OP_REPORT_LUNS || cdb[0] == SCSI_OP_INQUIRY ||
+	     cdb[0] == SCSI_OP_TEST_UNIT_READY ||
+	     cdb[0] == SCSI_OP_REQUEST_SENSE) && !naca_ok(c))
 		return;
 	switch (cdb[0]) {
-	case 0xa0:	/* REPORT LUNS */
+	case SCSI_OP_REPORT_LUNS:
 		scsi_report_luns(t, c, data);
 		return;
-	case 0x12:	/* INQUIRY */
+	case SCSI_OP_INQUIRY:
 		if (cdb[1] & 1) {
 			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 				  "no VPD pages on the well-known LU");
@@ -214,9 +216,9 @@ void scsi_exec_wlun(const struct scsi_target *t, struct scsi_cmd *c,
 		c->data_len = 36;
 		c->xfer_in = get_be16(cdb + 3);
 		return;
-	case 0x00:	/* TEST UNIT READY */
+	case SCSI_OP_TEST_UNIT_READY:
 		return;
-	case 0x03:	/* REQUEST SENSE */
+	case SCSI_OP_REQUEST_SENSE:
 		scsi_build_sense(data, SK_NO_SENSE, ASC_NONE);
 		c->data_len = SCSI_FIXED_SENSE_LEN;
 		c->xfer_in = cdb[4];
@@ -237,12 +239,12 @@ void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 {
 	const uint8_t *cdb = c->cdb;
 
-	if (cdb[0] == 0xa0) {
+	if (cdb[0] == SCSI_OP_REPORT_LUNS) {
 		scsi_exec_wlun(t, c, data);
 		return;
 	}
 	reset_result(c);
-	if (cdb[0] == 0x12 && !(cdb[1] & 0x03) && !cdb[2]) {
+	if (cdb[0] == SCSI_OP_INQUIRY && !(cdb[1] & 0x03) && !cdb[2]) {
 		memset(data, 0, 36);
 		data[0] = 0x7f;		/* no logical unit here */
 		data[2] = 0x06;
@@ -252,7 +254,7 @@ void scsi_exec_absent(const struct scsi_target *t, struct scsi_cmd *c,
 		c->xfer_in = get_be16(cdb + 3);
 		return;
 	}
-	if (cdb[0] == 0x03 && !(cdb[1] & 0x01)) {
+	if (cdb[0] == SCSI_OP_REQUEST_SENSE && !(cdb[1] & 0x01)) {
 		scsi_build_sense(data, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 		c->data_len = SCSI_FIXED_SENSE_LEN;
 		c->xfer_in = cdb[4];

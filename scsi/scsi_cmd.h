@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scsi_opcodes.h"
+
 #define SCSI_CDB_SIZE		32	/* virtio-scsi cdb_size */
 #define SCSI_SENSE_SIZE		96	/* virtio-scsi sense_size */
 #define SCSI_FIXED_SENSE_LEN	18

@@ -12,8 +12,10 @@
 
 #include "backing.h"
 #include "device.h"
+#include "disk_io.h"
 #include "image_lock.h"
 #include "scsi_cmd.h"
+#include "scsi_list.h"
 
 #define SCSI_CTRL_VQ		0
 #define SCSI_EVENT_VQ		1
@@ -33,14 +35,10 @@ struct scsi_lun_opts {
 	enum image_locking locking;	/* --locking= */
 };
 
-/* A link of an intrusive circular list; a list's head is a link too. */
-struct scsi_link {
-	struct scsi_link *prev, *next;
-};
-
 struct scsi_lun {
 	struct scsi_lu lu;	/* the command layer's state: under mu */
 	struct backing bk;
+	struct disk disk;	/* all I/O goes through it */
 	struct image_lock lock;	/* held while the device runs (scsi_lock.c) */
 	char *path;
 	bool direct;		/* O_DIRECT: buffers must be block-aligned */

@@ -202,7 +202,7 @@ static void mode_sense(const struct scsi_lu *lu, struct scsi_cmd *c,
 		       uint8_t *d)
 {
 	const uint8_t *cdb = c->cdb;
-	bool ten = cdb[0] == 0x5a;
+	bool ten = cdb[0] == SCSI_OP_MODE_SENSE_10;
 	bool dbd = cdb[1] & 0x08, llba = ten && (cdb[1] & 0x10);
 	uint8_t pc = cdb[2] >> 6, page = cdb[2] & 0x3f, sub = cdb[3];
 	uint32_t hdr = ten ? 8 : 4, bdl = dbd ? 0 : llba ? 16 : 8, n;
@@ -282,7 +282,7 @@ static bool select_page(struct scsi_lu *lu, struct scsi_cmd *c,
 static void mode_select(struct scsi_lu *lu, struct scsi_cmd *c)
 {
 	const uint8_t *cdb = c->cdb, *p = c->param;
-	bool ten = cdb[0] == 0x55;
+	bool ten = cdb[0] == SCSI_OP_MODE_SELECT_10;
 	uint32_t len = ten ? get_be16(cdb + 7) : cdb[4];
 	uint32_t hdr = ten ? 8 : 4, bdl, off;
 	bool wce = lu->wce;
@@ -347,48 +347,50 @@ struct opdesc {
 };
 
 static const struct opdesc opcodes[] = {
-	{ 0x00, false, 0, 6 },		/* TEST UNIT READY */
-	{ 0x03, false, 0, 6 },		/* REQUEST SENSE */
-	{ 0x08, false, 0, 6 },		/* READ(6) */
-	{ 0x0a, false, 0, 6 },		/* WRITE(6) */
-	{ 0x12, false, 0, 6 },		/* INQUIRY */
-	{ 0x15, false, 0, 6 },		/* MODE SELECT(6) */
-	{ 0x1a, false, 0, 6 },		/* MODE SENSE(6) */
-	{ 0x1b, false, 0, 6 },		/* START STOP UNIT */
-	{ 0x1e, false, 0, 6 },		/* PREVENT ALLOW MEDIUM REMOVAL */
-	{ 0x25, false, 0, 10 },		/* READ CAPACITY(10) */
-	{ 0x28, false, 0, 10 },		/* READ(10) */
-	{ 0x2a, false, 0, 10 },		/* WRITE(10) */
-	{ 0x2e, false, 0, 10 },		/* WRITE AND VERIFY(10) */
-	{ 0x2f, false, 0, 10 },		/* VERIFY(10) */
-	{ 0x35, false, 0, 10 },		/* SYNCHRONIZE CACHE(10) */
-	{ 0x41, false, 0, 10 },		/* WRITE SAME(10) */
-	{ 0x42, false, 0, 10 },		/* UNMAP */
-	{ 0x55, false, 0, 10 },		/* MODE SELECT(10) */
-	{ 0x5a, false, 0, 10 },		/* MODE SENSE(10) */
-	{ 0x5e, true, 0x00, 10 },	/* PERSISTENT RESERVE IN: READ KEYS */
-	{ 0x5e, true, 0x01, 10 },	/* READ RESERVATION */
-	{ 0x5e, true, 0x02, 10 },	/* REPORT CAPABILITIES */
-	{ 0x5f, true, 0x00, 10 },	/* PERSISTENT RESERVE OUT: REGISTER */
-	{ 0x5f, true, 0x01, 10 },	/* RESERVE */
-	{ 0x5f, true, 0x02, 10 },	/* RELEASE */
-	{ 0x5f, true, 0x03, 10 },	/* CLEAR */
-	{ 0x5f, true, 0x04, 10 },	/* PREEMPT */
-	{ 0x5f, true, 0x06, 10 },	/* REGISTER AND IGNORE EXISTING KEY */
-	{ 0x88, false, 0, 16 },		/* READ(16) */
-	{ 0x89, false, 0, 16 },		/* COMPARE AND WRITE */
-	{ 0x8a, false, 0, 16 },		/* WRITE(16) */
-	{ 0x8e, false, 0, 16 },		/* WRITE AND VERIFY(16) */
-	{ 0x8f, false, 0, 16 },		/* VERIFY(16) */
-	{ 0x91, false, 0, 16 },		/* SYNCHRONIZE CACHE(16) */
-	{ 0x93, false, 0, 16 },		/* WRITE SAME(16) */
-	{ 0x9e, true, 0x10, 16 },	/* READ CAPACITY(16) */
-	{ 0xa0, false, 0, 12 },		/* REPORT LUNS */
-	{ 0xa3, true, 0x0c, 12 },	/* REPORT SUPPORTED OPERATION CODES */
-	{ 0xa8, false, 0, 12 },		/* READ(12) */
-	{ 0xaa, false, 0, 12 },		/* WRITE(12) */
-	{ 0xae, false, 0, 12 },		/* WRITE AND VERIFY(12) */
-	{ 0xaf, false, 0, 12 },		/* VERIFY(12) */
+	{ SCSI_OP_TEST_UNIT_READY, false, 0, 6 },
+	{ SCSI_OP_REQUEST_SENSE, false, 0, 6 },
+	{ SCSI_OP_READ_6, false, 0, 6 },
+	{ SCSI_OP_WRITE_6, false, 0, 6 },
+	{ SCSI_OP_INQUIRY, false, 0, 6 },
+	{ SCSI_OP_MODE_SELECT_6, false, 0, 6 },
+	{ SCSI_OP_MODE_SENSE_6, false, 0, 6 },
+	{ SCSI_OP_START_STOP_UNIT, false, 0, 6 },
+	{ SCSI_OP_PREVENT_ALLOW_REMOVAL, false, 0, 6 },
+	{ SCSI_OP_READ_CAPACITY_10, false, 0, 10 },
+	{ SCSI_OP_READ_10, false, 0, 10 },
+	{ SCSI_OP_WRITE_10, false, 0, 10 },
+	{ SCSI_OP_WRITE_VERIFY_10, false, 0, 10 },
+	{ SCSI_OP_VERIFY_10, false, 0, 10 },
+	{ SCSI_OP_SYNC_CACHE_10, false, 0, 10 },
+	{ SCSI_OP_WRITE_SAME_10, false, 0, 10 },
+	{ SCSI_OP_UNMAP, false, 0, 10 },
+	{ SCSI_OP_MODE_SELECT_10, false, 0, 10 },
+	{ SCSI_OP_MODE_SENSE_10, false, 0, 10 },
+	{ SCSI_OP_PR_IN, true, 0x00, 10 },	/* PERSISTENT RESERVE IN: READ KEYS */
+	{ SCSI_OP_PR_IN, true, 0x01, 10 },	/* READ RESERVATION */
+	{ SCSI_OP_PR_IN, true, 0x02, 10 },	/* REPORT CAPABILITIES */
+	{ SCSI_OP_PR_OUT, true, 0x00, 10 },	/* PERSISTENT RESERVE OUT: REGISTER */
+	{ SCSI_OP_PR_OUT, true, 0x01, 10 },	/* RESERVE */
+	{ SCSI_OP_PR_OUT, true, 0x02, 10 },	/* RELEASE */
+	{ SCSI_OP_PR_OUT, true, 0x03, 10 },	/* CLEAR */
+	{ SCSI_OP_PR_OUT, true, 0x04, 10 },	/* PREEMPT */
+	{ SCSI_OP_PR_OUT, true, 0x06, 10 },	/* REGISTER AND IGNORE EXISTING KEY */
+	{ SCSI_OP_READ_16, false, 0, 16 },
+	{ SCSI_OP_COMPARE_AND_WRITE, false, 0, 16 },
+	{ SCSI_OP_WRITE_16, false, 0, 16 },
+	{ SCSI_OP_WRITE_VERIFY_16, false, 0, 16 },
+	{ SCSI_OP_VERIFY_16, false, 0, 16 },
+	{ SCSI_OP_SYNC_CACHE_16, false, 0, 16 },
+	{ SCSI_OP_WRITE_SAME_16, false, 0, 16 },
+	/* READ CAPACITY(16) */
+	{ SCSI_OP_SERVICE_ACTION_IN_16, true, SCSI_SAI_READ_CAPACITY_16, 16 },
+	{ SCSI_OP_REPORT_LUNS, false, 0, 12 },
+	/* REPORT SUPPORTED OPERATION CODES */
+	{ SCSI_OP_MAINTENANCE_IN, true, SCSI_MI_REPORT_OPCODES, 12 },
+	{ SCSI_OP_READ_12, false, 0, 12 },
+	{ SCSI_OP_WRITE_12, false, 0, 12 },
+	{ SCSI_OP_WRITE_VERIFY_12, false, 0, 12 },
+	{ SCSI_OP_VERIFY_12, false, 0, 12 },
 };
 
 static const unsigned int scsi_nopcodes = sizeof(opcodes) / sizeof(opcodes[0]);
@@ -396,7 +398,7 @@ static const unsigned int scsi_nopcodes = sizeof(opcodes) / sizeof(opcodes[0]);
 /* UNMAP exists only on a logical unit with unmap support (sbc.c). */
 static bool op_listed(const struct scsi_lu *lu, const struct opdesc *o)
 {
-	return o->op != 0x42 || lu->thin;
+	return o->op != SCSI_OP_UNMAP || lu->thin;
 }
 
 bool scsi_op_supported(const struct scsi_lu *lu, uint8_t op)
@@ -660,13 +662,13 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 	const uint8_t *cdb = c->cdb;
 
 	switch (cdb[0]) {
-	case 0x00:	/* TEST UNIT READY */
-	case 0x1e:	/* PREVENT ALLOW MEDIUM REMOVAL: not removable */
+	case SCSI_OP_TEST_UNIT_READY:
+	case SCSI_OP_PREVENT_ALLOW_REMOVAL:	/* not removable */
 		return true;
-	case 0x1b:
+	case SCSI_OP_START_STOP_UNIT:
 		start_stop(c);
 		return true;
-	case 0x03:	/* REQUEST SENSE: autosense reports errors */
+	case SCSI_OP_REQUEST_SENSE:	/* autosense reports errors */
 		if (cdb[1] & 0x01) {
 			scsi_fail(c, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB,
 				  "descriptor-format sense not supported");
@@ -679,32 +681,32 @@ bool spc_exec(struct scsi_lu *lu, const struct scsi_target *t,
 		c->data_len = SCSI_FIXED_SENSE_LEN;
 		c->xfer_in = cdb[4];
 		return true;
-	case 0x12:
+	case SCSI_OP_INQUIRY:
 		inquiry(lu, c, data);
 		return true;
-	case 0x1a:
-	case 0x5a:
+	case SCSI_OP_MODE_SENSE_6:
+	case SCSI_OP_MODE_SENSE_10:
 		mode_sense(lu, c, data);
 		return true;
-	case 0x15:
-	case 0x55:
+	case SCSI_OP_MODE_SELECT_6:
+	case SCSI_OP_MODE_SELECT_10:
 		mode_select(lu, c);
 		return true;
-	case 0xa0:	/* REPORT LUNS */
+	case SCSI_OP_REPORT_LUNS:
 		scsi_report_luns(t, c, data);
 		if (c->status == SAM_GOOD &&
 		    lu->pending_ua == ASC_REPORTED_LUNS_CHANGED)
 			lu->pending_ua = 0;
 		return true;
-	case 0xa3:
-		if ((cdb[1] & 0x1f) != 0x0c)
+	case SCSI_OP_MAINTENANCE_IN:
+		if ((cdb[1] & 0x1f) != SCSI_MI_REPORT_OPCODES)
 			return false;
 		report_opcodes(lu, c, data);
 		return true;
-	case 0x5e:
+	case SCSI_OP_PR_IN:
 		pr_in(lu, c, data);
 		return true;
-	case 0x5f:
+	case SCSI_OP_PR_OUT:
 		pr_out(lu, c);
 		return true;
 	default:

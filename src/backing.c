@@ -246,16 +246,6 @@ int backing_refresh_size(struct backing *b)
 	return 0;
 }
 
-int backing_blkdev_discard(const struct backing *b, uint64_t off, uint64_t len)
-{
-	uint64_t range[2] = { off, len };
-
-	if (ioctl(b->fd, BLKDISCARD, range) == 0)
-		return 0;
-	/* Discard is a hint: a device that cannot do it has done its part. */
-	return errno == EOPNOTSUPP ? 0 : -errno;
-}
-
 void backing_close(struct backing *b)
 {
 	if (b->fd >= 0)

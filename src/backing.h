@@ -73,7 +73,5 @@ void backing_close(struct backing *b);
  * 0 with b->size updated, or -errno.
  */
 int backing_refresh_size(struct backing *b);
-/* BLKDISCARD on a block device; a device without discard counts as done. */
-int backing_blkdev_discard(const struct backing *b, uint64_t off, uint64_t len);
 
 #endif

@@ -105,13 +105,9 @@ static int add_rules(scmp_filter_ctx f)
 			return ret;
 	}
 	/*
-	 * The ioctls a serving daemon uses: discard on a block device, and
-	 * its size, read again on a rescan (SIGHUP).
+	 * The one ioctl a serving daemon uses: a block device's size, read
+	 * again on a rescan (SIGHUP).  Discards go through the engine.
 	 */
-	ret = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			       SCMP_A1(SCMP_CMP_EQ, BLKDISCARD));
-	if (ret < 0)
-		return ret;
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64));
 }

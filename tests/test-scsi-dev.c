@@ -10,13 +10,20 @@
  * made exactly, not hoped for: during a TMF, another thread's work runs
  * at each point where the control queue's thread takes the LUN's lock.
  *
- * The file includes scsi_dev.c to reach its static functions; the
- * scsi_cmd layer, iov.c, log.c and backing.c are the real ones.
+ * The file includes the controller's files (scsi_dev.c and the files it
+ * is split into) to reach their static functions; the scsi_cmd layer,
+ * iov.c, log.c, backing.c and disk_io.c are the real ones.
  */
 #include <pthread.h>
 
 static int test_mutex_lock(pthread_mutex_t *m);
 #define pthread_mutex_lock(m) test_mutex_lock(m)
+#include "scsi_resp.c"
+#include "scsi_taskset.c"
+#include "scsi_io.c"
+#include "scsi_tmf.c"
+#include "scsi_event.c"
+#include "scsi_lun.c"
 #include "scsi_dev.c"
 #undef pthread_mutex_lock
 
