@@ -53,10 +53,8 @@
 #define ROUNDS		6
 #define SERIAL		"inflight-serial"
 
-static const char *aio;
-static char aio_arg[64];
-static char img[300], img_arg[320];
-static const char *std_args[] = { img_arg, aio_arg, "--num-queues=4",
+static struct test_env env;
+static const char *std_args[] = { env.img_arg, env.aio_arg, "--num-queues=4",
 				   "--serial=" SERIAL, NULL };
 
 static uint64_t want_pf(void)
@@ -70,7 +68,7 @@ static uint64_t want_pf(void)
 
 static void host_io(bool write, void *buf, size_t len, off_t off)
 {
-	int fd = open(img, write ? O_WRONLY : O_RDONLY);
+	int fd = open(env.img, write ? O_WRONLY : O_RDONLY);
 	ssize_t n = -1;
 
 	if (fd >= 0)
@@ -943,18 +941,9 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-blk-inflight", 0);
-	aio = getenv("TEST_AIO");
-	if (!aio)
-		aio = "io_uring";
-	if (!engine_built(aio)) {
-		printf("1..0 # SKIP this build has no %s engine\n", aio);
+	if (!test_env_init(&env, IMG_SIZE))
 		return 0;
-	}
-	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
-	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
-	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	image_create(img, IMG_SIZE);
-	tap_diag("engine %s, image %s", aio, img);
+	tap_diag("engine %s, image %s", env.aio, env.img);
 
 	test_region();
 	for (enum crash_step st = TAKEN; st <= MID_TAKE; st++)

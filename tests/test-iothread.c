@@ -25,17 +25,10 @@
 #include "log.h"
 #include "mem.h"
 #include "tap.h"
+#include "test-ring.h"
 #include "test-util.h"
 #include "util.h"
 #include "virtq.h"
-
-#define MEM_SIZE	(1u << 20)
-#define QVA_BASE	0x7f0000000000ull
-#define NUM		8
-#define DESC_GPA	0x1000
-#define AVAIL_GPA	0x2000
-#define USED_GPA	0x3000
-#define BUF_GPA		0x10000
 
 static uint8_t *guest;
 static struct vu_mem mem;
