@@ -102,11 +102,7 @@ static void setup_queue(void)
 		exit(99);
 	close(fd);
 	virtq_init(&vq, 0, handler, NULL);
-	vq.num = NUM;
-	vq.desc_qva = QVA_BASE + DESC_GPA;
-	vq.avail_qva = QVA_BASE + AVAIL_GPA;
-	vq.used_qva = QVA_BASE + USED_GPA;
-	vq.addr_set = true;
+	test_ring_place(&vq);
 	/*
 	 * No kick eventfd: the thread takes the ring when it resumes (and
 	 * after a wake); no kick read is armed, so that none is cancelled

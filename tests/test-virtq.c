@@ -62,11 +62,7 @@ static void reset_ring(bool event_idx, bool indirect)
 	memset(guest, 0, 0x4000);
 	virtq_reset(&vq);
 	virtq_init(&vq, 0, handler, NULL);
-	vq.num = NUM;
-	vq.desc_qva = QVA_BASE + DESC_GPA;
-	vq.avail_qva = QVA_BASE + AVAIL_GPA;
-	vq.used_qva = QVA_BASE + USED_GPA;
-	vq.addr_set = true;
+	test_ring_place(&vq);
 	vq.event_idx = event_idx;
 	vq.indirect = indirect;
 	vq.call_fd = eventfd(0, EFD_NONBLOCK);
