@@ -34,6 +34,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-case.h"
 #include "util.h"
 
 #define NQ		4
@@ -1221,22 +1222,19 @@ static const struct mcase cases[] = {
  * the daemon rate-limits lines caused by a peer); otherwise against a
  * daemon of its own.  Returns false when the case failed.
  */
-static bool run_case(const struct mcase *c, struct daemon *shared,
-		     unsigned int seq)
+static void run_case(unsigned int seq, struct daemon *shared)
 {
-	struct daemon own, *d = shared ? shared : &own;
+	const struct mcase *c = &cases[seq];
+	struct daemon own, *d;
 	struct mt t;
 	int base;
 	long mark = 0;
 
 	memset(&t, 0, sizeof(t));
-	if (!shared && daemon_start(&own, daemon_args) < 0) {
-		verdict_check(&t.v, false, "the daemon does not start");
+	d = case_daemon(&own, shared, daemon_args, &t.v, &base, &mark);
+	if (!d)
 		goto out;
-	}
 	t.d = d;
-	base = daemon_settled_fd_count(d);
-	mark = daemon_log_mark(d);
 	t.mark = mark;
 	c->fn(&t);
 	if (t.connected)
@@ -1244,37 +1242,16 @@ static bool run_case(const struct mcase *c, struct daemon *shared,
 	daemon_aftermath(&t.v, d, base, mark, shared ? NULL : t.log,
 			 128 + 16 * seq, !shared);
 out:
-	if (!ok(!t.v.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
-		tap_diag("%s", t.v.fail);
-		daemon_log_diag(d, mark);
-	}
-	return !t.v.fail[0];
+	case_verdict(&t.v, shared ? shared : &own, mark, shared, c->name);
 }
 
 int main(void)
 {
-	struct daemon shared;
-	int base;
-
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-hostile-msg", -1);
 	if (!test_env_init(&env, 8u << 20))
 		return 0;
 	tap_diag("engine %s", env.aio);
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(&cases[i], NULL, i);
-
-	if (daemon_start(&shared, daemon_args) < 0) {
-		ok(false, "a shared daemon starts");
-	} else {
-		base = daemon_settled_fd_count(&shared);
-		for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
-			run_case(&cases[i], &shared, i);
-		ok(daemon_wait_fds(&shared, base, 5000) == base && daemon_serves(&shared, 8),
-		   "after all cases the shared daemon holds its %d fds and serves I/O", base);
-		ok(daemon_stop(&shared) == 0, "the shared daemon exits 0 on SIGTERM");
-	}
-	harness_cleanup();
-	return tap_done();
+	return case_suite(ARRAY_SIZE(cases), run_case, daemon_args);
 }

@@ -33,6 +33,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-case.h"
 #include "test-util.h"
 #include "util.h"
 
@@ -821,24 +822,24 @@ static void check_memory(struct rt *t, const uint8_t *snap, const uint8_t *img0)
 	free(img1);
 }
 
-static bool run_case(const struct rcase *c, struct daemon *shared,
-		     unsigned int seq)
+/* Case seq; on the shared daemon, only those that need no argument of their own. */
+static void run_case(unsigned int seq, struct daemon *shared)
 {
+	const struct rcase *c = &cases[seq];
 	const char *args[] = { env.img_arg, env.aio_arg, c->arg, NULL };
-	struct daemon own, *d = shared ? shared : &own;
+	struct daemon own, *d;
 	uint8_t *snap = NULL, *img0 = NULL;
 	struct rt t;
 	int base = 0, ret;
 	long mark = 0;
 
+	if (shared && c->arg)
+		return;
 	memset(&t, 0, sizeof(t));
-	if (!shared && daemon_start(&own, args) < 0) {
-		verdict_check(&t.v, false, "the daemon does not start");
+	d = case_daemon(&own, shared, args, &t.v, &base, &mark);
+	if (!d)
 		goto out;
-	}
 	t.d = d;
-	base = daemon_settled_fd_count(d);
-	mark = daemon_log_mark(d);
 	ret = blkc_open_parts(&t.c, d->sock, 1, ~c->drop, BIT_ULL(VU_PF_MQ) |
 			      BIT_ULL(VU_PF_REPLY_ACK) | BIT_ULL(VU_PF_CONFIG) |
 			      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS), PARTS);
@@ -866,18 +867,12 @@ done:
 out:
 	free(snap);
 	free(img0);
-	if (!ok(!t.v.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
-		tap_diag("%s", t.v.fail);
-		daemon_log_diag(d, mark);
-	}
-	return !t.v.fail[0];
+	case_verdict(&t.v, shared ? shared : &own, mark, shared, c->name);
 }
 
 int main(void)
 {
 	const char *args[] = { env.img_arg, env.aio_arg, NULL };
-	struct daemon shared;
-	int base;
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-hostile-ring", -1);
@@ -885,21 +880,5 @@ int main(void)
 		return 0;
 	tap_diag("engine %s", env.aio);
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(&cases[i], NULL, i);
-
-	if (daemon_start(&shared, args) < 0) {
-		ok(false, "a shared daemon starts");
-	} else {
-		base = daemon_settled_fd_count(&shared);
-		for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
-			if (!cases[i].arg)
-				run_case(&cases[i], &shared, i);
-		}
-		ok(daemon_wait_fds(&shared, base, 5000) == base && daemon_serves(&shared, 8),
-		   "after all cases the shared daemon holds its %d fds and serves I/O", base);
-		ok(daemon_stop(&shared) == 0, "the shared daemon exits 0 on SIGTERM");
-	}
-	harness_cleanup();
-	return tap_done();
+	return case_suite(ARRAY_SIZE(cases), run_case, args);
 }
