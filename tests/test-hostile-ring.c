@@ -439,31 +439,30 @@ static void d_next_out_of_range(struct rt *t)
 	expect(t, EX_BROKEN, "descriptor index out of range");
 }
 
-static void d_addr_overflow(struct rt *t)
+/* A read into one buffer at gpa of len bytes, which breaks the queue. */
+static void bad_read_buffer(struct rt *t, uint64_t gpa, uint32_t len, const char *log)
 {
 	D(t, NULL, 0, header(t, VIRTIO_BLK_T_IN, 0), 16, NX, 1);
-	fvq_set_desc(t->vq, 1, UINT64_MAX - 100, 512, NX | WR, 2);
+	fvq_set_desc(t->vq, 1, gpa, len, NX | WR, 2);
 	D(t, NULL, 2, status_byte(t), 1, WR, 0);
 	fvq_put_head(t->vq, 0);
-	expect(t, EX_BROKEN, "buffer is not inside guest memory");
+	expect(t, EX_BROKEN, log);
+}
+
+static void d_addr_overflow(struct rt *t)
+{
+	bad_read_buffer(t, UINT64_MAX - 100, 512, "buffer is not inside guest memory");
 }
 
 static void d_buffer_partly_outside(struct rt *t)
 {
-	D(t, NULL, 0, header(t, VIRTIO_BLK_T_IN, 0), 16, NX, 1);
-	fvq_set_desc(t->vq, 1, t->c.f.mem.gpa + t->c.f.mem.size - 256, 512, NX | WR, 2);
-	D(t, NULL, 2, status_byte(t), 1, WR, 0);
-	fvq_put_head(t->vq, 0);
-	expect(t, EX_BROKEN, "buffer is not inside guest memory");
+	bad_read_buffer(t, t->c.f.mem.gpa + t->c.f.mem.size - 256, 512,
+			"buffer is not inside guest memory");
 }
 
 static void d_zero_length(struct rt *t)
 {
-	D(t, NULL, 0, header(t, VIRTIO_BLK_T_IN, 0), 16, NX, 1);
-	D(t, NULL, 1, alloc(t, 512, 512), 0, NX | WR, 2);
-	D(t, NULL, 2, status_byte(t), 1, WR, 0);
-	fvq_put_head(t->vq, 0);
-	expect(t, EX_BROKEN, "zero-length buffer");
+	bad_read_buffer(t, G(t, alloc(t, 512, 512)), 0, "zero-length buffer");
 }
 
 static void d_readable_after_writable(struct rt *t)
