@@ -97,8 +97,8 @@ static void dev_pause(struct vu_dev *dev)
 {
 	if (dev->paused)
 		return;
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_pause(&dev->threads[i]);
+	for (unsigned int i = 0; i < dev->threads.n; i++)
+		iothread_pause(&dev->threads.th[i]);
 	dev->paused = true;
 }
 
@@ -107,8 +107,8 @@ static void dev_resume(struct vu_dev *dev)
 	if (!dev->paused)
 		return;
 	dev->paused = false;
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_resume(&dev->threads[i]);
+	for (unsigned int i = 0; i < dev->threads.n; i++)
+		iothread_resume(&dev->threads.th[i]);
 }
 
 static bool logging(const struct vu_dev *dev)
@@ -740,15 +740,13 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 	dev->max_queue_size = cfg->max_queue_size;
 	dev->vqs = calloc(cfg->max_queues, sizeof(*dev->vqs));
 	dev->vq_order = calloc(cfg->max_queues, sizeof(*dev->vq_order));
-	dev->threads = calloc(MAX(nthreads, 1u), sizeof(*dev->threads));
-	if (!dev->vqs || !dev->vq_order || !dev->threads) {
+	dev->threads.th = calloc(MAX(nthreads, 1u), sizeof(*dev->threads.th));
+	if (!dev->vqs || !dev->vq_order || !dev->threads.th) {
 		ret = -ENOMEM;
 		goto fail;
 	}
 	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		virtq_init(&dev->vqs[i], i, ops->handle_request, ctx);
-		dev->vqs[i].release = ops->release_held;
-		dev->vqs[i].poke = ops->poke;
+		virtq_init(&dev->vqs[i], i);
 		dev->vqs[i].polled = cfg->poll_us > 0;
 		dev->vqs[i].max_batch = cfg->max_batch;
 	}
@@ -767,15 +765,14 @@ int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 		for (unsigned int i = t; i < dev->max_queues; i += nthreads)
 			dev->vq_order[pos++] = &dev->vqs[i];
 		eo.depth = thread_depth(dev, pos - first);
-		ret = iothread_start(&dev->threads[t], t, cfg->engine, &eo,
-				     cfg->poll_us, &dev->vq_order[first], pos - first,
-				     ops->wake, ctx);
+		ret = iothread_start(&dev->threads, ops, ctx, cfg->engine, &eo,
+				     cfg->poll_us, &dev->vq_order[first],
+				     pos - first);
 		if (ret < 0) {
 			log_err("cannot start I/O thread %u with %s: %s", t,
 				io_engine_kind_name(cfg->engine), strerror(-ret));
 			goto fail;
 		}
-		dev->nthreads++;
 	}
 	return 0;
 fail:
@@ -793,11 +790,11 @@ void vu_dev_destroy(struct vu_dev *dev)
 	 */
 	dev_pause(dev);
 	device_stop(dev, true);
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_stop(&dev->threads[i]);
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_destroy(&dev->threads[i]);
-	dev->nthreads = 0;
+	for (unsigned int i = 0; i < dev->threads.n; i++)
+		iothread_stop(&dev->threads.th[i]);
+	for (unsigned int i = 0; i < dev->threads.n; i++)
+		iothread_destroy(&dev->threads.th[i]);
+	dev->threads.n = 0;
 	if (dev->vqs) {
 		for (unsigned int i = 0; i < dev->max_queues; i++)
 			virtq_reset(&dev->vqs[i]);
@@ -809,8 +806,8 @@ void vu_dev_destroy(struct vu_dev *dev)
 	vu_backend_chan_close(dev);
 	free(dev->vqs);
 	free(dev->vq_order);
-	free(dev->threads);
+	free(dev->threads.th);
 	dev->vqs = NULL;
 	dev->vq_order = NULL;
-	dev->threads = NULL;
+	dev->threads.th = NULL;
 }

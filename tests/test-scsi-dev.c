@@ -85,6 +85,7 @@ static const struct io_engine_ops fe_ops = { .queue = fe_queue };
 
 static struct fake_eng eng[2];
 static struct iothread th[2];
+static struct iothread_group group;
 static struct virtq vq[4];
 static struct scsi_dev sd;
 static char img[2][64];
@@ -151,13 +152,17 @@ void iothread_flush(struct iothread *t)
 
 /* ---- playing the threads -------------------------------------------- */
 
-/* Thread i's wake, if some thread asked for it: run_wake() in iothread.c. */
+/*
+ * Thread i's wake, if some thread asked for it: run_wake() in iothread.c,
+ * with the real publish rounds of iothread_group.c.
+ */
 static bool run_wake_of(unsigned int i)
 {
 	if (!th[i].wake)
 		return false;
 	th[i].wake = false;
 	scsi_wake(&sd, &th[i]);
+	iothread_round_wake(&th[i]);
 	return true;
 }
 
@@ -365,10 +370,16 @@ static void setup(unsigned int nluns)
 	memset(eng, 0, sizeof(eng));
 	memset(th, 0, sizeof(th));
 	memset(vq, 0, sizeof(vq));
+	memset(&group, 0, sizeof(group));
+	group.th = th;
+	group.n = 2;
 	for (unsigned int i = 0; i < 2; i++) {
 		eng[i].e.ops = &fe_ops;
 		eng[i].e.name = "fake";
 		th[i].id = i;
+		th[i].group = &group;
+		th[i].ops = &scsi_dev_ops;
+		th[i].ctx = &sd;
 		th[i].eng = &eng[i].e;
 	}
 	for (unsigned int i = 0; i < 4; i++) {
@@ -388,7 +399,6 @@ static void setup(unsigned int nluns)
 		if (scsi_dev_add_lun(&sd, &o) < 0)
 			exit(99);
 	}
-	scsi_dev_set_threads(&sd, th, 2);
 	push_rank = 0;
 	for (unsigned int i = 0; i < nluns; i++) {
 		tur(NREQ - 1, 2, i);
