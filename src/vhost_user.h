@@ -61,8 +61,8 @@ struct vu_dev {
 };
 
 /*
- * Create the device's queues and I/O threads; each thread holds ops and
- * ctx, the device's hooks.  Returns 0 or -errno.
+ * Create the device's queues and I/O threads (vu_dev.c); each thread
+ * holds ops and ctx, the device's hooks.  Returns 0 or -errno.
  */
 int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 		const struct vu_dev_config *cfg);
