@@ -409,47 +409,146 @@ static int h_set_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 #define MEMREG	sizeof(struct vu_mem_single)
 #define INFL	sizeof(struct vu_inflight)
 
+/*
+ * What each request must carry, checked before its handler runs: a payload
+ * of size_min..size_max bytes and fds_min..fds_max file descriptors (a
+ * bound left out is 0).  pause: the handler touches state the I/O threads
+ * use; owner: only after SET_OWNER.
+ */
 static const struct handler handlers[VU_REQUEST_MAX] = {
-	[VU_GET_FEATURES] = { h_get_features, 0, 0, 0, 0, false, false },
-	[VU_SET_FEATURES] = { h_set_features, U64, U64, 0, 0, true, true },
-	[VU_SET_OWNER] = { h_set_owner, 0, 0, 0, 0, false, false },
-	[VU_RESET_OWNER] = { h_reset_owner, 0, 0, 0, 0, true, true },
-	[VU_SET_LOG_BASE] = { h_set_log_base, sizeof(struct vu_log_base),
-			      sizeof(struct vu_log_base), 1, 1, true, true },
-	[VU_SET_LOG_FD] = { h_set_log_fd, 0, U64, 1, 1, true, true },
-	[VU_SET_MEM_TABLE] = { h_set_mem_table, 8, sizeof(struct vu_mem_table),
-			       0, VU_MEM_TABLE_REGIONS, true, true },
-	[VU_SET_VRING_NUM] = { vu_h_set_vring_num, STATE, STATE, 0, 0, true, true },
-	[VU_SET_VRING_ADDR] = { vu_h_set_vring_addr, sizeof(struct vu_vring_addr),
-				sizeof(struct vu_vring_addr), 0, 0, true, true },
-	[VU_SET_VRING_BASE] = { vu_h_set_vring_base, STATE, STATE, 0, 0, true, true },
-	[VU_GET_VRING_BASE] = { vu_h_get_vring_base, STATE, STATE, 0, 0, true, true },
-	[VU_SET_VRING_KICK] = { vu_h_set_vring_kick, U64, U64, 0, 1, true, true },
-	[VU_SET_VRING_CALL] = { vu_h_set_vring_call, U64, U64, 0, 1, true, true },
-	[VU_SET_VRING_ERR] = { vu_h_set_vring_err, U64, U64, 0, 1, true, true },
-	[VU_GET_PROTOCOL_FEATURES] = { h_get_protocol_features, 0, 0, 0, 0,
-				       false, false },
-	[VU_SET_PROTOCOL_FEATURES] = { h_set_protocol_features, U64, U64, 0, 0,
-				       false, false },
-	[VU_GET_QUEUE_NUM] = { h_get_queue_num, 0, 0, 0, 0, false, false },
+	[VU_GET_FEATURES] = {
+		.fn = h_get_features,
+	},
+	[VU_SET_FEATURES] = {
+		.fn = h_set_features,
+		.size_min = U64, .size_max = U64,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_OWNER] = {
+		.fn = h_set_owner,
+	},
+	[VU_RESET_OWNER] = {
+		.fn = h_reset_owner,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_LOG_BASE] = {
+		.fn = h_set_log_base,
+		.size_min = sizeof(struct vu_log_base),
+		.size_max = sizeof(struct vu_log_base),
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_LOG_FD] = {
+		.fn = h_set_log_fd,
+		.size_max = U64,
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_MEM_TABLE] = {
+		.fn = h_set_mem_table,
+		.size_min = 8, .size_max = sizeof(struct vu_mem_table),
+		.fds_max = VU_MEM_TABLE_REGIONS,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_NUM] = {
+		.fn = vu_h_set_vring_num,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_ADDR] = {
+		.fn = vu_h_set_vring_addr,
+		.size_min = sizeof(struct vu_vring_addr),
+		.size_max = sizeof(struct vu_vring_addr),
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_BASE] = {
+		.fn = vu_h_set_vring_base,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_VRING_BASE] = {
+		.fn = vu_h_get_vring_base,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_KICK] = {
+		.fn = vu_h_set_vring_kick,
+		.size_min = U64, .size_max = U64,
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_CALL] = {
+		.fn = vu_h_set_vring_call,
+		.size_min = U64, .size_max = U64,
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_ERR] = {
+		.fn = vu_h_set_vring_err,
+		.size_min = U64, .size_max = U64,
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_PROTOCOL_FEATURES] = {
+		.fn = h_get_protocol_features,
+	},
+	[VU_SET_PROTOCOL_FEATURES] = {
+		.fn = h_set_protocol_features,
+		.size_min = U64, .size_max = U64,
+	},
+	[VU_GET_QUEUE_NUM] = {
+		.fn = h_get_queue_num,
+	},
 	/* QEMU sends it before SET_OWNER, with no payload. */
-	[VU_SET_BACKEND_REQ_FD] = { vu_h_set_backend_req_fd, 0, U64, 1, 1,
-				    false, false },
-	[VU_SET_VRING_ENABLE] = { vu_h_set_vring_enable, STATE, STATE, 0, 0,
-				  true, true },
-	[VU_GET_CONFIG] = { h_get_config, VU_CONFIG_HDR_SIZE,
-			    sizeof(struct vu_config), 0, 0, false, false },
-	[VU_SET_CONFIG] = { h_set_config, VU_CONFIG_HDR_SIZE,
-			    sizeof(struct vu_config), 0, 0, false, true },
-	[VU_GET_INFLIGHT_FD] = { h_get_inflight_fd, INFL, INFL, 0, 0, false, true },
-	[VU_SET_INFLIGHT_FD] = { h_set_inflight_fd, INFL, INFL, 1, 1, true, true },
-	[VU_GET_MAX_MEM_SLOTS] = { h_get_max_mem_slots, 0, 0, 0, 0, false, false },
+	[VU_SET_BACKEND_REQ_FD] = {
+		.fn = vu_h_set_backend_req_fd,
+		.size_max = U64,
+		.fds_min = 1, .fds_max = 1,
+	},
+	[VU_SET_VRING_ENABLE] = {
+		.fn = vu_h_set_vring_enable,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_CONFIG] = {
+		.fn = h_get_config,
+		.size_min = VU_CONFIG_HDR_SIZE,
+		.size_max = sizeof(struct vu_config),
+	},
+	[VU_SET_CONFIG] = {
+		.fn = h_set_config,
+		.size_min = VU_CONFIG_HDR_SIZE,
+		.size_max = sizeof(struct vu_config),
+		.owner = true,
+	},
+	[VU_GET_INFLIGHT_FD] = {
+		.fn = h_get_inflight_fd,
+		.size_min = INFL, .size_max = INFL,
+		.owner = true,
+	},
+	[VU_SET_INFLIGHT_FD] = {
+		.fn = h_set_inflight_fd,
+		.size_min = INFL, .size_max = INFL,
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_MAX_MEM_SLOTS] = {
+		.fn = h_get_max_mem_slots,
+	},
 	/* QEMU sends exactly 40 bytes; newer front ends may send more. */
-	[VU_ADD_MEM_REG] = { h_add_mem_reg, MEMREG, sizeof(union vu_payload),
-			     1, 1, true, true },
+	[VU_ADD_MEM_REG] = {
+		.fn = h_add_mem_reg,
+		.size_min = MEMREG, .size_max = sizeof(union vu_payload),
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
 	/* QEMU 7.2 sends no fd; the specification allows one. */
-	[VU_REM_MEM_REG] = { h_rem_mem_reg, MEMREG, sizeof(union vu_payload),
-			     0, 1, true, true },
+	[VU_REM_MEM_REG] = {
+		.fn = h_rem_mem_reg,
+		.size_min = MEMREG, .size_max = sizeof(union vu_payload),
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
 };
 
 /* Check framing, then run the handler; see vu_dev_handle_msg(). */
