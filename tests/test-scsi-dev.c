@@ -111,6 +111,16 @@ static struct treq reqs[NREQ];
 static int push_rank;
 static int stray_pushes;
 
+/*
+ * Publishing, as the stand-in threads do it: iothread_flush(t) publishes
+ * what t recorded.  unpub[t] is the rank of t's oldest answer not yet
+ * published (0: none); round_rank is push_rank when thread 0, the control
+ * queue's, last published: a TMF's publish round starts so.  tmf_early
+ * counts TMFs answered after a round while the other thread still kept
+ * back an answer it recorded before the round began.
+ */
+static int unpub[2], round_rank, round_tmfs, tmf_early;
+
 void virtq_push(struct vq_req *req, uint32_t len)
 {
 	struct treq *t = container_of(req, struct treq, u.req);
@@ -123,6 +133,14 @@ void virtq_push(struct vq_req *req, uint32_t len)
 	}
 	t->pushed++;
 	t->rank = ++push_rank;
+	if (req->vq->index == SCSI_CTRL_VQ && io->in_round) {
+		unsigned int other = 1 - req->vq->th->id;
+
+		round_tmfs++;
+		tmf_early += unpub[other] && unpub[other] <= round_rank;
+	}
+	if (!unpub[req->vq->th->id])
+		unpub[req->vq->th->id] = t->rank;
 	t->held_at_push = req->vq->index >= SCSI_FIRST_REQ_VQ && io->ln &&
 			  io->in_held;
 }
@@ -147,7 +165,9 @@ void iothread_wake(struct iothread *t)
 
 void iothread_flush(struct iothread *t)
 {
-	(void)t;
+	unpub[t->id] = 0;
+	if (t->id == 0)
+		round_rank = push_rank;
 }
 
 /* ---- playing the threads -------------------------------------------- */
@@ -400,6 +420,8 @@ static void setup(unsigned int nluns)
 			exit(99);
 	}
 	push_rank = 0;
+	round_rank = 0;
+	memset(unpub, 0, sizeof(unpub));
 	for (unsigned int i = 0; i < nluns; i++) {
 		tur(NREQ - 1, 2, i);
 		settle();
@@ -732,6 +754,9 @@ int main(void)
 	test_query_task();
 	test_release_held();
 	test_tmf_kick();
+	ok(round_tmfs > 0 && tmf_early == 0,
+	   "a TMF is answered only after the other thread published every answer it recorded before the TMF's publish round began (%d TMFs, %d too early)",
+	   round_tmfs, tmf_early);
 	scsi_dev_close(&sd);
 	unlink(img[0]);
 	unlink(img[1]);
