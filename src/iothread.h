@@ -125,9 +125,10 @@ void iothread_flush(struct iothread *th);
  * the rest of its group; each of them, in its next wake (after the
  * device's wake hook), publishes every completion it recorded so far.
  * Once all have, fn(arg, th) runs on th, after its wake hook: everything
- * any thread of the group recorded before this call is in the used rings
- * by then.  In a group of one, fn runs before this returns.  One round at
- * a time per group: start the next one from fn or after it ran.
+ * any thread of the group recorded before this call (that th has seen
+ * recorded, say under a lock both took) is in the used rings by then.  In
+ * a group of one, fn runs before this returns.  One round at a time per
+ * group: start the next one from fn or after it ran.
  */
 void iothread_after_publish(struct iothread *th, iothread_round_fn fn,
 			    void *arg);
