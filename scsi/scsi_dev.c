@@ -158,4 +158,3 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.stop = scsi_dev_stop,
 	.req_priv_size = sizeof(struct scsi_io),
 };
-

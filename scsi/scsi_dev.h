@@ -23,7 +23,7 @@
 #define SCSI_MAX_HELD_EVENTS	1024	/* the largest queue size */
 #define SCSI_MAX_PENDING_TMFS	64
 #define SCSI_MAX_DEFERRED	1024	/* per LUN, waiting for a COMPARE AND WRITE */
-#define SCSI_MAX_THREADS	256
+#define SCSI_MAX_THREADS	256	/* the most --num-threads takes */
 
 struct scsi_lun_opts {
 	unsigned int lun;
