@@ -212,7 +212,7 @@ static int run(struct options *o)
 		 cache_mode_name(o->blk.cache),
 		 o->blk.read_only ? ", read-only" : "",
 		 io_engine_kind_name(cfg.engine), o->c.num_queues,
-		 dev.nthreads, dev.nthreads == 1 ? "" : "s", cfg.submit_batch,
+		 dev.threads.n, dev.threads.n == 1 ? "" : "s", cfg.submit_batch,
 		 cfg.max_batch);
 	status = vu_server_serve(&srv, &dev, o->c.socket_path, o->c.socket_mode,
 				 o->c.fd, o->c.sandbox);

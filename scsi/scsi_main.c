@@ -211,7 +211,6 @@ static int run(struct options *o)
 	cfg.nfiles = sd.nfiles;
 	if (vu_dev_init(&dev, &scsi_dev_ops, &sd, &cfg) < 0)
 		goto out_srv;
-	scsi_dev_set_threads(&sd, dev.threads, dev.nthreads);
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
 		struct scsi_lun *ln = sd.luns[i];
 
@@ -224,8 +223,8 @@ static int run(struct options *o)
 	}
 	log_info("serving %u LUN%s on target 0, %s, up to %u request queues, %u I/O thread%s",
 		 sd.target.nluns, sd.target.nluns == 1 ? "" : "s",
-		 io_engine_kind_name(cfg.engine), o->c.num_queues, dev.nthreads,
-		 dev.nthreads == 1 ? "" : "s");
+		 io_engine_kind_name(cfg.engine), o->c.num_queues, dev.threads.n,
+		 dev.threads.n == 1 ? "" : "s");
 	status = vu_server_serve(&srv, &dev, o->c.socket_path, o->c.socket_mode,
 				 o->c.fd, o->c.sandbox);
 	vu_dev_destroy(&dev);
