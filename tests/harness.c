@@ -367,6 +367,24 @@ void daemon_log_diag(const struct daemon *d, long mark)
 	fclose(f);
 }
 
+bool file_line(const char *path, long from, const char *s, char *line,
+	       size_t len)
+{
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	if (fseek(f, from, SEEK_SET) == 0) {
+		while (!found && fgets(line, (int)len, f))
+			found = strstr(line, s) != NULL;
+	}
+	fclose(f);
+	if (found)
+		line[strcspn(line, "\n")] = 0;
+	return found;
+}
+
 int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms)
 {
 	int now = daemon_fd_count(d);

@@ -61,6 +61,12 @@ bool daemon_wait_log(const struct daemon *d, long mark, const char *s,
 		     int timeout_ms);
 /* Print what the daemon logged since mark as TAP diagnostics ("# ..."). */
 void daemon_log_diag(const struct daemon *d, long mark);
+/*
+ * The first line of the file at path, from offset from on, that contains s,
+ * into line (without its newline); false when there is none.
+ */
+bool file_line(const char *path, long from, const char *s, char *line,
+	       size_t len);
 /* Wait up to timeout_ms for the daemon to hold n fds; the last count. */
 int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms);
 /*
