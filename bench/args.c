@@ -69,18 +69,22 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_rw(const char *s)
+/*
+ * --name=s: a decimal number from lo to hi, and nothing after it.  0, or
+ * -1 after a message.
+ */
+static int opt_uint(const char *name, const char *s, unsigned int lo,
+		    unsigned int hi, unsigned int *out)
 {
-	static const char *const names[] = {
-		[RW_READ] = "read", [RW_WRITE] = "write", [RW_RANDREAD] = "randread",
-		[RW_RANDWRITE] = "randwrite", [RW_RANDRW] = "randrw",
-	};
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(s, names[i]))
-			return i;
+	if (*end || v < lo || v > hi) {
+		log_err("--%s=%s: expected %u to %u", name, s, lo, hi);
+		return -1;
 	}
-	return -1;
+	*out = (unsigned int)v;
+	return 0;
 }
 
 const char *bench_rw_name(enum rw_mode rw)
@@ -89,6 +93,32 @@ const char *bench_rw_name(enum rw_mode rw)
 					     "randwrite", "randrw" };
 
 	return names[rw];
+}
+
+/* --rwmixread, --iodepth and --queues (by their getopt codes). */
+static int opt_number(struct bench_opts *o, int c, const char *s)
+{
+	switch (c) {
+	case 'm':
+		return opt_uint("rwmixread", s, 0, 100, &o->rwmixread);
+	case 'd':
+		return opt_uint("iodepth", s, 1, 4096, &o->iodepth);
+	default:
+		return opt_uint("queues", s, 1, FRONT_MAX_VQS, &o->queues);
+	}
+}
+
+/* --rw=s into *rw.  0, or -1 after a message. */
+static int parse_rw(const char *s, enum rw_mode *rw)
+{
+	for (unsigned int i = RW_READ; i <= RW_RANDRW; i++) {
+		if (!strcmp(s, bench_rw_name(i))) {
+			*rw = i;
+			return 0;
+		}
+	}
+	log_err("--rw=%s: expected read, write, randread, randwrite or randrw", s);
+	return -1;
 }
 
 int bench_parse_args(struct bench_opts *o, int argc, char **argv)
@@ -117,16 +147,12 @@ int bench_parse_args(struct bench_opts *o, int argc, char **argv)
 	};
 	bool lun_given = false;
 	uint64_t v;
-	int c, mode;
+	int c;
 
-	o->rw = RW_RANDREAD;
-	o->rwmixread = 50;
-	o->bs = 4096;
-	o->iodepth = 32;
-	o->queues = 1;
-	o->runtime = 10;
-	o->ramp = 2;
-	o->indirect = true;
+	*o = (struct bench_opts){
+		.rw = RW_RANDREAD, .rwmixread = 50, .bs = 4096, .iodepth = 32,
+		.queues = 1, .runtime = 10, .ramp = 2, .indirect = true,
+	};
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		char *end = NULL;
 
@@ -153,19 +179,8 @@ int bench_parse_args(struct bench_opts *o, int argc, char **argv)
 			lun_given = true;
 			break;
 		case 'r':
-			mode = parse_rw(optarg);
-			if (mode < 0) {
-				log_err("--rw=%s: expected read, write, randread, randwrite or randrw", optarg);
+			if (parse_rw(optarg, &o->rw) < 0)
 				return -1;
-			}
-			o->rw = mode;
-			break;
-		case 'm':
-			o->rwmixread = strtoul(optarg, &end, 10);
-			if (*end || o->rwmixread > 100) {
-				log_err("--rwmixread=%s: expected 0 to 100", optarg);
-				return -1;
-			}
 			break;
 		case 'b':
 			if (parse_size(optarg, &v) < 0 || v == 0 || v % SECTOR || v > (16u << 20)) {
@@ -174,19 +189,11 @@ int bench_parse_args(struct bench_opts *o, int argc, char **argv)
 			}
 			o->bs = v;
 			break;
+		case 'm':
 		case 'd':
-			o->iodepth = strtoul(optarg, &end, 10);
-			if (*end || o->iodepth < 1 || o->iodepth > 4096) {
-				log_err("--iodepth=%s: expected 1 to 4096", optarg);
-				return -1;
-			}
-			break;
 		case 'q':
-			o->queues = strtoul(optarg, &end, 10);
-			if (*end || o->queues < 1 || o->queues > FRONT_MAX_VQS) {
-				log_err("--queues=%s: expected 1 to %d", optarg, FRONT_MAX_VQS);
+			if (opt_number(o, c, optarg) < 0)
 				return -1;
-			}
 			break;
 		case 'Q':
 			o->queue_size = strtoul(optarg, &end, 10);

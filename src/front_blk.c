@@ -23,19 +23,7 @@ int blkc_open_parts(struct blkc *c, const char *sock, unsigned int nq,
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = front_connect(&c->f, sock, 5000);
-	if (ret < 0)
-		return ret;
-	c->f.timeout_ms = 5000;
-	ret = front_negotiate(&c->f, want, want_pf);
-	if (ret < 0)
-		return ret;
-	ret = front_mem_create(&c->f, 16u << 20, 0x100000);
-	if (ret < 0)
-		return ret;
-	ret = front_mem_share_parts(&c->f,
-				    c->f.pf_acked & BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS),
-				    parts);
+	ret = front_open(&c->f, sock, want, want_pf, 16u << 20, parts);
 	if (ret < 0)
 		return ret;
 	c->hdr = front_alloc(&c->f, 16, 16, NULL);

@@ -24,18 +24,7 @@ int scsic_open(struct scsic *c, const char *sock, unsigned int nreq,
 
 	memset(c, 0, sizeof(*c));
 	c->nreq = nreq;
-	ret = front_connect(&c->f, sock, 5000);
-	if (ret < 0)
-		return ret;
-	c->f.timeout_ms = 5000;
-	ret = front_negotiate(&c->f, want, pf);
-	if (ret < 0)
-		return ret;
-	ret = front_mem_create(&c->f, 64u << 20, 0x100000);
-	if (ret < 0)
-		return ret;
-	ret = front_mem_share(&c->f,
-			      c->f.pf_acked & BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS));
+	ret = front_open(&c->f, sock, want, pf, 64u << 20, 1);
 	if (ret < 0)
 		return ret;
 	c->req = front_alloc(&c->f, SCSIC_SLOTS * sizeof(*c->req), 64, NULL);
@@ -180,6 +169,16 @@ int scsic_cmd(struct scsic *c, const uint8_t *lun, const uint8_t *cdb,
 	return 0;
 }
 
+/* Copy a control request into ctrl_req; its chain, with len bytes of answer. */
+static void ctrl_bufs(struct scsic *c, const void *req, uint32_t req_len,
+		      uint32_t len, struct front_buf *bufs)
+{
+	memcpy(c->ctrl_req, req, req_len);
+	memset(c->ctrl_resp, 0xff, 64);
+	bufs[0] = (struct front_buf){ front_gpa(&c->f, c->ctrl_req), req_len, false };
+	bufs[1] = (struct front_buf){ front_gpa(&c->f, c->ctrl_resp), len, true };
+}
+
 int scsic_tmf_submit(struct scsic *c, uint32_t subtype, const uint8_t *lun,
 		     uint64_t tag)
 {
@@ -192,11 +191,8 @@ int scsic_tmf_submit(struct scsic *c, uint32_t subtype, const uint8_t *lun,
 	t.subtype = htole32(subtype);
 	memcpy(t.lun, lun, 8);
 	t.tag = htole64(tag);
-	memcpy(c->ctrl_req, &t, sizeof(t));
-	memset(c->ctrl_resp, 0xff, 64);
-	bufs[0] = (struct front_buf){ front_gpa(&c->f, c->ctrl_req), sizeof(t), false };
-	bufs[1] = (struct front_buf){ front_gpa(&c->f, c->ctrl_resp),
-				      sizeof(struct virtio_scsi_ctrl_tmf_resp), true };
+	ctrl_bufs(c, &t, sizeof(t), sizeof(struct virtio_scsi_ctrl_tmf_resp),
+		  bufs);
 	ret = fvq_add(&c->f.vqs[SCSIC_CTRL_VQ], bufs, 2,
 		      (void *)(uintptr_t)SCSIC_TMF_COOKIE);
 	if (ret < 0)
@@ -237,10 +233,7 @@ int scsic_an(struct scsic *c, uint32_t type, const uint8_t *lun,
 	a.type = htole32(type);
 	memcpy(a.lun, lun, 8);
 	a.event_requested = htole32(requested);
-	memcpy(c->ctrl_req, &a, sizeof(a));
-	memset(c->ctrl_resp, 0xff, 64);
-	bufs[0] = (struct front_buf){ front_gpa(&c->f, c->ctrl_req), sizeof(a), false };
-	bufs[1] = (struct front_buf){ front_gpa(&c->f, c->ctrl_resp), sizeof(*an), true };
+	ctrl_bufs(c, &a, sizeof(a), sizeof(*an), bufs);
 	ret = scsic_run(c, SCSIC_CTRL_VQ, bufs, 2, used_len);
 	if (ret < 0)
 		return ret;
