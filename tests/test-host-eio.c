@@ -127,6 +127,23 @@ static bool one_log_line(const struct daemon *d, long mark, const char *op,
 	return true;
 }
 
+/*
+ * ok() with one_log_line(): prefix names the case; the diagnostic says
+ * why not.
+ */
+static void ok_log_line(const struct daemon *d, long mark, bool write,
+			const char *text, const char *at, uint64_t lo,
+			uint64_t hi, const char *prefix)
+{
+	const char *op = write ? "write" : "read";
+	char of[16];
+
+	snprintf(of, sizeof(of), "%s of", op);
+	if (!ok(one_log_line(d, mark, of, text, at, lo, hi),
+		"%s %s and \"%s\"", prefix, op, text))
+		tap_diag("%s", why);
+}
+
 /* ---- vhost-uring-blk ----------------------------------------------------- */
 
 struct blk_case {
@@ -193,6 +210,7 @@ static void blk_fault(struct blk_case *t, uint32_t type, uint64_t off,
 	bool in = type == VIRTIO_BLK_T_IN;
 	struct blkc_res r;
 	long mark = daemon_log_mark(&t->d);
+	char prefix[160];
 	int ret;
 
 	why[0] = 0;
@@ -203,11 +221,10 @@ static void blk_fault(struct blk_case *t, uint32_t type, uint64_t off,
 		"blk %s: %s gets VIRTIO_BLK_S_IOERR, used length 1",
 		t->cache, what))
 		tap_diag("ret %d status %u used %u", ret, r.status, r.used_len);
-	if (!ok(one_log_line(&t->d, mark, in ? "read of" : "write of", text,
-			     " at offset ", off, off + IO_LEN),
-		"blk %s: %s: one log line names the %s and \"%s\"",
-		t->cache, what, in ? "read" : "write", text))
-		tap_diag("%s", why);
+	snprintf(prefix, sizeof(prefix), "blk %s: %s: one log line names the",
+		 t->cache, what);
+	ok_log_line(&t->d, mark, !in, text, " at offset ", off, off + IO_LEN,
+		    prefix);
 }
 
 /* The fault goes away: the same blocks read and write on this connection. */
@@ -393,6 +410,7 @@ static void scsi_fault(struct scsi_case *t, bool write, bool sixteen,
 	const char *where = off < NOSPC_OFF ? "the EIO range" : "the ENOSPC range";
 	uint64_t start = off < NOSPC_OFF ? EIO_OFF : NOSPC_OFF;
 	struct scsic_res r;
+	char prefix[160];
 	int ret;
 
 	if (write)
@@ -403,11 +421,10 @@ static void scsi_fault(struct scsi_case *t, bool write, bool sixteen,
 		t->cache, name, off < start ? "overlapping" : "inside", where,
 		key, asc >> 8, asc & 0xff, write ? 0 : IO_LEN))
 		tap_diag("%s", why);
-	if (!ok(one_log_line(&t->d, mark, write ? "write of" : "read of", text,
-			     " at LBA ", off / LBS, (off + IO_LEN) / LBS),
-		"scsi %s: %s: one log line names the LUN's %s and \"%s\"",
-		t->cache, name, write ? "write" : "read", text))
-		tap_diag("%s", why);
+	snprintf(prefix, sizeof(prefix), "scsi %s: %s: one log line names the LUN's",
+		 t->cache, name);
+	ok_log_line(&t->d, mark, write, text, " at LBA ", off / LBS,
+		    (off + IO_LEN) / LBS, prefix);
 }
 
 static void scsi_transient(struct scsi_case *t)
