@@ -165,28 +165,34 @@ static int parse_args(struct options *o, int argc, char **argv)
 	return 0;
 }
 
+struct run {
+	const struct options *o;
+	const struct blk_dev *bd;
+};
+
+static void announce(void *arg, const struct vu_dev_config *cfg,
+		     const struct vu_dev *dev)
+{
+	const struct run *r = arg;
+	const struct blk_opts *b = &r->o->blk;
+
+	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, cache=%s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
+		 b->path, r->bd->geom.capacity, r->bd->geom.lbs,
+		 cache_mode_name(b->cache), b->read_only ? ", read-only" : "",
+		 io_engine_kind_name(cfg->engine), cfg->max_queues,
+		 dev->threads.n, dev->threads.n == 1 ? "" : "s",
+		 cfg->submit_batch, cfg->max_batch);
+}
+
 static int run(struct options *o)
 {
-	struct vu_dev_config cfg = {
-		.max_queues = o->c.num_queues,
-		.max_queue_size = o->c.queue_size,
-		.num_threads = o->c.num_threads,
-		.poll_us = o->c.poll_us,
-		.restrict_io = o->c.sandbox,
-	};
-	struct vu_server srv;
+	struct vu_dev_config cfg = { .max_queues = o->c.num_queues };
 	struct blk_dev bd;
-	struct vu_dev dev;
-	int status = 1;
+	struct run r = { .o = o, .bd = &bd };
+	int status;
 
 	if (blk_dev_open(&bd, &o->blk) < 0)
 		return 1;
-	if (io_engine_select(o->c.engine, &cfg.engine) < 0)
-		goto out_blk;
-	if (vu_server_signals(&srv) < 0) {
-		log_err("cannot set up signal handling: %s", strerror(errno));
-		goto out_blk;
-	}
 	cfg.files = &bd.bk.fd;
 	cfg.nfiles = 1;
 	/*
@@ -205,21 +211,7 @@ static int run(struct options *o)
 			   bd.bk.direct && bd.bk.nowait ? 4 : 0;
 	cfg.max_batch = o->max_batch >= 0 ? (unsigned int)o->max_batch :
 			bd.bk.direct && bd.bk.nowait ? 0 : DEFAULT_MAX_BATCH;
-	if (vu_dev_init(&dev, &blk_dev_ops, &bd, &cfg) < 0)
-		goto out_srv;
-	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, cache=%s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
-		 o->blk.path, bd.geom.capacity, bd.geom.lbs,
-		 cache_mode_name(o->blk.cache),
-		 o->blk.read_only ? ", read-only" : "",
-		 io_engine_kind_name(cfg.engine), o->c.num_queues,
-		 dev.nthreads, dev.nthreads == 1 ? "" : "s", cfg.submit_batch,
-		 cfg.max_batch);
-	status = vu_server_serve(&srv, &dev, o->c.socket_path, o->c.socket_mode,
-				 o->c.fd, o->c.sandbox);
-	vu_dev_destroy(&dev);
-out_srv:
-	vu_server_close(&srv);
-out_blk:
+	status = vu_server_daemon(&o->c, &cfg, &blk_dev_ops, &bd, announce, &r);
 	blk_dev_close(&bd);
 	return status;
 }
@@ -227,12 +219,14 @@ out_blk:
 int main(int argc, char **argv)
 {
 	struct options o;
-	int ret;
 
 	vu_log_init(argv[0], 0);
-	ret = parse_args(&o, argc, argv);
-	if (ret)
-		return ret == 2 ? 0 : 1;
-	vu_log_init(argv[0], o.c.verbose);
-	return run(&o);
+	switch (parse_args(&o, argc, argv)) {
+	case 0:
+		return run(&o);
+	case 2:
+		return 0;
+	default:
+		return 1;
+	}
 }

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "fuzz.h"
 #include "log.h"
 #include "mem.h"
@@ -121,6 +122,10 @@ static void handler(void *ctx, struct vq_req *req)
 	virtq_push(req, req->in_len);
 }
 
+/* The queue reaches its device through its I/O thread: a stand-in. */
+static const struct vu_dev_ops fuzz_ops = { .handle_request = handler };
+static struct iothread fuzz_th = { .ops = &fuzz_ops };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
@@ -134,7 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	num = 1u << (fuzz_u8(&in) % 9);
 	flags = fuzz_u8(&in);
 	keep_odd = flags & 4;
-	virtq_init(&vq, 0, handler, NULL);
+	virtq_init(&vq, 0);
+	vq.th = &fuzz_th;
 	vq.num = num;
 	vq.event_idx = flags & 1;
 	vq.indirect = flags & 2;

@@ -93,7 +93,6 @@ static void scsi_wake(void *ctx, struct iothread *th)
 		if (sd->luns[i])
 			scsi_lun_wake(sd, sd->luns[i], th);
 	}
-	scsi_round_ack(sd, th);
 	if (th == __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE))
 		scsi_tmf_progress(sd, th);
 }
@@ -113,7 +112,7 @@ static void scsi_handle(void *ctx, struct vq_req *req)
 	io->abort_resp = 0;
 	io->is_caw = false;
 	io->in_held = false;
-	io->round = 0;
+	io->in_round = false;
 	switch (req->vq->index) {
 	case SCSI_CTRL_VQ:
 		scsi_handle_ctrl(sd, io, req);
@@ -159,11 +158,3 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.stop = scsi_dev_stop,
 	.req_priv_size = sizeof(struct scsi_io),
 };
-
-void scsi_dev_set_threads(struct scsi_dev *sd, struct iothread *threads,
-			  unsigned int n)
-{
-	sd->threads = threads;
-	sd->nthreads = MIN(n, (unsigned int)SCSI_MAX_THREADS);
-}
-

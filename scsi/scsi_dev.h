@@ -23,7 +23,7 @@
 #define SCSI_MAX_HELD_EVENTS	1024	/* the largest queue size */
 #define SCSI_MAX_PENDING_TMFS	64
 #define SCSI_MAX_DEFERRED	1024	/* per LUN, waiting for a COMPARE AND WRITE */
-#define SCSI_MAX_THREADS	256
+#define SCSI_MAX_THREADS	256	/* the most --num-threads takes */
 
 struct scsi_lun_opts {
 	unsigned int lun;
@@ -99,8 +99,6 @@ struct scsi_dev {
 	int files[SCSI_MAX_LUNS];
 	unsigned int nfiles;
 	uint64_t features;
-	struct iothread *threads;	/* the device's I/O threads */
-	unsigned int nthreads;
 	/* The driver's event buffers, held until an event (event thread). */
 	struct vq_req *events[SCSI_MAX_HELD_EVENTS];
 	unsigned int nevents;
@@ -118,22 +116,16 @@ struct scsi_dev {
 	/* atomic: a command that may let a TMF go has left a LUN since. */
 	bool tmf_kicked;
 	/*
-	 * Before a TMF is answered, every other thread publishes what it
-	 * completed: a round.  round_gen numbers them; round_left counts
-	 * the threads yet to publish; acked[] is each thread's last round.
+	 * Before the TMFs found ready are answered, every I/O thread
+	 * publishes what it completed: a publish round of the core
+	 * (iothread_after_publish()), one at a time (control queue's thread).
 	 */
-	unsigned int round_gen;		/* atomic */
-	unsigned int round_left;	/* atomic */
-	bool round_busy;		/* control queue's thread */
-	unsigned int acked[SCSI_MAX_THREADS];	/* each by its own thread */
+	bool round_busy;
 };
 
 /* Open a LUN and add it to the target.  Returns 0 or -1 after a message. */
 int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o);
 void scsi_dev_close(struct scsi_dev *sd);
-/* Tell the device its I/O threads, once they exist (before any front end). */
-void scsi_dev_set_threads(struct scsi_dev *sd, struct iothread *threads,
-			  unsigned int n);
 
 /*
  * The device starts: lock every LUN's image, or none (scsi_lock.c).

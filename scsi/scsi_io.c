@@ -293,6 +293,25 @@ static void verify_next(struct scsi_io *io)
 		  (uint32_t)MIN(left, (uint64_t)io->bounce_len / 2), verify_done);
 }
 
+/*
+ * The chunk in the bounce buffer's first half against other: on the first
+ * differing byte, fail with MISCOMPARE (INFORMATION: that byte's offset in
+ * the transfer), finish the command and return false.
+ */
+static bool chunk_matches(struct scsi_io *io, const uint8_t *other)
+{
+	for (uint32_t i = 0; i < io->chunk; i++) {
+		if (io->bounce[i] != other[i]) {
+			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
+			io->cmd.info_valid = true;
+			io->cmd.info = (uint32_t)io->done + i;
+			scsi_finish_io(io, 0);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void verify_done(struct disk_req *r, int res)
 {
 	struct scsi_io *io = container_of(r, struct scsi_io, dr);
@@ -303,16 +322,8 @@ static void verify_done(struct disk_req *r, int res)
 		return;
 	}
 	iov_to_buf(io->data, io->data_cnt, io->done, want, io->chunk);
-	for (uint32_t i = 0; i < io->chunk; i++) {
-		if (io->bounce[i] != want[i]) {
-			/* INFORMATION: the offset of the first differing byte. */
-			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
-			io->cmd.info_valid = true;
-			io->cmd.info = (uint32_t)io->done + i;
-			scsi_finish_io(io, 0);
-			return;
-		}
-	}
+	if (!chunk_matches(io, want))
+		return;
 	io->done += io->chunk;
 	verify_next(io);
 }
@@ -370,16 +381,8 @@ static void wv_read_back(struct disk_req *r, int res)
 		fail_io(io, res);
 		return;
 	}
-	for (uint32_t i = 0; i < io->chunk; i++) {
-		if (io->bounce[i] != back[i]) {
-			/* INFORMATION: the offset of the first differing byte. */
-			scsi_fail(&io->cmd, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, NULL);
-			io->cmd.info_valid = true;
-			io->cmd.info = (uint32_t)io->done + i;
-			scsi_finish_io(io, 0);
-			return;
-		}
-	}
+	if (!chunk_matches(io, back))
+		return;
 	io->done += io->chunk;
 	wv_next(io);
 }

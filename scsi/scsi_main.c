@@ -182,38 +182,13 @@ static int parse_args(struct options *o, int argc, char **argv)
 	return 0;
 }
 
-static int run(struct options *o)
+static void announce(void *arg, const struct vu_dev_config *cfg,
+		     const struct vu_dev *dev)
 {
-	struct vu_dev_config cfg = {
-		.max_queues = SCSI_FIRST_REQ_VQ + o->c.num_queues,
-		.max_queue_size = o->c.queue_size,
-		.num_threads = o->c.num_threads,
-		.poll_us = o->c.poll_us,
-		.restrict_io = o->c.sandbox,
-	};
-	static struct scsi_dev sd;
-	struct vu_server srv;
-	struct vu_dev dev;
-	int status = 1;
+	const struct scsi_dev *sd = arg;
 
-	for (unsigned int i = 0; i < o->nluns; i++) {
-		o->luns[i].locking = o->c.locking;
-		if (scsi_dev_add_lun(&sd, &o->luns[i]) < 0)
-			goto out_scsi;
-	}
-	if (io_engine_select(o->c.engine, &cfg.engine) < 0)
-		goto out_scsi;
-	if (vu_server_signals(&srv) < 0) {
-		log_err("cannot set up signal handling: %s", strerror(errno));
-		goto out_scsi;
-	}
-	cfg.files = sd.files;
-	cfg.nfiles = sd.nfiles;
-	if (vu_dev_init(&dev, &scsi_dev_ops, &sd, &cfg) < 0)
-		goto out_srv;
-	scsi_dev_set_threads(&sd, dev.threads, dev.nthreads);
 	for (unsigned int i = 0; i < SCSI_MAX_LUNS; i++) {
-		struct scsi_lun *ln = sd.luns[i];
+		const struct scsi_lun *ln = sd->luns[i];
 
 		if (ln)
 			log_info("LUN %u: %s: %" PRIu64 " blocks of %u bytes, cache=%s%s%s",
@@ -223,15 +198,30 @@ static int run(struct options *o)
 				 ln->lu.thin ? ", unmap" : "");
 	}
 	log_info("serving %u LUN%s on target 0, %s, up to %u request queues, %u I/O thread%s",
-		 sd.target.nluns, sd.target.nluns == 1 ? "" : "s",
-		 io_engine_kind_name(cfg.engine), o->c.num_queues, dev.nthreads,
-		 dev.nthreads == 1 ? "" : "s");
-	status = vu_server_serve(&srv, &dev, o->c.socket_path, o->c.socket_mode,
-				 o->c.fd, o->c.sandbox);
-	vu_dev_destroy(&dev);
-out_srv:
-	vu_server_close(&srv);
-out_scsi:
+		 sd->target.nluns, sd->target.nluns == 1 ? "" : "s",
+		 io_engine_kind_name(cfg->engine),
+		 cfg->max_queues - SCSI_FIRST_REQ_VQ, dev->threads.n,
+		 dev->threads.n == 1 ? "" : "s");
+}
+
+static int run(struct options *o)
+{
+	struct vu_dev_config cfg = {
+		.max_queues = SCSI_FIRST_REQ_VQ + o->c.num_queues,
+	};
+	static struct scsi_dev sd;
+	int status = 1;
+
+	for (unsigned int i = 0; i < o->nluns; i++) {
+		o->luns[i].locking = o->c.locking;
+		if (scsi_dev_add_lun(&sd, &o->luns[i]) < 0)
+			goto out;
+	}
+	cfg.files = sd.files;
+	cfg.nfiles = sd.nfiles;
+	status = vu_server_daemon(&o->c, &cfg, &scsi_dev_ops, &sd, announce,
+				  &sd);
+out:
 	scsi_dev_close(&sd);
 	return status;
 }
@@ -247,7 +237,6 @@ int main(int argc, char **argv)
 		free_args(&o);
 		return ret == 2 ? 0 : 1;
 	}
-	vu_log_init(argv[0], o.c.verbose);
 	ret = run(&o);
 	free_args(&o);
 	return ret;

@@ -62,7 +62,7 @@ struct scsi_io {
 	struct scsi_link wait_link;	/* ln->waiting, then an abort batch */
 	uint32_t dout_len;		/* data-out bytes after the header */
 	uint32_t din_len;		/* data-in bytes after the header */
-	unsigned int round;		/* a TMF's round, 0 before it is ready */
+	bool in_round;			/* a ready TMF: in the publish round */
 	unsigned int tmf_slot;		/* a waiting TMF's in ln->tmf_mark[] */
 	struct iovec one;		/* the bounce buffer, as an iovec */
 	uint32_t chunk;			/* bytes of the bounce path's step */
@@ -94,7 +94,6 @@ void scsi_locate_data(struct scsi_io *io, struct vq_req *req);
 void scsi_tmf_answer(struct scsi_io *io, uint8_t response);
 
 /* scsi_taskset.c */
-void scsi_wake_all(struct scsi_dev *sd);
 void scsi_set_pending(struct scsi_lun *ln);
 void scsi_finish_io(struct scsi_io *io, uint32_t data_in);
 void scsi_exec_locked(struct scsi_dev *sd, struct scsi_io *io);
@@ -112,7 +111,6 @@ void scsi_start_io(struct scsi_io *io);
 /* scsi_tmf.c */
 void scsi_tmf_kick(struct scsi_dev *sd);
 void scsi_tmf_progress(struct scsi_dev *sd, struct iothread *me);
-void scsi_round_ack(struct scsi_dev *sd, struct iothread *th);
 void scsi_handle_ctrl(struct scsi_dev *sd, struct scsi_io *io,
 		      struct vq_req *req);
 

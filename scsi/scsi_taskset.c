@@ -8,20 +8,6 @@
  */
 #include "scsi_priv.h"
 
-void scsi_wake_all(struct scsi_dev *sd)
-{
-	for (unsigned int i = 0; i < sd->nthreads; i++)
-		iothread_wake(&sd->threads[i]);
-}
-
-static void wake_others(struct scsi_dev *sd, struct iothread *me)
-{
-	for (unsigned int i = 0; i < sd->nthreads; i++) {
-		if (&sd->threads[i] != me)
-			iothread_wake(&sd->threads[i]);
-	}
-}
-
 /* With ln->mu held: tell the threads' wakes whether ln has work for them. */
 void scsi_set_pending(struct scsi_lun *ln)
 {
@@ -90,7 +76,7 @@ void scsi_finish_io(struct scsi_io *io, uint32_t data_in)
 	}
 	pthread_mutex_unlock(&ln->mu);
 	if (replay)
-		scsi_wake_all(sd);
+		iothread_wake_all(me);
 	if (other)
 		iothread_wake(other);
 	if (caw)
@@ -347,5 +333,5 @@ void scsi_lun_wake(struct scsi_dev *sd, struct scsi_lun *ln,
 		scsi_run_caw(vq_req_priv(go));
 	answer_aborted(sd, ln, &aborted);
 	if (others)
-		wake_others(sd, th);
+		iothread_wake_others(th);
 }

@@ -2,9 +2,9 @@
 /*
  * scsi_tmf.c: the control queue: task management functions and the
  * asynchronous notification queries.  A TMF marks the commands it
- * affects on each LUN, waits until they are answered, then runs a round
- * over the I/O threads so that every completion before it is published
- * before its own.
+ * affects on each LUN, waits until they are answered, then has every
+ * I/O thread publish its completions (the core's publish round,
+ * iothread_after_publish()) before its own answer is published.
  */
 #include "scsi_priv.h"
 
@@ -77,7 +77,7 @@ static void mark_luns(struct scsi_dev *sd, struct scsi_io *tmf, bool one,
 			any |= lun_mark(ln, tmf, one, tag, response, ua);
 	}
 	if (any)
-		scsi_wake_all(sd);
+		iothread_wake_all(io_thread(tmf));
 }
 
 /*
@@ -109,31 +109,42 @@ static bool tmf_ready(struct scsi_dev *sd, const struct scsi_io *io)
 }
 
 /*
+ * Control queue's thread, at the end of the round: every completion that
+ * was recorded before it began, on any thread, is published.  Answer the
+ * TMFs it was run for, then look for more that are ready.
+ */
+static void round_done(void *arg, struct iothread *me)
+{
+	struct scsi_dev *sd = arg;
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < sd->ntmfs; i++) {
+		struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
+
+		if (io->in_round) {
+			sd->tmf_slots &= ~(1ull << io->tmf_slot);
+			scsi_tmf_answer(io, TMF_FUNCTION_COMPLETE);
+		} else {
+			sd->tmfs[kept++] = sd->tmfs[i];
+		}
+	}
+	sd->ntmfs = kept;
+	sd->round_busy = false;
+	scsi_tmf_progress(sd, me);
+}
+
+/*
  * Control queue's thread: the affected commands must be seen complete
  * before the TMF is.  Once they are all answered, every request queue's
- * completions are published (a round over the threads), then the TMF's.
+ * completions are published (a publish round), then the TMF's.
  */
 void scsi_tmf_progress(struct scsi_dev *sd, struct iothread *me)
 {
-	unsigned int kept = 0, ready = 0, gen;
+	bool ready = false;
 
-	if (sd->round_busy) {
-		if (__atomic_load_n(&sd->round_left, __ATOMIC_ACQUIRE))
-			return;
-		sd->round_busy = false;
-		gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED);
-		for (unsigned int i = 0; i < sd->ntmfs; i++) {
-			struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
-
-			if (io->round == gen) {
-				sd->tmf_slots &= ~(1ull << io->tmf_slot);
-				scsi_tmf_answer(io, TMF_FUNCTION_COMPLETE);
-			} else {
-				sd->tmfs[kept++] = sd->tmfs[i];
-			}
-		}
-		sd->ntmfs = kept;
-	}
+	/* TMFs that become ready meanwhile wait for the next round. */
+	if (sd->round_busy)
+		return;
 	/*
 	 * A waiting TMF becomes ready only when a command leaves a held
 	 * list, and each one that may let a TMF go kicks: look only then.
@@ -141,45 +152,18 @@ void scsi_tmf_progress(struct scsi_dev *sd, struct iothread *me)
 	if (!__atomic_load_n(&sd->tmf_kicked, __ATOMIC_RELAXED) ||
 	    !__atomic_exchange_n(&sd->tmf_kicked, false, __ATOMIC_ACQ_REL))
 		return;
-	/* 0 means "not in a round": skip it when the count wraps. */
-	gen = __atomic_load_n(&sd->round_gen, __ATOMIC_RELAXED) + 1;
-	if (!gen)
-		gen = 1;
 	for (unsigned int i = 0; i < sd->ntmfs; i++) {
 		struct scsi_io *io = vq_req_priv(sd->tmfs[i]);
 
-		if (!io->round && tmf_ready(sd, io)) {
-			io->round = gen;
-			ready++;
+		if (!io->in_round && tmf_ready(sd, io)) {
+			io->in_round = true;
+			ready = true;
 		}
 	}
 	if (!ready)
 		return;
 	sd->round_busy = true;
-	__atomic_store_n(&sd->round_left, sd->nthreads ? sd->nthreads - 1 : 0,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&sd->round_gen, gen, __ATOMIC_RELEASE);
-	iothread_flush(me);
-	for (unsigned int i = 0; i < sd->nthreads; i++) {
-		if (&sd->threads[i] != me)
-			iothread_wake(&sd->threads[i]);
-	}
-	if (sd->nthreads <= 1)
-		scsi_tmf_progress(sd, me);	/* no one else to wait for */
-}
-
-/* A thread's part of a round: publish what it completed, say so. */
-void scsi_round_ack(struct scsi_dev *sd, struct iothread *th)
-{
-	unsigned int gen = __atomic_load_n(&sd->round_gen, __ATOMIC_ACQUIRE);
-
-	if (th == __atomic_load_n(&sd->tmf_th, __ATOMIC_ACQUIRE) ||
-	    th->id >= SCSI_MAX_THREADS || sd->acked[th->id] == gen)
-		return;
-	sd->acked[th->id] = gen;
-	iothread_flush(th);
-	if (__atomic_sub_fetch(&sd->round_left, 1, __ATOMIC_ACQ_REL) == 0)
-		iothread_wake(sd->tmf_th);
+	iothread_after_publish(me, round_done, sd);
 }
 
 /* QUERY TASK SET: does the LUN hold any command? */
@@ -267,7 +251,7 @@ static void handle_tmf(struct scsi_dev *sd, struct scsi_io *io,
 	}
 	io->tmf_slot = (unsigned int)__builtin_ctzll(~sd->tmf_slots);
 	sd->tmf_slots |= 1ull << io->tmf_slot;
-	io->round = 0;
+	io->in_round = false;
 	sd->tmfs[sd->ntmfs++] = req;
 	/* Before any mark: a command that leaves a LUN kicks this thread. */
 	__atomic_store_n(&sd->tmf_th, req->vq->th, __ATOMIC_RELEASE);

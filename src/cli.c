@@ -191,6 +191,7 @@ int cli_parse_args(int argc, char **argv, const struct option *opts,
 	/* Queue i goes to thread i % n: each thread gets a queue. */
 	if (c->num_threads > c->num_queues)
 		c->num_threads = c->num_queues;
+	vu_log_init(argv[0], c->verbose);
 	return 0;
 }
 

@@ -102,8 +102,8 @@ bool cli_answer_early(int argc, char **argv, const char *prog,
 /*
  * getopt_long() over argv: the common options, and the daemon's own with
  * own_opt (0, or -1 after a log line; it prints the usage for an unknown
- * one).  Then the socket rules, and no more threads than queues.  Returns
- * 0, or -1 for a usage error.
+ * one).  Then the socket rules, no more threads than queues, and the log's
+ * verbosity from -v.  Returns 0, or -1 for a usage error.
  */
 int cli_parse_args(int argc, char **argv, const struct option *opts,
 		   struct cli_common *c, const struct cli_limits *l,

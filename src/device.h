@@ -4,6 +4,14 @@
  * virtio-scsi).  The core handles the vhost-user protocol, memory, rings and
  * threads; a device supplies its feature bits, its config space, and a
  * handler for each request taken from a queue.
+ *
+ * The hooks come in one table with one ctx (vu_dev_init()).  Every I/O
+ * thread holds a pointer to the table and the ctx (struct iothread's ops
+ * and ctx); a queue reaches them through its thread (vq->th).  Those that
+ * run on an I/O thread: handle_request, release_held, poke and wake.  A
+ * device whose threads must agree across queues uses the thread group of
+ * iothread.h: iothread_wake_all()/iothread_wake_others() and the publish
+ * round iothread_after_publish(); it keeps no list of threads of its own.
  */
 #ifndef VU_DEVICE_H
 #define VU_DEVICE_H
@@ -51,6 +59,8 @@ struct vu_dev_ops {
 	 * Optional: runs on an I/O thread some time after iothread_wake() for
 	 * it (from any thread), also while the thread drains for a pause.  A
 	 * device whose requests wait on each other across threads uses it.
+	 * The thread's part in a publish round, and a round's fn, run right
+	 * after it in the same wake.
 	 */
 	iothread_wake_fn wake;
 	/*

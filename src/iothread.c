@@ -3,7 +3,9 @@
  * iothread.c: the I/O thread loop and its pause protocol.  The loop waits in
  * its engine for completions, kicks and control requests; then takes new
  * requests from every kicked queue; then publishes completions, one used
- * index update and at most one notification per queue per pass.
+ * index update and at most one notification per queue per pass.  It also
+ * runs the device's hooks (wake, poke, release_held) and a group's publish
+ * rounds.
  */
 #include <errno.h>
 #include <sched.h>
@@ -15,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "iothread.h"
 #include "log.h"
 #include "util.h"
@@ -104,13 +107,15 @@ void iothread_wake(struct iothread *th)
 		eventfd_write(th->ctl_fd, 1);
 }
 
-/* Run the device's hook if some thread asked for it. */
+/* Run the device's hook and the rounds if some thread asked for it. */
 static void run_wake(struct iothread *th)
 {
-	if (__atomic_load_n(&th->wake, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&th->wake, false, __ATOMIC_ACQ_REL) &&
-	    th->on_wake)
-		th->on_wake(th->wake_ctx, th);
+	if (!__atomic_load_n(&th->wake, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&th->wake, false, __ATOMIC_ACQ_REL))
+		return;
+	if (th->ops->wake)
+		th->ops->wake(th->ctx, th);
+	iothread_round_wake(th);
 }
 
 static bool busy(struct iothread *th)
@@ -135,8 +140,8 @@ static void drain(struct iothread *th)
 
 		if (vq->kick_armed)
 			io_engine_cancel(th->eng, &vq->kick_op);
-		if (vq->release && vq->inflight)
-			vq->release(vq->handle_ctx, vq);
+		if (th->ops->release_held && vq->inflight)
+			th->ops->release_held(th->ctx, vq);
 	}
 	for (;;) {
 		int ret;
@@ -376,8 +381,8 @@ static void loop(struct iothread *th)
 
 				vq->kicked = false;
 				work |= virtq_process(vq) > 0;
-				if ((kicked || vq->polled) && vq->poke)
-					vq->poke(vq->handle_ctx, vq);
+				if ((kicked || vq->polled) && th->ops->poke)
+					th->ops->poke(th->ctx, vq);
 				more |= vq->more;
 			}
 		}
@@ -429,24 +434,26 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-int iothread_start(struct iothread *th, unsigned int id,
-		   enum io_engine_kind kind, const struct io_engine_opts *eo,
-		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs,
-		   iothread_wake_fn on_wake, void *wake_ctx)
+int iothread_start(struct iothread_group *g, const struct vu_dev_ops *ops,
+		   void *ctx, enum io_engine_kind kind,
+		   const struct io_engine_opts *eo, unsigned int poll_us,
+		   struct virtq **vqs, unsigned int nvqs)
 {
+	struct iothread *th = &g->th[g->n];
 	sigset_t all, old;
 	int ret;
 
 	memset(th, 0, sizeof(*th));
-	th->id = id;
+	th->id = g->n;
+	th->group = g;
+	th->ops = ops;
+	th->ctx = ctx;
 	th->kind = kind;
 	th->eng_opts = *eo;
 	th->eng_opts.max_wait_fds = nvqs + 1;
 	th->vqs = vqs;
 	th->nvqs = nvqs;
 	th->poll_ns = poll_us * 1000ull;
-	th->on_wake = on_wake;
-	th->wake_ctx = wake_ctx;
 	th->active = calloc(nvqs, sizeof(*th->active));
 	th->wait_fds = calloc(nvqs + 1, sizeof(*th->wait_fds));
 	if (!th->active || !th->wait_fds) {
@@ -489,6 +496,7 @@ int iothread_start(struct iothread *th, unsigned int id,
 		pthread_join(th->tid, NULL);
 		goto fail;
 	}
+	g->n++;
 	return 0;
 fail:
 	close(th->ctl_fd);

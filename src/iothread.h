@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * iothread.h: I/O threads.  Each thread owns one I/O engine and a fixed set
- * of virtqueues.  The control thread changes queue state only while every
- * I/O thread is paused, and a pause first drains all in-flight I/O.
+ * of virtqueues, and holds the hooks of the device it serves (device.h).
+ * The threads of one device form a group: one thread can wake the others,
+ * and can have something run once they all published their completions.
+ * The control thread changes queue state only while every I/O thread is
+ * paused, and a pause first drains all in-flight I/O.
  */
 #ifndef VU_IOTHREAD_H
 #define VU_IOTHREAD_H
@@ -21,11 +24,30 @@
 #define IOTHREAD_EXIT_ENGINE	3
 
 struct iothread;
+struct vu_dev_ops;
 /* A device's work on one of its I/O threads, asked for by iothread_wake(). */
 typedef void (*iothread_wake_fn)(void *ctx, struct iothread *th);
+/* What runs on a thread once its group published (iothread_after_publish). */
+typedef void (*iothread_round_fn)(void *arg, struct iothread *th);
+
+/*
+ * The I/O threads of one device, th[0..n), and the publish round they
+ * share (see iothread_after_publish()).  n counts the threads started.
+ */
+struct iothread_group {
+	struct iothread *th;
+	unsigned int n;
+	unsigned int round_gen;		/* atomic: the last round, 0 none */
+	unsigned int round_left;	/* atomic: threads yet to publish */
+	struct iothread *round_th;	/* atomic: where the round ends */
+};
 
 struct iothread {
-	unsigned int id;
+	unsigned int id;		/* its index in group->th[] */
+	struct iothread_group *group;
+	/* The device it serves: its hooks, with ctx as their first argument. */
+	const struct vu_dev_ops *ops;
+	void *ctx;
 	pthread_t tid;
 	enum io_engine_kind kind;
 	struct io_engine_opts eng_opts;
@@ -50,9 +72,10 @@ struct iothread {
 	unsigned long timer_seq;	/* work_seq when the timer was armed */
 	bool ctl_pending;
 	bool draining;
-	bool wake;		/* atomic: on_wake must run */
-	iothread_wake_fn on_wake;
-	void *wake_ctx;
+	bool wake;		/* atomic: ops->wake must run */
+	unsigned int round_acked;	/* the last round it published for */
+	iothread_round_fn round_fn;	/* the round it waits for, if any */
+	void *round_arg;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -65,13 +88,15 @@ struct iothread {
 };
 
 /*
- * Start a thread serving vqs[0..nvqs).  It comes up paused.  Returns 0 or
+ * Start the group's next thread, g->th[g->n], serving vqs[0..nvqs) for the
+ * device ops with ctx (ops is required; its hooks are optional as
+ * device.h says).  It comes up paused; g->n counts it.  Returns 0 or
  * -errno (for example when its engine cannot be created).
  */
-int iothread_start(struct iothread *th, unsigned int id,
-		   enum io_engine_kind kind, const struct io_engine_opts *eo,
-		   unsigned int poll_us, struct virtq **vqs, unsigned int nvqs,
-		   iothread_wake_fn on_wake, void *wake_ctx);
+int iothread_start(struct iothread_group *g, const struct vu_dev_ops *ops,
+		   void *ctx, enum io_engine_kind kind,
+		   const struct io_engine_opts *eo, unsigned int poll_us,
+		   struct virtq **vqs, unsigned int nvqs);
 /* Wait until the thread has drained its I/O and is idle. */
 void iothread_pause(struct iothread *th);
 /* Let it run again; it re-arms the kicks of every active queue. */
@@ -85,13 +110,33 @@ void iothread_stop(struct iothread *th);
 void iothread_destroy(struct iothread *th);
 
 /*
- * From any thread: have th run its on_wake hook soon, also while it drains
- * for a pause (a paused thread runs it when it resumes).  Wakes asked for
- * before the hook starts are merged into one call.
+ * From any thread: have th run its device's wake hook soon, also while it
+ * drains for a pause (a paused thread runs it when it resumes).  Wakes
+ * asked for before the hook starts are merged into one call.
  */
 void iothread_wake(struct iothread *th);
+/* Wake every thread of th's group, th too; or every one but th. */
+void iothread_wake_all(struct iothread *th);
+void iothread_wake_others(struct iothread *th);
 /* On th itself: publish every active queue's completions now. */
 void iothread_flush(struct iothread *th);
+/*
+ * On th: a publish round.  th publishes its completions now and wakes
+ * the rest of its group; each of them, in its next wake (after the
+ * device's wake hook), publishes every completion it recorded so far.
+ * Once all have, fn(arg, th) runs on th, after its wake hook: everything
+ * any thread of the group recorded before this call (that th has seen
+ * recorded, say under a lock both took) is in the used rings by then.  In
+ * a group of one, fn runs before this returns.  One round at a time per
+ * group: start the next one from fn or after it ran.
+ */
+void iothread_after_publish(struct iothread *th, iothread_round_fn fn,
+			    void *arg);
+/*
+ * For the loop (iothread.c), in each wake after the device's hook: th's
+ * part in a round another thread started, or the end of th's own.
+ */
+void iothread_round_wake(struct iothread *th);
 
 /* The engine of the thread serving a queue (for devices). */
 static inline struct io_engine *vq_engine(const struct virtq *vq)

@@ -299,3 +299,32 @@ void vu_server_close(struct vu_server *s)
 	s->conn_fd = s->listen_fd = s->sig_fd = -1;
 	s->path = NULL;
 }
+
+int vu_server_daemon(const struct cli_common *c, struct vu_dev_config *cfg,
+		     const struct vu_dev_ops *ops, void *ctx,
+		     vu_announce_fn announce, void *arg)
+{
+	struct vu_server srv;
+	struct vu_dev dev;
+	int status = 1;
+
+	cfg->max_queue_size = c->queue_size;
+	cfg->num_threads = c->num_threads;
+	cfg->poll_us = c->poll_us;
+	cfg->restrict_io = c->sandbox;
+	if (io_engine_select(c->engine, &cfg->engine) < 0)
+		return 1;
+	if (vu_server_signals(&srv) < 0) {
+		log_err("cannot set up signal handling: %s", strerror(errno));
+		return 1;
+	}
+	if (vu_dev_init(&dev, ops, ctx, cfg) < 0)
+		goto out;
+	announce(arg, cfg, &dev);
+	status = vu_server_serve(&srv, &dev, c->socket_path, c->socket_mode,
+				 c->fd, c->sandbox);
+	vu_dev_destroy(&dev);
+out:
+	vu_server_close(&srv);
+	return status;
+}

@@ -6,6 +6,7 @@
 #ifndef VU_SERVER_H
 #define VU_SERVER_H
 
+#include "cli.h"
 #include "vhost_user.h"
 
 struct vu_server {
@@ -34,5 +35,19 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev);
 int vu_server_serve(struct vu_server *s, struct vu_dev *dev, const char *path,
 		    mode_t mode, int fd, bool sandbox);
 void vu_server_close(struct vu_server *s);
+
+/* Called once the device and its threads exist, for the start-up log lines. */
+typedef void (*vu_announce_fn)(void *arg, const struct vu_dev_config *cfg,
+			       const struct vu_dev *dev);
+/*
+ * A daemon's life once its options are parsed and its disks are open: the
+ * engine chosen, the common options put in cfg (the device fills in the
+ * rest), signals, the device (ops on ctx) and its I/O threads,
+ * announce(arg, ...), then serving until SIGTERM or SIGINT.  Returns the
+ * exit status.
+ */
+int vu_server_daemon(const struct cli_common *c, struct vu_dev_config *cfg,
+		     const struct vu_dev_ops *ops, void *ctx,
+		     vu_announce_fn announce, void *arg);
 
 #endif

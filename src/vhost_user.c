@@ -4,7 +4,8 @@
  * is checked against a table of allowed payload sizes and fd counts before
  * its handler runs; handlers that touch state the I/O threads use run with
  * all I/O threads paused (and their I/O drained), after which the set of
- * running queues is recomputed.  The vring messages are in vu_rings.c.
+ * running queues is recomputed (vu_dev.c, which also owns the device's
+ * lifetime).  The vring messages are in vu_rings.c.
  * Dirty logging for live migration: SET_LOG_BASE replaces the log only
  * while the threads are parked with nothing in flight, so no thread can
  * still mark the old one when it is unmapped.  The back-end channel is in
@@ -85,131 +86,6 @@ void vu_replace_fd(int *slot, int fd)
 	if (*slot >= 0)
 		close(*slot);
 	*slot = fd;
-}
-
-/*
- * The threads park in index order.  A device's thread may, while it
- * drains, wait for work of a later thread that still runs (virtio-scsi's
- * control queue is on thread 0 and its TMFs wait for every thread to
- * publish), never for an earlier one, which is parked already.
- */
-static void dev_pause(struct vu_dev *dev)
-{
-	if (dev->paused)
-		return;
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_pause(&dev->threads[i]);
-	dev->paused = true;
-}
-
-static void dev_resume(struct vu_dev *dev)
-{
-	if (!dev->paused)
-		return;
-	dev->paused = false;
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_resume(&dev->threads[i]);
-}
-
-static bool logging(const struct vu_dev *dev)
-{
-	return dev->features & BIT_ULL(VHOST_F_LOG_ALL);
-}
-
-/*
- * With dirty logging on, a ring waits for its log: a write the log does
- * not record would be lost to the migrated guest.  (QEMU may start rings
- * with LOG_ALL set and send SET_LOG_BASE a few messages later.)
- */
-static bool vq_should_run(const struct vu_dev *dev, const struct virtq *vq)
-{
-	bool enabled = vq->enabled ||
-		!(dev->features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES));
-
-	return vq->started && vq->kick_fd >= 0 && vq->num && vq->addr_set &&
-	       enabled && !vq->broken && (!logging(dev) || dev->log.bits);
-}
-
-/* The device's first ring is about to run: let the device get ready. */
-static int device_start(struct vu_dev *dev)
-{
-	int ret = dev->ops->start ? dev->ops->start(dev->ctx) : 0;
-
-	if (ret == 0) {
-		dev->running = true;
-		vu_backend_device_started(dev);
-		dev->kept = false;
-	}
-	return ret;
-}
-
-/*
- * No ring runs any more (I/O drained); see struct vu_dev_ops.stop.  A
- * device stopped without hand-over (a guest reset) that the front end
- * then leaves is stopped again, with hand-over.
- */
-static void device_stop(struct vu_dev *dev, bool handover)
-{
-	if (!dev->running && !(dev->kept && handover))
-		return;
-	dev->running = false;
-	dev->kept = !handover;
-	if (dev->ops->stop)
-		dev->ops->stop(dev->ctx, handover);
-}
-
-static bool any_started(const struct vu_dev *dev)
-{
-	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		if (dev->vqs[i].started)
-			return true;
-	}
-	return false;
-}
-
-static bool any_should_run(const struct vu_dev *dev)
-{
-	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		if (vq_should_run(dev, &dev->vqs[i]))
-			return true;
-	}
-	return false;
-}
-
-/*
- * GET_VRING_BASE stopped a ring.  When it was the last, the device stops;
- * with dirty logging on, the front end is migrating the guest and the
- * destination's back-end takes over next.
- */
-void vu_dev_ring_stopped(struct vu_dev *dev)
-{
-	if (!any_started(dev))
-		device_stop(dev, logging(dev));
-}
-
-/*
- * Recompute which queues run, with the I/O threads paused.  Ring pointers
- * are translated again every time because the memory table may have moved.
- */
-static void reconcile_queues(struct vu_dev *dev)
-{
-	bool refused = false;
-
-	if (!dev->running && any_should_run(dev))
-		refused = device_start(dev) < 0;
-	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		struct virtq *vq = &dev->vqs[i];
-
-		virtq_deactivate(vq);
-		vq->log = logging(dev) ? &dev->log : NULL;
-		if (!vq_should_run(dev, vq))
-			continue;
-		if (refused)
-			virtq_set_broken(vq, "the device refused to start");
-		else if (virtq_activate(vq, &dev->mem,
-					dev->ops->req_priv_size) < 0)
-			virtq_set_broken(vq, "cannot start the ring");
-	}
 }
 
 /* ---- features and ownership ----------------------------------------- */
@@ -533,47 +409,146 @@ static int h_set_config(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 #define MEMREG	sizeof(struct vu_mem_single)
 #define INFL	sizeof(struct vu_inflight)
 
+/*
+ * What each request must carry, checked before its handler runs: a payload
+ * of size_min..size_max bytes and fds_min..fds_max file descriptors (a
+ * bound left out is 0).  pause: the handler touches state the I/O threads
+ * use; owner: only after SET_OWNER.
+ */
 static const struct handler handlers[VU_REQUEST_MAX] = {
-	[VU_GET_FEATURES] = { h_get_features, 0, 0, 0, 0, false, false },
-	[VU_SET_FEATURES] = { h_set_features, U64, U64, 0, 0, true, true },
-	[VU_SET_OWNER] = { h_set_owner, 0, 0, 0, 0, false, false },
-	[VU_RESET_OWNER] = { h_reset_owner, 0, 0, 0, 0, true, true },
-	[VU_SET_LOG_BASE] = { h_set_log_base, sizeof(struct vu_log_base),
-			      sizeof(struct vu_log_base), 1, 1, true, true },
-	[VU_SET_LOG_FD] = { h_set_log_fd, 0, U64, 1, 1, true, true },
-	[VU_SET_MEM_TABLE] = { h_set_mem_table, 8, sizeof(struct vu_mem_table),
-			       0, VU_MEM_TABLE_REGIONS, true, true },
-	[VU_SET_VRING_NUM] = { vu_h_set_vring_num, STATE, STATE, 0, 0, true, true },
-	[VU_SET_VRING_ADDR] = { vu_h_set_vring_addr, sizeof(struct vu_vring_addr),
-				sizeof(struct vu_vring_addr), 0, 0, true, true },
-	[VU_SET_VRING_BASE] = { vu_h_set_vring_base, STATE, STATE, 0, 0, true, true },
-	[VU_GET_VRING_BASE] = { vu_h_get_vring_base, STATE, STATE, 0, 0, true, true },
-	[VU_SET_VRING_KICK] = { vu_h_set_vring_kick, U64, U64, 0, 1, true, true },
-	[VU_SET_VRING_CALL] = { vu_h_set_vring_call, U64, U64, 0, 1, true, true },
-	[VU_SET_VRING_ERR] = { vu_h_set_vring_err, U64, U64, 0, 1, true, true },
-	[VU_GET_PROTOCOL_FEATURES] = { h_get_protocol_features, 0, 0, 0, 0,
-				       false, false },
-	[VU_SET_PROTOCOL_FEATURES] = { h_set_protocol_features, U64, U64, 0, 0,
-				       false, false },
-	[VU_GET_QUEUE_NUM] = { h_get_queue_num, 0, 0, 0, 0, false, false },
+	[VU_GET_FEATURES] = {
+		.fn = h_get_features,
+	},
+	[VU_SET_FEATURES] = {
+		.fn = h_set_features,
+		.size_min = U64, .size_max = U64,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_OWNER] = {
+		.fn = h_set_owner,
+	},
+	[VU_RESET_OWNER] = {
+		.fn = h_reset_owner,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_LOG_BASE] = {
+		.fn = h_set_log_base,
+		.size_min = sizeof(struct vu_log_base),
+		.size_max = sizeof(struct vu_log_base),
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_LOG_FD] = {
+		.fn = h_set_log_fd,
+		.size_max = U64,
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_MEM_TABLE] = {
+		.fn = h_set_mem_table,
+		.size_min = 8, .size_max = sizeof(struct vu_mem_table),
+		.fds_max = VU_MEM_TABLE_REGIONS,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_NUM] = {
+		.fn = vu_h_set_vring_num,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_ADDR] = {
+		.fn = vu_h_set_vring_addr,
+		.size_min = sizeof(struct vu_vring_addr),
+		.size_max = sizeof(struct vu_vring_addr),
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_BASE] = {
+		.fn = vu_h_set_vring_base,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_VRING_BASE] = {
+		.fn = vu_h_get_vring_base,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_KICK] = {
+		.fn = vu_h_set_vring_kick,
+		.size_min = U64, .size_max = U64,
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_CALL] = {
+		.fn = vu_h_set_vring_call,
+		.size_min = U64, .size_max = U64,
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_SET_VRING_ERR] = {
+		.fn = vu_h_set_vring_err,
+		.size_min = U64, .size_max = U64,
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_PROTOCOL_FEATURES] = {
+		.fn = h_get_protocol_features,
+	},
+	[VU_SET_PROTOCOL_FEATURES] = {
+		.fn = h_set_protocol_features,
+		.size_min = U64, .size_max = U64,
+	},
+	[VU_GET_QUEUE_NUM] = {
+		.fn = h_get_queue_num,
+	},
 	/* QEMU sends it before SET_OWNER, with no payload. */
-	[VU_SET_BACKEND_REQ_FD] = { vu_h_set_backend_req_fd, 0, U64, 1, 1,
-				    false, false },
-	[VU_SET_VRING_ENABLE] = { vu_h_set_vring_enable, STATE, STATE, 0, 0,
-				  true, true },
-	[VU_GET_CONFIG] = { h_get_config, VU_CONFIG_HDR_SIZE,
-			    sizeof(struct vu_config), 0, 0, false, false },
-	[VU_SET_CONFIG] = { h_set_config, VU_CONFIG_HDR_SIZE,
-			    sizeof(struct vu_config), 0, 0, false, true },
-	[VU_GET_INFLIGHT_FD] = { h_get_inflight_fd, INFL, INFL, 0, 0, false, true },
-	[VU_SET_INFLIGHT_FD] = { h_set_inflight_fd, INFL, INFL, 1, 1, true, true },
-	[VU_GET_MAX_MEM_SLOTS] = { h_get_max_mem_slots, 0, 0, 0, 0, false, false },
+	[VU_SET_BACKEND_REQ_FD] = {
+		.fn = vu_h_set_backend_req_fd,
+		.size_max = U64,
+		.fds_min = 1, .fds_max = 1,
+	},
+	[VU_SET_VRING_ENABLE] = {
+		.fn = vu_h_set_vring_enable,
+		.size_min = STATE, .size_max = STATE,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_CONFIG] = {
+		.fn = h_get_config,
+		.size_min = VU_CONFIG_HDR_SIZE,
+		.size_max = sizeof(struct vu_config),
+	},
+	[VU_SET_CONFIG] = {
+		.fn = h_set_config,
+		.size_min = VU_CONFIG_HDR_SIZE,
+		.size_max = sizeof(struct vu_config),
+		.owner = true,
+	},
+	[VU_GET_INFLIGHT_FD] = {
+		.fn = h_get_inflight_fd,
+		.size_min = INFL, .size_max = INFL,
+		.owner = true,
+	},
+	[VU_SET_INFLIGHT_FD] = {
+		.fn = h_set_inflight_fd,
+		.size_min = INFL, .size_max = INFL,
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
+	[VU_GET_MAX_MEM_SLOTS] = {
+		.fn = h_get_max_mem_slots,
+	},
 	/* QEMU sends exactly 40 bytes; newer front ends may send more. */
-	[VU_ADD_MEM_REG] = { h_add_mem_reg, MEMREG, sizeof(union vu_payload),
-			     1, 1, true, true },
+	[VU_ADD_MEM_REG] = {
+		.fn = h_add_mem_reg,
+		.size_min = MEMREG, .size_max = sizeof(union vu_payload),
+		.fds_min = 1, .fds_max = 1,
+		.pause = true, .owner = true,
+	},
 	/* QEMU 7.2 sends no fd; the specification allows one. */
-	[VU_REM_MEM_REG] = { h_rem_mem_reg, MEMREG, sizeof(union vu_payload),
-			     0, 1, true, true },
+	[VU_REM_MEM_REG] = {
+		.fn = h_rem_mem_reg,
+		.size_min = MEMREG, .size_max = sizeof(union vu_payload),
+		.fds_max = 1,
+		.pause = true, .owner = true,
+	},
 };
 
 /* Check framing, then run the handler; see vu_dev_handle_msg(). */
@@ -605,10 +580,10 @@ static int dispatch(struct vu_dev *dev, struct vu_msg *msg, bool *replied)
 	}
 	if (!h->pause)
 		return h->fn(dev, msg, replied);
-	dev_pause(dev);
+	vu_dev_pause(dev);
 	ret = h->fn(dev, msg, replied);
-	reconcile_queues(dev);
-	dev_resume(dev);
+	vu_dev_reconcile(dev);
+	vu_dev_resume(dev);
 	return ret;
 }
 
@@ -657,160 +632,4 @@ int vu_dev_handle_msg(struct vu_dev *dev, struct vu_msg *msg)
 	if (ret < 0 && !replied)
 		return ret;	/* nobody can learn of the failure: hang up */
 	return 0;
-}
-
-void vu_dev_log_state(struct vu_dev *dev)
-{
-	unsigned int shown = 0;
-
-	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		struct virtq *vq = &dev->vqs[i];
-
-		if (!vq->num && !vq->started)
-			continue;
-		virtq_log_state(vq);
-		shown++;
-	}
-	if (!shown)
-		log_info("no queue is set up");
-}
-
-bool vu_dev_rescan(struct vu_dev *dev)
-{
-	bool config_changed;
-
-	if (!dev->ops->rescan)
-		return false;
-	config_changed = dev->ops->rescan(dev->ctx);
-	/* Wake every running queue's thread; the device's poke does the rest. */
-	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		struct virtq *vq = &dev->vqs[i];
-
-		if (vq->active && vq->kick_fd >= 0)
-			eventfd_write(vq->kick_fd, 1);
-	}
-	if (config_changed) {
-		dev->config_unread = true;
-		vu_backend_config_changed(dev);
-	}
-	return true;
-}
-
-void vu_dev_disconnect(struct vu_dev *dev)
-{
-	dev_pause(dev);
-	device_stop(dev, true);
-	for (unsigned int i = 0; i < dev->max_queues; i++)
-		virtq_reset(&dev->vqs[i]);
-	mem_clear(&dev->mem);
-	inflight_unmap(&dev->inflight);
-	dirty_log_unmap(&dev->log);
-	vu_replace_fd(&dev->log.notify_fd, -1);
-	vu_backend_chan_close(dev);
-	dev->owner = false;
-	dev->features_acked = false;
-	dev->features = 0;
-	dev->protocol_features = 0;
-	/* The I/O threads stay paused until the next front end starts a ring. */
-}
-
-/* ---- lifetime ------------------------------------------------------- */
-
-static unsigned int thread_depth(const struct vu_dev *dev, unsigned int nvqs)
-{
-	unsigned long d = (unsigned long)nvqs * dev->max_queue_size + 64;
-
-	return d > 65536 ? 65536 : (unsigned int)d;
-}
-
-int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
-		const struct vu_dev_config *cfg)
-{
-	unsigned int nthreads = MIN(cfg->num_threads, cfg->max_queues);
-	unsigned int pos = 0;
-	int ret = 0;
-
-	memset(dev, 0, sizeof(*dev));
-	dev->ops = ops;
-	dev->ctx = ctx;
-	dev->sock = -1;
-	dev->log.notify_fd = -1;
-	dev->backend_fd = -1;
-	dev->max_queues = cfg->max_queues;
-	dev->max_queue_size = cfg->max_queue_size;
-	dev->vqs = calloc(cfg->max_queues, sizeof(*dev->vqs));
-	dev->vq_order = calloc(cfg->max_queues, sizeof(*dev->vq_order));
-	dev->threads = calloc(MAX(nthreads, 1u), sizeof(*dev->threads));
-	if (!dev->vqs || !dev->vq_order || !dev->threads) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	for (unsigned int i = 0; i < dev->max_queues; i++) {
-		virtq_init(&dev->vqs[i], i, ops->handle_request, ctx);
-		dev->vqs[i].release = ops->release_held;
-		dev->vqs[i].poke = ops->poke;
-		dev->vqs[i].polled = cfg->poll_us > 0;
-		dev->vqs[i].max_batch = cfg->max_batch;
-	}
-
-	/* Queue i is served by thread i % nthreads. */
-	dev->paused = true;
-	for (unsigned int t = 0; t < nthreads; t++) {
-		unsigned int first = pos;
-		struct io_engine_opts eo = {
-			.files = cfg->files,
-			.nfiles = cfg->nfiles,
-			.submit_batch = cfg->submit_batch,
-			.restrict_ops = cfg->restrict_io,
-		};
-
-		for (unsigned int i = t; i < dev->max_queues; i += nthreads)
-			dev->vq_order[pos++] = &dev->vqs[i];
-		eo.depth = thread_depth(dev, pos - first);
-		ret = iothread_start(&dev->threads[t], t, cfg->engine, &eo,
-				     cfg->poll_us, &dev->vq_order[first], pos - first,
-				     ops->wake, ctx);
-		if (ret < 0) {
-			log_err("cannot start I/O thread %u with %s: %s", t,
-				io_engine_kind_name(cfg->engine), strerror(-ret));
-			goto fail;
-		}
-		dev->nthreads++;
-	}
-	return 0;
-fail:
-	vu_dev_destroy(dev);
-	return ret;
-}
-
-void vu_dev_destroy(struct vu_dev *dev)
-{
-	/*
-	 * A front end may still be connected (the server loop failed): the
-	 * threads first drain and park, in the usual order, so that none
-	 * runs device code that wakes another.  Even so, each eventfd is
-	 * closed only once every thread is gone.
-	 */
-	dev_pause(dev);
-	device_stop(dev, true);
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_stop(&dev->threads[i]);
-	for (unsigned int i = 0; i < dev->nthreads; i++)
-		iothread_destroy(&dev->threads[i]);
-	dev->nthreads = 0;
-	if (dev->vqs) {
-		for (unsigned int i = 0; i < dev->max_queues; i++)
-			virtq_reset(&dev->vqs[i]);
-	}
-	mem_clear(&dev->mem);
-	inflight_unmap(&dev->inflight);
-	dirty_log_unmap(&dev->log);
-	vu_replace_fd(&dev->log.notify_fd, -1);
-	vu_backend_chan_close(dev);
-	free(dev->vqs);
-	free(dev->vq_order);
-	free(dev->threads);
-	dev->vqs = NULL;
-	dev->vq_order = NULL;
-	dev->threads = NULL;
 }

@@ -39,8 +39,7 @@ struct vu_dev {
 	unsigned int max_queue_size;
 	struct virtq *vqs;
 	struct virtq **vq_order;	/* grouped by thread */
-	struct iothread *threads;
-	unsigned int nthreads;
+	struct iothread_group threads;	/* queue i on thread i % threads.n */
 	bool paused;
 	bool running;			/* ops->start() ran, ops->stop() not yet */
 	bool kept;			/* stopped without hand-over since */
@@ -61,6 +60,10 @@ struct vu_dev {
 	bool config_unread;
 };
 
+/*
+ * Create the device's queues and I/O threads (vu_dev.c); each thread
+ * holds ops and ctx, the device's hooks.  Returns 0 or -errno.
+ */
 int vu_dev_init(struct vu_dev *dev, const struct vu_dev_ops *ops, void *ctx,
 		const struct vu_dev_config *cfg);
 void vu_dev_destroy(struct vu_dev *dev);

@@ -17,19 +17,17 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "log.h"
 #include "util.h"
 #include "virtq.h"
 
 #define compiler_barrier()	__asm__ __volatile__("" ::: "memory")
 
-void virtq_init(struct virtq *vq, unsigned int index, vq_handler_fn handle,
-		void *ctx)
+void virtq_init(struct virtq *vq, unsigned int index)
 {
 	memset(vq, 0, sizeof(*vq));
 	vq->index = index;
-	vq->handle = handle;
-	vq->handle_ctx = ctx;
 	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
 }
 
@@ -456,8 +454,18 @@ bool virtq_enable_kicks(struct virtq *vq)
 	return virtq_has_work(vq);
 }
 
+/*
+ * The device's request handler, from the queue's I/O thread: loaded once
+ * per pass, so that each request costs one indirect call, as it would
+ * with a copy in the queue.
+ */
+struct dev_handler {
+	vq_handler_fn fn;
+	void *ctx;
+};
+
 /* Map the chain at head and hand it to the device; false if stopped. */
-static bool start_req(struct virtq *vq, uint16_t head)
+static bool start_req(struct virtq *vq, uint16_t head, struct dev_handler h)
 {
 	struct vq_req *req = vq_req_at(vq, head);
 	const char *why = NULL;
@@ -468,12 +476,12 @@ static bool start_req(struct virtq *vq, uint16_t head)
 	}
 	req->busy = true;
 	vq->inflight++;
-	vq->handle(vq->handle_ctx, req);
+	h.fn(h.ctx, req);
 	return !vq->broken;
 }
 
 /* Take one chain; false when the queue had to be stopped. */
-static bool pop_one(struct virtq *vq)
+static bool pop_one(struct virtq *vq, struct dev_handler h)
 {
 	uint16_t slot = vq->last_avail_idx & (vq->num - 1);
 	uint16_t head = le16toh(READ_ONCE(vq->avail->ring[slot]));
@@ -491,7 +499,7 @@ static bool pop_one(struct virtq *vq)
 	/* Marked before it is counted as taken: see inflight.h. */
 	inflight_take(&vq->ifl, head);
 	vq->last_avail_idx++;
-	return start_req(vq, head);
+	return start_req(vq, head, h);
 }
 
 /*
@@ -499,7 +507,8 @@ static bool pop_one(struct virtq *vq)
  * oldest first.  Returns false when the pass must end (*left used up, or
  * the queue stopped); *taken counts them.
  */
-static bool resubmit(struct virtq *vq, unsigned int *left, unsigned int *taken)
+static bool resubmit(struct virtq *vq, struct dev_handler h,
+		     unsigned int *left, unsigned int *taken)
 {
 	struct inflight_vq *iv = &vq->ifl;
 
@@ -509,7 +518,7 @@ static bool resubmit(struct virtq *vq, unsigned int *left, unsigned int *taken)
 			return false;
 		}
 		(*taken)++;
-		if (!start_req(vq, iv->resubmit[iv->next_resubmit++]))
+		if (!start_req(vq, iv->resubmit[iv->next_resubmit++], h))
 			return false;
 	}
 	return true;
@@ -520,14 +529,17 @@ unsigned int virtq_process(struct virtq *vq)
 	uint16_t start = vq->last_avail_idx;
 	unsigned int left = vq->max_batch ? vq->max_batch : UINT_MAX;
 	unsigned int again = 0;
+	struct dev_handler h;
 
 	if (!vq->active || vq->broken) {
 		vq->more = false;
 		return 0;
 	}
+	h.fn = vq->th->ops->handle_request;
+	h.ctx = vq->th->ctx;
 	vq->more = false;
 	disable_notify(vq);
-	if (!resubmit(vq, &left, &again))
+	if (!resubmit(vq, h, &left, &again))
 		return again;
 	for (;;) {
 		uint16_t avail_idx = le16toh(READ_ONCE(vq->avail->idx));
@@ -558,7 +570,7 @@ unsigned int virtq_process(struct virtq *vq)
 				vq->more = true;
 				return again + (uint16_t)(vq->last_avail_idx - start);
 			}
-			if (!pop_one(vq))
+			if (!pop_one(vq, h))
 				return again + (uint16_t)(vq->last_avail_idx - start);
 		}
 	}

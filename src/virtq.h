@@ -66,17 +66,9 @@ typedef void (*vq_release_fn)(void *ctx, struct virtq *vq);
 
 struct virtq {
 	unsigned int index;
+	/* Its I/O thread; requests go to that thread's device (th->ops). */
 	struct iothread *th;
 	const struct vu_mem *mem;
-	vq_handler_fn handle;	/* the device's request handler */
-	void *handle_ctx;
-	/*
-	 * Optional: complete the requests the device holds with no I/O
-	 * pending (a virtio-scsi event queue's buffers), before a drain.
-	 */
-	vq_release_fn release;
-	/* Optional: runs after each pass over the queue that a kick caused. */
-	vq_release_fn poke;
 
 	/* Set by vhost-user messages (control thread, I/O thread paused). */
 	uint16_t num;
@@ -137,8 +129,7 @@ static inline struct vq_req *vq_req_at(struct virtq *vq, uint16_t head)
 	return (struct vq_req *)(vq->pool + (size_t)head * vq->stride);
 }
 
-void virtq_init(struct virtq *vq, unsigned int index, vq_handler_fn handle,
-		void *ctx);
+void virtq_init(struct virtq *vq, unsigned int index);
 
 /*
  * Control thread: translate and check the ring addresses and make the
@@ -151,7 +142,8 @@ void virtq_deactivate(struct virtq *vq);
 void virtq_reset(struct virtq *vq);
 
 /*
- * I/O thread: take available chains and pass them to the device, at most
+ * I/O thread: take available chains and pass them to the device (the
+ * handle_request hook of vq->th->ops), at most
  * vq->max_batch of them (then vq->more is set and kicks stay off).  Returns
  * the number taken.  Unless vq->polled, kicks are re-enabled once the ring
  * is empty.

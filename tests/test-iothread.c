@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "iothread.h"
 #include "log.h"
 #include "mem.h"
@@ -42,6 +43,7 @@ static struct vu_mem mem;
 static struct virtq vq;
 static struct virtq *vqs[1] = { &vq };
 static struct iothread th;
+static struct iothread_group group = { .th = &th };
 /* No files to register (the engines copy the list: not NULL). */
 static int no_files[1];
 
@@ -69,6 +71,11 @@ static void on_wake(void *ctx, struct iothread *t)
 		held = NULL;
 	}
 }
+
+static const struct vu_dev_ops test_ops = {
+	.handle_request = handler,
+	.wake = on_wake,
+};
 
 /* The eventfd's counter, from /proc (reading the fd would consume it). */
 static unsigned long long eventfd_count(int fd)
@@ -108,7 +115,7 @@ static void setup_queue(void)
 	if (guest == MAP_FAILED || mem_reg_map(&r, &w, fd) || mem_insert(&mem, &r))
 		exit(99);
 	close(fd);
-	virtq_init(&vq, 0, handler, NULL);
+	virtq_init(&vq, 0);
 	vq.num = NUM;
 	vq.desc_qva = QVA_BASE + DESC_GPA;
 	vq.avail_qva = QVA_BASE + AVAIL_GPA;
@@ -171,7 +178,7 @@ static void test_engine_failure(enum io_engine_kind kind,
 		/* The request must not wait for the test here. */
 		for (int i = 0; i < 4; i++)
 			sem_post(&may_return);
-		if (iothread_start(&th, 0, kind, eo, 0, vqs, 1, on_wake, NULL))
+		if (iothread_start(&group, &test_ops, NULL, kind, eo, 0, vqs, 1))
 			_exit(98);
 		/* Parked, the thread does not look at its engine. */
 		iothread_pause(&th);
@@ -264,6 +271,7 @@ static void test_wake_with_pause(void)
 
 /* Thread B's hook: wake thread A, as a device wakes another thread. */
 static struct iothread ta, tb;
+static struct iothread_group group_a = { .th = &ta }, group_b = { .th = &tb };
 static int b_wakes;
 
 static void wake_a(void *ctx, struct iothread *t)
@@ -273,6 +281,8 @@ static void wake_a(void *ctx, struct iothread *t)
 	iothread_wake(&ta);
 	__atomic_add_fetch(&b_wakes, 1, __ATOMIC_RELEASE);
 }
+
+static const struct vu_dev_ops no_hooks, b_hooks = { .wake = wake_a };
 
 /*
  * Threads stop one after another, and one still running may wake one that
@@ -286,8 +296,8 @@ static void test_wake_after_stop(enum io_engine_kind kind)
 	long end;
 	int fd;
 
-	if (iothread_start(&ta, 1, kind, &eo, 0, NULL, 0, NULL, NULL) ||
-	    iothread_start(&tb, 2, kind, &eo, 0, NULL, 0, wake_a, NULL)) {
+	if (iothread_start(&group_a, &no_hooks, NULL, kind, &eo, 0, NULL, 0) ||
+	    iothread_start(&group_b, &b_hooks, NULL, kind, &eo, 0, NULL, 0)) {
 		ok(false, "two more I/O threads start");
 		return;
 	}
@@ -327,7 +337,7 @@ int main(void)
 	sem_init(&may_return, 0, 0);
 	setup_queue();
 	test_engine_failure(kind, &eo);
-	ret = iothread_start(&th, 0, kind, &eo, 0, vqs, 1, on_wake, NULL);
+	ret = iothread_start(&group, &test_ops, NULL, kind, &eo, 0, vqs, 1);
 	if (!ok(ret == 0, "an I/O thread starts (%s)", io_engine_kind_name(kind)))
 		return tap_done();
 	test_wake_with_pause();

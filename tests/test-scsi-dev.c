@@ -85,6 +85,7 @@ static const struct io_engine_ops fe_ops = { .queue = fe_queue };
 
 static struct fake_eng eng[2];
 static struct iothread th[2];
+static struct iothread_group group;
 static struct virtq vq[4];
 static struct scsi_dev sd;
 static char img[2][64];
@@ -110,6 +111,16 @@ static struct treq reqs[NREQ];
 static int push_rank;
 static int stray_pushes;
 
+/*
+ * Publishing, as the stand-in threads do it: iothread_flush(t) publishes
+ * what t recorded.  unpub[t] is the rank of t's oldest answer not yet
+ * published (0: none); round_rank is push_rank when thread 0, the control
+ * queue's, last published: a TMF's publish round starts so.  tmf_early
+ * counts TMFs answered after a round while the other thread still kept
+ * back an answer it recorded before the round began.
+ */
+static int unpub[2], round_rank, round_tmfs, tmf_early;
+
 void virtq_push(struct vq_req *req, uint32_t len)
 {
 	struct treq *t = container_of(req, struct treq, u.req);
@@ -122,6 +133,14 @@ void virtq_push(struct vq_req *req, uint32_t len)
 	}
 	t->pushed++;
 	t->rank = ++push_rank;
+	if (req->vq->index == SCSI_CTRL_VQ && io->in_round) {
+		unsigned int other = 1 - req->vq->th->id;
+
+		round_tmfs++;
+		tmf_early += unpub[other] && unpub[other] <= round_rank;
+	}
+	if (!unpub[req->vq->th->id])
+		unpub[req->vq->th->id] = t->rank;
 	t->held_at_push = req->vq->index >= SCSI_FIRST_REQ_VQ && io->ln &&
 			  io->in_held;
 }
@@ -146,18 +165,24 @@ void iothread_wake(struct iothread *t)
 
 void iothread_flush(struct iothread *t)
 {
-	(void)t;
+	unpub[t->id] = 0;
+	if (t->id == 0)
+		round_rank = push_rank;
 }
 
 /* ---- playing the threads -------------------------------------------- */
 
-/* Thread i's wake, if some thread asked for it: run_wake() in iothread.c. */
+/*
+ * Thread i's wake, if some thread asked for it: run_wake() in iothread.c,
+ * with the real publish rounds of iothread_group.c.
+ */
 static bool run_wake_of(unsigned int i)
 {
 	if (!th[i].wake)
 		return false;
 	th[i].wake = false;
 	scsi_wake(&sd, &th[i]);
+	iothread_round_wake(&th[i]);
 	return true;
 }
 
@@ -365,10 +390,16 @@ static void setup(unsigned int nluns)
 	memset(eng, 0, sizeof(eng));
 	memset(th, 0, sizeof(th));
 	memset(vq, 0, sizeof(vq));
+	memset(&group, 0, sizeof(group));
+	group.th = th;
+	group.n = 2;
 	for (unsigned int i = 0; i < 2; i++) {
 		eng[i].e.ops = &fe_ops;
 		eng[i].e.name = "fake";
 		th[i].id = i;
+		th[i].group = &group;
+		th[i].ops = &scsi_dev_ops;
+		th[i].ctx = &sd;
 		th[i].eng = &eng[i].e;
 	}
 	for (unsigned int i = 0; i < 4; i++) {
@@ -388,8 +419,9 @@ static void setup(unsigned int nluns)
 		if (scsi_dev_add_lun(&sd, &o) < 0)
 			exit(99);
 	}
-	scsi_dev_set_threads(&sd, th, 2);
 	push_rank = 0;
+	round_rank = 0;
+	memset(unpub, 0, sizeof(unpub));
 	for (unsigned int i = 0; i < nluns; i++) {
 		tur(NREQ - 1, 2, i);
 		settle();
@@ -722,6 +754,9 @@ int main(void)
 	test_query_task();
 	test_release_held();
 	test_tmf_kick();
+	ok(round_tmfs > 0 && tmf_early == 0,
+	   "a TMF is answered only after the other thread published every answer it recorded before the TMF's publish round began (%d TMFs, %d too early)",
+	   round_tmfs, tmf_early);
 	scsi_dev_close(&sd);
 	unlink(img[0]);
 	unlink(img[1]);

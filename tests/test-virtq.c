@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "log.h"
 #include "mem.h"
 #include "tap.h"
@@ -46,6 +47,10 @@ static void handler(void *ctx, struct vq_req *r)
 		virtq_push(r, 7);
 }
 
+/* The queue reaches its device through its I/O thread: a stand-in. */
+static const struct vu_dev_ops test_ops = { .handle_request = handler };
+static struct iothread test_th = { .ops = &test_ops };
+
 /* Two regions, adjacent in guest-physical space, separate host mappings. */
 static void setup_memory(int fd)
 {
@@ -67,7 +72,8 @@ static void reset_ring(bool event_idx, bool indirect)
 {
 	memset(guest, 0, 0x4000);
 	virtq_reset(&vq);
-	virtq_init(&vq, 0, handler, NULL);
+	virtq_init(&vq, 0);
+	vq.th = &test_th;
 	vq.num = NUM;
 	vq.desc_qva = QVA_BASE + DESC_GPA;
 	vq.avail_qva = QVA_BASE + AVAIL_GPA;
@@ -355,7 +361,8 @@ static void test_broken_ring(void)
 static void test_ring_addresses(void)
 {
 	virtq_reset(&vq);
-	virtq_init(&vq, 0, handler, NULL);
+	virtq_init(&vq, 0);
+	vq.th = &test_th;
 	vq.num = NUM;
 	vq.desc_qva = QVA_BASE + DESC_GPA;
 	vq.avail_qva = QVA_BASE + AVAIL_GPA;
@@ -414,7 +421,8 @@ int main(void)
 	avail = (struct vring_avail *)(guest + AVAIL_GPA);
 	used = (struct vring_used *)(guest + USED_GPA);
 	setup_memory(fd);
-	virtq_init(&vq, 0, handler, NULL);
+	virtq_init(&vq, 0);
+	vq.th = &test_th;
 	req = calloc(1, sizeof(*req) + 64);
 
 	test_simple_chain();
