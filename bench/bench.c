@@ -8,15 +8,13 @@
  * IOPS, bandwidth, latency percentiles from a histogram, and the CPU time of
  * the back-end and of itself.  With --verify it is also a correctness test,
  * and with --dirty-log a test of the back-end's dirty page log (dirty.c).
- * The scsi framing is in scsi_req.c, the scsi set-up in scsi_setup.c.
+ * The requests are built by the front-end library (front_blk.h,
+ * front_scsi.h); the scsi commands are in scsi_req.c, the scsi set-up in
+ * scsi_setup.c, the command line in args.c and the report in report.c.
  */
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,46 +23,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
 
-#include "dirty.h"
+#include "bench.h"
 #include "front.h"
-#include "hist.h"
+#include "front_blk.h"
+#include "front_scsi.h"
 #include "log.h"
 #include "scsi_req.h"
 #include "scsi_setup.h"
 #include "util.h"
 #include "verify.h"
-
-#define SECTOR	512
-
-enum rw_mode { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
-enum device { DEV_BLK, DEV_SCSI };
-
-struct bench_opts {
-	const char *socket;
-	enum device device;
-	unsigned int lun;
-	enum rw_mode rw;
-	unsigned int rwmixread;
-	uint32_t bs;
-	unsigned int iodepth;
-	unsigned int queues;
-	unsigned int queue_size;
-	uint64_t size;
-	double runtime;
-	double ramp;
-	double timeout;
-	bool verify;
-	bool dirty_log;
-	bool json;
-	bool indirect;
-	pid_t backend_pid;
-};
 
 /*
  * One request slot: its buffers in guest memory and what it is doing.  Its
@@ -202,10 +174,8 @@ static uint64_t pick_block(struct worker *w)
 /* Put a request's three buffers on the ring (not yet visible). */
 static void post(struct worker *w, struct slot *s, const struct front_buf *b)
 {
-	if (o.indirect)
-		fvq_add_indirect(w->vq, s->itable, front_gpa(w->f, s->itable), b, 3, s);
-	else
-		fvq_add(w->vq, b, 3, s);
+	fvq_add_via(w->vq, o.indirect ? s->itable : NULL,
+		    front_gpa(w->f, s->itable), b, 3, s);
 	w->inflight++;
 	s->start_ns = now_ns();
 }
@@ -221,30 +191,20 @@ static void slot_bufs(struct worker *w, struct slot *s, bool write,
 	uint64_t resp;
 
 	if (o.device == DEV_BLK) {
-		b[0] = (struct front_buf){ hdr, sizeof(struct virtio_blk_outhdr), false };
-		b[1] = (struct front_buf){ data, o.bs, !write };
-		b[2] = (struct front_buf){ front_gpa(w->f, s->status), 1, true };
+		fblk_bufs(b, hdr, data, o.bs, !write, front_gpa(w->f, s->status));
 		return;
 	}
 	resp = front_gpa(w->f, s->resp);
-	b[0] = (struct front_buf){ hdr, sizeof(struct virtio_scsi_cmd_req), false };
-	b[1] = (struct front_buf){ write ? data : resp,
-				   write ? o.bs : sizeof(*s->resp), !write };
-	b[2] = (struct front_buf){ write ? resp : data,
-				   write ? sizeof(*s->resp) : o.bs, true };
+	fscsi_bufs(b, hdr, data, write ? o.bs : 0, resp, data, write ? 0 : o.bs);
 }
 
 static void put_request(struct worker *w, struct slot *s, uint32_t type)
 {
-	struct virtio_blk_outhdr h = {
-		.type = htole32(type),
-		.sector = htole64((w->blk_first + s->blk) * (o.bs / SECTOR)),
-	};
 	struct front_buf b[3];
 
 	slot_bufs(w, s, s->write, b);
-	memcpy(s->hdr, &h, sizeof(h));
-	*s->status = 0xff;
+	fblk_prep(s->hdr, s->status, type,
+		  (w->blk_first + s->blk) * (o.bs / SECTOR));
 	post(w, s, b);
 }
 
@@ -638,9 +598,10 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 	uint64_t per = nblk_total / o.queues;
 	unsigned int stride = slot_small();
 	unsigned int vqi = vq_base + idx;
-	uint8_t *small, *data;
+	uint8_t *small, *data, lun[8];
 	int ret;
 
+	scsic_lun(lun, 0, o.lun);
 	memset(w, 0, sizeof(*w));
 	w->idx = idx;
 	w->f = &front;
@@ -663,8 +624,8 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 		if (o.device == DEV_SCSI) {
 			s->resp = (struct virtio_scsi_cmd_resp *)(s->hdr + 64);
 			s->itable = (struct vring_desc *)(s->hdr + 192);
-			scsi_req_init((struct virtio_scsi_cmd_req *)s->hdr, o.lun,
-				      (uint64_t)idx << 32 | i);
+			fscsi_req_init((struct virtio_scsi_cmd_req *)s->hdr, lun,
+				       (uint64_t)idx << 32 | i);
 		} else {
 			s->status = s->hdr + 16;
 			s->itable = (struct vring_desc *)(s->hdr + 64);
@@ -724,314 +685,6 @@ static void free_workers(struct worker *w)
 	free(w);
 }
 
-/* ---- measurements ---------------------------------------------------- */
-
-/* CPU seconds (user + system) of a process, from /proc. */
-static double proc_cpu_s(pid_t pid)
-{
-	char path[64], buf[2048], *p;
-	unsigned long utime, stime;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	/* Fields after the command name, which may hold spaces. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &utime, &stime) != 2)
-		return -1;
-	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
-}
-
-/* The back-end's own resident memory: anonymous and file pages, no shmem. */
-static long proc_rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long anon = -1, file = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "RssAnon: %ld", &anon);
-		sscanf(line, "RssFile: %ld", &file);
-	}
-	fclose(f);
-	return anon < 0 || file < 0 ? -1 : anon + file;
-}
-
-static double self_cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* ---- command line ------------------------------------------------------ */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: vhost-uring-bench --socket=PATH [options]\n"
-"Drive a vhost-user-blk or vhost-user-scsi back-end without a VM and measure it.\n"
-"\n"
-"  --socket=PATH          the back-end's vhost-user socket\n"
-"  --device=blk|scsi      the back-end's device type (default blk)\n"
-"  --lun=N                scsi: the LUN on target 0 to drive (default 0)\n"
-"  --rw=MODE              randread (default), randwrite, read, write, randrw\n"
-"  --rwmixread=PCT        reads in percent for randrw (default 50)\n"
-"  --bs=SIZE              request size, a multiple of 512 and of the\n"
-"                         disk's block size (default 4k)\n"
-"  --iodepth=N            requests in flight per queue (default 32)\n"
-"  --queues=N             queues, one thread each (default 1)\n"
-"  --queue-size=N         virtqueue size (default: 128, or more for the depth)\n"
-"  --size=SIZE            span of the disk to use (default: the whole disk)\n"
-"  --runtime=SECONDS      measured time (default 10)\n"
-"  --ramp=SECONDS         unmeasured warm-up before it (default 2)\n"
-"  --verify               write self-checking blocks and check every read\n"
-"  --dirty-log            turn on the back-end's dirty page log for the run\n"
-"                         and check that every page it wrote was logged\n"
-"  --no-indirect          do not use indirect descriptors\n"
-"  --backend-pid=PID      measure this process's CPU time and memory\n"
-"  --timeout=SECONDS      bound the whole run (default: runtime + ramp + 120)\n"
-"  --json                 print one JSON object instead of text\n"
-"  --help                 show this help\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	uint64_t mul = 1;
-
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	case 't': case 'T': mul = 1ull << 40; end++; break;
-	default: break;
-	}
-	if (*end == 'i' || *end == 'I')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end)
-		return -1;
-	*out = (uint64_t)(v * (double)mul);
-	return 0;
-}
-
-static int parse_rw(const char *s)
-{
-	static const char *const names[] = {
-		[RW_READ] = "read", [RW_WRITE] = "write", [RW_RANDREAD] = "randread",
-		[RW_RANDWRITE] = "randwrite", [RW_RANDRW] = "randrw",
-	};
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(s, names[i]))
-			return i;
-	}
-	return -1;
-}
-
-static const char *rw_name(void)
-{
-	static const char *const names[] = { "read", "write", "randread",
-					     "randwrite", "randrw" };
-
-	return names[o.rw];
-}
-
-static int parse_args(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "device", required_argument, NULL, 'D' },
-		{ "lun", required_argument, NULL, 'L' },
-		{ "rw", required_argument, NULL, 'r' },
-		{ "rwmixread", required_argument, NULL, 'm' },
-		{ "bs", required_argument, NULL, 'b' },
-		{ "iodepth", required_argument, NULL, 'd' },
-		{ "queues", required_argument, NULL, 'q' },
-		{ "queue-size", required_argument, NULL, 'Q' },
-		{ "size", required_argument, NULL, 'S' },
-		{ "runtime", required_argument, NULL, 't' },
-		{ "ramp", required_argument, NULL, 'R' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "verify", no_argument, NULL, 'V' },
-		{ "dirty-log", no_argument, NULL, 'G' },
-		{ "no-indirect", no_argument, NULL, 'I' },
-		{ "backend-pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool lun_given = false;
-	uint64_t v;
-	int c, mode;
-
-	o.rw = RW_RANDREAD;
-	o.rwmixread = 50;
-	o.bs = 4096;
-	o.iodepth = 32;
-	o.queues = 1;
-	o.runtime = 10;
-	o.ramp = 2;
-	o.indirect = true;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		char *end = NULL;
-
-		switch (c) {
-		case 's':
-			o.socket = optarg;
-			break;
-		case 'D':
-			if (!strcmp(optarg, "blk")) {
-				o.device = DEV_BLK;
-			} else if (!strcmp(optarg, "scsi")) {
-				o.device = DEV_SCSI;
-			} else {
-				log_err("--device=%s: expected blk or scsi", optarg);
-				return -1;
-			}
-			break;
-		case 'L':
-			o.lun = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || o.lun > SCSI_REQ_LUN_MAX) {
-				log_err("--lun=%s: expected 0 to %d", optarg, SCSI_REQ_LUN_MAX);
-				return -1;
-			}
-			lun_given = true;
-			break;
-		case 'r':
-			mode = parse_rw(optarg);
-			if (mode < 0) {
-				log_err("--rw=%s: expected read, write, randread, randwrite or randrw", optarg);
-				return -1;
-			}
-			o.rw = mode;
-			break;
-		case 'm':
-			o.rwmixread = strtoul(optarg, &end, 10);
-			if (*end || o.rwmixread > 100) {
-				log_err("--rwmixread=%s: expected 0 to 100", optarg);
-				return -1;
-			}
-			break;
-		case 'b':
-			if (parse_size(optarg, &v) < 0 || v == 0 || v % SECTOR || v > (16u << 20)) {
-				log_err("--bs=%s: expected a multiple of 512 up to 16M", optarg);
-				return -1;
-			}
-			o.bs = v;
-			break;
-		case 'd':
-			o.iodepth = strtoul(optarg, &end, 10);
-			if (*end || o.iodepth < 1 || o.iodepth > 4096) {
-				log_err("--iodepth=%s: expected 1 to 4096", optarg);
-				return -1;
-			}
-			break;
-		case 'q':
-			o.queues = strtoul(optarg, &end, 10);
-			if (*end || o.queues < 1 || o.queues > FRONT_MAX_VQS) {
-				log_err("--queues=%s: expected 1 to %d", optarg, FRONT_MAX_VQS);
-				return -1;
-			}
-			break;
-		case 'Q':
-			o.queue_size = strtoul(optarg, &end, 10);
-			if (*end || !IS_POW2(o.queue_size) || o.queue_size > 32768) {
-				log_err("--queue-size=%s: expected a power of 2 up to 32768", optarg);
-				return -1;
-			}
-			break;
-		case 'S':
-			if (parse_size(optarg, &o.size) < 0 || o.size == 0) {
-				log_err("--size=%s: expected a size such as 1G", optarg);
-				return -1;
-			}
-			break;
-		case 't':
-		case 'R':
-		case 'T': {
-			double d = strtod(optarg, &end);
-
-			if (*end || d < 0 || (c == 't' && d == 0)) {
-				log_err("--%s=%s: expected seconds", c == 't' ? "runtime" :
-					c == 'R' ? "ramp" : "timeout", optarg);
-				return -1;
-			}
-			*(c == 't' ? &o.runtime : c == 'R' ? &o.ramp : &o.timeout) = d;
-			break;
-		}
-		case 'V':
-			o.verify = true;
-			break;
-		case 'G':
-			o.dirty_log = true;
-			break;
-		case 'I':
-			o.indirect = false;
-			break;
-		case 'p':
-			o.backend_pid = strtol(optarg, &end, 10);
-			if (*end || o.backend_pid <= 0 || proc_cpu_s(o.backend_pid) < 0) {
-				log_err("--backend-pid=%s: no such process", optarg);
-				return -1;
-			}
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument: %s", argv[optind]);
-		return -1;
-	}
-	if (!o.socket) {
-		log_err("--socket is required");
-		return -1;
-	}
-	if (lun_given && o.device != DEV_SCSI) {
-		log_err("--lun needs --device=scsi");
-		return -1;
-	}
-	if (o.device == DEV_SCSI) {
-		vq_base = SCSI_VQ_REQUEST;
-		if (vq_base + o.queues > FRONT_MAX_VQS) {
-			log_err("--queues=%u: with --device=scsi at most %d request queues",
-				o.queues, FRONT_MAX_VQS - vq_base);
-			return -1;
-		}
-	}
-	if (!o.timeout)
-		o.timeout = o.runtime + o.ramp + 120;
-	return 0;
-}
-
 /* Smallest power-of-two ring that holds iodepth requests. */
 static unsigned int ring_size(void)
 {
@@ -1040,81 +693,6 @@ static unsigned int ring_size(void)
 	while (n < need)
 		n <<= 1;
 	return n;
-}
-
-/* ---- report ------------------------------------------------------------ */
-
-struct report {
-	struct hist hist;
-	uint64_t ios, rd_bytes, wr_bytes, verified, verify_errors;
-	uint64_t kicks, calls;
-	double secs, be_cpu, fe_cpu;
-	long be_rss;
-};
-
-static void print_text(const struct report *r)
-{
-	double iops = r->ios / r->secs;
-	double mibs = (r->rd_bytes + r->wr_bytes) / r->secs / (1 << 20);
-
-	if (o.device == DEV_SCSI)
-		printf("vhost-uring-bench: scsi lun=%u ", o.lun);
-	else
-		printf("vhost-uring-bench: ");
-	printf("%s bs=%u iodepth=%u queues=%u runtime=%.1fs%s%s\n",
-	       rw_name(), o.bs, o.iodepth, o.queues, r->secs,
-	       o.verify ? " verify" : "", o.dirty_log ? " dirty-log" : "");
-	printf("  iops: %.0f (%.1f MiB/s)\n", iops, mibs);
-	printf("  lat (us): mean %.1f, p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n",
-	       hist_mean(&r->hist) / 1e3, hist_percentile(&r->hist, 50) / 1e3,
-	       hist_percentile(&r->hist, 99) / 1e3,
-	       hist_percentile(&r->hist, 99.9) / 1e3, r->hist.max_ns / 1e3);
-	if (o.backend_pid)
-		printf("  back-end: %.2f s CPU, %.2f us CPU per I/O, %.1f MiB own resident memory\n",
-		       r->be_cpu, r->ios ? r->be_cpu * 1e6 / r->ios : 0,
-		       r->be_rss / 1024.0);
-	printf("  front-end (this tool): %.2f s CPU, %.2f us CPU per I/O; %.3f kicks and %.3f notifications per I/O\n",
-	       r->fe_cpu, r->ios ? r->fe_cpu * 1e6 / r->ios : 0,
-	       r->ios ? (double)r->kicks / r->ios : 0,
-	       r->ios ? (double)r->calls / r->ios : 0);
-	if (o.verify)
-		printf("  verify: %" PRIu64 " blocks checked, %" PRIu64 " errors\n",
-		       r->verified, r->verify_errors);
-	if (o.dirty_log)
-		bench_dirty_print(&dirty, false);
-}
-
-static void print_json(const struct report *r)
-{
-	printf("{\"rw\": \"%s\", \"bs\": %u, \"iodepth\": %u, \"queues\": %u, "
-	       "\"runtime_s\": %.3f, \"ios\": %" PRIu64 ", \"iops\": %.1f, "
-	       "\"mib_per_s\": %.2f, "
-	       "\"lat_us\": {\"mean\": %.2f, \"p50\": %.2f, \"p99\": %.2f, "
-	       "\"p99.9\": %.2f, \"max\": %.2f}, ",
-	       rw_name(), o.bs, o.iodepth, o.queues, r->secs, r->ios,
-	       r->ios / r->secs,
-	       (r->rd_bytes + r->wr_bytes) / r->secs / (1 << 20),
-	       hist_mean(&r->hist) / 1e3, hist_percentile(&r->hist, 50) / 1e3,
-	       hist_percentile(&r->hist, 99) / 1e3,
-	       hist_percentile(&r->hist, 99.9) / 1e3, r->hist.max_ns / 1e3);
-	if (o.backend_pid)
-		printf("\"backend_cpu_s\": %.3f, \"backend_cpu_us_per_io\": %.3f, "
-		       "\"backend_rss_kib\": %ld, ",
-		       r->be_cpu, r->ios ? r->be_cpu * 1e6 / r->ios : 0, r->be_rss);
-	else
-		printf("\"backend_cpu_s\": null, \"backend_cpu_us_per_io\": null, "
-		       "\"backend_rss_kib\": null, ");
-	printf("\"kicks_per_io\": %.4f, \"notifications_per_io\": %.4f, ",
-	       r->ios ? (double)r->kicks / r->ios : 0,
-	       r->ios ? (double)r->calls / r->ios : 0);
-	printf("\"frontend_cpu_s\": %.3f, \"frontend_cpu_us_per_io\": %.3f, "
-	       "\"verify\": %s, \"verified_blocks\": %" PRIu64 ", "
-	       "\"verify_errors\": %" PRIu64,
-	       r->fe_cpu, r->ios ? r->fe_cpu * 1e6 / r->ios : 0,
-	       o.verify ? "true" : "false", r->verified, r->verify_errors);
-	if (o.dirty_log)
-		bench_dirty_print(&dirty, true);
-	printf("}\n");
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -1138,13 +716,13 @@ static void supervise(double *be0, double *fe0, double *be1, double *fe1)
 		uint64_t now = now_ns();
 
 		if (!started && now >= t_ramp_end) {
-			*be0 = o.backend_pid ? proc_cpu_s(o.backend_pid) : 0;
-			*fe0 = self_cpu_s();
+			*be0 = o.backend_pid ? bench_proc_cpu_s(o.backend_pid) : 0;
+			*fe0 = bench_self_cpu_s();
 			started = true;
 		}
 		if (!ended && now >= t_end) {
-			*be1 = o.backend_pid ? proc_cpu_s(o.backend_pid) : 0;
-			*fe1 = self_cpu_s();
+			*be1 = o.backend_pid ? bench_proc_cpu_s(o.backend_pid) : 0;
+			*fe1 = bench_self_cpu_s();
 			ended = true;
 		}
 		if (__atomic_load_n(&workers_done, __ATOMIC_ACQUIRE) == o.queues)
@@ -1173,8 +751,9 @@ int main(int argc, char **argv)
 	int status = 0;
 
 	vu_log_init("vhost-uring-bench", 0);
-	if (parse_args(argc, argv) < 0)
+	if (bench_parse_args(&o, argc, argv) < 0)
 		return 1;
+	vq_base = o.device == DEV_SCSI ? SCSIC_REQ_VQ : 0;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -1257,13 +836,9 @@ int main(int argc, char **argv)
 	r.secs = o.runtime;
 	r.be_cpu = be1 - be0;
 	r.fe_cpu = fe1 - fe0;
-	r.be_rss = o.backend_pid ? proc_rss_kib(o.backend_pid) : -1;
-	if (status == 0) {
-		if (o.json)
-			print_json(&r);
-		else
-			print_text(&r);
-	}
+	r.be_rss = o.backend_pid ? bench_proc_rss_kib(o.backend_pid) : -1;
+	if (status == 0)
+		bench_report_print(&o, &r, &dirty);
 	if (dirty_bad)
 		status = 1;
 	if (r.verify_errors) {

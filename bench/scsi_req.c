@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * scsi_req.c: owns the virtio-scsi framing of vhost-uring-bench: the command
- * header (LUN in flat space addressing on target 0), the CDBs it sends, and
- * the verdict on a response, with sense data decoded (fixed or descriptor
- * format) into words a person can act on.
+ * scsi_req.c: owns the SCSI commands of vhost-uring-bench: the CDBs it
+ * sends (the command header is the front-end library's), and the verdict
+ * on a response, with sense data decoded (fixed or descriptor format) into
+ * words a person can act on.
  */
 #include <endian.h>
 #include <stdio.h>
@@ -49,18 +49,6 @@ static uint32_t get_be32(const uint8_t *p)
 static uint64_t get_be64(const uint8_t *p)
 {
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-void scsi_req_init(struct virtio_scsi_cmd_req *req, unsigned int lun,
-		   uint64_t tag)
-{
-	memset(req, 0, sizeof(*req));
-	req->lun[0] = 1;			/* single-level LUN structure */
-	req->lun[1] = 0;			/* target 0 */
-	req->lun[2] = 0x40 | (lun >> 8);	/* flat space addressing */
-	req->lun[3] = lun & 0xff;
-	req->tag = htole64(tag);
-	req->task_attr = VIRTIO_SCSI_S_SIMPLE;
 }
 
 void scsi_req_tur(struct virtio_scsi_cmd_req *req)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * scsi_req.h: virtio-scsi request framing for vhost-uring-bench --device=scsi:
- * LUN addressing, the few CDBs the tool sends (TEST UNIT READY, READ
- * CAPACITY(16), READ(16), WRITE(16)), and the reading of a response (status,
- * response code, sense) into a verdict and a human-readable message; also
- * MODE SENSE(6) for the write protect bit.
+ * scsi_req.h: the SCSI commands of vhost-uring-bench --device=scsi: the
+ * few CDBs the tool sends (TEST UNIT READY, READ CAPACITY(16), READ(16),
+ * WRITE(16), and MODE SENSE(6) for the write protect bit), and the reading
+ * of a response (status, response code, sense) into a verdict and a
+ * human-readable message.
  */
 #ifndef VU_BENCH_SCSI_REQ_H
 #define VU_BENCH_SCSI_REQ_H
@@ -25,9 +25,6 @@ enum scsi_verdict {
 	SCSI_V_FAILED,		/* anything else */
 };
 
-/* A command header for lun on target 0; the CDB is zeroed. */
-void scsi_req_init(struct virtio_scsi_cmd_req *req, unsigned int lun,
-		   uint64_t tag);
 void scsi_req_tur(struct virtio_scsi_cmd_req *req);
 void scsi_req_read_capacity16(struct virtio_scsi_cmd_req *req);
 /* MODE SENSE(6) of the header only (no block descriptors), for the WP bit. */

@@ -3,12 +3,14 @@
  * scsi_setup.c: owns what vhost-uring-bench --device=scsi does before the
  * run: bringing up the control and event queues (which stay idle), and
  * asking the LUN, through the first request queue, whether it is there and
- * how large it is.  The commands here are synchronous; the run itself is
- * in bench.c.
+ * how large it is.  The commands here are synchronous, run by the
+ * front-end library's virtio-scsi pieces (front_scsi.h); the run itself
+ * is in bench.c.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "front_scsi.h"
 #include "log.h"
 #include "scsi_req.h"
 #include "scsi_setup.h"
@@ -27,45 +29,12 @@ struct sync_cmd {
 /* Event buffers for the device to fill; nobody reaps them during the run. */
 static int post_event_bufs(struct front *f)
 {
-	struct front_vq *vq = &f->vqs[SCSI_VQ_EVENT];
 	struct virtio_scsi_event *ev;
 
 	ev = front_alloc(f, EVENT_BUFS * sizeof(*ev), 64, NULL);
 	if (!ev)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < EVENT_BUFS; i++) {
-		struct front_buf b = { front_gpa(f, &ev[i]), sizeof(*ev), true };
-
-		if (fvq_add(vq, &b, 1, &ev[i]) < 0)
-			return -ENOSPC;
-	}
-	fvq_kick(vq);
-	return 0;
-}
-
-/* Wait for the one command in flight on vq; 0, or -ETIMEDOUT / -EIO. */
-static int wait_one(struct front_vq *vq)
-{
-	void *cookie;
-	uint32_t len;
-	int ret;
-
-	for (int waited = 0; waited < CMD_TIMEOUT_MS;) {
-		ret = fvq_get_used(vq, &cookie, &len);
-		if (ret == 0) {
-			fvq_enable_cb(vq);
-			ret = fvq_get_used(vq, &cookie, &len);
-		}
-		if (ret < 0)
-			return -EIO;
-		if (ret == 1)
-			return 0;
-		if (fvq_wait_err(vq, 0) == 1)
-			return -EIO;
-		if (fvq_wait(vq, 100) == 0)
-			waited += 100;
-	}
-	return -ETIMEDOUT;
+	return fscsi_post_events(f, ev, EVENT_BUFS);
 }
 
 /*
@@ -75,23 +44,22 @@ static int wait_one(struct front_vq *vq)
 static int run_cmd(struct front *f, struct sync_cmd *c, uint32_t din,
 		   const char *what, char *msg, size_t len)
 {
-	struct front_vq *vq = &f->vqs[SCSI_VQ_REQUEST];
-	struct front_buf b[3] = {
-		{ front_gpa(f, &c->req), sizeof(c->req), false },
-		{ front_gpa(f, &c->resp), sizeof(c->resp), true },
-		{ front_gpa(f, c->data), din, true },
-	};
+	struct front_vq *vq = &f->vqs[SCSIC_REQ_VQ];
+	struct front_buf b[3];
+	unsigned int n;
+	uint32_t used;
 	int ret;
 
 	scsi_resp_clear(&c->resp);
 	memset(c->data, 0, sizeof(c->data));
-	if (fvq_add(vq, b, din ? 3 : 2, c) < 0) {
+	n = fscsi_bufs(b, front_gpa(f, &c->req), 0, 0, front_gpa(f, &c->resp),
+		       front_gpa(f, c->data), din);
+	ret = fscsi_run(f, SCSIC_REQ_VQ, b, n, CMD_TIMEOUT_MS, &used);
+	if (ret == -ENOSPC) {
 		log_err("%s: no room on the request queue", what);
 		return -1;
 	}
-	fvq_kick(vq);
-	ret = wait_one(vq);
-	if (ret == -ETIMEDOUT) {
+	if (ret == -ETIMEDOUT && fvq_wait_err(vq, 0) != 1) {
 		log_err("%s: the back-end did not answer within %d s", what,
 			CMD_TIMEOUT_MS / 1000);
 		return -1;
@@ -127,10 +95,11 @@ int scsi_setup(struct front *f, unsigned int lun, uint16_t num,
 	       uint64_t *nblocks, uint32_t *block_len, bool *read_only)
 {
 	struct sync_cmd *c;
+	uint8_t addr[8];
 	char msg[256];
 	int ret;
 
-	for (unsigned int i = SCSI_VQ_CONTROL; i <= SCSI_VQ_REQUEST; i++) {
+	for (unsigned int i = SCSIC_CTRL_VQ; i <= SCSIC_REQ_VQ; i++) {
 		ret = front_vq_start(f, i, num);
 		if (ret < 0) {
 			log_err("starting queue %u failed: %s", i, strerror(-ret));
@@ -143,7 +112,8 @@ int scsi_setup(struct front *f, unsigned int lun, uint16_t num,
 		log_err("no guest memory left for the set-up commands");
 		return -1;
 	}
-	scsi_req_init(&c->req, lun, 1);
+	scsic_lun(addr, 0, lun);
+	fscsi_req_init(&c->req, addr, 1);
 	scsi_req_tur(&c->req);
 	if (run_cmd_ua(f, c, 0, lun, "TEST UNIT READY") < 0)
 		return -1;

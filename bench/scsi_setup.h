@@ -12,11 +12,6 @@
 
 #include "front.h"
 
-/* Queue indexes of a virtio-scsi device. */
-#define SCSI_VQ_CONTROL		0
-#define SCSI_VQ_EVENT		1
-#define SCSI_VQ_REQUEST		2	/* the first request queue */
-
 /*
  * With guest memory shared: start the control and event queues with num
  * entries (a few event buffers posted, as a guest driver does), start the

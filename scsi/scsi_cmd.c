@@ -19,16 +19,23 @@ void scsi_build_sense(uint8_t *buf, uint8_t key, uint16_t asc)
 	buf[13] = asc & 0xff;
 }
 
-void scsi_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc,
-	       const char *why)
+/* Done, with this status and sense, and no data-in. */
+static void set_result(struct scsi_cmd *c, uint8_t status, uint8_t key,
+		       uint16_t asc, const char *why)
 {
 	c->exec = SCSI_X_DONE;
-	c->status = SAM_CHECK_CONDITION;
+	c->status = status;
 	c->key = key;
 	c->asc = asc;
 	c->data_len = 0;
 	c->xfer_in = 0;
 	c->why = why;
+}
+
+void scsi_fail(struct scsi_cmd *c, uint8_t key, uint16_t asc,
+	       const char *why)
+{
+	set_result(c, SAM_CHECK_CONDITION, key, asc, why);
 }
 
 bool scsi_needs_param(const uint8_t *cdb)
@@ -57,20 +64,12 @@ static bool ua_exempt(uint8_t op)
 
 static void reset_result(struct scsi_cmd *c)
 {
-	c->exec = SCSI_X_DONE;
-	c->status = SAM_GOOD;
-	c->key = SK_NO_SENSE;
-	c->asc = ASC_NONE;
+	set_result(c, SAM_GOOD, SK_NO_SENSE, ASC_NONE, NULL);
 	c->lba = 0;
 	c->nblocks = 0;
-	c->fua = c->unmap = c->ndob = c->bytchk = false;
-	c->info_valid = false;
-	c->info = 0;
-	c->data_len = 0;
-	c->xfer_out = 0;
-	c->xfer_in = 0;
+	c->fua = c->unmap = c->ndob = c->bytchk = c->info_valid = false;
+	c->info = c->xfer_out = 0;
 	c->nunmap = 0;
-	c->why = NULL;
 }
 
 /* The length of a CDB from its operation code's group; 0: no fixed length. */

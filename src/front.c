@@ -300,6 +300,24 @@ int front_mem_share(struct front *f, bool add)
 	return front_mem_share_parts(f, add, 1);
 }
 
+int front_open(struct front *f, const char *path, uint64_t want,
+	       uint64_t want_pf, uint64_t mem_size, unsigned int parts)
+{
+	int ret = front_connect(f, path, 5000);
+
+	if (ret < 0)
+		return ret;
+	f->timeout_ms = 5000;
+	ret = front_negotiate(f, want, want_pf);
+	if (ret < 0)
+		return ret;
+	ret = front_mem_create(f, mem_size, 0x100000);
+	if (ret < 0)
+		return ret;
+	return front_mem_share_parts(f, f->pf_acked &
+				     BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS), parts);
+}
+
 void *front_alloc(struct front *f, uint64_t size, uint64_t align,
 		  uint64_t *gpa)
 {
@@ -314,6 +332,19 @@ void *front_alloc(struct front *f, uint64_t size, uint64_t align,
 	return f->mem.base + off;
 }
 
+/* Send req with a payload and wait for its reply (fds kept when keep_fds). */
+static int front_call(struct front *f, uint32_t req, const void *payload,
+		      uint32_t size, struct vu_msg *msg, bool keep_fds)
+{
+	int ret = front_send(f, req, REQ_FLAGS, payload, size, NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	if (keep_fds)
+		return front_recv_reply_fds(f, req, msg);
+	return front_recv_reply(f, req, msg);
+}
+
 int front_get_config(struct front *f, uint32_t off, uint32_t len, void *buf)
 {
 	struct vu_config c = { .offset = off, .size = len, .flags = 0 };
@@ -322,11 +353,8 @@ int front_get_config(struct front *f, uint32_t off, uint32_t len, void *buf)
 
 	if (len > VU_MAX_CONFIG_SIZE)
 		return -EINVAL;
-	ret = front_send(f, VU_GET_CONFIG, REQ_FLAGS, &c,
-			 VU_CONFIG_HDR_SIZE + len, NULL, 0);
-	if (ret < 0)
-		return ret;
-	ret = front_recv_reply(f, VU_GET_CONFIG, &msg);
+	ret = front_call(f, VU_GET_CONFIG, &c, VU_CONFIG_HDR_SIZE + len, &msg,
+			 false);
 	if (ret < 0)
 		return ret;
 	if (msg.hdr.size != VU_CONFIG_HDR_SIZE + len)
@@ -494,11 +522,7 @@ int front_vq_stop(struct front *f, unsigned int idx, uint16_t *base)
 	struct vu_msg msg;
 	int ret;
 
-	ret = front_send(f, VU_GET_VRING_BASE, REQ_FLAGS, &st, sizeof(st),
-			 NULL, 0);
-	if (ret < 0)
-		return ret;
-	ret = front_recv_reply(f, VU_GET_VRING_BASE, &msg);
+	ret = front_call(f, VU_GET_VRING_BASE, &st, sizeof(st), &msg, false);
 	if (ret < 0)
 		return ret;
 	if (msg.hdr.size != sizeof(st) || msg.payload.state.index != idx)
@@ -529,11 +553,7 @@ int front_get_inflight(struct front *f, uint16_t num_queues,
 	int ret;
 
 	*fd = -1;
-	ret = front_send(f, VU_GET_INFLIGHT_FD, REQ_FLAGS, &req, sizeof(req),
-			 NULL, 0);
-	if (ret < 0)
-		return ret;
-	ret = front_recv_reply_fds(f, VU_GET_INFLIGHT_FD, &msg);
+	ret = front_call(f, VU_GET_INFLIGHT_FD, &req, sizeof(req), &msg, true);
 	if (ret < 0)
 		return ret;
 	if (msg.hdr.size != sizeof(*out) || msg.nfds > 1 ||

@@ -95,6 +95,14 @@ int front_mem_share(struct front *f, bool add);
  * offsets of the one memfd, contiguous in guest-physical space).
  */
 int front_mem_share_parts(struct front *f, bool add, unsigned int parts);
+/*
+ * The usual start of a client: connect (waiting up to 5 s for the socket),
+ * replies awaited up to 5 s, front_negotiate(), then mem_size bytes of
+ * guest memory at 1 MiB shared as parts regions (ADD_MEM_REG when
+ * CONFIGURE_MEM_SLOTS was negotiated).
+ */
+int front_open(struct front *f, const char *path, uint64_t want,
+	       uint64_t want_pf, uint64_t mem_size, unsigned int parts);
 /* Carve aligned guest memory; returns the host pointer, *gpa its address. */
 void *front_alloc(struct front *f, uint64_t size, uint64_t align,
 		  uint64_t *gpa);

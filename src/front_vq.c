@@ -71,6 +71,15 @@ int fvq_add_indirect(struct front_vq *vq, struct vring_desc *table,
 	return head;
 }
 
+int fvq_add_via(struct front_vq *vq, struct vring_desc *table,
+		uint64_t table_gpa, const struct front_buf *bufs,
+		unsigned int n, void *cookie)
+{
+	if (table)
+		return fvq_add_indirect(vq, table, table_gpa, bufs, n, cookie);
+	return fvq_add(vq, bufs, n, cookie);
+}
+
 void fvq_kick(struct front_vq *vq)
 {
 	uint16_t old = vq->kicked_idx, new = vq->avail_idx;
@@ -153,6 +162,26 @@ int fvq_wait(struct front_vq *vq, int timeout_ms)
 	if (ret > 0)
 		vq->calls++;
 	return ret;
+}
+
+int fvq_wait_used(struct front_vq *vq, int timeout_ms, void **cookie,
+		  uint32_t *len)
+{
+	int ret;
+
+	for (int waited = 0;;) {
+		ret = fvq_get_used(vq, cookie, len);
+		if (ret == 0) {
+			fvq_enable_cb(vq);
+			ret = fvq_get_used(vq, cookie, len);
+		}
+		if (ret != 0)
+			return ret;
+		if (waited >= timeout_ms)
+			return 0;
+		if (fvq_wait(vq, 50) != 1)
+			waited += 50;
+	}
 }
 
 int fvq_wait_err(struct front_vq *vq, int timeout_ms)

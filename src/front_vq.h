@@ -52,6 +52,10 @@ int fvq_add(struct front_vq *vq, const struct front_buf *bufs, unsigned int n,
 int fvq_add_indirect(struct front_vq *vq, struct vring_desc *table,
 		     uint64_t table_gpa, const struct front_buf *bufs,
 		     unsigned int n, void *cookie);
+/* fvq_add_indirect() through table when it is not NULL, else fvq_add(). */
+int fvq_add_via(struct front_vq *vq, struct vring_desc *table,
+		uint64_t table_gpa, const struct front_buf *bufs,
+		unsigned int n, void *cookie);
 /* Make added chains visible and kick if the device asked for it. */
 void fvq_kick(struct front_vq *vq);
 /* Reap one used entry: 1 with *cookie and *len set, 0 when none. */
@@ -60,6 +64,12 @@ int fvq_get_used(struct front_vq *vq, void **cookie, uint32_t *len);
 int fvq_wait(struct front_vq *vq, int timeout_ms);
 /* Ask for a call after the next used entry (EVENT_IDX) or any (flags). */
 void fvq_enable_cb(struct front_vq *vq);
+/*
+ * Reap one used entry, sleeping on call notifications for up to timeout_ms
+ * (0: look once): 1 with *cookie and *len set, 0 on timeout, or -errno.
+ */
+int fvq_wait_used(struct front_vq *vq, int timeout_ms, void **cookie,
+		  uint32_t *len);
 
 /*
  * Raw ring access, for tests that play a hostile driver: these bypass the

@@ -8,29 +8,27 @@
  * each failure with the status (blk) or the sense data (scsi) a guest
  * expects, log it in one line, keep serving good blocks on the same
  * connection and on a new one, serve the failed blocks again once the fault
- * is gone (fuse-faulty clears it on SIGUSR1), and exit cleanly.  Owns the
- * FUSE mount's life: mounted per case, always unmounted, never left behind.
+ * is gone (fuse-faulty clears it on SIGUSR1), and exit cleanly.  The
+ * FUSE mount is made per case and always unmounted (ffs.c); a last case
+ * checks that a mount without /dev/fuse fails fast and leaves nothing.
  * The engine comes from $TEST_AIO (default io_uring); fuse-faulty from
  * $FUSE_FAULTY.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
 #include <linux/virtio_scsi.h>
 
+#include "ffs.h"
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
@@ -41,14 +39,13 @@
 #define IMG_SIZE	(16u << 20)
 #define EIO_OFF		(4u << 20)	/* reads and writes fail: EIO */
 #define NOSPC_OFF	(8u << 20)	/* writes fail: ENOSPC */
-#define FAULT_LEN	(1u << 20)	/* fuse-faulty's FAULT_LEN */
+#define FAULT_LEN	FFS_FAULT_LEN
 #define GOOD_LO		(1u << 20)	/* good blocks below the faults */
 #define GOOD_HI		(12u << 20)	/* and above them */
 #define IO_LEN		(64u << 10)
 #define STRADDLE_OFF	(EIO_OFF - IO_LEN / 2)	/* half good, half bad */
 #define LBS		512u
 #define WAIT_MS		5000
-#define CLEARED_MSG	"fault ranges cleared"
 #define EIO_TEXT	"Input/output error"
 #define NOSPC_TEXT	"No space left on device"
 
@@ -60,18 +57,7 @@
 #define ASC_WRITE_ERR	0x0c00	/* WRITE ERROR */
 #define ASC_SPACE_WP	0x2707	/* SPACE ALLOCATION FAILED WRITE PROTECT */
 
-/* One fuse-faulty process and its mount. */
-struct ffs {
-	pid_t pid;
-	char dir[300];
-	char img[320];
-	char log[320];
-	char img_arg[340];
-};
-
 static struct test_env env;
-static struct ffs *live_ffs;	/* unmounted at exit, whatever happens */
-static struct ffs stuck_ffs;	/* one that would not unmount, for exit */
 static char why[512];		/* the reason the last helper failed */
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -82,236 +68,17 @@ static uint64_t pf_all(void)
 	       BIT_ULL(VU_PF_CONFIG) | BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS);
 }
 
-static const char *ff_binary(void)
-{
-	const char *b = getenv("FUSE_FAULTY");
-
-	return b && *b ? b : "./tests/fuse-faulty";
-}
-
-/* The first line of a small file that contains s, into line; or false. */
-static bool file_line(const char *path, long from, const char *s,
-		      char *line, size_t len)
-{
-	bool found = false;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return false;
-	if (fseek(f, from, SEEK_SET) == 0) {
-		while (!found && fgets(line, (int)len, f))
-			found = strstr(line, s) != NULL;
-	}
-	fclose(f);
-	if (found)
-		line[strcspn(line, "\n")] = 0;
-	return found;
-}
-
-static void file_diag(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return;
-	for (int n = 0; n < 20 && fgets(line, sizeof(line), f); n++) {
-		line[strcspn(line, "\n")] = 0;
-		tap_diag("  %s", line);
-	}
-	fclose(f);
-}
-
 /* ---- the FUSE mount ----------------------------------------------------- */
 
-static bool is_mounted(const char *dir)
+/* Mount a fresh fuse-faulty with the fault ranges on the scratch dir's name/. */
+static int eio_mount(struct ffs *m, const char *name, bool hide)
 {
-	char line[1024], mp[512];
-	bool found = false;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct ffs_conf c = {
+		.name = name, .size = IMG_SIZE, .eio_off = EIO_OFF,
+		.nospc_off = NOSPC_OFF, .hide_fuse = hide,
+	};
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 &&
-			!strcmp(mp, dir);
-	fclose(f);
-	return found;
-}
-
-static bool img_ready(const struct ffs *m)
-{
-	struct stat st;
-
-	return is_mounted(m->dir) && stat(m->img, &st) == 0 &&
-	       st.st_size == IMG_SIZE;
-}
-
-/*
- * The child: stderr to the log, SIGTERM when the test dies (fuse-faulty
- * then unmounts), and with hide set, /dev/fuse replaced by /dev/null in a
- * mount namespace of its own, so that mounting must fail.
- */
-static void ffs_child(const struct ffs *m, bool hide)
-{
-	char size[32], eio[32], nospc[32];
-	int fd = open(m->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd >= 0)
-		dup2(fd, STDERR_FILENO);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (hide && (unshare(CLONE_NEWNS) < 0 ||
-		     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		     mount("/dev/null", "/dev/fuse", NULL, MS_BIND, NULL) < 0)) {
-		fprintf(stderr, "cannot hide /dev/fuse: %s\n", strerror(errno));
-		_exit(126);
-	}
-	snprintf(size, sizeof(size), "%u", IMG_SIZE);
-	snprintf(eio, sizeof(eio), "%u", EIO_OFF);
-	snprintf(nospc, sizeof(nospc), "%u", NOSPC_OFF);
-	execl(ff_binary(), ff_binary(), m->dir, size, eio, nospc, (char *)NULL);
-	fprintf(stderr, "cannot run %s: %s\n", ff_binary(), strerror(errno));
-	_exit(127);
-}
-
-/* Wait for disk.img to appear, or for fuse-faulty to give up.  0 or -1. */
-static int ffs_wait(struct ffs *m)
-{
-	char line[512] = "";
-	int status;
-
-	for (long end = now_ms() + WAIT_MS; now_ms() < end; sleep_ms(10)) {
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			file_line(m->log, 0, "", line, sizeof(line));
-			snprintf(why, sizeof(why), "fuse-faulty exited (%s %d) before mounting: %s",
-				 WIFEXITED(status) ? "status" : "signal",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-				 line[0] ? line : "(nothing on stderr)");
-			return -1;
-		}
-		if (img_ready(m))
-			return 0;
-	}
-	snprintf(why, sizeof(why), "%s did not appear within %d ms", m->img, WAIT_MS);
-	return -1;
-}
-
-static bool ffs_unmount(struct ffs *m);
-
-/* Mount a fresh fuse-faulty on the scratch dir's name/.  0 or -1 (why). */
-static int ffs_mount(struct ffs *m, const char *name, bool hide)
-{
-	memset(m, 0, sizeof(*m));
-	m->pid = -1;
-	snprintf(m->dir, sizeof(m->dir), "%s/%s", harness_dir(), name);
-	snprintf(m->img, sizeof(m->img), "%s/disk.img", m->dir);
-	snprintf(m->log, sizeof(m->log), "%s/%s.log", harness_dir(), name);
-	snprintf(m->img_arg, sizeof(m->img_arg), "--blk-file=%s", m->img);
-	if (access(ff_binary(), X_OK) < 0) {
-		snprintf(why, sizeof(why), "%s was not built: configure found no fuse3 (install fuse3 and libfuse3-dev, as tests/install-deps.sh does, and run configure again)",
-			 ff_binary());
-		return -1;
-	}
-	if (mkdir(m->dir, 0755) < 0) {
-		snprintf(why, sizeof(why), "mkdir %s: %s", m->dir, strerror(errno));
-		return -1;
-	}
-	fflush(stdout);
-	m->pid = fork();
-	if (m->pid < 0) {
-		snprintf(why, sizeof(why), "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (m->pid == 0)
-		ffs_child(m, hide);
-	live_ffs = m;
-	if (ffs_wait(m) == 0)
-		return 0;
-	file_diag(m->log);
-	ffs_unmount(m);
-	return -1;
-}
-
-static void ffs_stop(struct ffs *m)
-{
-	int status;
-
-	if (m->pid <= 0)
-		return;
-	kill(m->pid, SIGTERM);
-	for (long end = now_ms() + WAIT_MS; now_ms() < end; sleep_ms(10)) {
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			return;
-		}
-	}
-	kill(m->pid, SIGKILL);
-	waitpid(m->pid, &status, 0);
-	m->pid = -1;
-}
-
-/*
- * Stop fuse-faulty (it unmounts on SIGTERM; auto_unmount covers a kill),
- * then make sure: fusermount3 -u -z, then a lazy umount.  True when no
- * mount is left.
- */
-static bool ffs_unmount(struct ffs *m)
-{
-	char cmd[400];
-
-	if (!m->dir[0])
-		return true;
-	ffs_stop(m);
-	for (int i = 0; i < 200 && is_mounted(m->dir); i++)
-		sleep_ms(10);
-	if (is_mounted(m->dir)) {
-		snprintf(cmd, sizeof(cmd), "fusermount3 -u -z '%s' 2>/dev/null", m->dir);
-		if (system(cmd) != 0)
-			umount2(m->dir, MNT_DETACH);
-	}
-	if (is_mounted(m->dir)) {
-		if (live_ffs == m) {
-			stuck_ffs = *m;
-			live_ffs = &stuck_ffs;
-		}
-		return false;
-	}
-	rmdir(m->dir);
-	if (live_ffs == m)
-		live_ffs = NULL;
-	m->dir[0] = 0;
-	return true;
-}
-
-/* The test ends in any way: leave no mount behind. */
-static void ffs_atexit(void)
-{
-	if (live_ffs && !ffs_unmount(live_ffs))
-		fprintf(stderr, "test-host-eio: %s is still mounted\n", live_ffs->dir);
-}
-
-static void on_signal(int sig)
-{
-	/* Async-signal-safe: the unmount itself is fuse-faulty's job. */
-	if (live_ffs && live_ffs->pid > 0)
-		kill(live_ffs->pid, SIGTERM);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* SIGUSR1: fuse-faulty drops its fault ranges; wait until it says so. */
-static bool ffs_clear(struct ffs *m)
-{
-	char line[256];
-
-	if (m->pid <= 0 || kill(m->pid, SIGUSR1) < 0)
-		return false;
-	for (long end = now_ms() + WAIT_MS; now_ms() < end; sleep_ms(5)) {
-		if (file_line(m->log, 0, CLEARED_MSG, line, sizeof(line)))
-			return true;
-	}
-	return false;
+	return ffs_mount(m, &c);
 }
 
 /* Does the FUSE file hold want at off (read through the mount)? */
@@ -358,6 +125,23 @@ static bool one_log_line(const struct daemon *d, long mark, const char *op,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * ok() with one_log_line(): prefix names the case; the diagnostic says
+ * why not.
+ */
+static void ok_log_line(const struct daemon *d, long mark, bool write,
+			const char *text, const char *at, uint64_t lo,
+			uint64_t hi, const char *prefix)
+{
+	const char *op = write ? "write" : "read";
+	char of[16];
+
+	snprintf(of, sizeof(of), "%s of", op);
+	if (!ok(one_log_line(d, mark, of, text, at, lo, hi),
+		"%s %s and \"%s\"", prefix, op, text))
+		tap_diag("%s", why);
 }
 
 /* ---- vhost-uring-blk ----------------------------------------------------- */
@@ -426,6 +210,7 @@ static void blk_fault(struct blk_case *t, uint32_t type, uint64_t off,
 	bool in = type == VIRTIO_BLK_T_IN;
 	struct blkc_res r;
 	long mark = daemon_log_mark(&t->d);
+	char prefix[160];
 	int ret;
 
 	why[0] = 0;
@@ -436,11 +221,10 @@ static void blk_fault(struct blk_case *t, uint32_t type, uint64_t off,
 		"blk %s: %s gets VIRTIO_BLK_S_IOERR, used length 1",
 		t->cache, what))
 		tap_diag("ret %d status %u used %u", ret, r.status, r.used_len);
-	if (!ok(one_log_line(&t->d, mark, in ? "read of" : "write of", text,
-			     " at offset ", off, off + IO_LEN),
-		"blk %s: %s: one log line names the %s and \"%s\"",
-		t->cache, what, in ? "read" : "write", text))
-		tap_diag("%s", why);
+	snprintf(prefix, sizeof(prefix), "blk %s: %s: one log line names the",
+		 t->cache, what);
+	ok_log_line(&t->d, mark, !in, text, " at offset ", off, off + IO_LEN,
+		    prefix);
 }
 
 /* The fault goes away: the same blocks read and write on this connection. */
@@ -503,9 +287,9 @@ static void test_blk(const char *cache)
 
 	snprintf(cache_arg, sizeof(cache_arg), "--cache=%s", cache);
 	snprintf(name, sizeof(name), "blk-%s", cache);
-	if (!ok(ffs_mount(&t.m, name, false) == 0,
+	if (!ok(eio_mount(&t.m, name, false) == 0,
 		"blk %s: fuse-faulty mounts disk.img", cache)) {
-		tap_diag("%s", why);
+		tap_diag("%s", t.m.why);
 		return;
 	}
 	if (!ok(daemon_start(&t.d, args) == 0, "blk %s: vhost-uring-blk serves the FUSE file (%s)",
@@ -527,7 +311,7 @@ static void test_blk(const char *cache)
 out:
 	if (t.d.pid > 0)
 		daemon_stop(&t.d);
-	ok(ffs_unmount(&t.m), "blk %s: fuse-faulty unmounts, no mount left", cache);
+	ok(ffs_stop(&t.m), "blk %s: fuse-faulty unmounts, no mount left", cache);
 }
 
 /* ---- vhost-uring-scsi ---------------------------------------------------- */
@@ -626,6 +410,7 @@ static void scsi_fault(struct scsi_case *t, bool write, bool sixteen,
 	const char *where = off < NOSPC_OFF ? "the EIO range" : "the ENOSPC range";
 	uint64_t start = off < NOSPC_OFF ? EIO_OFF : NOSPC_OFF;
 	struct scsic_res r;
+	char prefix[160];
 	int ret;
 
 	if (write)
@@ -636,11 +421,10 @@ static void scsi_fault(struct scsi_case *t, bool write, bool sixteen,
 		t->cache, name, off < start ? "overlapping" : "inside", where,
 		key, asc >> 8, asc & 0xff, write ? 0 : IO_LEN))
 		tap_diag("%s", why);
-	if (!ok(one_log_line(&t->d, mark, write ? "write of" : "read of", text,
-			     " at LBA ", off / LBS, (off + IO_LEN) / LBS),
-		"scsi %s: %s: one log line names the LUN's %s and \"%s\"",
-		t->cache, name, write ? "write" : "read", text))
-		tap_diag("%s", why);
+	snprintf(prefix, sizeof(prefix), "scsi %s: %s: one log line names the LUN's",
+		 t->cache, name);
+	ok_log_line(&t->d, mark, write, text, " at LBA ", off / LBS,
+		    (off + IO_LEN) / LBS, prefix);
 }
 
 static void scsi_transient(struct scsi_case *t)
@@ -741,9 +525,9 @@ static void test_scsi(const char *cache)
 
 	scsic_lun(t.lun, 0, 0);
 	snprintf(name, sizeof(name), "scsi-%s", cache);
-	if (!ok(ffs_mount(&t.m, name, false) == 0,
+	if (!ok(eio_mount(&t.m, name, false) == 0,
 		"scsi %s: fuse-faulty mounts disk.img", cache)) {
-		tap_diag("%s", why);
+		tap_diag("%s", t.m.why);
 		return;
 	}
 	snprintf(lun_arg, sizeof(lun_arg), "--lun=0,file=%s,cache=%s", t.m.img, cache);
@@ -762,7 +546,7 @@ static void test_scsi(const char *cache)
 out:
 	if (t.d.pid > 0)
 		daemon_stop(&t.d);
-	ok(ffs_unmount(&t.m), "scsi %s: fuse-faulty unmounts, no mount left", cache);
+	ok(ffs_stop(&t.m), "scsi %s: fuse-faulty unmounts, no mount left", cache);
 }
 
 /* ---- a mount that cannot work -------------------------------------------- */
@@ -778,11 +562,11 @@ static void test_mount_failure(void)
 		tap_skip("hiding /dev/fuse needs root (a mount namespace)");
 		return;
 	}
-	ret = ffs_mount(&m, "no-fuse", true);
-	tap_diag("%s", why);
-	ok(ret < 0 && m.pid < 0 && now_ms() - t0 < WAIT_MS && strstr(why, "exited"),
+	ret = eio_mount(&m, "no-fuse", true);
+	tap_diag("%s", m.why);
+	ok(ret < 0 && m.pid < 0 && now_ms() - t0 < WAIT_MS && strstr(m.why, "exited"),
 	   "without /dev/fuse, fuse-faulty exits at once and the failure is reported");
-	ok(ffs_unmount(&m) && !is_mounted(m.dir), "and nothing is left mounted");
+	ok(ffs_stop(&m) && !ffs_is_mounted(m.dir), "and nothing is left mounted");
 }
 
 int main(void)
@@ -795,17 +579,13 @@ int main(void)
 	vu_log_init("test-host-eio", 0);
 	if (!test_env_init(&env, 4096))
 		return 0;
-	tap_diag("engine %s, fuse-faulty %s", env.aio, ff_binary());
-	atexit(ffs_atexit);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
+	tap_diag("engine %s, fuse-faulty %s", env.aio, ffs_binary());
 	for (unsigned int i = 0; i < ARRAY_SIZE(caches); i++)
 		test_blk(caches[i]);
 	for (unsigned int i = 0; i < ARRAY_SIZE(caches); i++)
 		test_scsi(caches[i]);
 	test_mount_failure();
-	if (!live_ffs)
+	if (!ffs_stuck())
 		harness_cleanup();
 	return tap_done();
 }

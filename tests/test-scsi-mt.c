@@ -32,7 +32,7 @@
 
 #include <linux/virtio_scsi.h>
 
-#include "gate.h"
+#include "ffs.h"
 #include "harness.h"
 #include "tap.h"
 #include "test-util.h"
@@ -954,16 +954,18 @@ int main(void)
 		nthreads = 2;
 	scsic_lun(lun0, 0, 0);
 	if (!ok(ffs_start(&fmnt, IMG_SIZE) == 0, "fuse-faulty serves disk.img with a gate (%s)", ffs_binary())) {
-		tap_diag("fuse-faulty needs fuse3 (tests/install-deps.sh) and /dev/fuse");
-		harness_cleanup();
+		tap_diag("fuse-faulty needs fuse3 (tests/install-deps.sh) and /dev/fuse: %s",
+			 fmnt.why);
+		if (!ffs_stuck())
+			harness_cleanup();
 		return tap_done();
 	}
 	ret = start(&d);
 	if (!ok(ret == 0, "vhost-uring-scsi starts on it (%s, %u I/O thread%s)", env.aio,
 		nthreads, nthreads > 1 ? "s" : "")) {
 		daemon_log_diag(&d, 0);
-		ffs_stop(&fmnt);
-		harness_cleanup();
+		if (ffs_stop(&fmnt))
+			harness_cleanup();
 		return tap_done();
 	}
 	ret = open_client(&c, &d);
@@ -986,7 +988,7 @@ int main(void)
 		if (!ok(status == 0, "SIGTERM: exit status 0 (%d)", status))
 			daemon_log_diag(&d, 0);
 	}
-	ffs_stop(&fmnt);
-	harness_cleanup();
+	if (ffs_stop(&fmnt))
+		harness_cleanup();
 	return tap_done();
 }
