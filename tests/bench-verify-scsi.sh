@@ -44,17 +44,12 @@ for aio in io_uring libaio; do
 		ok 1 "vhost-uring-scsi --aio=$aio starts"
 		continue
 	fi
-	for q in 1 2; do
-		verify_run "$tmp/$aio.sock" --queues=$q --iodepth=16
-		ok $? "--verify against vhost-uring-scsi --aio=$aio, LUN 0, $q request queue(s): no verify errors, clean exit"
-	done
+	verify_queues "$tmp/$aio.sock" "vhost-uring-scsi --aio=$aio, LUN 0" "request queue(s)"
 	verify_run "$tmp/$aio.sock" --lun=1 --queues=2 --iodepth=8 --bs=64k --rw=write
 	ok $? "--verify against vhost-uring-scsi --aio=$aio, 4096-byte LUN 1, 64k sequential writes read back"
 	verify_run "$tmp/$aio.sock" --lun=1 --queues=1 --iodepth=4 --no-indirect
 	ok $? "--verify against vhost-uring-scsi --aio=$aio, LUN 1 without indirect descriptors: no verify errors"
-	kill "$pid"
-	wait "$pid"
-	ok $? "vhost-uring-scsi --aio=$aio exits cleanly after the runs"
+	stop_after_runs "vhost-uring-scsi --aio=$aio"
 done
 
 # --verify must notice data that changed behind its back.

@@ -30,15 +30,10 @@ for aio in io_uring libaio; do
 		ok 1 "vhost-uring-blk --aio=$aio starts"
 		continue
 	fi
-	for q in 1 2; do
-		verify_run "$tmp/$aio.sock" --queues=$q --iodepth=16
-		ok $? "--verify against vhost-uring-blk --aio=$aio, $q queue(s): no verify errors, clean exit"
-	done
+	verify_queues "$tmp/$aio.sock" "vhost-uring-blk --aio=$aio" "queue(s)"
 	verify_run "$tmp/$aio.sock" --queues=2 --iodepth=8 --bs=64k --rw=write
 	ok $? "--verify against vhost-uring-blk --aio=$aio, 64k sequential writes read back"
-	kill "$pid"
-	wait "$pid"
-	ok $? "vhost-uring-blk --aio=$aio exits cleanly after the runs"
+	stop_after_runs "vhost-uring-blk --aio=$aio"
 
 	# Queues taken a few requests per pass, with no kick in between.
 	if start_blk "$aio-mb" --blk-file="$tmp/disk.img" --aio="$aio" \

@@ -1,12 +1,14 @@
 #!/bin/sh
 # tests/guest-files.sh: every file the guest tests need (GUEST_FILES, set
-# by make check from Makefile.am's GUEST_TESTS and GUEST_SUPPORT) is in the
-# source tree, and each shell script among them parses.  make distcheck
-# leaves the guest tests themselves out; this still catches a file missing
-# from the release tarball.  Output: TAP.
+# by make check from Makefile.am's GUEST_SUPPORT) is in the source tree,
+# each shell script among them parses, and each guest test (GUEST_VARIANTS,
+# from GUEST_TESTS) is a line of tests/variants naming one of those
+# scripts.  make distcheck leaves the guest tests themselves out; this still
+# catches a file missing from the release tarball.  Output: TAP.
 set -u
 : "${top_srcdir:?run from make check}"
 : "${GUEST_FILES:?run from make check}"
+: "${GUEST_VARIANTS:?run from make check}"
 n=0
 fail=0
 for f in $GUEST_FILES; do
@@ -27,6 +29,19 @@ for f in $GUEST_FILES; do
 		fi
 		;;
 	*) echo "ok $n - $f is in the source tree" ;;
+	esac
+done
+for t in $GUEST_VARIANTS; do
+	n=$((n + 1))
+	name=${t##*/}
+	name=${name%.v}
+	run=$(awk -v n="$name" '$1 == n { print $2; exit }' "$top_srcdir/tests/variants")
+	case " $GUEST_FILES " in
+	*" tests/$run "*) echo "ok $n - $t runs tests/$run" ;;
+	*)
+		echo "not ok $n - $t is a line of tests/variants naming a guest script (it names '$run')"
+		fail=1
+		;;
 	esac
 done
 echo "1..$n"

@@ -1,28 +1,19 @@
 #!/bin/sh
 # tests/man-lint.sh: the man pages format without a single warning from
 # groff (-ww) and mandoc (-Tlint), and document every option --help lists.
-n=0
-fail=0
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=1
-	fi
-}
+# shellcheck source=tap-lib.sh
+. "$(dirname "$0")/tap-lib.sh"
 
 srcdir=${top_srcdir:-${srcdir:-.}}
 for page in "$srcdir"/man/*.1; do
 	name=$(basename "$page")
 	out=$(groff -man -ww -z "$page" 2>&1)
 	[ -z "$out" ]
-	check $? "$name: groff -man -ww is silent"
+	tap_result $? "$name: groff -man -ww is silent"
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
 	out=$(mandoc -Tlint -W warning "$page" 2>&1)
 	[ -z "$out" ]
-	check $? "$name: mandoc -Tlint is silent"
+	tap_result $? "$name: mandoc -Tlint is silent"
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
 done
 
@@ -40,7 +31,7 @@ for prog in vhost-uring-blk vhost-uring-scsi vhost-uring-bench; do
 		grep -q -- "$esc" "$srcdir/man/$prog.1" || missing="$missing $opt"
 	done
 	[ -z "$missing" ]
-	check $? "$prog.1 documents every option of --help"
+	tap_result $? "$prog.1 documents every option of --help"
 	[ -z "$missing" ] || echo "# missing:$missing"
 done
 echo "1..$n"

@@ -35,9 +35,7 @@
 #define CAPACITY	(IMG_SIZE / 512)
 #define SERIAL		"vu-test-serial-01"
 
-static const char *aio;
-static char aio_arg[64];
-static char img[300], img_arg[320];
+static struct test_env env;
 
 static uint64_t all_features(void)
 {
@@ -52,7 +50,7 @@ static uint64_t all_pf(void)
 
 static void host_pread(void *buf, size_t len, off_t off)
 {
-	int fd = open(img, O_RDONLY);
+	int fd = open(env.img, O_RDONLY);
 
 	if (fd < 0 || pread(fd, buf, len, off) != (ssize_t)len)
 		memset(buf, 0xee, len);
@@ -63,7 +61,7 @@ static void host_pread(void *buf, size_t len, off_t off)
 static void host_fill(uint8_t c, size_t len, off_t off)
 {
 	uint8_t *buf = malloc(len);
-	int fd = open(img, O_WRONLY);
+	int fd = open(env.img, O_WRONLY);
 
 	memset(buf, c, len);
 	if (fd < 0 || pwrite(fd, buf, len, off) != (ssize_t)len || fsync(fd) < 0)
@@ -76,7 +74,7 @@ static uint64_t host_blocks(void)
 {
 	struct stat st;
 
-	return stat(img, &st) == 0 ? (uint64_t)st.st_blocks : 0;
+	return stat(env.img, &st) == 0 ? (uint64_t)st.st_blocks : 0;
 }
 
 static bool all_bytes(const uint8_t *p, size_t len, uint8_t c)
@@ -101,7 +99,7 @@ static void put_seg(struct blkc *c, unsigned int i, uint64_t sector,
 }
 
 /* $TEST_EXTRA_ARG (e.g. --poll-us=50) goes to the main daemon too. */
-static const char *std_args[] = { img_arg, aio_arg, "--num-queues=4",
+static const char *std_args[] = { env.img_arg, env.aio_arg, "--num-queues=4",
 				  "--serial=" SERIAL, NULL, NULL };
 
 static void test_negotiation(struct daemon *d)
@@ -161,7 +159,7 @@ static void test_config(struct daemon *d)
 		struct stat st;
 		unsigned int exp = 0;
 
-		stat(img, &st);
+		stat(env.img, &st);
 		while ((512u << exp) < (unsigned int)st.st_blksize && exp < 7)
 			exp++;
 		ok(cfg.physical_block_exp == exp && le16toh(cfg.min_io_size) == 1u << exp,
@@ -685,7 +683,7 @@ static bool start_with(const char *const *args, struct daemon *d,
 
 static void test_read_only(void)
 {
-	const char *args[] = { img_arg, aio_arg, "--read-only", NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, "--read-only", NULL };
 	struct daemon d;
 	struct blkc_res r;
 	struct blkc c;
@@ -706,7 +704,7 @@ static void test_read_only(void)
 
 static void test_block_size_4k(void)
 {
-	const char *args[] = { img_arg, aio_arg, "--logical-block-size=4096", NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, "--logical-block-size=4096", NULL };
 	struct virtio_blk_config cfg;
 	struct daemon d;
 	struct blkc_res r;
@@ -725,7 +723,7 @@ static void test_block_size_4k(void)
 
 static void test_writeback_cache(void)
 {
-	const char *args[] = { img_arg, aio_arg, "--cache=writeback", NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, "--cache=writeback", NULL };
 	uint8_t host[4096], expect[4096];
 	struct daemon d;
 	struct blkc_res r;
@@ -780,7 +778,7 @@ static bool cache_write(struct blkc *c, uint64_t sector, unsigned int seed,
 	pattern(expect, CACHE_LEN, seed);
 	ret = blkc_req(c, 0, VIRTIO_BLK_T_OUT, sector, CACHE_LEN, false, false, &r);
 	/* Before reading the file, which would fill the page cache. */
-	*seen = page_state(img, sector * 512, CACHE_LEN, ps) == 0;
+	*seen = page_state(env.img, sector * 512, CACHE_LEN, ps) == 0;
 	host_pread(host, CACHE_LEN, sector * 512);
 	landed = ret == 0 && r.status == VIRTIO_BLK_S_OK &&
 		 !memcmp(host, expect, CACHE_LEN);
@@ -824,7 +822,7 @@ static bool cache_set_wce(struct blkc *c, uint8_t wce)
 static void test_cache_mode(const struct cache_case *k, uint64_t sector)
 {
 	char arg[64];
-	const char *args[] = { img_arg, aio_arg, arg, NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, arg, NULL };
 	struct virtio_blk_config cfg;
 	struct page_state ps;
 	struct daemon d;
@@ -849,7 +847,7 @@ static void test_cache_mode(const struct cache_case *k, uint64_t sector)
 	check_pages(k, seen, &ps, !k->wce, "a write after SET_CONFIG");
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_FLUSH, 0, 0, false, false, &r);
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "%s: flush completes OK", arg);
-	if (!k->direct && page_state(img, sector * 512, 2 * CACHE_LEN, &ps) == 0)
+	if (!k->direct && page_state(env.img, sector * 512, 2 * CACHE_LEN, &ps) == 0)
 		ok(ps.dirty == 0 && ps.writeback == 0,
 		   "%s: after the flush no page of either write is dirty", arg);
 	cache_set_wce(&c, 1);
@@ -895,7 +893,7 @@ static void test_inherited_fd(void)
 
 		dup2(lfd, 3);
 		execl(bin ? bin : "./vhost-uring-blk", "vhost-uring-blk", "--fd=3",
-		      img_arg, aio_arg, NULL);
+		      env.img_arg, env.aio_arg, NULL);
 		_exit(127);
 	}
 	close(lfd);
@@ -910,7 +908,7 @@ static void test_inherited_fd(void)
 
 static void test_sigint(void)
 {
-	const char *args[] = { img_arg, aio_arg, NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, NULL };
 	struct daemon d;
 	struct stat st;
 	int status;
@@ -929,7 +927,7 @@ static void test_sigint(void)
 /* The socket's permissions: 0600 unless asked otherwise, umask or not. */
 static void test_socket_mode(const struct daemon *first)
 {
-	const char *args[] = { img_arg, aio_arg, "--socket-mode=0640", NULL };
+	const char *args[] = { env.img_arg, env.aio_arg, "--socket-mode=0640", NULL };
 	struct daemon d;
 	struct stat st;
 	mode_t old = umask(0);
@@ -954,13 +952,13 @@ static void test_socket_mode(const struct daemon *first)
 static void test_cli(void)
 {
 	char out[4096];
-	const char *bad_opt[] = { "--socket-path=/tmp/x", img_arg, "--bogus", NULL };
+	const char *bad_opt[] = { "--socket-path=/tmp/x", env.img_arg, "--bogus", NULL };
 	const char *no_file[] = { "--socket-path=/tmp/x", "--blk-file=/nonexistent/img", NULL };
-	const char *both[] = { "--socket-path=/tmp/x", "--fd=3", img_arg, NULL };
+	const char *both[] = { "--socket-path=/tmp/x", "--fd=3", env.img_arg, NULL };
 	const char *caps[] = { "--print-capabilities", NULL };
-	const char *bad_lbs[] = { "--socket-path=/tmp/x", img_arg, "--logical-block-size=1024", NULL };
-	const char *bad_mode[] = { "--socket-path=/tmp/x", img_arg, "--socket-mode=0999", NULL };
-	const char *bad_cache[] = { "--socket-path=/tmp/x", img_arg, "--cache=unsafe", NULL };
+	const char *bad_lbs[] = { "--socket-path=/tmp/x", env.img_arg, "--logical-block-size=1024", NULL };
+	const char *bad_mode[] = { "--socket-path=/tmp/x", env.img_arg, "--socket-mode=0999", NULL };
+	const char *bad_cache[] = { "--socket-path=/tmp/x", env.img_arg, "--cache=unsafe", NULL };
 
 	ok(run_daemon_cmd(caps, out, sizeof(out)) == 0 &&
 	   !strcmp(out, "{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}\n"),
@@ -979,7 +977,7 @@ static void test_cli(void)
 	   strstr(out, "--cache=unsafe: expected none, writeback, writethrough or directsync"),
 	   "--cache=unsafe exits 1 with one line listing the cache modes");
 	if (getenv("TEST_EXPECT_FALLBACK")) {
-		const char *uring[] = { "--socket-path=/tmp/x", img_arg, "--aio=io_uring", NULL };
+		const char *uring[] = { "--socket-path=/tmp/x", env.img_arg, "--aio=io_uring", NULL };
 
 		ok(run_daemon_cmd(uring, out, sizeof(out)) == 1 &&
 		   strstr(out, "io_uring_setup failed: Operation not permitted"),
@@ -994,19 +992,10 @@ int main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-blk-front", 0);
-	aio = getenv("TEST_AIO");
-	if (!aio)
-		aio = "io_uring";
-	if (!engine_built(aio)) {
-		printf("1..0 # SKIP this build has no %s engine\n", aio);
+	if (!test_env_init(&env, IMG_SIZE))
 		return 0;
-	}
-	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
 	std_args[4] = getenv("TEST_EXTRA_ARG");
-	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
-	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	image_create(img, IMG_SIZE);
-	tap_diag("engine %s, image %s%s%s", aio, img, std_args[4] ? ", " : "",
+	tap_diag("engine %s, image %s%s%s", env.aio, env.img, std_args[4] ? ", " : "",
 		 std_args[4] ? std_args[4] : "");
 
 	if (daemon_start(&d, std_args) < 0) {

@@ -53,11 +53,18 @@
 #define ROUNDS		6
 #define SERIAL		"inflight-serial"
 
-static const char *aio;
-static char aio_arg[64];
-static char img[300], img_arg[320];
-static const char *std_args[] = { img_arg, aio_arg, "--num-queues=4",
+static struct test_env env;
+static const char *std_args[] = { env.img_arg, env.aio_arg, "--num-queues=4",
 				   "--serial=" SERIAL, NULL };
+
+/* Start a daemon on the image; one that does not is a failed check, "WHAT starts". */
+static bool daemon_up(struct daemon *d, const char *what)
+{
+	if (daemon_start(d, std_args) == 0)
+		return true;
+	ok(false, "%s starts", what);
+	return false;
+}
 
 static uint64_t want_pf(void)
 {
@@ -70,7 +77,7 @@ static uint64_t want_pf(void)
 
 static void host_io(bool write, void *buf, size_t len, off_t off)
 {
-	int fd = open(img, write ? O_WRONLY : O_RDONLY);
+	int fd = open(env.img, write ? O_WRONLY : O_RDONLY);
 	ssize_t n = -1;
 
 	if (fd >= 0)
@@ -358,10 +365,8 @@ static void test_region(void)
 	char why[160];
 	int seals, ret;
 
-	if (daemon_start(&d, std_args) < 0) {
-		ok(false, "region: daemon starts");
+	if (!daemon_up(&d, "region: daemon"))
 		return;
-	}
 	ret = client_open(&c, d.sock, 2);
 	ok(ret == 0, "a front end negotiates INFLIGHT_SHMFD, gets a region, hands it back and starts 2 rings (%s)",
 	   strerror(-ret));
@@ -593,6 +598,14 @@ static int set_writethrough(struct client *c)
 				1, &wce);
 }
 
+/* A front end with 1 ring, the write cache turned off. */
+static int open_writethrough(struct client *c, const char *sock)
+{
+	int ret = client_open(c, sock, 1);
+
+	return ret ? ret : set_writethrough(c);
+}
+
 /* A round: NREQ requests, one in four a read of host-written data. */
 static void add_round(struct client *c, unsigned int round)
 {
@@ -646,12 +659,9 @@ static void test_kill_under_load(void)
 		pattern(fill, RLEN, 5000 + i);
 		host_io(true, fill, RLEN, READ_AREA + i * RLEN);
 	}
-	if (daemon_start(&d, std_args) < 0) {
-		ok(false, "kill: daemon starts");
+	if (!daemon_up(&d, "kill: daemon"))
 		return;
-	}
-	ret = client_open(&c, d.sock, 1);
-	ret = ret ? ret : set_writethrough(&c);
+	ret = open_writethrough(&c, d.sock);
 	if (ret < 0) {
 		ok(false, "kill: connect (%s)", strerror(-ret));
 		goto out;
@@ -699,12 +709,9 @@ static void test_term_under_load(void)
 	uint16_t U;
 	int ret, status;
 
-	if (daemon_start(&d, std_args) < 0) {
-		ok(false, "term: daemon starts");
+	if (!daemon_up(&d, "term: daemon"))
 		return;
-	}
-	ret = client_open(&c, d.sock, 1);
-	ret = ret ? ret : set_writethrough(&c);
+	ret = open_writethrough(&c, d.sock);
 	if (ret < 0) {
 		ok(false, "term: connect (%s)", strerror(-ret));
 		client_close(&c);
@@ -719,8 +726,7 @@ static void test_term_under_load(void)
 	   region_q(&c, 0)->used_idx == used_idx(&c),
 	   "SIGTERM under load: exit status %d, nothing left marked, the region is settled at used index %u",
 	   status, used_idx(&c));
-	if (daemon_start(&d, std_args) < 0) {
-		ok(false, "term: a new daemon starts");
+	if (!daemon_up(&d, "term: a new daemon")) {
 		client_close(&c);
 		return;
 	}
@@ -765,9 +771,29 @@ static void refused(struct front *f, struct daemon *d, const void *p,
 	   "hostile SET_INFLIGHT_FD, %s: refused (%d), logged, daemon alive", what, ret);
 }
 
+/* SET_INFLIGHT_FD regions the daemon must refuse, with what it logs. */
+static const struct bad_region {
+	struct vu_inflight w;
+	const char *log, *what;
+} bad_regions[] = {
+	{ { 2111, 0, 1, QSIZE }, "mmap_size 2111 cannot hold 1 queues",
+	  "mmap_size one byte short" },
+	{ { 4224, 0, 2, QSIZE }, "is beyond the end of the file (2112 bytes)",
+	  "a file too small for 2 queues" },
+	{ { 2112, 4096, 1, QSIZE }, "offset 4096 + 2112 bytes is beyond",
+	  "an offset past the end of the file" },
+	{ { 2112, ~0ull - 100, 1, QSIZE }, "wraps around", "an offset that wraps" },
+	{ { 2112, 0, 0, QSIZE }, "SET_INFLIGHT_FD: 0 queues", "0 queues" },
+	{ { 5 * 2112, 0, 5, QSIZE }, "SET_INFLIGHT_FD: 5 queues; this device has 1 to 4",
+	  "more queues than the device has" },
+	{ { 2112, 0, 1, 0 }, "queue size 0 is not between 1 and 1024", "queue size 0" },
+	{ { 1ull << 20, 0, 1, 2048 }, "queue size 2048 is not between 1 and 1024",
+	  "a queue size above the maximum" },
+};
+
 static void test_hostile_set(void)
 {
-	struct vu_inflight good = { 2112, 0, 1, QSIZE }, w;
+	struct vu_inflight good = { 2112, 0, 1, QSIZE };
 	int before, after, fd, efd, fds[2];
 	uint8_t pad[32] = { 0 };
 	struct blkc_res r;
@@ -775,10 +801,8 @@ static void test_hostile_set(void)
 	struct front f;
 	struct blkc c;
 
-	if (daemon_start(&d, std_args) < 0) {
-		ok(false, "hostile: daemon starts");
+	if (!daemon_up(&d, "hostile: daemon"))
 		return;
-	}
 	before = daemon_settled_fd_count(&d);
 	if (raw_connect(&f, d.sock, want_pf()) < 0) {
 		ok(false, "hostile: connect");
@@ -799,39 +823,9 @@ static void test_hostile_set(void)
 		"SET_INFLIGHT_FD: 2 file descriptors", "two fds");
 	refused(&f, &d, &good, sizeof(good), &efd, 1,
 		"the fd is not a shareable memory file", "an eventfd");
-	w = good;
-	w.mmap_size = 2111;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "mmap_size 2111 cannot hold 1 queues",
-		"mmap_size one byte short");
-	w = good;
-	w.num_queues = 2;
-	w.mmap_size = 4224;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "is beyond the end of the file (2112 bytes)",
-		"a file too small for 2 queues");
-	w = good;
-	w.mmap_offset = 4096;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "offset 4096 + 2112 bytes is beyond",
-		"an offset past the end of the file");
-	w = good;
-	w.mmap_offset = ~0ull - 100;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "wraps around", "an offset that wraps");
-	w = good;
-	w.num_queues = 0;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "SET_INFLIGHT_FD: 0 queues", "0 queues");
-	w = good;
-	w.num_queues = 5;
-	w.mmap_size = 5 * 2112;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "SET_INFLIGHT_FD: 5 queues; this device has 1 to 4",
-		"more queues than the device has");
-	w = good;
-	w.queue_size = 0;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "queue size 0 is not between 1 and 1024",
-		"queue size 0");
-	w = good;
-	w.queue_size = 2048;
-	w.mmap_size = 1ull << 20;
-	refused(&f, &d, &w, sizeof(w), &fd, 1, "queue size 2048 is not between 1 and 1024",
-		"a queue size above the maximum");
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad_regions); i++)
+		refused(&f, &d, &bad_regions[i].w, sizeof(good), &fd, 1,
+			bad_regions[i].log, bad_regions[i].what);
 	close(fd);
 	fd = region_file(2112, 1, 64);
 	refused(&f, &d, &good, sizeof(good), &fd, 1,
@@ -889,10 +883,8 @@ static void test_hostile_get(void)
 	struct pollfd p;
 	int before, fd = -1, rfd = -1;
 
-	if (daemon_start(&d, std_args) < 0) {
-		ok(false, "hostile GET: daemon starts");
+	if (!daemon_up(&d, "hostile GET: daemon"))
 		return;
-	}
 	before = daemon_settled_fd_count(&d);
 	if (raw_connect(&f, d.sock, want_pf() & ~BIT_ULL(VU_PF_INFLIGHT_SHMFD)) < 0) {
 		ok(false, "hostile GET: connect");
@@ -943,18 +935,9 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-blk-inflight", 0);
-	aio = getenv("TEST_AIO");
-	if (!aio)
-		aio = "io_uring";
-	if (!engine_built(aio)) {
-		printf("1..0 # SKIP this build has no %s engine\n", aio);
+	if (!test_env_init(&env, IMG_SIZE))
 		return 0;
-	}
-	snprintf(aio_arg, sizeof(aio_arg), "--aio=%s", aio);
-	snprintf(img, sizeof(img), "%s/disk.img", harness_dir());
-	snprintf(img_arg, sizeof(img_arg), "--blk-file=%s", img);
-	image_create(img, IMG_SIZE);
-	tap_diag("engine %s, image %s", aio, img);
+	tap_diag("engine %s, image %s", env.aio, env.img);
 
 	test_region();
 	for (enum crash_step st = TAKEN; st <= MID_TAKE; st++)

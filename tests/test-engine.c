@@ -15,21 +15,8 @@
 
 #include "engine.h"
 #include "tap.h"
+#include "test-op.h"
 #include "test-util.h"
-
-struct result {
-	struct io_op op;
-	bool done;
-	int res;
-};
-
-static void on_done(struct io_op *op, int res)
-{
-	struct result *r = (struct result *)op;
-
-	r->done = true;
-	r->res = res;
-}
 
 static void timer_op(struct result *r, uint32_t ms)
 {

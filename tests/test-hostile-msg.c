@@ -34,6 +34,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-case.h"
 #include "util.h"
 
 #define NQ		4
@@ -46,12 +47,28 @@ static const char *daemon_args[] = { env.img_arg, env.aio_arg, "--num-queues=4",
 
 /* One case in progress. */
 struct mt {
+	const struct mcase *c;	/* the case that runs */
 	struct daemon *d;
 	struct front f;
 	bool connected;
 	const char *log;	/* a part of the line the daemon must log */
 	long mark;		/* where the daemon's log stood at the start */
 	struct verdict v;
+};
+
+struct bad_index;
+
+struct mcase {
+	const char *name;
+	void (*fn)(struct mt *t);
+	const struct bad_index *bad;	/* for m_index_state and m_index_fd */
+};
+
+/* A request naming a queue out of range, and what the daemon logs. */
+struct bad_index {
+	uint32_t req;
+	uint64_t index;
+	const char *log;
 };
 
 #define check(t, ...)	verdict_check(&(t)->v, __VA_ARGS__)
@@ -516,22 +533,11 @@ static void vring_state_bad_index(struct mt *t, uint32_t req, uint32_t index)
 		still_usable(t, what);
 }
 
-static void m_index_vring_num(struct mt *t)
+/* SET_VRING_NUM, _BASE or _ENABLE (the case's) of a queue out of range. */
+static void m_index_state(struct mt *t)
 {
-	t->log = "SET_VRING_NUM: queue index 4 out of range (device has 4 queues)";
-	vring_state_bad_index(t, VU_SET_VRING_NUM, NQ);
-}
-
-static void m_index_vring_base(struct mt *t)
-{
-	t->log = "SET_VRING_BASE: queue index 4294967295 out of range";
-	vring_state_bad_index(t, VU_SET_VRING_BASE, UINT32_MAX);
-}
-
-static void m_index_vring_enable(struct mt *t)
-{
-	t->log = "SET_VRING_ENABLE: queue index 256 out of range";
-	vring_state_bad_index(t, VU_SET_VRING_ENABLE, 256);
+	t->log = t->c->bad->log;
+	vring_state_bad_index(t, t->c->bad->req, (uint32_t)t->c->bad->index);
 }
 
 static void m_index_vring_addr(struct mt *t)
@@ -569,22 +575,11 @@ static void vring_fd_bad_index(struct mt *t, uint32_t req, uint64_t v)
 	close(fd);
 }
 
-static void m_index_vring_kick(struct mt *t)
+/* SET_VRING_KICK, _CALL or _ERR (the case's) of a queue out of range. */
+static void m_index_fd(struct mt *t)
 {
-	t->log = "SET_VRING_KICK: queue index 4 out of range";
-	vring_fd_bad_index(t, VU_SET_VRING_KICK, NQ);
-}
-
-static void m_index_vring_call(struct mt *t)
-{
-	t->log = "SET_VRING_CALL: queue index 255 out of range";
-	vring_fd_bad_index(t, VU_SET_VRING_CALL, 255);
-}
-
-static void m_index_vring_err(struct mt *t)
-{
-	t->log = "SET_VRING_ERR: queue index 128 out of range";
-	vring_fd_bad_index(t, VU_SET_VRING_ERR, 128);
+	t->log = t->c->bad->log;
+	vring_fd_bad_index(t, t->c->bad->req, t->c->bad->index);
 }
 
 /* Bits above the index and NOFD flag are not a queue index either. */
@@ -1136,84 +1131,94 @@ static void m_rem_region_under_ring(struct mt *t)
 
 /* ---- the case list ------------------------------------------------------ */
 
-struct mcase {
-	const char *name;
-	void (*fn)(struct mt *t);
-};
+/* The queue index cases: request, index out of range, what is logged. */
+static const struct bad_index
+	bad_num = { VU_SET_VRING_NUM, NQ,
+		"SET_VRING_NUM: queue index 4 out of range (device has 4 queues)" },
+	bad_base = { VU_SET_VRING_BASE, UINT32_MAX,
+		"SET_VRING_BASE: queue index 4294967295 out of range" },
+	bad_kick = { VU_SET_VRING_KICK, NQ,
+		"SET_VRING_KICK: queue index 4 out of range" },
+	bad_call = { VU_SET_VRING_CALL, 255,
+		"SET_VRING_CALL: queue index 255 out of range" },
+	bad_err = { VU_SET_VRING_ERR, 128,
+		"SET_VRING_ERR: queue index 128 out of range" },
+	bad_enable = { VU_SET_VRING_ENABLE, 256,
+		"SET_VRING_ENABLE: queue index 256 out of range" };
 
 static const struct mcase cases[] = {
-	{ "message: truncated header", m_truncated_header },
-	{ "message: truncated payload", m_truncated_payload },
-	{ "message: size larger than any payload", m_oversized },
-	{ "message: payload size wrong for the request", m_size_mismatch },
-	{ "message: bad protocol version", m_bad_version },
-	{ "message: unknown request with NEED_REPLY", m_unknown_request_acked },
-	{ "message: unknown request without NEED_REPLY", m_unknown_request_no_ack },
-	{ "message: unimplemented request carrying an fd", m_unimplemented_with_fd },
-	{ "fds: three on a message that takes none", m_fds_on_fdless },
-	{ "fds: nine, more than any message takes", m_fds_over_eight },
-	{ "fds: more than the daemon can receive", m_fds_truncated },
-	{ "fds: SET_MEM_TABLE with fewer fds than regions", m_mem_table_too_few_fds },
-	{ "fds: ADD_MEM_REG without fd", m_add_mem_reg_no_fd },
-	{ "fds: SET_VRING_KICK with two", m_kick_two_fds },
-	{ "fds: SET_VRING_CALL with NOFD and an fd", m_call_nofd_with_fd },
-	{ "fds: SET_VRING_ERR with neither fd nor NOFD", m_err_missing_fd },
-	{ "fds: SET_VRING_KICK with /dev/null", m_kick_dev_null },
-	{ "fds: SET_VRING_CALL with a regular file", m_call_regular_file },
-	{ "fds: SET_VRING_ERR with a pipe", m_err_pipe },
-	{ "fds: SET_BACKEND_REQ_FD with an eventfd", m_backend_req_eventfd },
-	{ "fds: SET_BACKEND_REQ_FD without BACKEND_REQ", m_backend_req_not_negotiated },
-	{ "reply: NEED_REPLY without REPLY_ACK gets no reply", m_need_reply_without_ack },
-	{ "reply: NEED_REPLY on GET_QUEUE_NUM gets one reply", m_need_reply_on_get },
-	{ "reply: failed GET_QUEUE_NUM gets no fake reply", m_failed_get_no_fake_reply },
-	{ "queue index: SET_VRING_NUM", m_index_vring_num },
-	{ "queue index: SET_VRING_ADDR", m_index_vring_addr },
-	{ "queue index: SET_VRING_BASE", m_index_vring_base },
-	{ "queue index: GET_VRING_BASE", m_index_get_vring_base },
-	{ "queue index: SET_VRING_KICK", m_index_vring_kick },
-	{ "queue index: SET_VRING_CALL", m_index_vring_call },
-	{ "queue index: SET_VRING_ERR", m_index_vring_err },
-	{ "queue index: SET_VRING_ENABLE", m_index_vring_enable },
-	{ "queue index: high bits in a vring fd message", m_vring_fd_high_bits },
-	{ "order: memory and vring messages before SET_OWNER", m_before_owner },
-	{ "features: SET_FEATURES with a bit never offered", m_features_not_offered },
-	{ "features: SET_FEATURES with RING_PACKED", m_packed_not_offered },
-	{ "features: SET_FEATURES without VERSION_1", m_legacy_features },
-	{ "features: SET_PROTOCOL_FEATURES with a bit never offered", m_protocol_not_offered },
-	{ "config: GET_CONFIG one byte beyond the config", m_get_config_too_long },
-	{ "config: GET_CONFIG offset plus size wrapping", m_get_config_wrapping },
-	{ "config: GET_CONFIG size not matching the payload", m_get_config_size_mismatch },
-	{ "config: GET_CONFIG of 256 bytes", m_get_config_max },
-	{ "config: SET_CONFIG on the capacity", m_set_config_capacity },
-	{ "config: SET_CONFIG beyond the config", m_set_config_beyond },
-	{ "config: SET_CONFIG on writeback and the next byte", m_set_config_wce_wide },
-	{ "config: SET_CONFIG with the migration flag", m_set_config_migration },
-	{ "config: SET_CONFIG writeback=2", m_set_config_wce_value },
-	{ "config: SET_CONFIG size not fitting the payload", m_set_config_size_mismatch },
-	{ "memory: zero-size region", m_region_zero_size },
-	{ "memory: overlapping regions", m_region_overlap },
-	{ "memory: regions overlapping in front-end addresses", m_region_overlap_qva },
-	{ "memory: region wrapping in guest-physical addresses", m_region_wrap_gpa },
-	{ "memory: region wrapping in front-end addresses", m_region_wrap_qva },
-	{ "memory: region wrapping in mmap offset", m_region_wrap_offset },
-	{ "memory: mmap offset beyond the file", m_region_offset_beyond_file },
-	{ "memory: SET_MEM_TABLE with 9 regions", m_table_nine_regions },
-	{ "memory: more regions than slots", m_add_beyond_slots },
-	{ "memory: region fd is an eventfd", m_region_fd_eventfd },
-	{ "memory: region fd is read-only", m_region_fd_read_only },
-	{ "memory: region memfd sealed against writes", m_region_fd_sealed },
-	{ "memory: REM_MEM_REG of an unknown region", m_rem_unknown },
-	{ "memory: REM_MEM_REG of the region under a running ring", m_rem_region_under_ring },
-	{ "memory: region file truncated under a running ring", m_region_truncated },
-	{ "memory: inflight region at an unaligned offset", m_inflight_misaligned },
-	{ "memory: inflight region file truncated under a running ring", m_inflight_truncated },
-	{ "ring: queue size 0", m_ring_size_zero },
-	{ "ring: queue size not a power of two", m_ring_size_not_pow2 },
-	{ "ring: queue size above the maximum", m_ring_size_too_big },
-	{ "ring: ring address outside every region", m_ring_addr_outside },
-	{ "ring: unknown SET_VRING_ADDR flags", m_ring_addr_flags },
-	{ "ring: used ring partly outside guest memory", m_used_ring_partly_outside },
-	{ "ring: misaligned used ring", m_used_ring_misaligned },
+	{ "message: truncated header", m_truncated_header, NULL },
+	{ "message: truncated payload", m_truncated_payload, NULL },
+	{ "message: size larger than any payload", m_oversized, NULL },
+	{ "message: payload size wrong for the request", m_size_mismatch, NULL },
+	{ "message: bad protocol version", m_bad_version, NULL },
+	{ "message: unknown request with NEED_REPLY", m_unknown_request_acked, NULL },
+	{ "message: unknown request without NEED_REPLY", m_unknown_request_no_ack, NULL },
+	{ "message: unimplemented request carrying an fd", m_unimplemented_with_fd, NULL },
+	{ "fds: three on a message that takes none", m_fds_on_fdless, NULL },
+	{ "fds: nine, more than any message takes", m_fds_over_eight, NULL },
+	{ "fds: more than the daemon can receive", m_fds_truncated, NULL },
+	{ "fds: SET_MEM_TABLE with fewer fds than regions", m_mem_table_too_few_fds, NULL },
+	{ "fds: ADD_MEM_REG without fd", m_add_mem_reg_no_fd, NULL },
+	{ "fds: SET_VRING_KICK with two", m_kick_two_fds, NULL },
+	{ "fds: SET_VRING_CALL with NOFD and an fd", m_call_nofd_with_fd, NULL },
+	{ "fds: SET_VRING_ERR with neither fd nor NOFD", m_err_missing_fd, NULL },
+	{ "fds: SET_VRING_KICK with /dev/null", m_kick_dev_null, NULL },
+	{ "fds: SET_VRING_CALL with a regular file", m_call_regular_file, NULL },
+	{ "fds: SET_VRING_ERR with a pipe", m_err_pipe, NULL },
+	{ "fds: SET_BACKEND_REQ_FD with an eventfd", m_backend_req_eventfd, NULL },
+	{ "fds: SET_BACKEND_REQ_FD without BACKEND_REQ", m_backend_req_not_negotiated, NULL },
+	{ "reply: NEED_REPLY without REPLY_ACK gets no reply", m_need_reply_without_ack, NULL },
+	{ "reply: NEED_REPLY on GET_QUEUE_NUM gets one reply", m_need_reply_on_get, NULL },
+	{ "reply: failed GET_QUEUE_NUM gets no fake reply", m_failed_get_no_fake_reply, NULL },
+	{ "queue index: SET_VRING_NUM", m_index_state, &bad_num },
+	{ "queue index: SET_VRING_ADDR", m_index_vring_addr, NULL },
+	{ "queue index: SET_VRING_BASE", m_index_state, &bad_base },
+	{ "queue index: GET_VRING_BASE", m_index_get_vring_base, NULL },
+	{ "queue index: SET_VRING_KICK", m_index_fd, &bad_kick },
+	{ "queue index: SET_VRING_CALL", m_index_fd, &bad_call },
+	{ "queue index: SET_VRING_ERR", m_index_fd, &bad_err },
+	{ "queue index: SET_VRING_ENABLE", m_index_state, &bad_enable },
+	{ "queue index: high bits in a vring fd message", m_vring_fd_high_bits, NULL },
+	{ "order: memory and vring messages before SET_OWNER", m_before_owner, NULL },
+	{ "features: SET_FEATURES with a bit never offered", m_features_not_offered, NULL },
+	{ "features: SET_FEATURES with RING_PACKED", m_packed_not_offered, NULL },
+	{ "features: SET_FEATURES without VERSION_1", m_legacy_features, NULL },
+	{ "features: SET_PROTOCOL_FEATURES with a bit never offered", m_protocol_not_offered, NULL },
+	{ "config: GET_CONFIG one byte beyond the config", m_get_config_too_long, NULL },
+	{ "config: GET_CONFIG offset plus size wrapping", m_get_config_wrapping, NULL },
+	{ "config: GET_CONFIG size not matching the payload", m_get_config_size_mismatch, NULL },
+	{ "config: GET_CONFIG of 256 bytes", m_get_config_max, NULL },
+	{ "config: SET_CONFIG on the capacity", m_set_config_capacity, NULL },
+	{ "config: SET_CONFIG beyond the config", m_set_config_beyond, NULL },
+	{ "config: SET_CONFIG on writeback and the next byte", m_set_config_wce_wide, NULL },
+	{ "config: SET_CONFIG with the migration flag", m_set_config_migration, NULL },
+	{ "config: SET_CONFIG writeback=2", m_set_config_wce_value, NULL },
+	{ "config: SET_CONFIG size not fitting the payload", m_set_config_size_mismatch, NULL },
+	{ "memory: zero-size region", m_region_zero_size, NULL },
+	{ "memory: overlapping regions", m_region_overlap, NULL },
+	{ "memory: regions overlapping in front-end addresses", m_region_overlap_qva, NULL },
+	{ "memory: region wrapping in guest-physical addresses", m_region_wrap_gpa, NULL },
+	{ "memory: region wrapping in front-end addresses", m_region_wrap_qva, NULL },
+	{ "memory: region wrapping in mmap offset", m_region_wrap_offset, NULL },
+	{ "memory: mmap offset beyond the file", m_region_offset_beyond_file, NULL },
+	{ "memory: SET_MEM_TABLE with 9 regions", m_table_nine_regions, NULL },
+	{ "memory: more regions than slots", m_add_beyond_slots, NULL },
+	{ "memory: region fd is an eventfd", m_region_fd_eventfd, NULL },
+	{ "memory: region fd is read-only", m_region_fd_read_only, NULL },
+	{ "memory: region memfd sealed against writes", m_region_fd_sealed, NULL },
+	{ "memory: REM_MEM_REG of an unknown region", m_rem_unknown, NULL },
+	{ "memory: REM_MEM_REG of the region under a running ring", m_rem_region_under_ring, NULL },
+	{ "memory: region file truncated under a running ring", m_region_truncated, NULL },
+	{ "memory: inflight region at an unaligned offset", m_inflight_misaligned, NULL },
+	{ "memory: inflight region file truncated under a running ring", m_inflight_truncated, NULL },
+	{ "ring: queue size 0", m_ring_size_zero, NULL },
+	{ "ring: queue size not a power of two", m_ring_size_not_pow2, NULL },
+	{ "ring: queue size above the maximum", m_ring_size_too_big, NULL },
+	{ "ring: ring address outside every region", m_ring_addr_outside, NULL },
+	{ "ring: unknown SET_VRING_ADDR flags", m_ring_addr_flags, NULL },
+	{ "ring: used ring partly outside guest memory", m_used_ring_partly_outside, NULL },
+	{ "ring: misaligned used ring", m_used_ring_misaligned, NULL },
 };
 
 /*
@@ -1221,22 +1226,20 @@ static const struct mcase cases[] = {
  * the daemon rate-limits lines caused by a peer); otherwise against a
  * daemon of its own.  Returns false when the case failed.
  */
-static bool run_case(const struct mcase *c, struct daemon *shared,
-		     unsigned int seq)
+static void run_case(unsigned int seq, struct daemon *shared)
 {
-	struct daemon own, *d = shared ? shared : &own;
+	const struct mcase *c = &cases[seq];
+	struct daemon own, *d;
 	struct mt t;
 	int base;
 	long mark = 0;
 
 	memset(&t, 0, sizeof(t));
-	if (!shared && daemon_start(&own, daemon_args) < 0) {
-		verdict_check(&t.v, false, "the daemon does not start");
+	d = case_daemon(&own, shared, daemon_args, &t.v, &base, &mark);
+	if (!d)
 		goto out;
-	}
+	t.c = c;
 	t.d = d;
-	base = daemon_settled_fd_count(d);
-	mark = daemon_log_mark(d);
 	t.mark = mark;
 	c->fn(&t);
 	if (t.connected)
@@ -1244,37 +1247,16 @@ static bool run_case(const struct mcase *c, struct daemon *shared,
 	daemon_aftermath(&t.v, d, base, mark, shared ? NULL : t.log,
 			 128 + 16 * seq, !shared);
 out:
-	if (!ok(!t.v.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
-		tap_diag("%s", t.v.fail);
-		daemon_log_diag(d, mark);
-	}
-	return !t.v.fail[0];
+	case_verdict(&t.v, shared ? shared : &own, mark, shared, c->name);
 }
 
 int main(void)
 {
-	struct daemon shared;
-	int base;
-
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-hostile-msg", -1);
 	if (!test_env_init(&env, 8u << 20))
 		return 0;
 	tap_diag("engine %s", env.aio);
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(&cases[i], NULL, i);
-
-	if (daemon_start(&shared, daemon_args) < 0) {
-		ok(false, "a shared daemon starts");
-	} else {
-		base = daemon_settled_fd_count(&shared);
-		for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
-			run_case(&cases[i], &shared, i);
-		ok(daemon_wait_fds(&shared, base, 5000) == base && daemon_serves(&shared, 8),
-		   "after all cases the shared daemon holds its %d fds and serves I/O", base);
-		ok(daemon_stop(&shared) == 0, "the shared daemon exits 0 on SIGTERM");
-	}
-	harness_cleanup();
-	return tap_done();
+	return case_suite(ARRAY_SIZE(cases), run_case, daemon_args);
 }

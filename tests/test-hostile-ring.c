@@ -33,6 +33,7 @@
 #include "harness.h"
 #include "log.h"
 #include "tap.h"
+#include "test-case.h"
 #include "test-util.h"
 #include "util.h"
 
@@ -57,7 +58,10 @@ static const uint8_t status_of[] = {
 };
 
 /* One case in progress. */
+struct one_seg;
+
 struct rt {
+	const struct one_seg *seg;	/* what q_one_seg sends */
 	struct daemon *d;
 	struct blkc c;
 	bool connected;
@@ -435,31 +439,30 @@ static void d_next_out_of_range(struct rt *t)
 	expect(t, EX_BROKEN, "descriptor index out of range");
 }
 
-static void d_addr_overflow(struct rt *t)
+/* A read into one buffer at gpa of len bytes, which breaks the queue. */
+static void bad_read_buffer(struct rt *t, uint64_t gpa, uint32_t len, const char *log)
 {
 	D(t, NULL, 0, header(t, VIRTIO_BLK_T_IN, 0), 16, NX, 1);
-	fvq_set_desc(t->vq, 1, UINT64_MAX - 100, 512, NX | WR, 2);
+	fvq_set_desc(t->vq, 1, gpa, len, NX | WR, 2);
 	D(t, NULL, 2, status_byte(t), 1, WR, 0);
 	fvq_put_head(t->vq, 0);
-	expect(t, EX_BROKEN, "buffer is not inside guest memory");
+	expect(t, EX_BROKEN, log);
+}
+
+static void d_addr_overflow(struct rt *t)
+{
+	bad_read_buffer(t, UINT64_MAX - 100, 512, "buffer is not inside guest memory");
 }
 
 static void d_buffer_partly_outside(struct rt *t)
 {
-	D(t, NULL, 0, header(t, VIRTIO_BLK_T_IN, 0), 16, NX, 1);
-	fvq_set_desc(t->vq, 1, t->c.f.mem.gpa + t->c.f.mem.size - 256, 512, NX | WR, 2);
-	D(t, NULL, 2, status_byte(t), 1, WR, 0);
-	fvq_put_head(t->vq, 0);
-	expect(t, EX_BROKEN, "buffer is not inside guest memory");
+	bad_read_buffer(t, t->c.f.mem.gpa + t->c.f.mem.size - 256, 512,
+			"buffer is not inside guest memory");
 }
 
 static void d_zero_length(struct rt *t)
 {
-	D(t, NULL, 0, header(t, VIRTIO_BLK_T_IN, 0), 16, NX, 1);
-	D(t, NULL, 1, alloc(t, 512, 512), 0, NX | WR, 2);
-	D(t, NULL, 2, status_byte(t), 1, WR, 0);
-	fvq_put_head(t->vq, 0);
-	expect(t, EX_BROKEN, "zero-length buffer");
+	bad_read_buffer(t, G(t, alloc(t, 512, 512)), 0, "zero-length buffer");
 }
 
 static void d_readable_after_writable(struct rt *t)
@@ -629,36 +632,44 @@ static uint8_t *dz_request(struct rt *t, uint32_t type, unsigned int n,
 	return segs;
 }
 
-static void q_discard_beyond(struct rt *t)
+/* A discard or write-zeroes request of one segment, and how it must end. */
+struct one_seg {
+	uint32_t type;
+	size_t len;		/* segment data length; 0: 16 bytes */
+	uint64_t sector;
+	uint32_t num, flags;
+	enum outcome ex;
+	const char *log;
+};
+
+/* The case's request of one segment (t->seg). */
+static void q_one_seg(struct rt *t)
 {
-	put_seg(dz_request(t, VIRTIO_BLK_T_DISCARD, 1, 0), CAPACITY - 8, 16, 0);
-	expect(t, EX_IOERR, "segment beyond the end of the disk");
+	const struct one_seg *o = t->seg;
+
+	put_seg(dz_request(t, o->type, 1, o->len), o->sector, o->num, o->flags);
+	expect(t, o->ex, o->log);
 }
 
-static void q_write_zeroes_wrap(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0), UINT64_MAX - 7, 16, 0);
-	expect(t, EX_IOERR, "segment beyond the end of the disk");
-}
-
-static void q_discard_unknown_flags(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_DISCARD, 1, 0), 0, 8, 0x2);
-	expect(t, EX_UNSUPP, "unknown segment flags");
-}
-
-static void q_write_zeroes_unknown_flags(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0), 0, 8, 0x80000001);
-	expect(t, EX_UNSUPP, "unknown segment flags");
-}
-
-static void q_discard_unmap(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_DISCARD, 1, 0), 0, 8,
-		VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
-	expect(t, EX_UNSUPP, "unmap flag on a discard");
-}
+static const struct one_seg
+	seg_discard_beyond = { VIRTIO_BLK_T_DISCARD, 0, CAPACITY - 8, 16, 0,
+		EX_IOERR, "segment beyond the end of the disk" },
+	seg_write_zeroes_wrap = { VIRTIO_BLK_T_WRITE_ZEROES, 0, UINT64_MAX - 7, 16, 0,
+		EX_IOERR, "segment beyond the end of the disk" },
+	seg_discard_unknown_flags = { VIRTIO_BLK_T_DISCARD, 0, 0, 8, 0x2,
+		EX_UNSUPP, "unknown segment flags" },
+	seg_write_zeroes_unknown_flags = { VIRTIO_BLK_T_WRITE_ZEROES, 0, 0, 8, 0x80000001,
+		EX_UNSUPP, "unknown segment flags" },
+	seg_discard_unmap = { VIRTIO_BLK_T_DISCARD, 0, 0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
+		EX_UNSUPP, "unmap flag on a discard" },
+	seg_segment_length = { VIRTIO_BLK_T_DISCARD, 20, 0, 8, 0,
+		EX_IOERR, "segment data is not a non-zero multiple of 16 bytes" },
+	seg_segment_too_big = { VIRTIO_BLK_T_WRITE_ZEROES, 0, 0, 2 * BLK_MAX_DZ_SECTORS, 0,
+		EX_IOERR, "segment larger than the announced maximum" },
+	seg_read_only_discard = { VIRTIO_BLK_T_DISCARD, 0, 0, 8, 0,
+		EX_IOERR, "write to a read-only disk" },
+	seg_read_only_write_zeroes = { VIRTIO_BLK_T_WRITE_ZEROES, 0, 0, 8, 0,
+		EX_IOERR, "write to a read-only disk" };
 
 static void q_too_many_segments(struct rt *t)
 {
@@ -669,34 +680,9 @@ static void q_too_many_segments(struct rt *t)
 	expect(t, EX_UNSUPP, "more segments than announced");
 }
 
-static void q_segment_length(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_DISCARD, 1, 20), 0, 8, 0);
-	expect(t, EX_IOERR, "segment data is not a non-zero multiple of 16 bytes");
-}
-
-static void q_segment_too_big(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0), 0,
-		2 * BLK_MAX_DZ_SECTORS, 0);
-	expect(t, EX_IOERR, "segment larger than the announced maximum");
-}
-
 static void q_read_only_write(struct rt *t)
 {
 	pattern(request(t, VIRTIO_BLK_T_OUT, 0, 4096, false), 4096, 7);
-	expect(t, EX_IOERR, "write to a read-only disk");
-}
-
-static void q_read_only_discard(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_DISCARD, 1, 0), 0, 8, 0);
-	expect(t, EX_IOERR, "write to a read-only disk");
-}
-
-static void q_read_only_write_zeroes(struct rt *t)
-{
-	put_seg(dz_request(t, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0), 0, 8, 0);
 	expect(t, EX_IOERR, "write to a read-only disk");
 }
 
@@ -715,63 +701,65 @@ struct rcase {
 	void (*fn)(struct rt *t);
 	const char *arg;	/* an extra daemon argument */
 	uint64_t drop;		/* features not to negotiate */
+	const struct one_seg *seg;	/* for q_one_seg */
 };
 
 static const struct rcase cases[] = {
-	{ "ring: avail index jumping by more than the queue size", r_avail_jump, NULL, 0 },
-	{ "ring: avail entry with a head beyond the queue size", r_head_beyond, NULL, 0 },
-	{ "ring: a broken queue works again after a ring reset", r_reset_recovers, NULL, 0 },
-	{ "descriptor: chain that loops", d_loop, NULL, 0 },
-	{ "descriptor: chain longer than the queue", d_longer_than_queue, NULL, 0 },
-	{ "descriptor: chain as long as the queue works", d_as_long_as_queue, NULL, 0 },
-	{ "descriptor: indirect inside indirect", d_indirect_in_indirect, NULL, 0 },
-	{ "descriptor: indirect table length not a multiple of 16", d_indirect_bad_len, NULL, 0 },
-	{ "descriptor: indirect table of length 0", d_indirect_zero_len, NULL, 0 },
-	{ "descriptor: indirect table of 1025 entries", d_indirect_too_long, NULL, 0 },
-	{ "descriptor: indirect table spanning two regions works", d_indirect_spanning, NULL, 0 },
-	{ "descriptor: indirect descriptor with NEXT set", d_indirect_next, NULL, 0 },
-	{ "descriptor: indirect table partly outside guest memory", d_indirect_outside, NULL, 0 },
+	{ "ring: avail index jumping by more than the queue size", r_avail_jump, NULL, 0, NULL },
+	{ "ring: avail entry with a head beyond the queue size", r_head_beyond, NULL, 0, NULL },
+	{ "ring: a broken queue works again after a ring reset", r_reset_recovers, NULL, 0, NULL },
+	{ "descriptor: chain that loops", d_loop, NULL, 0, NULL },
+	{ "descriptor: chain longer than the queue", d_longer_than_queue, NULL, 0, NULL },
+	{ "descriptor: chain as long as the queue works", d_as_long_as_queue, NULL, 0, NULL },
+	{ "descriptor: indirect inside indirect", d_indirect_in_indirect, NULL, 0, NULL },
+	{ "descriptor: indirect table length not a multiple of 16", d_indirect_bad_len, NULL, 0, NULL },
+	{ "descriptor: indirect table of length 0", d_indirect_zero_len, NULL, 0, NULL },
+	{ "descriptor: indirect table of 1025 entries", d_indirect_too_long, NULL, 0, NULL },
+	{ "descriptor: indirect table spanning two regions works", d_indirect_spanning, NULL, 0, NULL },
+	{ "descriptor: indirect descriptor with NEXT set", d_indirect_next, NULL, 0, NULL },
+	{ "descriptor: indirect table partly outside guest memory", d_indirect_outside, NULL, 0, NULL },
 	{ "descriptor: indirect without INDIRECT_DESC negotiated", d_indirect_not_negotiated,
-	  NULL, BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) },
-	{ "descriptor: next index beyond the queue", d_next_out_of_range, NULL, 0 },
-	{ "descriptor: address plus length overflowing", d_addr_overflow, NULL, 0 },
-	{ "descriptor: buffer partly outside guest memory", d_buffer_partly_outside, NULL, 0 },
-	{ "descriptor: zero-length buffer", d_zero_length, NULL, 0 },
+	  NULL, BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), NULL },
+	{ "descriptor: next index beyond the queue", d_next_out_of_range, NULL, 0, NULL },
+	{ "descriptor: address plus length overflowing", d_addr_overflow, NULL, 0, NULL },
+	{ "descriptor: buffer partly outside guest memory", d_buffer_partly_outside, NULL, 0, NULL },
+	{ "descriptor: zero-length buffer", d_zero_length, NULL, 0, NULL },
 	{ "descriptor: device-readable buffer after a writable one",
-	  d_readable_after_writable, NULL, 0 },
-	{ "descriptor: header split byte by byte works", d_header_bytewise, NULL, 0 },
+	  d_readable_after_writable, NULL, 0, NULL },
+	{ "descriptor: header split byte by byte works", d_header_bytewise, NULL, 0, NULL },
 	{ "descriptor: header split byte by byte in an indirect table works",
-	  d_header_bytewise_indirect, NULL, 0 },
-	{ "descriptor: missing status byte", d_missing_status, NULL, 0 },
-	{ "descriptor: read-only status buffer on a write", d_status_read_only_write, NULL, 0 },
-	{ "descriptor: read-only status buffer on a read", d_status_read_only_read, NULL, 0 },
-	{ "descriptor: header shorter than 16 bytes", d_short_header, NULL, 0 },
-	{ "request: read at the capacity", q_read_at_capacity, NULL, 0 },
-	{ "request: read crossing the end of the disk", q_read_crossing_end, NULL, 0 },
-	{ "request: sector plus length wrapping around", q_sector_wrap, NULL, 0 },
-	{ "request: sector whose byte offset overflows", q_sector_shift_overflow, NULL, 0 },
-	{ "request: write beyond the end of the disk", q_write_beyond, NULL, 0 },
-	{ "request: length not a multiple of 512", q_len_not_512, NULL, 0 },
+	  d_header_bytewise_indirect, NULL, 0, NULL },
+	{ "descriptor: missing status byte", d_missing_status, NULL, 0, NULL },
+	{ "descriptor: read-only status buffer on a write", d_status_read_only_write, NULL, 0, NULL },
+	{ "descriptor: read-only status buffer on a read", d_status_read_only_read, NULL, 0, NULL },
+	{ "descriptor: header shorter than 16 bytes", d_short_header, NULL, 0, NULL },
+	{ "request: read at the capacity", q_read_at_capacity, NULL, 0, NULL },
+	{ "request: read crossing the end of the disk", q_read_crossing_end, NULL, 0, NULL },
+	{ "request: sector plus length wrapping around", q_sector_wrap, NULL, 0, NULL },
+	{ "request: sector whose byte offset overflows", q_sector_shift_overflow, NULL, 0, NULL },
+	{ "request: write beyond the end of the disk", q_write_beyond, NULL, 0, NULL },
+	{ "request: length not a multiple of 512", q_len_not_512, NULL, 0, NULL },
 	{ "request: length not a multiple of the 4 KiB block size", q_len_not_block,
-	  "--logical-block-size=4096", 0 },
+	  "--logical-block-size=4096", 0, NULL },
 	{ "request: sector not aligned to the 4 KiB block size", q_sector_not_block_aligned,
-	  "--logical-block-size=4096", 0 },
-	{ "request: unknown request type", q_unknown_type, NULL, 0 },
-	{ "request: discard segment beyond the capacity", q_discard_beyond, NULL, 0 },
-	{ "request: write-zeroes segment wrapping around", q_write_zeroes_wrap, NULL, 0 },
-	{ "request: discard with unknown flags", q_discard_unknown_flags, NULL, 0 },
-	{ "request: write-zeroes with unknown flags", q_write_zeroes_unknown_flags, NULL, 0 },
-	{ "request: discard with the unmap flag", q_discard_unmap, NULL, 0 },
-	{ "request: more segments than announced", q_too_many_segments, NULL, 0 },
-	{ "request: segment data not a multiple of 16 bytes", q_segment_length, NULL, 0 },
-	{ "request: segment larger than the announced maximum", q_segment_too_big, NULL, 0 },
+	  "--logical-block-size=4096", 0, NULL },
+	{ "request: unknown request type", q_unknown_type, NULL, 0, NULL },
+	{ "request: discard segment beyond the capacity", q_one_seg, NULL, 0, &seg_discard_beyond },
+	{ "request: write-zeroes segment wrapping around", q_one_seg, NULL, 0, &seg_write_zeroes_wrap },
+	{ "request: discard with unknown flags", q_one_seg, NULL, 0, &seg_discard_unknown_flags },
+	{ "request: write-zeroes with unknown flags", q_one_seg, NULL, 0,
+	  &seg_write_zeroes_unknown_flags },
+	{ "request: discard with the unmap flag", q_one_seg, NULL, 0, &seg_discard_unmap },
+	{ "request: more segments than announced", q_too_many_segments, NULL, 0, NULL },
+	{ "request: segment data not a multiple of 16 bytes", q_one_seg, NULL, 0, &seg_segment_length },
+	{ "request: segment larger than the announced maximum", q_one_seg, NULL, 0, &seg_segment_too_big },
 	{ "request: write on a read-only disk", q_read_only_write,
-	  "--read-only", 0 },
-	{ "request: discard on a read-only disk", q_read_only_discard,
-	  "--read-only", 0 },
-	{ "request: write-zeroes on a read-only disk", q_read_only_write_zeroes,
-	  "--read-only", 0 },
-	{ "request: GET_ID into a 4-byte buffer", q_get_id_short, NULL, 0 },
+	  "--read-only", 0, NULL },
+	{ "request: discard on a read-only disk", q_one_seg,
+	  "--read-only", 0, &seg_read_only_discard },
+	{ "request: write-zeroes on a read-only disk", q_one_seg,
+	  "--read-only", 0, &seg_read_only_write_zeroes },
+	{ "request: GET_ID into a 4-byte buffer", q_get_id_short, NULL, 0, NULL },
 };
 
 /* Wait for what the case expects: a used entry, or a broken queue. */
@@ -821,24 +809,24 @@ static void check_memory(struct rt *t, const uint8_t *snap, const uint8_t *img0)
 	free(img1);
 }
 
-static bool run_case(const struct rcase *c, struct daemon *shared,
-		     unsigned int seq)
+/* Case seq; on the shared daemon, only those that need no argument of their own. */
+static void run_case(unsigned int seq, struct daemon *shared)
 {
+	const struct rcase *c = &cases[seq];
 	const char *args[] = { env.img_arg, env.aio_arg, c->arg, NULL };
-	struct daemon own, *d = shared ? shared : &own;
+	struct daemon own, *d;
 	uint8_t *snap = NULL, *img0 = NULL;
 	struct rt t;
 	int base = 0, ret;
 	long mark = 0;
 
+	if (shared && c->arg)
+		return;
 	memset(&t, 0, sizeof(t));
-	if (!shared && daemon_start(&own, args) < 0) {
-		verdict_check(&t.v, false, "the daemon does not start");
+	d = case_daemon(&own, shared, args, &t.v, &base, &mark);
+	if (!d)
 		goto out;
-	}
 	t.d = d;
-	base = daemon_settled_fd_count(d);
-	mark = daemon_log_mark(d);
 	ret = blkc_open_parts(&t.c, d->sock, 1, ~c->drop, BIT_ULL(VU_PF_MQ) |
 			      BIT_ULL(VU_PF_REPLY_ACK) | BIT_ULL(VU_PF_CONFIG) |
 			      BIT_ULL(VU_PF_CONFIGURE_MEM_SLOTS), PARTS);
@@ -850,6 +838,7 @@ static bool run_case(const struct rcase *c, struct daemon *shared,
 			     4096, NULL);
 	t.area_size = t.c.f.mem.base + t.c.f.mem.size - t.area;
 	guest_fill_pattern(t.area, t.area_size, seq);
+	t.seg = c->seg;
 	c->fn(&t);
 	img0 = read_image();
 	snap = guest_snapshot(&t.c.f);
@@ -866,18 +855,12 @@ done:
 out:
 	free(snap);
 	free(img0);
-	if (!ok(!t.v.fail[0], "%s%s", shared ? "again on one daemon: " : "", c->name)) {
-		tap_diag("%s", t.v.fail);
-		daemon_log_diag(d, mark);
-	}
-	return !t.v.fail[0];
+	case_verdict(&t.v, shared ? shared : &own, mark, shared, c->name);
 }
 
 int main(void)
 {
 	const char *args[] = { env.img_arg, env.aio_arg, NULL };
-	struct daemon shared;
-	int base;
 
 	signal(SIGPIPE, SIG_IGN);
 	vu_log_init("test-hostile-ring", -1);
@@ -885,21 +868,5 @@ int main(void)
 		return 0;
 	tap_diag("engine %s", env.aio);
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++)
-		run_case(&cases[i], NULL, i);
-
-	if (daemon_start(&shared, args) < 0) {
-		ok(false, "a shared daemon starts");
-	} else {
-		base = daemon_settled_fd_count(&shared);
-		for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
-			if (!cases[i].arg)
-				run_case(&cases[i], &shared, i);
-		}
-		ok(daemon_wait_fds(&shared, base, 5000) == base && daemon_serves(&shared, 8),
-		   "after all cases the shared daemon holds its %d fds and serves I/O", base);
-		ok(daemon_stop(&shared) == 0, "the shared daemon exits 0 on SIGTERM");
-	}
-	harness_cleanup();
-	return tap_done();
+	return case_suite(ARRAY_SIZE(cases), run_case, args);
 }

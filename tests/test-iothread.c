@@ -26,17 +26,10 @@
 #include "log.h"
 #include "mem.h"
 #include "tap.h"
+#include "test-ring.h"
 #include "test-util.h"
 #include "util.h"
 #include "virtq.h"
-
-#define MEM_SIZE	(1u << 20)
-#define QVA_BASE	0x7f0000000000ull
-#define NUM		8
-#define DESC_GPA	0x1000
-#define AVAIL_GPA	0x2000
-#define USED_GPA	0x3000
-#define BUF_GPA		0x10000
 
 static uint8_t *guest;
 static struct vu_mem mem;
@@ -116,11 +109,7 @@ static void setup_queue(void)
 		exit(99);
 	close(fd);
 	virtq_init(&vq, 0);
-	vq.num = NUM;
-	vq.desc_qva = QVA_BASE + DESC_GPA;
-	vq.avail_qva = QVA_BASE + AVAIL_GPA;
-	vq.used_qva = QVA_BASE + USED_GPA;
-	vq.addr_set = true;
+	test_ring_place(&vq);
 	/*
 	 * No kick eventfd: the thread takes the ring when it resumes (and
 	 * after a wake); no kick read is armed, so that none is cancelled

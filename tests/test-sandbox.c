@@ -23,21 +23,8 @@
 #include "log.h"
 #include "sandbox.h"
 #include "tap.h"
+#include "test-op.h"
 #include "vu_msg.h"
-
-struct result {
-	struct io_op op;
-	bool done;
-	int res;
-};
-
-static void on_done(struct io_op *op, int res)
-{
-	struct result *r = (struct result *)op;
-
-	r->done = true;
-	r->res = res;
-}
 
 /* Queue op, run the engine until it completes; returns its result. */
 static int run_one(struct io_engine *e, struct result *r)

@@ -240,6 +240,25 @@ static bool reap_until(struct scsic *c, struct seen *s, const uintptr_t *want,
 	}
 }
 
+/*
+ * On queue rq: a read (tag 1) held in the gate at held, a COMPARE AND WRITE
+ * (tag 2) of block ca from old to new behind it, and a marker (tag 3).  True
+ * once the read is held and the marker is answered (the CAW was taken).
+ */
+static bool read_caw_marker(struct scsic *c, struct seen *s, unsigned int rq,
+			    uint64_t held, uint64_t ca, const uint8_t *old,
+			    const uint8_t *new)
+{
+	static const uintptr_t marker[] = { 3 };
+
+	gate_hold(&fmnt, held, HOLD_LEN);
+	submit_read(c, rq, 1, held);
+	submit_caw(c, rq, 2, ca, old, new);
+	submit_marker(c, rq, 3);
+	scsic_kick(c, SCSIC_REQ_VQ + rq);
+	return gate_wait_held(&fmnt, held, WAIT_MS) && reap_until(c, s, marker, 1, WAIT_MS);
+}
+
 static uint8_t response(struct scsic *c, unsigned int slot)
 {
 	return __atomic_load_n(&c->resp[slot].response, __ATOMIC_ACQUIRE);
@@ -408,7 +427,7 @@ static void test_abort_waiting_caw(struct scsic *c, unsigned int round)
 	uint8_t oldb[IO_BLOCKS * LBS], newb[IO_BLOCKS * LBS];
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	const uintptr_t took_a[] = { 3 }, took_tmf[] = { TMF_CK(1) },
+	const uintptr_t took_tmf[] = { TMF_CK(1) },
 			took_b[] = { 5 }, all[] = { 1, 2, 4, TMF_CK(0) };
 	struct scsic_res r;
 
@@ -418,12 +437,7 @@ static void test_abort_waiting_caw(struct scsic *c, unsigned int round)
 	pattern(newb, sizeof(newb), 40 + round);
 	host_write(ca, olda, sizeof(olda));
 	host_write(cb, oldb, sizeof(oldb));
-	gate_hold(&fmnt, oh, HOLD_LEN);
-	submit_read(c, RQ_OTHER, 1, oh);
-	submit_caw(c, RQ_OTHER, 2, ca, olda, newa);
-	submit_marker(c, RQ_OTHER, 3);
-	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(&fmnt, oh, WAIT_MS) && reap_until(c, &s, took_a, 1, WAIT_MS),
+	verdict_check(&v, read_caw_marker(c, &s, RQ_OTHER, oh, ca, olda, newa),
 		      "the read and the COMPARE AND WRITE behind it were not taken");
 	submit_tmf(c, 0, VIRTIO_SCSI_T_TMF_ABORT_TASK, 2);
 	submit_an(c, 1);
@@ -472,20 +486,15 @@ static void test_tmf_and_waiting(struct scsic *c, bool set, unsigned int round)
 	uint8_t old[IO_BLOCKS * LBS], new[IO_BLOCKS * LBS];
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	const uintptr_t took_c[] = { 3 }, took_d[] = { 5 }, took_tmf[] = { TMF_CK(1) },
+	const uintptr_t took_d[] = { 5 }, took_tmf[] = { TMF_CK(1) },
 			all[] = { 1, 2, 4, TMF_CK(0) };
 	uint64_t need = BIT(1) | BIT(2) | BIT(4);
 
 	pattern(old, sizeof(old), 50 + round);
 	pattern(new, sizeof(new), 60 + round);
 	host_write(ca, old, sizeof(old));
-	gate_hold(&fmnt, oh, HOLD_LEN);
 	gate_hold(&fmnt, od, HOLD_LEN);
-	submit_read(c, RQ_CTRL, 1, oh);
-	submit_caw(c, RQ_CTRL, 2, ca, old, new);
-	submit_marker(c, RQ_CTRL, 3);
-	scsic_kick(c, SCSIC_REQ_VQ + RQ_CTRL);
-	verdict_check(&v, gate_wait_held(&fmnt, oh, WAIT_MS) && reap_until(c, &s, took_c, 1, WAIT_MS),
+	verdict_check(&v, read_caw_marker(c, &s, RQ_CTRL, oh, ca, old, new),
 		      "the read and the COMPARE AND WRITE were not taken");
 	submit_read(c, RQ_OTHER, 4, od);
 	submit_marker(c, RQ_OTHER, 5);
@@ -865,17 +874,12 @@ static void test_query_task(struct scsic *c)
 	uint8_t old[IO_BLOCKS * LBS], new[IO_BLOCKS * LBS], q[7];
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	const uintptr_t took[] = { 3 }, all[] = { 1, 2 };
+	const uintptr_t all[] = { 1, 2 };
 
 	pattern(old, sizeof(old), 90);
 	pattern(new, sizeof(new), 91);
 	host_write(ca, old, sizeof(old));
-	gate_hold(&fmnt, oq, HOLD_LEN);
-	submit_read(c, RQ_OTHER, 1, oq);
-	submit_caw(c, RQ_OTHER, 2, ca, old, new);
-	submit_marker(c, RQ_OTHER, 3);
-	scsic_kick(c, SCSIC_REQ_VQ + RQ_OTHER);
-	verdict_check(&v, gate_wait_held(&fmnt, oq, WAIT_MS) && reap_until(c, &s, took, 1, WAIT_MS),
+	verdict_check(&v, read_caw_marker(c, &s, RQ_OTHER, oq, ca, old, new),
 		      "the read and the CAW were not taken");
 	q[0] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 1);
 	q[1] = query(c, &s, VIRTIO_SCSI_T_TMF_QUERY_TASK, 2);

@@ -18,17 +18,11 @@
 #include "log.h"
 #include "mem.h"
 #include "tap.h"
+#include "test-ring.h"
 #include "util.h"
 #include "virtq.h"
 
-#define MEM_SIZE	(1u << 20)
 #define HALF		(MEM_SIZE / 2)
-#define QVA_BASE	0x7f0000000000ull
-#define NUM		8
-#define DESC_GPA	0x1000
-#define AVAIL_GPA	0x2000
-#define USED_GPA	0x3000
-#define BUF_GPA		0x10000
 
 static uint8_t *guest;		/* the test's view of guest memory */
 static struct vu_mem mem;
@@ -74,11 +68,7 @@ static void reset_ring(bool event_idx, bool indirect)
 	virtq_reset(&vq);
 	virtq_init(&vq, 0);
 	vq.th = &test_th;
-	vq.num = NUM;
-	vq.desc_qva = QVA_BASE + DESC_GPA;
-	vq.avail_qva = QVA_BASE + AVAIL_GPA;
-	vq.used_qva = QVA_BASE + USED_GPA;
-	vq.addr_set = true;
+	test_ring_place(&vq);
 	vq.event_idx = event_idx;
 	vq.indirect = indirect;
 	vq.call_fd = eventfd(0, EFD_NONBLOCK);

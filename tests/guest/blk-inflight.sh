@@ -35,16 +35,8 @@
 # GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
 
-# Sibling files: $srcdir may be this directory or the top source directory.
-for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
-    if [ -n "$d" ] && [ -f "$d/guest-lib.sh" ] && [ -f "$d/blk-inflight-in-guest.sh" ]; then
-        here=$d
-        break
-    fi
-done
-: "${here:?cannot find guest-lib.sh (set srcdir)}"
 # shellcheck source=guest-lib.sh
-. "$here/guest-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 AIO=${AIO:-io_uring}
 KILLS=${KILLS:-3}
@@ -52,22 +44,12 @@ UP_SECS=${UP_SECS:-3}
 DOWN_SECS=${DOWN_SECS:-1}
 RESTART_WAIT=${RESTART_WAIT:-120}
 
-# A build configured without this engine skips instead of failing.
-case "$AIO" in io_uring) engine_sym=HAVE_LIBURING ;; *) engine_sym=HAVE_LIBAIO ;; esac
-if [ -f "$GUEST_TOP_BUILDDIR/config.h" ] &&
-   ! grep -q "^#define $engine_sym 1" "$GUEST_TOP_BUILDDIR/config.h"; then
-    echo "1..0 # SKIP this build has no $AIO engine"
-    exit 0
-fi
-
-tap_begin
-guest_setup
-case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
+guest_begin "$AIO"
 case "$KILLS" in [1-9]) ;; *) guest_die "KILLS must be 1..9, not '$KILLS'" ;; esac
 [ "$GUEST_BACKEND" = vhost-uring-blk ] ||
     guest_die "this test is about vhost-uring-blk's inflight region (GUEST_BACKEND=$GUEST_BACKEND)"
-if [ "${CACHE:-none}" = none ] && ! guest_tmp_supports_odirect; then
-    guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
+if [ "${CACHE:-none}" = none ]; then
+    guest_need_odirect
 fi
 tap_diag "aio=$AIO cache=${CACHE:-default} kills=$KILLS up=${UP_SECS}s down=${DOWN_SECS}s kernel=$GUEST_KVER"
 
@@ -167,7 +149,7 @@ kill_daemon() {
 start_daemon
 GUEST_WATCH_DAEMON=0            # the back-end goes away on purpose
 GUEST_WAIT_DEVS=vda
-boot_bg "$here/blk-inflight-in-guest.sh" \
+boot_bg "$GUEST_SRCDIR/blk-inflight-in-guest.sh" \
     -chardev "socket,id=vub0,path=$sock,reconnect=1" \
     -device "vhost-user-blk-pci,chardev=vub0,num-queues=1"
 

@@ -33,29 +33,19 @@
 # GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
 
-# Sibling files: $srcdir may be this directory or the top source directory.
-for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
-    if [ -n "$d" ] && [ -f "$d/guest-lib.sh" ] && [ -f "$d/blk-restart-in-guest.sh" ]; then
-        here=$d
-        break
-    fi
-done
-: "${here:?cannot find guest-lib.sh (set srcdir)}"
 # shellcheck source=guest-lib.sh
-. "$here/guest-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 AIO=${AIO:-io_uring}
 FIO_MB=${GUEST_FIO_MB:-96}
 RESTART_WAIT=${RESTART_WAIT:-120}
 FD_SETTLE=${FD_SETTLE:-10}
-guest_script=$here/blk-restart-in-guest.sh
+guest_script=$GUEST_SRCDIR/blk-restart-in-guest.sh
 
-tap_begin
-guest_setup
-case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
+guest_begin ""
 case "$FIO_MB" in [1-9]|[1-9][0-9]) ;; *) guest_die "GUEST_FIO_MB must be 1..99, not '$FIO_MB'" ;; esac
-if [ "${CACHE:-none}" = none ] && ! guest_tmp_supports_odirect; then
-    guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
+if [ "${CACHE:-none}" = none ]; then
+    guest_need_odirect
 fi
 
 tap_diag "backend=$GUEST_BACKEND aio=$AIO cache=${CACHE:-default} kernel=$GUEST_KVER"
@@ -133,11 +123,23 @@ memfd_maps() {
     echo "${n:-0}"
 }
 
+# settle FUNC WANT: run FUNC on the back-end's pid until it prints WANT,
+# FD_SETTLE seconds at most; prints what it printed last.
+settle() {
+    local i v
+    for i in $(seq $((FD_SETTLE * 10))); do
+        v=$("$1" "$DAEMON_PID")
+        [ "$v" -eq "$2" ] && break
+        sleep 0.1
+    done
+    echo "$v"
+}
+
 # check_daemon_after LABEL: after a QEMU is gone, the back-end must still
 # run, be back at its open-fd count from before the first QEMU, and have no
 # guest memory mapped (each within FD_SETTLE seconds).
 check_daemon_after() {
-    local label=$1 i n m
+    local label=$1 n m
     if ! _guest_alive "$DAEMON_PID"; then
         tap_not_ok "back-end still running after $label"
         tap_not_ok "back-end back at $fd_base open fds after $label: it is not running"
@@ -145,11 +147,7 @@ check_daemon_after() {
         return 0
     fi
     tap_ok "back-end still running after $label"
-    for i in $(seq $((FD_SETTLE * 10))); do
-        n=$(fd_count "$DAEMON_PID")
-        [ "$n" -eq "$fd_base" ] && break
-        sleep 0.1
-    done
+    n=$(settle fd_count "$fd_base")
     if [ "$n" -eq "$fd_base" ]; then
         tap_ok "back-end back at $fd_base open fds after $label"
     else
@@ -157,11 +155,7 @@ check_daemon_after() {
         tap_diag "fds before the first QEMU (<) and now (>):"
         tap_diag "$(diff <(echo "$fd_base_list") <(fd_list "$DAEMON_PID"))"
     fi
-    for i in $(seq $((FD_SETTLE * 10))); do
-        m=$(memfd_maps "$DAEMON_PID")
-        [ "$m" -eq "$memfd_base" ] && break
-        sleep 0.1
-    done
+    m=$(settle memfd_maps "$memfd_base")
     if [ "$m" -eq "$memfd_base" ]; then
         tap_ok "back-end unmapped the guest memory after $label"
     else

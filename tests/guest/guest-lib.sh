@@ -7,9 +7,10 @@
 # boot, TAP output, and cleanup of temp files and processes on every exit path.
 #
 # Usage from a test script (bash, set -eu):
-#   . "$dir/guest-lib.sh"
-#   tap_begin                   # from here on stdout carries TAP only
-#   guest_setup                 # temp dir, traps, prerequisite checks
+#   . "$(dirname "$0")/guest-lib.sh"   # run as: bash tests/guest/X.sh
+#   guest_begin ENGINE          # skip without ENGINE; tap_begin (from here
+#                               # on stdout carries TAP only); guest_setup
+#                               # (temp dir, traps, prerequisite checks)
 #   blk_daemon_start IMG SOCK QUEUES AIO   (or scsi_daemon_start, below)
 #   guest_env NAME VALUE        # visible to the guest script via /test.env
 #   guest_file SRC DEST         # extra file in the guest (DEST absolute)
@@ -354,6 +355,42 @@ guest_tmp_supports_odirect() {
     dd if=/dev/zero of="$f" bs=4096 count=1 oflag=direct status=none 2>/dev/null || rc=1
     rm -f "$f"
     return $rc
+}
+
+# guest_begin ENGINE: how a guest test starts: end it as skipped when the
+# daemons were built without ENGINE (empty: no such check; see
+# guest_skip_without_engine), then tap_begin, guest_setup and
+# guest_check_aio.
+guest_begin() {
+    [ -z "$1" ] || guest_skip_without_engine "$1"
+    tap_begin
+    guest_setup
+    guest_check_aio
+}
+
+# guest_check_aio: AIO (the back-end engine and guest fio ioengine) must be
+# io_uring or libaio.
+guest_check_aio() {
+    case "$AIO" in
+    io_uring|libaio) ;;
+    *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;;
+    esac
+}
+
+# guest_make_pattern FILE TEXT: 64 KiB of 2048 lines of 32 bytes, each
+# "TEXT #N" with the line number N zero-padded to fill it, in FILE.
+guest_make_pattern() {
+    awk -v t="$2" 'BEGIN {
+        fmt = "%s #%0" (32 - length(t) - 3) "d\n"
+        for (i = 0; i < 2048; i++) printf fmt, t, i
+    }' > "$1"
+    [ "$(stat -c %s "$1")" -eq 65536 ] || guest_die "pattern generator produced the wrong size"
+}
+
+# guest_need_odirect: end the test unless $GUEST_TMP takes O_DIRECT opens.
+guest_need_odirect() {
+    guest_tmp_supports_odirect ||
+        guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
 }
 
 # ---------------------------------------------------------------------------

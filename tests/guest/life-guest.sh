@@ -27,34 +27,22 @@
 # CACHE, GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
 
-# Sibling files: $srcdir may be this directory or the top source directory.
-for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
-    if [ -n "$d" ] && [ -f "$d/guest-lib.sh" ] && [ -f "$d/life-in-guest.sh" ]; then
-        here=$d
-        break
-    fi
-done
-: "${here:?cannot find guest-lib.sh (set srcdir)}"
 # All boots run in one QEMU, whose hard limit (guest-lib.sh: 300 s) must
 # cover them all.
 life_timeout=${GUEST_TIMEOUT:-900}
 # shellcheck source=guest-lib.sh
-. "$here/guest-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 DEVICE=${DEVICE:-}
 AIO=${AIO:-io_uring}
 REBOOTS=${REBOOTS:-3}
 VCPUS=${VCPUS:-2}
 
-guest_skip_without_engine "$AIO"
-tap_begin
-guest_setup
+guest_begin "$AIO"
 case "$DEVICE" in blk|scsi) ;; *) guest_die "DEVICE must be blk or scsi, not '$DEVICE'" ;; esac
-case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
 case "$REBOOTS" in [0-5]) ;; *) guest_die "REBOOTS must be 0..5, not '$REBOOTS'" ;; esac
 case "$VCPUS" in [1-8]) ;; *) guest_die "VCPUS must be 1..8, not '$VCPUS'" ;; esac
-guest_tmp_supports_odirect ||
-    guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
+guest_need_odirect
 tap_diag "device=$DEVICE aio=$AIO vcpus=$VCPUS reboots=$REBOOTS kernel=$GUEST_KVER"
 
 # ---------------------------------------------------------------- layout
@@ -75,9 +63,7 @@ data=$GUEST_TMP/data
 mkdir -p "$data"
 nonce=$(od -An -tx4 -N4 /dev/urandom | tr -d ' \n')
 truncate -s $((OLD_MB * MiB)) "$img"
-awk -v n="$nonce" 'BEGIN { for (i = 0; i < 2048; i++) printf "vu-life %s #%013d\n", n, i }' \
-    > "$data/pattern"
-[ "$(stat -c %s "$data/pattern")" -eq "$PAT_LEN" ] || guest_die "pattern generator produced the wrong size"
+guest_make_pattern "$data/pattern" "vu-life $nonce"
 
 guest_env VCPUS "$VCPUS"
 guest_env AIO "$AIO"
@@ -117,7 +103,7 @@ GUEST_TIMEOUT=$life_timeout
 
 # ------------------------------------------------------------- the guest
 t_test=$SECONDS
-boot_bg "$here/life-in-guest.sh" -chardev "socket,id=vu0,path=$sock" "${dev_args[@]}"
+boot_bg "$GUEST_SRCDIR/life-in-guest.sh" -chardev "socket,id=vu0,path=$sock" "${dev_args[@]}"
 if wait_mark resize-ready 300; then
     truncate -s $((NEW_MB * MiB)) "$img"
     kill -HUP "$DAEMON_PID"

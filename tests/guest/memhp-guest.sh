@@ -26,16 +26,8 @@
 # GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
 
-# Sibling files: $srcdir may be this directory or the top source directory.
-for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
-    if [ -n "$d" ] && [ -f "$d/guest-lib.sh" ] && [ -f "$d/memhp-in-guest.sh" ]; then
-        here=$d
-        break
-    fi
-done
-: "${here:?cannot find guest-lib.sh (set srcdir)}"
 # shellcheck source=guest-lib.sh
-. "$here/guest-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 DEVICE=${DEVICE:-blk}
 AIO=${AIO:-io_uring}
@@ -43,15 +35,11 @@ DIMM_MB=${DIMM_MB:-256}
 FIO_MB=${GUEST_FIO_MB:-8}
 HP_SECS=${HP_SECS:-120}
 
-guest_skip_without_engine "$AIO"
-tap_begin
-guest_setup
+guest_begin "$AIO"
 case "$DEVICE" in blk|scsi) ;; *) guest_die "DEVICE must be blk or scsi, not '$DEVICE'" ;; esac
-case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
 case "$FIO_MB" in [1-9]|[12][0-9]|3[01]) ;; *) guest_die "GUEST_FIO_MB must be 1..31, not '$FIO_MB'" ;; esac
 case "$DIMM_MB" in 128|256|384|512) ;; *) guest_die "DIMM_MB must be 128, 256, 384 or 512, not '$DIMM_MB'" ;; esac
-guest_tmp_supports_odirect ||
-    guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
+guest_need_odirect
 tap_diag "device=$DEVICE aio=$AIO dimm=${DIMM_MB}MiB fio=${FIO_MB}MiB kernel=$GUEST_KVER"
 
 MiB=1048576
@@ -116,7 +104,7 @@ dimm_rss_kib() {
 }
 
 t_test=$SECONDS
-boot_bg "$here/memhp-in-guest.sh" -chardev "socket,id=vu0,path=$sock" "${dev_args[@]}"
+boot_bg "$GUEST_SRCDIR/memhp-in-guest.sh" -chardev "socket,id=vu0,path=$sock" "${dev_args[@]}"
 
 # ------------------------------------------------------------------ plug
 plugged=0

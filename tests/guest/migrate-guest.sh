@@ -34,16 +34,8 @@
 # VHOST_URING_SCSI, CACHE, GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
 
-# Sibling files: $srcdir may be this directory or the top source directory.
-for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
-    if [ -n "$d" ] && [ -f "$d/guest-lib.sh" ] && [ -f "$d/migrate-in-guest.sh" ]; then
-        here=$d
-        break
-    fi
-done
-: "${here:?cannot find guest-lib.sh (set srcdir)}"
 # shellcheck source=guest-lib.sh
-. "$here/guest-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 DEVICE=${DEVICE:-blk}
 QUEUES=${QUEUES:-1}
@@ -52,20 +44,15 @@ AIO=${AIO:-io_uring}
 HOPS=${HOPS:-3}
 FIO_MB=${GUEST_FIO_MB:-8}
 
-if [ "$DEVICE" = scsi ] || [ "$GUEST_BACKEND" = vhost-uring-blk ]; then
-    guest_skip_without_engine "$AIO"
-fi
-
-tap_begin
-guest_setup
+engine=$AIO
+[ "$DEVICE" = scsi ] || [ "$GUEST_BACKEND" = vhost-uring-blk ] || engine=
+guest_begin "$engine"
 case "$DEVICE" in blk|scsi) ;; *) guest_die "DEVICE must be blk or scsi, not '$DEVICE'" ;; esac
 case "$QUEUES" in 1|2) ;; *) guest_die "QUEUES must be 1 or 2, not '$QUEUES'" ;; esac
 case "$VCPUS" in [1-8]) ;; *) guest_die "VCPUS must be 1..8, not '$VCPUS'" ;; esac
-case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
 case "$HOPS" in [1-9]) ;; *) guest_die "HOPS must be 1..9, not '$HOPS'" ;; esac
 case "$FIO_MB" in [1-9]|[1-3][0-9]) ;; *) guest_die "GUEST_FIO_MB must be 1..39, not '$FIO_MB'" ;; esac
-guest_tmp_supports_odirect ||
-    guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
+guest_need_odirect
 
 backend=$GUEST_BACKEND
 [ "$DEVICE" = scsi ] && backend=vhost-uring-scsi
@@ -85,9 +72,7 @@ mkdir -p "$data"
 nonce=$(od -An -tx4 -N4 /dev/urandom | tr -d ' \n')
 token="vub-migrate-done $nonce"
 truncate -s "$IMG_BYTES" "$img"
-awk -v n="$nonce" 'BEGIN { for (i = 0; i < 2048; i++) printf "vu-migrate %s #%010d\n", n, i }' \
-    > "$data/pattern"
-[ "$(stat -c %s "$data/pattern")" -eq "$PAT_LEN" ] || guest_die "pattern generator produced the wrong size"
+guest_make_pattern "$data/pattern" "vu-migrate $nonce"
 
 guest_env DISK_BYTES "$IMG_BYTES"
 guest_env JOBS "$QUEUES"
@@ -131,7 +116,7 @@ GUEST_APPEND=init_on_free=1
 
 # ------------------------------------------------------------ migrations
 t_test=$SECONDS
-migrate_boot start_backend "$here/migrate-in-guest.sh" "${dev_args[@]}"
+migrate_boot start_backend "$GUEST_SRCDIR/migrate-in-guest.sh" "${dev_args[@]}"
 hops_ok=0
 if wait_mark fio-started 120; then
     tap_ok "guest: fio running before the first migration ($((SECONDS - t_test))s after boot)"

@@ -31,16 +31,9 @@
 # shellcheck disable=SC2034  # layout variables reach the guest through ${!v}
 set -eu
 
-for d in "${srcdir:-}" "${srcdir:-}/tests/guest" "${top_srcdir:-}/tests/guest" "$(dirname "$0")"; do
-    if [ -n "$d" ] && [ -f "$d/guest-lib.sh" ] && [ -f "$d/scsi-in-guest.sh" ]; then
-        here=$d
-        break
-    fi
-done
-: "${here:?cannot find guest-lib.sh (set srcdir)}"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 # shellcheck source=guest-lib.sh
-. "$here/guest-lib.sh"
+. "$(dirname "$0")/guest-lib.sh"
 
 QUEUES=${QUEUES:-2}
 VCPUS=${VCPUS:-$QUEUES}
@@ -50,25 +43,17 @@ export SCSI_THREADS=$THREADS
 FIO_MB=${GUEST_FIO_MB:-32}
 BACKEND=${SCSI_BACKEND:-vhost-uring-scsi}
 
-# A build configured without this engine skips instead of failing.
-case "$AIO" in io_uring) engine_sym=HAVE_LIBURING ;; *) engine_sym=HAVE_LIBAIO ;; esac
-if [ "$BACKEND" = vhost-uring-scsi ] && [ -f "$GUEST_TOP_BUILDDIR/config.h" ] &&
-   ! grep -q "^#define $engine_sym 1" "$GUEST_TOP_BUILDDIR/config.h"; then
-    echo "1..0 # SKIP this build has no $AIO engine"
-    exit 0
-fi
-
-tap_begin
-guest_setup
+# (QEMU's own virtio-scsi needs neither engine)
+engine=$AIO
+[ "$BACKEND" = vhost-uring-scsi ] || engine=
+guest_begin "$engine"
 case "$QUEUES" in 1|2) ;; *) guest_die "QUEUES must be 1 or 2, not '$QUEUES'" ;; esac
 case "$VCPUS" in [1-8]) ;; *) guest_die "VCPUS must be 1..8, not '$VCPUS'" ;; esac
-case "$AIO" in io_uring|libaio) ;; *) guest_die "AIO must be io_uring or libaio, not '$AIO'" ;; esac
 case "$BACKEND" in vhost-uring-scsi|qemu) ;; *) guest_die "SCSI_BACKEND must be vhost-uring-scsi or qemu, not '$BACKEND'" ;; esac
 for t in debugfs e2fsck; do
     command -v "$t" >/dev/null 2>&1 || guest_die "host tool $t missing (install e2fsprogs)"
 done
-guest_tmp_supports_odirect ||
-    guest_die "temp dir $GUEST_TMP does not support O_DIRECT (tmpfs?): set GUEST_TMPDIR to a disk-backed directory"
+guest_need_odirect
 
 tap_diag "backend=$BACKEND queues=$QUEUES vcpus=$VCPUS aio=$AIO threads=$THREADS kernel=$GUEST_KVER"
 
@@ -187,7 +172,7 @@ fi
 GUEST_VCPUS=$VCPUS
 GUEST_WAIT_DEVS=sda,sdb,sdc
 GUEST_WAIT_SECS=${GUEST_WAIT_SECS:-60}
-guest_boot "$here/scsi-in-guest.sh" "${ctrl[@]}" || true
+guest_boot "$GUEST_SRCDIR/scsi-in-guest.sh" "${ctrl[@]}" || true
 
 tap_guest_exit
 tap_guest_results luns-found disk-sizes hw-queues sg-turs inquiry-standard \
@@ -227,7 +212,7 @@ if [ "$BACKEND" = vhost-uring-scsi ]; then
     grown=$(( $(stat -c %s "$img1") + 64 * 1048576 ))
     guest_env GROWN_SECTORS $((grown / 512))
     daemon_start_next scsi_daemon_start "$sock" "$QUEUES" "$AIO" "${luns[@]}"
-    boot_bg "$here/scsi-in-guest.sh" "${ctrl[@]}"
+    boot_bg "$GUEST_SRCDIR/scsi-in-guest.sh" "${ctrl[@]}"
     # Grow LUN 1 under the running guest, then ask for a rescan.
     if wait_mark grow 240; then
         truncate -s "$grown" "$img1"

@@ -323,46 +323,50 @@ else
 fi
 echo "@@ # naa-ident $naa0 $naa1"
 
+# vpd_luns PAGE CHECK: VPD page PAGE of LUNs 0 and 1, each read into
+# f=/tmp/vpdPAGE-l and looked at by CHECK (it adds to msg and sets rc=1 on
+# a failure); rc and msg start afresh, and a page that does not read fails.
+vpd_luns() {
+    rc=0; msg=
+    for l in 0 1; do
+        eval "sg=\$sg$l"
+        f=/tmp/vpd${1#0x}-$l
+        if ! m=$(vpd "$sg" "$1" "$f"); then rc=1; msg="$msg LUN $l: $m;"; continue; fi
+        "$2"
+    done
+}
+
 # 0xb0 block limits: SBC-3 length 0x3c, non-zero UNMAP limits (the LUNs
 # support UNMAP).
-rc=0; msg=
-for l in 0 1; do
-    eval "sg=\$sg$l"
-    f=/tmp/vpdb0-$l
-    if ! m=$(vpd "$sg" 0xb0 "$f"); then rc=1; msg="$msg LUN $l: $m;"; continue; fi
+check_block_limits() {
     len=$(be "$f" 2 2); mxfer=$(be "$f" 8 4); mlba=$(be "$f" 20 4); mdesc=$(be "$f" 24 4)
     mws=$(be "$f" 36 8)
     msg="$msg LUN $l: length $len, max transfer $mxfer, max unmap lba $mlba, max unmap desc $mdesc, max write same $mws;"
     if [ "$len" -lt 60 ] || [ "$mlba" -eq 0 ] || [ "$mdesc" -eq 0 ]; then rc=1; fi
-done
+}
+vpd_luns 0xb0 check_block_limits
 g_result vpd-block-limits "$rc" "$msg"
 
 # 0xb1 block device characteristics: length 0x3c.
-rc=0; msg=
-for l in 0 1; do
-    eval "sg=\$sg$l"
-    f=/tmp/vpdb1-$l
-    if ! m=$(vpd "$sg" 0xb1 "$f"); then rc=1; msg="$msg LUN $l: $m;"; continue; fi
+check_characteristics() {
     len=$(be "$f" 2 2)
     msg="$msg LUN $l: length $len, rotation rate $(be "$f" 4 2);"
     [ "$len" -eq 60 ] || rc=1
-done
+}
+vpd_luns 0xb1 check_characteristics
 g_result vpd-block-characteristics "$rc" "$msg"
 
 # 0xb2 logical block provisioning: LBPU (UNMAP) and LBPWS (WRITE SAME(16)
 # with UNMAP) set, as the LUNs support both.
-rc=0; msg=
-for l in 0 1; do
-    eval "sg=\$sg$l"
-    f=/tmp/vpdb2-$l
-    if ! m=$(vpd "$sg" 0xb2 "$f"); then rc=1; msg="$msg LUN $l: $m;"; continue; fi
+check_provisioning() {
     b5=$(byte "$f" 5)
     lbpu=$(( b5 >> 7 & 1 )); lbpws=$(( b5 >> 6 & 1 )); lbpws10=$(( b5 >> 5 & 1 ))
     lbprz=$(( b5 >> 2 & 7 ))
     eval "b2lbprz$l=\$lbprz"
     msg="$msg LUN $l: LBPU=$lbpu LBPWS=$lbpws LBPWS10=$lbpws10 LBPRZ=$lbprz type=$(( $(byte "$f" 6) & 7 ));"
     [ "$lbpu" = 1 ] && [ "$lbpws" = 1 ] || rc=1
-done
+}
+vpd_luns 0xb2 check_provisioning
 g_result vpd-provisioning "$rc" "$msg"
 
 # ------------------------------------------------------ e. READ CAPACITY

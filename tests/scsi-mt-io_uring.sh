@@ -1,3 +1,0 @@
-#!/bin/sh
-# TMFs and COMPARE AND WRITE across 2 I/O threads, I/O held in a FUSE file (io_uring).
-TEST_AIO=io_uring TEST_SCSI_THREADS=2 exec ./tests/test-scsi-mt
