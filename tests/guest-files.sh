@@ -4,11 +4,14 @@
 # each shell script among them parses, and each guest test (GUEST_VARIANTS,
 # from GUEST_TESTS) is a line of tests/variants naming one of those
 # scripts.  make distcheck leaves the guest tests themselves out; this still
-# catches a file missing from the release tarball.  Output: TAP.
+# catches a file missing from the release tarball.  Last, every line of
+# tests/variants is a test of Makefile.am (ALL_VARIANTS: VARIANT_TESTS and
+# GUEST_TESTS), so that none is left out of make check.  Output: TAP.
 set -u
 : "${top_srcdir:?run from make check}"
 : "${GUEST_FILES:?run from make check}"
 : "${GUEST_VARIANTS:?run from make check}"
+: "${ALL_VARIANTS:?run from make check}"
 n=0
 fail=0
 for f in $GUEST_FILES; do
@@ -40,6 +43,16 @@ for t in $GUEST_VARIANTS; do
 	*" tests/$run "*) echo "ok $n - $t runs tests/$run" ;;
 	*)
 		echo "not ok $n - $t is a line of tests/variants naming a guest script (it names '$run')"
+		fail=1
+		;;
+	esac
+done
+for name in $(awk '!/^#/ && NF { print $1 }' "$top_srcdir/tests/variants"); do
+	n=$((n + 1))
+	case " $ALL_VARIANTS " in
+	*"/$name.v "*) echo "ok $n - variant $name is a test of make check" ;;
+	*)
+		echo "not ok $n - variant $name of tests/variants is in no test list of Makefile.am"
 		fail=1
 		;;
 	esac
