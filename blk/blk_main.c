@@ -65,11 +65,8 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *f)
 {
-	fputs(
-"Usage: vhost-uring-blk (--socket-path=PATH | --fd=N) --blk-file=PATH [options]\n"
-"Serve a virtio-blk disk to a vhost-user front end such as QEMU.\n"
-"\n", f);
-	cli_usage_socket(f);
+	cli_usage_head(f, "vhost-uring-blk (--socket-path=PATH | --fd=N) --blk-file=PATH [options]",
+		       "Serve a virtio-blk disk to a vhost-user front end such as QEMU.");
 	fputs(
 "  --blk-file=PATH           image file or block device to serve\n"
 "  --read-only               offer a read-only disk\n", f);

@@ -57,11 +57,8 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *f)
 {
-	fputs(
-"Usage: vhost-uring-scsi (--socket-path=PATH | --fd=N) --lun=N,file=PATH[,...] [options]\n"
-"Serve a virtio-scsi controller with disk LUNs to a vhost-user front end.\n"
-"\n", f);
-	cli_usage_socket(f);
+	cli_usage_head(f, "vhost-uring-scsi (--socket-path=PATH | --fd=N) --lun=N,file=PATH[,...] [options]",
+		       "Serve a virtio-scsi controller with disk LUNs to a vhost-user front end.");
 	fputs(
 "  --lun=N,file=PATH[,read-only][,serial=S][,logical-block-size=512|4096]\n"
 "       [,cache=none|writeback|writethrough|directsync]\n"

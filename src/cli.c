@@ -195,8 +195,9 @@ int cli_parse_args(int argc, char **argv, const struct option *opts,
 	return 0;
 }
 
-void cli_usage_socket(FILE *f)
+void cli_usage_head(FILE *f, const char *synopsis, const char *what)
 {
+	fprintf(f, "Usage: %s\n%s\n\n", synopsis, what);
 	fputs(
 "  --socket-path=PATH        listen on a new Unix socket at PATH\n"
 "  --socket-mode=MODE        its permissions, in octal (default 0600)\n"

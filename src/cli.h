@@ -83,7 +83,8 @@ void cli_common_init(struct cli_common *c, const struct cli_limits *l);
  * and sandbox options, image locking, and the ones that answer at once
  * (last).
  */
-void cli_usage_socket(FILE *f);
+/* The usage line, what the program does, and the socket options. */
+void cli_usage_head(FILE *f, const char *synopsis, const char *what);
 void cli_usage_queues(FILE *f, const struct cli_limits *l);
 void cli_usage_locking(FILE *f);
 void cli_usage_tail(FILE *f);
