@@ -128,25 +128,35 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | p[2] << 8 | p[3];
 }
 
-/* A 10-byte CDB with an LBA and a 16-bit length (READ(10) and friends). */
+/*
+ * A CDB of size 10 or 16 with an LBA and a length (READ(10), READ(16) and
+ * friends): a 32-bit LBA and 16-bit length, or 64 and 32 bits.
+ */
+static void cdb_lba(uint8_t *cdb, unsigned int size, uint8_t op, uint8_t b1,
+		    uint64_t lba, uint32_t len)
+{
+	memset(cdb, 0, size);
+	cdb[0] = op;
+	cdb[1] = b1;
+	if (size == 10) {
+		put32(cdb + 2, (uint32_t)lba);
+		put16(cdb + 7, (uint16_t)len);
+	} else {
+		put64(cdb + 2, lba);
+		put32(cdb + 10, len);
+	}
+}
+
 static void cdb10(uint8_t *cdb, uint8_t op, uint8_t b1, uint32_t lba,
 		  uint16_t len)
 {
-	memset(cdb, 0, 10);
-	cdb[0] = op;
-	cdb[1] = b1;
-	put32(cdb + 2, lba);
-	put16(cdb + 7, len);
+	cdb_lba(cdb, 10, op, b1, lba, len);
 }
 
 static void cdb16(uint8_t *cdb, uint8_t op, uint8_t b1, uint64_t lba,
 		  uint32_t len)
 {
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	cdb[1] = b1;
-	put64(cdb + 2, lba);
-	put32(cdb + 10, len);
+	cdb_lba(cdb, 16, op, b1, lba, len);
 }
 
 static int rw10(struct scsic *c, const uint8_t *lun, uint8_t op, uint8_t b1,
@@ -664,23 +674,30 @@ static void test_unmap(struct scsic *c)
 		tap_diag("%s", v.fail);
 }
 
+/* Send cdb to LUN A with out bytes of data-out; a failed verdict unless GOOD. */
+static void expect_good(struct verdict *v, struct scsic *c, const uint8_t *cdb,
+			unsigned int cdb_len, uint32_t out, const char *what)
+{
+	struct scsic_res r;
+	int ret = scsic_cmd(c, lun_a, cdb, cdb_len, out, 0, &r);
+
+	verdict_check(v, good(ret, &r), "%s: ret %d status %u key 0x%x asc 0x%04x",
+		      what, ret, r.status, sense_key(&r), sense_asc(&r));
+}
+
 static void test_write_same(struct scsic *c)
 {
 	const uint32_t lba = 4096, n = 32, len = n * LBS;
 	uint8_t *want = malloc(len), cdb[16];
 	struct verdict v = { { 0 } };
-	struct scsic_res r;
-	int ret;
 
 	/* Zeroing: WRITE SAME(16) of a zero block over a pattern. */
 	pattern(want, len, 5);
 	host_pwrite(want, len, (off_t)lba * LBS);
 	memset(c->dout, 0, LBS);
 	cdb16(cdb, 0x93, 0, lba, n);
-	ret = scsic_cmd(c, lun_a, cdb, 16, LBS, 0, &r);
+	expect_good(&v, c, cdb, 16, LBS, "WRITE SAME(16) zero");
 	memset(want, 0, len);
-	verdict_check(&v, good(ret, &r), "WRITE SAME(16) zero: ret %d status %u key 0x%x asc 0x%04x",
-		      ret, r.status, sense_key(&r), sense_asc(&r));
 	verdict_check(&v, host_is(want, len, (off_t)lba * LBS),
 		      "the image is not zero after WRITE SAME(16) of zeros");
 	/* A non-zero block, WRITE SAME(10). */
@@ -688,9 +705,7 @@ static void test_write_same(struct scsic *c)
 	for (uint32_t i = 0; i < n; i++)
 		memcpy(want + i * LBS, c->dout, LBS);
 	cdb10(cdb, 0x41, 0, lba, (uint16_t)n);
-	ret = scsic_cmd(c, lun_a, cdb, 10, LBS, 0, &r);
-	verdict_check(&v, good(ret, &r), "WRITE SAME(10) pattern: ret %d status %u key 0x%x asc 0x%04x",
-		      ret, r.status, sense_key(&r), sense_asc(&r));
+	expect_good(&v, c, cdb, 10, LBS, "WRITE SAME(10) pattern");
 	verdict_check(&v, host_is(want, len, (off_t)lba * LBS),
 		      "the image does not hold the block %u times", n);
 	free(want);
@@ -756,10 +771,7 @@ static void test_write_verify(struct scsic *c)
 		      "WRITE AND VERIFY(16) BYTCHK 10b: key 0x%x asc 0x%04x, or it wrote",
 		      sense_key(&r), sense_asc(&r));
 	cdb10(cdb, 0x35, 0x02, 0, 0);
-	ret = scsic_cmd(c, lun_a, cdb, 10, 0, 0, &r);
-	verdict_check(&v, good(ret, &r),
-		      "SYNCHRONIZE CACHE(10) with IMMED: status %u key 0x%x asc 0x%04x",
-		      r.status, sense_key(&r), sense_asc(&r));
+	expect_good(&v, c, cdb, 10, 0, "SYNCHRONIZE CACHE(10) with IMMED");
 	free(want);
 	if (!ok(!v.fail[0], "WRITE AND VERIFY: BYTCHK 01b compares 1 MiB in two passes, 00b writes, 10b is refused; SYNCHRONIZE CACHE with IMMED completes GOOD"))
 		tap_diag("%s", v.fail);
