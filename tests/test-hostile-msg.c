@@ -797,26 +797,29 @@ static void m_region_zero_size(struct mt *t)
 	mem_table_refused(t, &r, 1, "zero-size region");
 }
 
-static void m_region_overlap(struct mt *t)
+/* A second 64 KiB region at gpa2 and qva2, overlapping the first. */
+static void overlap_refused(struct mt *t, uint64_t gpa2, uint64_t qva2,
+			    const char *what)
 {
 	struct vu_mem_region r[2] = {
 		{ MEM_GPA, 0x10000, 0x7f0000000000ull, 0 },
-		{ MEM_GPA + 0x8000, 0x10000, 0x7f0000100000ull, 0x10000 },
+		{ gpa2, 0x10000, qva2, 0x10000 },
 	};
 
 	t->log = "overlaps region gpa 0x100000";
-	mem_table_refused(t, r, 2, "overlapping regions");
+	mem_table_refused(t, r, 2, what);
+}
+
+static void m_region_overlap(struct mt *t)
+{
+	overlap_refused(t, MEM_GPA + 0x8000, 0x7f0000100000ull,
+			"overlapping regions");
 }
 
 static void m_region_overlap_qva(struct mt *t)
 {
-	struct vu_mem_region r[2] = {
-		{ MEM_GPA, 0x10000, 0x7f0000000000ull, 0 },
-		{ MEM_GPA + 0x100000, 0x10000, 0x7f0000008000ull, 0x10000 },
-	};
-
-	t->log = "overlaps region gpa 0x100000";
-	mem_table_refused(t, r, 2, "regions overlapping in front-end addresses");
+	overlap_refused(t, MEM_GPA + 0x100000, 0x7f0000008000ull,
+			"regions overlapping in front-end addresses");
 }
 
 static void m_region_wrap_gpa(struct mt *t)
