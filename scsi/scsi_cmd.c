@@ -27,8 +27,7 @@ static void set_result(struct scsi_cmd *c, uint8_t status, uint8_t key,
 	c->status = status;
 	c->key = key;
 	c->asc = asc;
-	c->data_len = 0;
-	c->xfer_in = 0;
+	c->data_len = c->xfer_in = 0;
 	c->why = why;
 }
 

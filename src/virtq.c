@@ -52,11 +52,8 @@ void virtq_reset(struct virtq *vq)
 	vq->long_iov = NULL;
 	vq->log_ranges = NULL;
 	vq->log = NULL;
-	vq->pool_num = 0;
-	vq->num = 0;
-	vq->addr_set = false;
-	vq->started = false;
-	vq->enabled = false;
+	vq->pool_num = vq->num = 0;
+	vq->addr_set = vq->started = vq->enabled = false;
 	vq->last_avail_idx = 0;
 	vq->broken = false;
 }
