@@ -662,25 +662,26 @@ for l in 0 1; do
 done
 g_result unmap-reads-zero "$rc" "${msg:-UNMAP of $UNMAP_LEN bytes (2 descriptors) on LUNs 0 and 1}"
 
-rc=0; msg=
-for l in 0 1; do
-    eval "dv=\$dev$l sg=\$sg$l bs=\$BS$l"
-    s=0
-    run /tmp/ws sg_write_same --16 --unmap --lba=$((WSU_OFF / bs)) --num=$((WSU_LEN / bs)) "$sg" || s=$?
-    m=$(range_zero x "$dv" "$WSU_OFF" "$WSU_LEN" "$s" "WRITE SAME(16) UNMAP") ||
-        { rc=1; msg="$msg LUN $l: $m $(err /tmp/ws);"; }
-done
-g_result write-same-unmap-reads-zero "$rc" "${msg:-WRITE SAME(16) with UNMAP on LUNs 0 and 1}"
+# ws_reads_zero NAME OFF LEN WHAT PASS OPTION...: sg_write_same with OPTIONs
+# over OFF..OFF+LEN of LUNs 0 and 1; the range must then read as zeros.
+ws_reads_zero() {
+    _name=$1 _off=$2 _len=$3 _what=$4 _pass=$5
+    shift 5
+    rc=0; msg=
+    for l in 0 1; do
+        eval "dv=\$dev$l sg=\$sg$l bs=\$BS$l"
+        s=0
+        run /tmp/ws sg_write_same "$@" --lba=$((_off / bs)) --num=$((_len / bs)) "$sg" || s=$?
+        m=$(range_zero x "$dv" "$_off" "$_len" "$s" "$_what") ||
+            { rc=1; msg="$msg LUN $l: $m $(err /tmp/ws);"; }
+    done
+    g_result "$_name" "$rc" "${msg:-$_pass on LUNs 0 and 1}"
+}
 
-rc=0; msg=
-for l in 0 1; do
-    eval "dv=\$dev$l sg=\$sg$l bs=\$BS$l"
-    s=0
-    run /tmp/ws sg_write_same --10 --lba=$((WSZ_OFF / bs)) --num=$((WSZ_LEN / bs)) "$sg" || s=$?
-    m=$(range_zero x "$dv" "$WSZ_OFF" "$WSZ_LEN" "$s" "WRITE SAME(10) of zeros") ||
-        { rc=1; msg="$msg LUN $l: $m $(err /tmp/ws);"; }
-done
-g_result write-same-zero-reads-zero "$rc" "${msg:-WRITE SAME(10) of a zero block on LUNs 0 and 1}"
+ws_reads_zero write-same-unmap-reads-zero "$WSU_OFF" "$WSU_LEN" \
+    "WRITE SAME(16) UNMAP" "WRITE SAME(16) with UNMAP" --16 --unmap
+ws_reads_zero write-same-zero-reads-zero "$WSZ_OFF" "$WSZ_LEN" \
+    "WRITE SAME(10) of zeros" "WRITE SAME(10) of a zero block" --10
 
 # WRITE SAME(16) of a non-zero block: every block of the range holds it.
 rc=0; msg=
