@@ -145,6 +145,13 @@ static void scsi_set_features(void *ctx, uint64_t features)
 	sd->features = features;
 }
 
+/*
+ * No config space: QEMU's vhost-user-scsi builds its own.  The event
+ * queue's buffers wait for events with no I/O (release_held); poke posts
+ * the events a rescan left pending once the driver adds buffers; wake
+ * moves commands held behind others of their LUN, and TMFs, across the
+ * I/O threads.
+ */
 const struct vu_dev_ops scsi_dev_ops = {
 	.name = "virtio-scsi",
 	.features = scsi_features,
