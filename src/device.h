@@ -23,6 +23,8 @@
 #include "iothread.h"
 #include "virtq.h"
 
+struct disk;
+
 struct vu_dev_ops {
 	const char *name;
 	/* Device-specific virtio feature bits to offer. */
@@ -82,6 +84,11 @@ struct vu_dev_ops {
 	 * stop runs once more, with handover true.
 	 */
 	void (*stop)(void *ctx, bool handover);
+	/*
+	 * Optional, control thread (the control socket): the device's i-th
+	 * disk and its LUN (-1 for a device of one disk), NULL past the last.
+	 */
+	struct disk *(*disk)(void *ctx, unsigned int i, int *lun);
 	/* Bytes of private state the device keeps per request. */
 	size_t req_priv_size;
 };
