@@ -327,24 +327,30 @@ static void test_clock(void)
 
 /* ---- keys, values and the rules ------------------------------------------- */
 
-/* libvirt's formatdomain <iotune> names, in the order throttle.h lists. */
-static const char *const libvirt_keys[] = {
-	"total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
-	"total_iops_sec", "read_iops_sec", "write_iops_sec",
-	"total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
-	"total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max",
-	"total_bytes_sec_max_length", "read_bytes_sec_max_length",
-	"write_bytes_sec_max_length", "total_iops_sec_max_length",
-	"read_iops_sec_max_length", "write_iops_sec_max_length",
-	"size_iops_sec",
-};
+/*
+ * libvirt's formatdomain <iotune> names, in the order throttle.h lists:
+ * {total,read,write}_{bytes,iops}_sec, then with _max, then with
+ * _max_length, then size_iops_sec.  Made here from those parts.
+ */
+#define NKEYS	19
 
-#define NKEYS	(sizeof(libvirt_keys) / sizeof(libvirt_keys[0]))
+static void libvirt_key(unsigned int i, char *name, size_t len)
+{
+	static const char *const dir[] = { "total", "read", "write" };
+	static const char *const suffix[] = { "", "_max", "_max_length" };
+	unsigned int b = i % 6;
+
+	if (i == NKEYS - 1)
+		snprintf(name, len, "size_iops_sec");
+	else
+		snprintf(name, len, "%s_%s_sec%s", dir[b % 3],
+			 b < 3 ? "bytes" : "iops", suffix[i / 6]);
+}
 
 static void test_keys(void)
 {
 	struct thr_config c, p;
-	char v[32], list[1024], err[256];
+	char name[64], v[32], list[1024], err[256];
 	size_t len = 0;
 	unsigned int i;
 	bool same = thr_nkeys() == NKEYS, back = true;
@@ -352,12 +358,13 @@ static void test_keys(void)
 	memset(&c, 0, sizeof(c));
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < NKEYS; i++) {
-		same = same && thr_key_name(i) && !strcmp(thr_key_name(i), libvirt_keys[i]);
+		libvirt_key(i, name, sizeof(name));
+		same = same && thr_key_name(i) && !strcmp(thr_key_name(i), name);
 		snprintf(v, sizeof(v), "%u", 7 * (i + 1));
-		back = back && !thr_config_set(&c, libvirt_keys[i], v, err, sizeof(err)) &&
+		back = back && !thr_config_set(&c, name, v, err, sizeof(err)) &&
 		       thr_key_get(&c, i) == 7 * (i + 1);
 		len += snprintf(list + len, sizeof(list) - len, "%s%s=%u",
-				i ? "," : "", libvirt_keys[i], 11 * (i + 1));
+				i ? "," : "", name, 11 * (i + 1));
 	}
 	ok(same && !thr_key_name(NKEYS), "the 19 keys are libvirt's, in order");
 	ok(back, "every key set from text reads back");
