@@ -75,6 +75,8 @@ struct disk {
 	struct disk_queue *q;
 	/* QoS: limited is read without the lock on every request. */
 	bool limited;		/* atomic */
+	bool was_limited;	/* atomic: limits were set at some time */
+	unsigned int release_seq;	/* atomic: see disk_limits_release() */
 	pthread_mutex_t thr_mu;
 	struct throttle thr;	/* under thr_mu */
 };
@@ -90,6 +92,7 @@ struct disk_req {
 	struct io_engine *engine;
 	struct disk_queue *dq;	/* the disk's state for the request's queue */
 	struct iothread *th;	/* the queue's thread */
+	unsigned int wait_seq;	/* the disk's release_seq when it began waiting */
 	struct disk_req *next;	/* waiting for the limits */
 	uint64_t start_ns;	/* for the latency histogram */
 	uint64_t bytes;		/* the request's length */
@@ -143,6 +146,14 @@ void disk_discard(struct disk_req *r, uint64_t off, uint64_t len,
 void disk_queue_init(struct disk *d, struct disk_queue *q);
 /* May r start now?  If not, it waits and its go() runs later. */
 bool disk_limits_admit(struct disk_req *r);
+
+/*
+ * Any thread: every request now waiting for d's limits may go (a SCSI task
+ * management function waits for them, as QEMU lifts limits for a drain);
+ * later ones wait as usual.  True when some may wait: then wake the
+ * device's threads, which let them go.
+ */
+bool disk_limits_release(struct disk *d);
 
 /* ---- control thread ------------------------------------------------ */
 
