@@ -96,7 +96,7 @@ static void finish(struct disk_req *r, int res)
 		r->done(r, res);
 		return;
 	}
-	ns = iothread_now_ns() - r->start_ns;
+	ns = iothread_pass_ns(r->th) - r->start_ns;
 	count(&c->ops[r->kind], 1);
 	if (r->kind == DISK_READ)
 		count(&c->read_bytes, r->bytes);
@@ -114,7 +114,7 @@ static void begin(struct disk_req *r, enum disk_kind kind, uint64_t bytes,
 	r->kind = kind;
 	r->bytes = bytes;
 	r->go = go;
-	r->start_ns = iothread_now_ns();
+	r->start_ns = iothread_pass_ns(r->th);
 	if (kind == DISK_FLUSH || kind == DISK_DISCARD ||
 	    !__atomic_load_n(&r->disk->limited, __ATOMIC_RELAXED) ||
 	    disk_limits_admit(r))
