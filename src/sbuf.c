@@ -21,10 +21,17 @@ void sbuf_free(struct sbuf *b)
 
 void sbuf_reset(struct sbuf *b)
 {
-	b->len = 0;
+	sbuf_truncate(b, 0);
+}
+
+void sbuf_truncate(struct sbuf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
 	b->oom = false;
 	if (b->p)
-		b->p[0] = '\0';
+		b->p[len] = '\0';
 }
 
 /* Room for n more bytes and a terminator. */
