@@ -155,7 +155,7 @@ static void blk_handle(void *ctx, struct vq_req *req)
 
 	io->bd = bd;
 	io->seg = 0;
-	disk_req_init(&io->dr, &bd->disk, vq_engine(req->vq));
+	disk_req_init(&io->dr, &bd->disk, req->vq);
 	if (blk_parse(&bd->geom, req, cmd) < 0) {
 		virtq_set_broken(req->vq, "request at head %u has no writable status byte",
 				 req->head);
@@ -353,6 +353,15 @@ static void blk_stop(void *ctx, bool handover)
 	image_lock_stop(&bd->lock, handover);
 }
 
+/* The control socket's view: one disk. */
+static struct disk *blk_disk(void *ctx, unsigned int i, int *lun)
+{
+	struct blk_dev *bd = ctx;
+
+	*lun = -1;
+	return i == 0 ? &bd->disk : NULL;
+}
+
 const struct vu_dev_ops blk_dev_ops = {
 	.name = "virtio-blk",
 	.features = blk_features,
@@ -363,6 +372,7 @@ const struct vu_dev_ops blk_dev_ops = {
 	.rescan = blk_rescan,
 	.start = blk_start,
 	.stop = blk_stop,
+	.disk = blk_disk,
 	.req_priv_size = sizeof(struct blk_io),
 };
 
@@ -395,7 +405,12 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 		backing_close(&bd->bk);
 		return -1;
 	}
-	disk_init(&bd->disk, &bd->bk);
+	if (disk_init(&bd->disk, &bd->bk, o->path, o->cache, o->num_queues) < 0) {
+		image_lock_fini(&bd->lock);
+		backing_close(&bd->bk);
+		return -1;
+	}
+	disk_limits_set(&bd->disk, &o->limits);
 	bd->geom.lbs = bd->bk.lbs;
 	bd->geom.capacity = bd->bk.size >> SECTOR_SHIFT;
 	bd->geom.discard = !o->read_only && bd->bk.can_punch;
@@ -408,5 +423,6 @@ void blk_dev_close(struct blk_dev *bd)
 {
 	if (bd->bk.fd >= 0)
 		image_lock_fini(&bd->lock);
+	disk_fini(&bd->disk);
 	backing_close(&bd->bk);
 }

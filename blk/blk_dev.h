@@ -22,6 +22,7 @@ struct blk_opts {
 	uint32_t lbs;		/* 0: choose from the backing store */
 	unsigned int num_queues;
 	enum image_locking locking;	/* --locking= */
+	struct thr_config limits;	/* --iotune= */
 };
 
 struct blk_dev {

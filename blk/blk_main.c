@@ -49,6 +49,7 @@ enum {
 	OPT_CACHE,
 	OPT_SERIAL,
 	OPT_LBS,
+	OPT_IOTUNE,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +61,7 @@ static const struct option long_opts[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "logical-block-size", required_argument, NULL, OPT_LBS },
+	{ "iotune", required_argument, NULL, OPT_IOTUNE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -85,7 +87,10 @@ static void usage(FILE *f)
 "                            write cache at start-up (every write durable)\n"
 "  --serial=STRING           serial number reported to the guest (max 20 bytes)\n"
 "  --logical-block-size=512|4096\n"
-"                            block size seen by the guest (default: from the backing store)\n",
+"                            block size seen by the guest (default: from the backing store)\n"
+"  --iotune=KEY=VALUE[,KEY=VALUE...]\n"
+"                            QoS limits with libvirt's <iotune> names, e.g.\n"
+"                            total_iops_sec=500,read_bytes_sec=10485760\n",
 		DEFAULT_MAX_BATCH);
 	cli_usage_tail(f);
 }
@@ -93,6 +98,7 @@ static void usage(FILE *f)
 static int parse_one(void *ctx, int c, const char *arg)
 {
 	struct options *o = ctx;
+	char err[160];
 	unsigned int v;
 
 	switch (c) {
@@ -133,6 +139,12 @@ static int parse_one(void *ctx, int c, const char *arg)
 		}
 		o->blk.lbs = atoi(arg);
 		return 0;
+	case OPT_IOTUNE:
+		if (thr_config_parse(&o->blk.limits, arg, err, sizeof(err)) < 0) {
+			log_err("--iotune=%s: %s", arg, err);
+			return -1;
+		}
+		return 0;
 	default:
 		usage(stderr);
 		return -1;
@@ -142,6 +154,8 @@ static int parse_one(void *ctx, int c, const char *arg)
 /* Returns 0 to run, 1 for a usage error, 2 for a successful early exit. */
 static int parse_args(struct options *o, int argc, char **argv)
 {
+	char err[160];
+
 	memset(o, 0, sizeof(*o));
 	cli_common_init(&o->c, &limits);
 	o->blk.cache = CACHE_NONE;
@@ -155,6 +169,10 @@ static int parse_args(struct options *o, int argc, char **argv)
 		return 1;
 	if (!o->blk.path) {
 		log_err("--blk-file is required");
+		return 1;
+	}
+	if (thr_config_check(&o->blk.limits, err, sizeof(err)) < 0) {
+		log_err("--iotune: %s", err);
 		return 1;
 	}
 	o->blk.num_queues = o->c.num_queues;

@@ -63,7 +63,7 @@ static void handle_cmd(struct scsi_dev *sd, struct scsi_io *io,
 		return;
 	}
 	io->ln = ln;
-	disk_req_init(&io->dr, &ln->disk, vq_engine(req->vq));
+	disk_req_init(&io->dr, &ln->disk, req->vq);
 	pthread_mutex_lock(&ln->mu);
 	if (!scsi_must_wait(ln, io)) {
 		scsi_exec_locked(sd, io);
@@ -152,6 +152,17 @@ static void scsi_set_features(void *ctx, uint64_t features)
  * moves commands held behind others of their LUN, and TMFs, across the
  * I/O threads.
  */
+/* The control socket's view: the LUNs' disks, in LUN order. */
+static struct disk *scsi_disk(void *ctx, unsigned int i, int *lun)
+{
+	struct scsi_dev *sd = ctx;
+
+	if (i >= sd->target.nluns)
+		return NULL;
+	*lun = sd->target.luns[i];
+	return &sd->luns[*lun]->disk;
+}
+
 const struct vu_dev_ops scsi_dev_ops = {
 	.name = "virtio-scsi",
 	.features = scsi_features,
@@ -163,5 +174,6 @@ const struct vu_dev_ops scsi_dev_ops = {
 	.wake = scsi_wake,
 	.start = scsi_dev_start,
 	.stop = scsi_dev_stop,
+	.disk = scsi_disk,
 	.req_priv_size = sizeof(struct scsi_io),
 };

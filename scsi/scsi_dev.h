@@ -33,6 +33,8 @@ struct scsi_lun_opts {
 	const char *serial;	/* NULL: derived from the NAA identifier */
 	uint32_t lbs;		/* 0: from the backing store */
 	enum image_locking locking;	/* --locking= */
+	struct thr_config limits;	/* QoS: iotune keys in --lun */
+	unsigned int num_queues;	/* every queue index, for its counts */
 };
 
 struct scsi_lun {

@@ -100,20 +100,20 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 		log_err("out of memory");
 		return -1;
 	}
-	if (backing_open(&ln->bk, &bo) < 0 ||
-	    image_lock_init(&ln->lock, ln->bk.fd, o->path, o->read_only,
-			    o->locking) < 0) {
-		backing_close(&ln->bk);
-		free(ln->path);
-		free(ln);
-		return -1;
-	}
+	if (backing_open(&ln->bk, &bo) < 0)
+		goto fail_backing;
+	if (image_lock_init(&ln->lock, ln->bk.fd, o->path, o->read_only,
+			    o->locking) < 0)
+		goto fail_backing;
+	if (disk_init(&ln->disk, &ln->bk, ln->path, o->cache,
+		      o->num_queues) < 0)
+		goto fail_lock;
 	ln->direct = bo.direct;
 	ln->cache = o->cache;
 	pthread_mutex_init(&ln->mu, NULL);
 	link_init(&ln->held);
 	link_init(&ln->waiting);
-	disk_init(&ln->disk, &ln->bk);
+	disk_limits_set(&ln->disk, &o->limits);
 	ln->lu.lun = o->lun;
 	ln->lu.lbs = ln->bk.lbs;
 	ln->lu.pbs = ln->bk.pbs;
@@ -137,6 +137,14 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 			sd->target.luns[sd->target.nluns++] = i;
 	}
 	return 0;
+
+fail_lock:
+	image_lock_fini(&ln->lock);
+fail_backing:
+	backing_close(&ln->bk);
+	free(ln->path);
+	free(ln);
+	return -1;
 }
 
 void scsi_dev_close(struct scsi_dev *sd)
@@ -147,6 +155,7 @@ void scsi_dev_close(struct scsi_dev *sd)
 		if (!ln)
 			continue;
 		image_lock_fini(&ln->lock);
+		disk_fini(&ln->disk);
 		backing_close(&ln->bk);
 		pthread_mutex_destroy(&ln->mu);
 		free(ln->path);

@@ -65,15 +65,29 @@ static void usage(FILE *f)
 "                            a disk LUN N (0-255) on target 0; repeatable;\n"
 "                            cache: none (default): O_DIRECT; writeback: page\n"
 "                            cache; writethrough, directsync: the same two\n"
-"                            with WCE 0 at start-up (every write durable)\n", f);
+"                            with WCE 0 at start-up (every write durable)\n"
+"       [,KEY=VALUE...]       and the LUN's QoS limits with libvirt's <iotune>\n"
+"                            names, e.g. total_iops_sec=500\n", f);
 	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);
 	cli_usage_tail(f);
 }
 
+/* Is key one of the QoS limits' names? */
+static bool iotune_key(const char *key)
+{
+	for (unsigned int i = 0; i < thr_nkeys(); i++) {
+		if (!strcmp(key, thr_key_name(i)))
+			return true;
+	}
+	return false;
+}
+
 /* One key=value (or flag) of a --lun option. */
 static int lun_key(struct scsi_lun_opts *l, const char *key, char *val)
 {
+	char err[160];
+
 	if (!strcmp(key, "file") && val && *val) {
 		l->path = val;
 	} else if (!strcmp(key, "read-only") && !val) {
@@ -92,8 +106,13 @@ static int lun_key(struct scsi_lun_opts *l, const char *key, char *val)
 			log_err("--lun: cache=%s: expected " CACHE_MODE_CHOICES, val);
 			return -1;
 		}
+	} else if (iotune_key(key) && val) {
+		if (thr_config_set(&l->limits, key, val, err, sizeof(err)) < 0) {
+			log_err("--lun: %s", err);
+			return -1;
+		}
 	} else {
-		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096 or cache=MODE)",
+		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096, cache=MODE or an iotune KEY=VALUE)",
 			key, val ? "=" : "", val ? val : "");
 		return -1;
 	}
@@ -104,7 +123,7 @@ static int lun_key(struct scsi_lun_opts *l, const char *key, char *val)
 static int parse_lun(struct options *o, const char *arg)
 {
 	struct scsi_lun_opts *l = &o->luns[o->nluns];
-	char *copy, *item, *save = NULL;
+	char *copy, *item, *save = NULL, err[160];
 	unsigned int n;
 
 	if (o->nluns == SCSI_MAX_LUNS) {
@@ -131,6 +150,10 @@ static int parse_lun(struct options *o, const char *arg)
 	}
 	if (!l->path) {
 		log_err("--lun=%s: file=PATH is required", arg);
+		return -1;
+	}
+	if (thr_config_check(&l->limits, err, sizeof(err)) < 0) {
+		log_err("--lun=%s: %s", arg, err);
 		return -1;
 	}
 	for (unsigned int i = 0; i < o->nluns; i++) {
@@ -211,6 +234,7 @@ static int run(struct options *o)
 
 	for (unsigned int i = 0; i < o->nluns; i++) {
 		o->luns[i].locking = o->c.locking;
+		o->luns[i].num_queues = cfg.max_queues;
 		if (scsi_dev_add_lun(&sd, &o->luns[i]) < 0)
 			goto out;
 	}

@@ -8,30 +8,117 @@
  * disk or request, not once per range.  A block device discards by
  * PUNCH_HOLE too (the kernel zeroes and unmaps), never by a blocking
  * BLKDISCARD ioctl.
+ *
+ * Every request is counted when it ends, in the counts of its disk and
+ * queue, which only that queue's thread writes.  Reads, writes and
+ * write-zeroes pass the disk's QoS limits first (disk_limits.c).
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <linux/falloc.h>
 
 #include "disk_io.h"
+#include "log.h"
 #include "util.h"
 
 #define PUNCH_MODE	(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
 #define ZERO_MODE	(FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)
 
-void disk_init(struct disk *d, const struct backing *bk)
+int disk_init(struct disk *d, const struct backing *bk, const char *path,
+	      enum cache_mode cache, unsigned int nq)
 {
+	memset(d, 0, sizeof(*d));
 	d->fd = bk->fd;
 	d->is_blkdev = bk->is_blkdev;
 	d->can_punch = bk->can_punch;
-	d->no_zero_range = false;
+	d->bk = bk;
+	d->path = path;
+	d->cache = cache;
+	/* Pages of queues never used are never touched: they cost nothing. */
+	d->q = calloc(nq ? nq : 1, sizeof(*d->q));
+	if (!d->q) {
+		log_err("out of memory for the statistics of %s", path);
+		return -1;
+	}
+	d->nq = nq;
+	for (unsigned int i = 0; i < nq; i++)
+		disk_queue_init(d, &d->q[i]);
+	pthread_mutex_init(&d->thr_mu, NULL);
+	return 0;
 }
 
-void disk_req_init(struct disk_req *r, struct disk *d, struct io_engine *e)
+void disk_fini(struct disk *d)
+{
+	if (!d->q)
+		return;
+	pthread_mutex_destroy(&d->thr_mu);
+	free(d->q);
+	d->q = NULL;
+}
+
+void disk_req_init(struct disk_req *r, struct disk *d, struct virtq *vq)
 {
 	r->disk = d;
-	r->engine = e;
+	r->th = vq->th;
+	r->engine = vq_engine(vq);
+	/* The index is below the device's queue count: the core checks it. */
+	r->dq = &d->q[vq->index < d->nq ? vq->index : 0];
 	r->zero_only = false;
+}
+
+/* ---- counting ------------------------------------------------------- */
+
+/* One writer per counter: no atomic read-modify-write needed. */
+static inline void count(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v,
+			 __ATOMIC_RELAXED);
+}
+
+static unsigned int lat_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int k = us ? 64 - __builtin_clzll(us) : 0;
+
+	return k < DISK_LAT_BUCKETS - 1 ? k : DISK_LAT_BUCKETS - 1;
+}
+
+/* The request ended: count it, then tell the device. */
+static void finish(struct disk_req *r, int res)
+{
+	struct disk_counts *c = &r->dq->c;
+	uint64_t ns;
+
+	if (res < 0) {
+		count(&c->errors, 1);
+		r->done(r, res);
+		return;
+	}
+	ns = iothread_now_ns() - r->start_ns;
+	count(&c->ops[r->kind], 1);
+	if (r->kind == DISK_READ)
+		count(&c->read_bytes, r->bytes);
+	else if (r->kind == DISK_WRITE)
+		count(&c->write_bytes, r->bytes);
+	count(&c->lat_sum_ns[r->kind], ns);
+	count(&c->lat[r->kind][lat_bucket(ns)], 1);
+	r->done(r, res);
+}
+
+/* A request starts: its kind and length, then its first operation. */
+static void begin(struct disk_req *r, enum disk_kind kind, uint64_t bytes,
+		  void (*go)(struct disk_req *r))
+{
+	r->kind = kind;
+	r->bytes = bytes;
+	r->go = go;
+	r->start_ns = iothread_now_ns();
+	if (kind == DISK_FLUSH || kind == DISK_DISCARD ||
+	    !__atomic_load_n(&r->disk->limited, __ATOMIC_RELAXED) ||
+	    disk_limits_admit(r))
+		go(r);
 }
 
 /* ---- reads and writes ----------------------------------------------- */
@@ -52,16 +139,16 @@ static void rw_done(struct io_op *op, int res)
 	struct disk_req *r = container_of(op, struct disk_req, op);
 
 	if (res < 0) {
-		r->done(r, res);
+		finish(r, res);
 		return;
 	}
 	if ((uint64_t)res >= r->left) {
-		r->done(r, 0);
+		finish(r, 0);
 		return;
 	}
 	if (res == 0) {
 		/* The image shrank under us: never return stale memory. */
-		r->done(r, -ENXIO);
+		finish(r, -ENXIO);
 		return;
 	}
 	/* Short transfer: continue with the rest. */
@@ -83,7 +170,7 @@ static void rw_start(struct disk_req *r, uint8_t opcode, int rw_flags,
 	r->off = off;
 	r->left = len;
 	r->done = done;
-	rw_queue(r);
+	begin(r, opcode == IO_OP_READV ? DISK_READ : DISK_WRITE, len, rw_queue);
 }
 
 void disk_read(struct disk_req *r, struct iovec *iov, unsigned int cnt,
@@ -104,7 +191,15 @@ static void flush_done(struct io_op *op, int res)
 {
 	struct disk_req *r = container_of(op, struct disk_req, op);
 
-	r->done(r, res < 0 ? res : 0);
+	finish(r, res < 0 ? res : 0);
+}
+
+static void flush_go(struct disk_req *r)
+{
+	r->op.opcode = IO_OP_FDATASYNC;
+	r->op.fd = r->disk->fd;
+	r->op.done = flush_done;
+	io_engine_queue(r->engine, &r->op);
 }
 
 void disk_flush(struct disk_req *r, disk_done_fn done)
@@ -112,10 +207,7 @@ void disk_flush(struct disk_req *r, disk_done_fn done)
 	r->off = 0;
 	r->left = 0;
 	r->done = done;
-	r->op.opcode = IO_OP_FDATASYNC;
-	r->op.fd = r->disk->fd;
-	r->op.done = flush_done;
-	io_engine_queue(r->engine, &r->op);
+	begin(r, DISK_FLUSH, 0, flush_go);
 }
 
 /* ---- write-zeroes and discard --------------------------------------- */
@@ -163,7 +255,7 @@ static void zeroes_next(struct disk_req *r)
 	int mode = zeroes_mode(r);
 
 	if (mode < 0) {
-		r->done(r, 0);
+		finish(r, 0);
 		return;
 	}
 	queue_fallocate(r, mode, zeroes_done);
@@ -189,7 +281,7 @@ static void zeroes_done(struct io_op *op, int res)
 		}
 	}
 	if (res < 0) {
-		r->done(r, res);
+		finish(r, res);
 		return;
 	}
 	r->step++;
@@ -204,7 +296,7 @@ void disk_write_zeroes(struct disk_req *r, uint64_t off, uint64_t len,
 	r->unmap = unmap;
 	r->step = 0;
 	r->done = done;
-	zeroes_next(r);
+	begin(r, DISK_WRITE_ZEROES, len, zeroes_next);
 }
 
 static void discard_done(struct io_op *op, int res)
@@ -214,7 +306,12 @@ static void discard_done(struct io_op *op, int res)
 	/* Discard is a hint: a device that cannot do it has done its part. */
 	if (res == -EOPNOTSUPP && r->disk->is_blkdev)
 		res = 0;
-	r->done(r, res < 0 ? res : 0);
+	finish(r, res < 0 ? res : 0);
+}
+
+static void discard_go(struct disk_req *r)
+{
+	queue_fallocate(r, PUNCH_MODE, discard_done);
 }
 
 void disk_discard(struct disk_req *r, uint64_t off, uint64_t len,
@@ -223,5 +320,5 @@ void disk_discard(struct disk_req *r, uint64_t off, uint64_t len,
 	r->off = off;
 	r->left = len;
 	r->done = done;
-	queue_fallocate(r, PUNCH_MODE, discard_done);
+	begin(r, DISK_DISCARD, len, discard_go);
 }

@@ -11,18 +11,72 @@
 #ifndef VU_DISK_IO_H
 #define VU_DISK_IO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #include "backing.h"
 #include "engine.h"
+#include "iothread.h"
+#include "sbuf.h"
+#include "throttle.h"
+
+/* The kinds of request a disk counts. */
+enum disk_kind {
+	DISK_READ,
+	DISK_WRITE,
+	DISK_FLUSH,
+	DISK_DISCARD,
+	DISK_WRITE_ZEROES,
+	DISK_NKINDS,
+};
+
+/*
+ * Latency histogram: bucket k < DISK_LAT_BUCKETS - 1 counts requests that
+ * took less than 2^k microseconds (and not less than 2^(k-1)); the last
+ * counts the rest.
+ */
+#define DISK_LAT_BUCKETS	26
+
+/*
+ * What one queue did on one disk.  Written only by the queue's I/O thread
+ * (relaxed atomic stores), read by the control thread: no lock.
+ */
+struct disk_counts {
+	uint64_t ops[DISK_NKINDS];	/* completed without error */
+	uint64_t read_bytes;
+	uint64_t write_bytes;
+	uint64_t errors;		/* completed with an error, any kind */
+	uint64_t lat_sum_ns[DISK_NKINDS];
+	uint64_t lat[DISK_NKINDS][DISK_LAT_BUCKETS];
+};
+
+/* A disk's state for one queue index (disk_io.c). */
+struct disk_queue {
+	struct disk_counts c;
+	struct disk *disk;
+	/* QoS: the queue's requests waiting for the limits, in order. */
+	struct disk_req *wait_head;
+	struct disk_req **wait_tail;
+	struct iothread_timer timer;
+} __attribute__((aligned(64)));
 
 struct disk {
 	int fd;
 	bool is_blkdev;
 	bool can_punch;		/* PUNCH_HOLE works: write-zeroes may unmap */
 	bool no_zero_range;	/* atomic: ZERO_RANGE refused (learnt once) */
+	const struct backing *bk;
+	const char *path;	/* for statistics and info */
+	enum cache_mode cache;
+	/* Per queue index: counts, and requests waiting for the limits. */
+	unsigned int nq;
+	struct disk_queue *q;
+	/* QoS: limited is read without the lock on every request. */
+	bool limited;		/* atomic */
+	pthread_mutex_t thr_mu;
+	struct throttle thr;	/* under thr_mu */
 };
 
 struct disk_req;
@@ -34,6 +88,13 @@ struct disk_req {
 	struct io_op op;
 	struct disk *disk;
 	struct io_engine *engine;
+	struct disk_queue *dq;	/* the disk's state for the request's queue */
+	struct iothread *th;	/* the queue's thread */
+	struct disk_req *next;	/* waiting for the limits */
+	uint64_t start_ns;	/* for the latency histogram */
+	uint64_t bytes;		/* the request's length */
+	uint8_t kind;		/* enum disk_kind */
+	void (*go)(struct disk_req *r);	/* its first operation */
 	disk_done_fn done;
 	struct iovec *iov;	/* read and write: what is left to transfer */
 	unsigned int iovcnt;
@@ -45,9 +106,15 @@ struct disk_req {
 	bool zero_only;
 };
 
-void disk_init(struct disk *d, const struct backing *bk);
-/* At the start of each request: the disk and the thread's engine. */
-void disk_req_init(struct disk_req *r, struct disk *d, struct io_engine *e);
+/*
+ * A disk on bk (opened), served on queues 0..nq-1.  Returns 0, or -1
+ * after a log line.  disk_fini() frees it.
+ */
+int disk_init(struct disk *d, const struct backing *bk, const char *path,
+	      enum cache_mode cache, unsigned int nq);
+void disk_fini(struct disk *d);
+/* At the start of each request: the disk and the queue it came from. */
+void disk_req_init(struct disk_req *r, struct disk *d, struct virtq *vq);
 
 /*
  * len bytes at off, to or from iov (which is advanced past short
@@ -71,5 +138,41 @@ void disk_write_zeroes(struct disk_req *r, uint64_t off, uint64_t len,
  */
 void disk_discard(struct disk_req *r, uint64_t off, uint64_t len,
 		  disk_done_fn done);
+
+/* Between disk_io.c and disk_limits.c. */
+void disk_queue_init(struct disk *d, struct disk_queue *q);
+/* May r start now?  If not, it waits and its go() runs later. */
+bool disk_limits_admit(struct disk_req *r);
+
+/* ---- control thread ------------------------------------------------ */
+
+/* The counts of queue q, or with q < 0 of the whole disk (summed). */
+void disk_counts_get(const struct disk *d, int q, struct disk_counts *out);
+/* The disk's limits as they stand. */
+void disk_limits_get(struct disk *d, struct thr_config *c);
+/*
+ * Replace the limits (checked by thr_config_check()); the buckets start
+ * empty.  Requests already waiting are looked at again the next time
+ * their thread wakes: wake the device's threads after this.
+ */
+void disk_limits_set(struct disk *d, const struct thr_config *c);
+
+/*
+ * Formatting (disk_stats.c).  JSON: the members (no braces) of an object:
+ * "disk" (the path), the totals read_ops, write_ops, read_bytes,
+ * write_bytes, flush_ops, discard_ops, write_zeroes_ops and errors, then
+ * "queues" (the counts of each queue that did anything) and "latency_us"
+ * (one histogram per kind).
+ */
+void disk_stats_json(const struct disk *d, struct sbuf *o);
+/* The limits as a JSON object of every key (0: none). */
+void disk_limits_json(struct disk *d, struct sbuf *o);
+/*
+ * Prometheus text exposition of n disks of one device ("blk", "scsi"):
+ * HELP and TYPE once per family, labels disk, lun (when lun[i] >= 0) and
+ * queue.
+ */
+void disk_stats_prom(struct disk *const *d, const int *lun, unsigned int n,
+		     const char *device, struct sbuf *o);
 
 #endif

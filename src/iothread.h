@@ -42,6 +42,22 @@ struct iothread_group {
 	struct iothread *round_th;	/* atomic: where the round ends */
 };
 
+/*
+ * A deadline on an I/O thread (iothread_timer.c): fn runs on the thread
+ * at or soon after it, also earlier when the thread drains or is woken
+ * (iothread_wake()): fn must look at the time, and at
+ * iothread_draining(), itself.  Armed until fn runs.
+ */
+struct iothread_timer;
+typedef void (*iothread_timer_fn)(struct iothread_timer *t);
+
+struct iothread_timer {
+	iothread_timer_fn fn;
+	uint64_t deadline;		/* CLOCK_MONOTONIC ns */
+	struct iothread_timer *next;
+	bool armed;
+};
+
 struct iothread {
 	unsigned int id;		/* its index in group->th[] */
 	struct iothread_group *group;
@@ -68,6 +84,13 @@ struct iothread {
 	struct io_op timer_op;
 	bool timer_armed;
 	bool timer_fired;
+	/* Deadlines (iothread_timer.c): the armed ones, one timerfd. */
+	struct iothread_timer *timers;
+	int tfd;
+	uint64_t tfd_deadline;		/* what tfd is set to, or 0 */
+	struct io_op tfd_op;
+	bool tfd_armed;
+	bool tfd_fired;
 	unsigned long work_seq;		/* passes that found work */
 	unsigned long timer_seq;	/* work_seq when the timer was armed */
 	bool ctl_pending;
@@ -137,6 +160,27 @@ void iothread_after_publish(struct iothread *th, iothread_round_fn fn,
  * part in a round another thread started, or the end of th's own.
  */
 void iothread_round_wake(struct iothread *th);
+
+/* On th: run t->fn at deadline (CLOCK_MONOTONIC ns); see struct iothread_timer. */
+void iothread_timer_arm(struct iothread *th, struct iothread_timer *t,
+			uint64_t deadline);
+/* On th: is it draining (everything waiting must go now)? */
+static inline bool iothread_draining(const struct iothread *th)
+{
+	return th->draining;
+}
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t iothread_now_ns(void);
+
+/* For the loop (iothread.c): create, wait for, run and free the timers. */
+int iothread_timers_init(struct iothread *th);
+void iothread_timers_arm_wait(struct iothread *th);
+/* Run the due ones, or every armed one when all is true. */
+void iothread_timers_run(struct iothread *th, bool all);
+void iothread_timers_fini(struct iothread *th);
+/* Wait for an eventfd through the engine; done runs when it fires. */
+void iothread_arm_read(struct iothread *th, struct io_op *op, int fd,
+		       io_done_fn done, bool *armed);
 
 /* The engine of the thread serving a queue (for devices). */
 static inline struct io_engine *vq_engine(const struct virtq *vq)

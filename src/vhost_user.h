@@ -88,6 +88,11 @@ void vu_dev_disconnect(struct vu_dev *dev);
  * the device has nothing to rescan.
  */
 bool vu_dev_rescan(struct vu_dev *dev);
+/*
+ * Control thread, after disk_limits_set() on one of the device's disks:
+ * every I/O thread looks again at the requests waiting for the limits.
+ */
+void vu_dev_limits_changed(struct vu_dev *dev);
 /* Control thread: log the state of every queue (SIGUSR1). */
 void vu_dev_log_state(struct vu_dev *dev);
 

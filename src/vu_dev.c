@@ -298,3 +298,9 @@ void vu_dev_destroy(struct vu_dev *dev)
 	dev->vq_order = NULL;
 	dev->threads.th = NULL;
 }
+
+void vu_dev_limits_changed(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->threads.n; i++)
+		iothread_wake(&dev->threads.th[i]);
+}

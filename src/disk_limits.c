@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * disk_limits.c: a disk's QoS limits (throttle.h) on the I/O path.  The
+ * limiter is the disk's, shared by every queue and thread under one lock,
+ * taken only while limits are set.  A request that may not go yet waits
+ * in its queue's list, in order, and its thread sleeps on a deadline
+ * (iothread_timer.c) until the first one may: no spinning, and other
+ * queues and disks go on.  While a thread drains (a pause, a migration,
+ * a disconnect), everything waiting goes at once, as QEMU lifts its
+ * limits for a drain.  Also the control thread's view of the counts.
+ */
+#include <string.h>
+
+#include "disk_io.h"
+#include "util.h"
+
+static bool limited_kind(const struct disk_req *r)
+{
+	return r->kind == DISK_READ || r->kind == DISK_WRITE ||
+	       r->kind == DISK_WRITE_ZEROES;
+}
+
+/* 0 when r may go now (and is counted in the buckets), else ns to wait. */
+static uint64_t try_admit(struct disk_req *r, uint64_t now)
+{
+	struct disk *d = r->disk;
+	uint64_t wait;
+
+	pthread_mutex_lock(&d->thr_mu);
+	if (!d->limited)
+		wait = 0;
+	else
+		wait = throttle_admit(&d->thr, r->kind != DISK_READ, r->bytes,
+				      now);
+	pthread_mutex_unlock(&d->thr_mu);
+	return wait;
+}
+
+/* The queue's timer: let waiting requests go, in order, while they may. */
+static void queue_timer(struct iothread_timer *t)
+{
+	struct disk_queue *q = container_of(t, struct disk_queue, timer);
+	struct disk_req *r;
+
+	while ((r = q->wait_head)) {
+		uint64_t now = iothread_now_ns();
+		uint64_t wait = iothread_draining(r->th) ? 0 : try_admit(r, now);
+
+		if (wait) {
+			iothread_timer_arm(r->th, t, now + wait);
+			return;
+		}
+		q->wait_head = r->next;
+		if (!q->wait_head)
+			q->wait_tail = &q->wait_head;
+		r->go(r);
+	}
+}
+
+void disk_queue_init(struct disk *d, struct disk_queue *q)
+{
+	q->disk = d;
+	q->wait_head = NULL;
+	q->wait_tail = &q->wait_head;
+	q->timer.fn = queue_timer;
+}
+
+bool disk_limits_admit(struct disk_req *r)
+{
+	struct disk_queue *q = r->dq;
+	uint64_t now = iothread_now_ns(), wait = 1;
+
+	if (!limited_kind(r))
+		return true;
+	/* Behind others of its queue, it waits its turn. */
+	if (!q->wait_head) {
+		if (iothread_draining(r->th))
+			return true;
+		wait = try_admit(r, now);
+		if (!wait)
+			return true;
+	}
+	r->next = NULL;
+	*q->wait_tail = r;
+	q->wait_tail = &r->next;
+	if (!q->timer.armed)
+		iothread_timer_arm(r->th, &q->timer, now + wait);
+	return false;
+}
+
+/* ---- control thread ------------------------------------------------ */
+
+void disk_limits_get(struct disk *d, struct thr_config *c)
+{
+	pthread_mutex_lock(&d->thr_mu);
+	*c = d->thr.cfg;
+	pthread_mutex_unlock(&d->thr_mu);
+}
+
+void disk_limits_set(struct disk *d, const struct thr_config *c)
+{
+	pthread_mutex_lock(&d->thr_mu);
+	throttle_init(&d->thr, c, iothread_now_ns());
+	__atomic_store_n(&d->limited, thr_config_enabled(c), __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d->thr_mu);
+}
+
+static uint64_t get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void add_queue(struct disk_counts *out, const struct disk_counts *c)
+{
+	for (unsigned int k = 0; k < DISK_NKINDS; k++) {
+		out->ops[k] += get(&c->ops[k]);
+		out->lat_sum_ns[k] += get(&c->lat_sum_ns[k]);
+		for (unsigned int b = 0; b < DISK_LAT_BUCKETS; b++)
+			out->lat[k][b] += get(&c->lat[k][b]);
+	}
+	out->read_bytes += get(&c->read_bytes);
+	out->write_bytes += get(&c->write_bytes);
+	out->errors += get(&c->errors);
+}
+
+void disk_counts_get(const struct disk *d, int q, struct disk_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (q >= 0) {
+		if ((unsigned int)q < d->nq)
+			add_queue(out, &d->q[q].c);
+		return;
+	}
+	for (unsigned int i = 0; i < d->nq; i++)
+		add_queue(out, &d->q[i].c);
+}
