@@ -97,8 +97,8 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 	for (; *s; s++) {
 		unsigned char c = *s;
 
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
+		if (c == '"' || c == '\\' || c == '\n' || c == '\t') {
+			char esc[2] = { '\\', c == '\n' ? 'n' : c == '\t' ? 't' : (char)c };
 
 			sbuf_add(b, esc, 2);
 		} else if (c < 0x20 || c == 0x7f) {
