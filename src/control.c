@@ -41,6 +41,7 @@ struct ctl_server {
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 	int polled[CTL_POLL_FDS];	/* the client of each pollfd, -1: socket */
 	struct json_doc doc;
+	struct json_node nodes[JSON_MAX_NODES];
 };
 
 uint64_t ctl_now_ns(void)
@@ -73,6 +74,7 @@ struct ctl_server *ctl_open(const char *path, mode_t mode)
 	fcntl(c->listen_fd, F_SETFL, O_NONBLOCK);
 	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
 		c->cl[i].fd = -1;
+	json_doc_init(&c->doc, c->nodes, JSON_MAX_NODES);
 	c->target.start_ns = ctl_now_ns();
 	log_info("control socket at %s", path);
 	return c;

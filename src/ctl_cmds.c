@@ -215,8 +215,8 @@ static int m_iotune(struct ctl_call *c)
 		return ctl_fail(c, RPC_INVALID_PARAMS, "iotune: this device has no LUNs: leave \"lun\" out");
 	if (ds.luns && set && !has_lun)
 		return ctl_fail(c, RPC_INVALID_PARAMS, "iotune: \"set\" needs \"lun\" on a device with LUNs");
-	d = ds.luns ? lun_disk(&ds, lun) : ds.d[0];
-	if (!d && (has_lun || !ds.luns))
+	d = !ds.luns ? ds.d[0] : has_lun ? lun_disk(&ds, lun) : NULL;
+	if (!d && has_lun)
 		return ctl_fail(c, RPC_INVALID_PARAMS, "iotune: there is no LUN %" PRIu64, lun);
 	if (set && (ret = iotune_set(c, d, set)))
 		return ret;

@@ -48,8 +48,8 @@ static struct json_node *new_node(struct parser *ps, enum json_type t)
 {
 	struct json_node *n;
 
-	if (ps->d->used >= JSON_MAX_NODES)
-		return fail(ps, "more than %d values", JSON_MAX_NODES);
+	if (ps->d->used >= ps->d->max)
+		return fail(ps, "more than %u values", ps->d->max);
 	n = &ps->d->nodes[ps->d->used++];
 	memset(n, 0, sizeof(*n));
 	n->type = t;
@@ -434,6 +434,14 @@ static struct json_node *parse_value(struct parser *ps)
 			return parse_number(ps);
 		return unexpected(ps, "a JSON value");
 	}
+}
+
+void json_doc_init(struct json_doc *d, struct json_node *nodes,
+		   unsigned int max)
+{
+	memset(d, 0, sizeof(*d));
+	d->nodes = nodes;
+	d->max = max;
 }
 
 struct json_node *json_parse(struct json_doc *d, char *text, size_t len)

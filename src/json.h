@@ -4,8 +4,8 @@
  * requests.  It parses one text in place: strings are decoded into the
  * caller's buffer (\u escapes included, as UTF-8) and NUL-terminated
  * there, numbers are kept as their text.  Bounded: at most JSON_MAX_DEPTH
- * nested arrays and objects and JSON_MAX_NODES values in all; the nodes
- * live in the document, nothing is allocated.  Refused, with a message
+ * nested arrays and objects, and as many values as the caller gives nodes
+ * for (a request: JSON_MAX_NODES); nothing is allocated.  Refused, with a message
  * saying what and where: invalid UTF-8, invalid surrogates, \u0000,
  * duplicate keys in an object, anything after the value.  Nothing in the
  * input can make it assert.  Writing JSON is sbuf.h's (sbuf_json_str()).
@@ -41,10 +41,15 @@ struct json_node {
 };
 
 struct json_doc {
-	struct json_node nodes[JSON_MAX_NODES];
+	struct json_node *nodes;	/* the caller's */
+	unsigned int max;		/* how many: values a text may hold */
 	unsigned int used;
 	char err[160];			/* why json_parse() failed */
 };
+
+/* A document that parses into nodes[max]. */
+void json_doc_init(struct json_doc *d, struct json_node *nodes,
+		   unsigned int max);
 
 /*
  * Parse the len bytes at text (changed in place; the nodes point into it).

@@ -13,10 +13,12 @@
 #include "tap.h"
 
 static struct json_doc doc;
+static struct json_node nodes[JSON_MAX_NODES];
 static char buf[1 << 16];
 
 static struct json_node *parse_len(const char *text, size_t len)
 {
+	json_doc_init(&doc, nodes, JSON_MAX_NODES);
 	memcpy(buf, text, len);
 	return json_parse(&doc, buf, len);
 }
