@@ -157,6 +157,8 @@ int ctl_connect(const char *path);
  */
 int ctl_exchange(int fd, const char *line, char *reply, size_t len,
 		 int timeout_ms);
+/* Only the reading half of ctl_exchange(). */
+int ctl_read_line(int fd, char *reply, size_t len, int timeout_ms);
 /* Both on a fresh connection to d's control socket: the length, or -1. */
 int ctl_request(const struct daemon *d, const char *line, char *reply,
 		size_t len);
@@ -184,7 +186,7 @@ const char *json_str_at(const struct json_node *n, const char *path);
 /*
  * Run vhost-uring-ctl ($VHOST_URING_CTL, default ./vhost-uring-ctl) with
  * --socket=d->ctl and args (NULL-terminated): its exit status, stdout in
- * out and stderr in err (either may be NULL).
+ * out and stderr in err, its newlines made spaces (either may be NULL).
  */
 int run_ctl(const struct daemon *d, const char *const *args, char *out,
 	    size_t out_len, char *err, size_t err_len);

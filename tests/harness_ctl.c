@@ -50,14 +50,11 @@ static int send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int ctl_exchange(int fd, const char *line, char *reply, size_t len,
-		 int timeout_ms)
+int ctl_read_line(int fd, char *reply, size_t len, int timeout_ms)
 {
 	long deadline = now_ms() + timeout_ms;
 	size_t got = 0;
 
-	if (send_all(fd, line, strlen(line)) < 0 || send_all(fd, "\n", 1) < 0)
-		return -1;
 	while (got < len - 1) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		long left = deadline - now_ms();
@@ -80,6 +77,14 @@ int ctl_exchange(int fd, const char *line, char *reply, size_t len,
 		}
 	}
 	return -1;
+}
+
+int ctl_exchange(int fd, const char *line, char *reply, size_t len,
+		 int timeout_ms)
+{
+	if (send_all(fd, line, strlen(line)) < 0 || send_all(fd, "\n", 1) < 0)
+		return -1;
+	return ctl_read_line(fd, reply, len, timeout_ms);
 }
 
 int ctl_request(const struct daemon *d, const char *line, char *reply,
@@ -214,6 +219,8 @@ int run_ctl(const struct daemon *d, const char *const *args, char *out,
 	/* Small outputs: stderr fits in its pipe while stdout is read. */
 	read_all(po[0], out, out_len);
 	read_all(pe[0], err, err_len);
+	for (char *p = err; p && *p; p++)
+		*p = *p == '\n' ? ' ' : *p;	/* for TAP lines */
 	close(po[0]);
 	close(pe[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
