@@ -20,7 +20,7 @@ struct vu_dev;
 /* Clients at once; one more evicts the one idle longest. */
 #define CTL_MAX_CLIENTS		16
 /* A client owing more reply bytes than this is dropped. */
-#define CTL_OUT_MAX		(4u << 20)
+#define CTL_OUT_MAX		(8u << 20)
 /* The pollfds ctl_poll_fill() may fill: the socket and the clients. */
 #define CTL_POLL_FDS		(1 + CTL_MAX_CLIENTS)
 
