@@ -409,17 +409,17 @@ int main(int argc, char **argv)
 {
 	struct sbuf req, reply;
 	struct args a;
-	int fd, ret = EXIT_UNREACHABLE;
+	int fd, ret;
 
-	switch (parse_args(&a, argc, argv)) {
-	case 1:
-		return 0;
-	case -1:
-		return EXIT_USAGE;
+	ret = parse_args(&a, argc, argv);
+	if (ret) {
+		free(a.kv);
+		return ret > 0 ? 0 : EXIT_USAGE;
 	}
 	sbuf_init(&req);
 	sbuf_init(&reply);
 	build_request(&a, &req);
+	ret = EXIT_UNREACHABLE;
 	fd = connect_to(a.socket, a.timeout_s);
 	if (fd >= 0 && exchange(fd, &req, &reply, a.timeout_s) == 0)
 		ret = show_reply(&a, reply.p ? reply.p : (char *)"", reply.len);
