@@ -59,7 +59,11 @@ uint64_t thr_key_get(const struct thr_config *c, unsigned int i);
  */
 int thr_config_set(struct thr_config *c, const char *key, const char *value,
 		   char *err, size_t errlen);
-/* "KEY=VALUE[,KEY=VALUE...]" through thr_config_set(); same result. */
+/*
+ * "KEY=VALUE[,KEY=VALUE...]" through thr_config_set(); same result.  All
+ * or nothing: on an error c is left as it was.  It does not run
+ * thr_config_check(), which the caller does on the whole result.
+ */
 int thr_config_parse(struct thr_config *c, const char *list, char *err,
 		     size_t errlen);
 /*
@@ -77,8 +81,9 @@ void throttle_init(struct throttle *t, const struct thr_config *c,
 /*
  * May a request of bytes (a read, or a write when is_write) start at
  * now_ns?  Returns 0 when it may, and then counts it in the buckets;
- * otherwise the nanoseconds to wait before asking again (at least 1),
- * counting nothing.
+ * otherwise the nanoseconds to wait before asking again (at least 1, at
+ * most INT64_MAX), counting nothing.  A now_ns behind the last one seen
+ * leaks nothing and leaves the clock where it was.
  */
 uint64_t throttle_admit(struct throttle *t, bool is_write, uint64_t bytes,
 			uint64_t now_ns);
