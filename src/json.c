@@ -310,33 +310,6 @@ static void add_child(struct json_node *parent, struct json_node **last,
 	parent->n++;
 }
 
-static struct json_node *parse_array(struct parser *ps, struct json_node *a)
-{
-	struct json_node *last = NULL, *v;
-
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-		return a;
-	}
-	for (;;) {
-		v = parse_value(ps);
-		if (!v)
-			return NULL;
-		add_child(a, &last, v);
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == ']') {
-			ps->p++;
-			return a;
-		}
-		return unexpected(ps, "',' or ']' in an array");
-	}
-}
-
 /* One "key": value of an object. */
 static struct json_node *parse_member(struct parser *ps,
 				      const struct json_node *o)
@@ -368,30 +341,34 @@ static struct json_node *parse_member(struct parser *ps,
 	return v;
 }
 
-static struct json_node *parse_object(struct parser *ps, struct json_node *o)
+/* The elements of an array or the members of an object, after its '[' or '{'. */
+static struct json_node *parse_elements(struct parser *ps, struct json_node *n)
 {
+	bool obj = n->type == JSON_OBJECT;
+	char close = obj ? '}' : ']';
 	struct json_node *last = NULL, *v;
 
 	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
+	if (ps->p < ps->end && *ps->p == close) {
 		ps->p++;
-		return o;
+		return n;
 	}
 	for (;;) {
-		v = parse_member(ps, o);
+		v = obj ? parse_member(ps, n) : parse_value(ps);
 		if (!v)
 			return NULL;
-		add_child(o, &last, v);
+		add_child(n, &last, v);
 		skip_ws(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;
 			continue;
 		}
-		if (ps->p < ps->end && *ps->p == '}') {
+		if (ps->p < ps->end && *ps->p == close) {
 			ps->p++;
-			return o;
+			return n;
 		}
-		return unexpected(ps, "',' or '}' in an object");
+		return unexpected(ps, obj ? "',' or '}' in an object" :
+					    "',' or ']' in an array");
 	}
 }
 
@@ -406,7 +383,7 @@ static struct json_node *parse_nested(struct parser *ps, enum json_type t)
 		return NULL;
 	ps->p++;
 	ps->depth++;
-	ret = t == JSON_ARRAY ? parse_array(ps, n) : parse_object(ps, n);
+	ret = parse_elements(ps, n);
 	ps->depth--;
 	return ret;
 }

@@ -74,112 +74,77 @@ static bool answers_error(int fd, const char *line, size_t len, int code,
 	return good;
 }
 
+/* One line of tests/ctl-bad-requests.txt, split in place. */
 struct bad {
-	const char *what;
-	const char *line;	/* without its LF */
-	size_t len;		/* 0: strlen(line) */
+	char *what;
 	int code;
-	const char *msg;
-	const char *id;		/* the id the reply must carry, NULL: null */
+	char *id;		/* NULL: null */
+	char *msg;
+	char *line;		/* the request, its %HH escapes decoded */
+	size_t len;
 };
 
-#define RQ(m, p)	"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"" m "\",\"params\":" p "}"
+static bool split_bad(char *text, struct bad *b)
+{
+	char *f[5], *w;
 
-static const struct bad bads[] = {
-	{ "truncated", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"info\"", 0, -32700,
-	  "expected ',' or '}'", NULL },
-	{ "bad escape", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"in\\qfo\"}", 0, -32700,
-	  "invalid escape", NULL },
-	{ "lone surrogate", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\\udc00\"}", 0, -32700,
-	  "low surrogate", NULL },
-	{ "NUL byte", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"in\0fo\"}", 41, -32700,
-	  "control character 0x00", NULL },
-	{ "\\u0000", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"in\\u0000fo\"}", 0, -32700,
-	  "\\u0000 (NUL)", NULL },
-	{ "invalid UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xc0\xaf\"}", 0, -32700,
-	  "invalid UTF-8", NULL },
-	{ "trailing garbage", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"info\"} x", 0, -32700,
-	  "nothing after the value", NULL },
-	{ "empty line", "", 0, -32700, "expected a JSON value", NULL },
-	{ "a batch", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"info\"}]", 0, -32600,
-	  "batches are not supported", NULL },
-	{ "JSON-RPC 1.0", "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"info\"}", 0, -32600,
-	  "\"jsonrpc\" must be \"2.0\"", "1" },
-	{ "no method", "{\"jsonrpc\":\"2.0\",\"id\":1}", 0, -32600,
-	  "\"method\" must be a string", "1" },
-	{ "an object as id", "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"info\"}", 0, -32600,
-	  "\"id\" must be a number or a string", NULL },
-	{ "params an array", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"info\",\"params\":[]}", 0,
-	  -32600, "\"params\" must be an object", "1" },
-	{ "an unknown member", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"info\",\"x\":1}", 0,
-	  -32600, "unknown member \"x\"", "1" },
-	{ "duplicate key", "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"info\"}", 0,
-	  -32700, "duplicate key \"id\"", NULL },
-	{ "unknown method", RQ("reboot", "{}"), 0, -32601, "unknown method \"reboot\"", "9" },
-	{ "unknown key of stats", RQ("stats", "{\"fromat\":\"json\"}"), 0, -32602,
-	  "unknown parameter \"fromat\"", "9" },
-	{ "unknown key of info", RQ("info", "{\"verbose\":true}"), 0, -32602,
-	  "unknown parameter \"verbose\"", "9" },
-	{ "unknown key of rescan", RQ("rescan", "{\"all\":1}"), 0, -32602,
-	  "unknown parameter \"all\"", "9" },
-	{ "format a number", RQ("stats", "{\"format\":5}"), 0, -32602,
-	  "\"format\" must be a string", "9" },
-	{ "unknown format", RQ("stats", "{\"format\":\"xml\"}"), 0, -32602,
-	  "\"json\" or \"prometheus\", not \"xml\"", "9" },
-	{ "iotune unknown key", RQ("iotune", "{\"set\":{\"total_iops\":5}}"), 0, -32602,
-	  "unknown key 'total_iops'", "9" },
-	{ "iotune negative", RQ("iotune", "{\"set\":{\"total_iops_sec\":-1}}"), 0, -32602,
-	  "total_iops_sec", "9" },
-	{ "iotune negative string", RQ("iotune", "{\"set\":{\"total_iops_sec\":\"-1\"}}"), 0,
-	  -32602, "expected a decimal integer, got \"-1\"", "9" },
-	{ "iotune non-numeric", RQ("iotune", "{\"set\":{\"read_iops_sec\":\"lots\"}}"), 0,
-	  -32602, "read_iops_sec: expected a decimal integer, got \"lots\"", "9" },
-	{ "iotune a boolean", RQ("iotune", "{\"set\":{\"read_iops_sec\":true}}"), 0, -32602,
-	  "read_iops_sec: expected an integer or a string of digits, not true", "9" },
-	{ "iotune null", RQ("iotune", "{\"set\":{\"read_iops_sec\":null}}"), 0, -32602,
-	  "not null", "9" },
-	{ "iotune huge", RQ("iotune", "{\"set\":{\"total_bytes_sec\":1000000000000001}}"), 0,
-	  -32602, "total_bytes_sec", "9" },
-	{ "iotune past 2^64", RQ("iotune", "{\"set\":{\"total_bytes_sec\":\"99999999999999999999999\"}}"),
-	  0, -32602, "total_bytes_sec", "9" },
-	{ "iotune 70 digits", RQ("iotune", "{\"set\":{\"total_bytes_sec\":1000000000000000000000000000000000000000000000000000000000000000000000}}"),
-	  0, -32602, "out of range", "9" },
-	{ "iotune a fraction", RQ("iotune", "{\"set\":{\"total_iops_sec\":1.5}}"), 0, -32602,
-	  "expected a whole number, got 1.5", "9" },
-	{ "iotune an exponent", RQ("iotune", "{\"set\":{\"total_iops_sec\":1e3}}"), 0, -32602,
-	  "expected a whole number, got 1e3", "9" },
-	{ "iotune set an array", RQ("iotune", "{\"set\":[1]}"), 0, -32602,
-	  "\"set\" must be an object", "9" },
-	{ "iotune lun on blk", RQ("iotune", "{\"lun\":0}"), 0, -32602, "no LUNs", "9" },
-	{ "iotune negative lun", RQ("iotune", "{\"lun\":-1}"), 0, -32602,
-	  "integer from 0 to 255, not -1", "9" },
-	{ "iotune lun 256", RQ("iotune", "{\"lun\":256}"), 0, -32602,
-	  "integer from 0 to 255, not 256", "9" },
-	{ "iotune lun a string", RQ("iotune", "{\"lun\":\"0\"}"), 0, -32602,
-	  "\"lun\" must be an integer, not a string", "9" },
-	{ "a string id", "{\"jsonrpc\":\"2.0\",\"id\":\"x\\\"y\",\"method\":\"nope\"}", 0,
-	  -32601, "unknown method", "x\"y" },
-};
+	for (unsigned int i = 0; i < 5; i++) {
+		f[i] = text;
+		text = i < 4 ? strchr(text, '|') : NULL;
+		if (i < 4 && !text)
+			return false;
+		if (text)
+			*text++ = '\0';
+	}
+	b->what = f[0];
+	b->code = atoi(f[1]);
+	b->id = strcmp(f[2], "-") ? f[2] : NULL;
+	b->msg = f[3];
+	b->line = w = f[4];
+	for (char *r = f[4]; *r && *r != '\n'; r++) {
+		unsigned int byte;
+
+		if (*r == '%' && sscanf(r + 1, "%2x", &byte) == 1) {
+			*w++ = (char)byte;
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	b->len = w - b->line;
+	return true;
+}
 
 static void test_bad_requests(void)
 {
+	const char *top = getenv("top_srcdir");
+	char path[512], text[1024], line[256];
+	unsigned int n = 0;
 	int fd = ctl_connect(d.ctl);
-	char line[256];
+	FILE *f;
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(bads); i++) {
-		const struct bad *b = &bads[i];
-
-		ok(fd >= 0 && answers_error(fd, b->line, b->len ? b->len : strlen(b->line),
-					    b->code, b->msg, b->id),
-		   "%s: error %d saying %s, on the same connection", b->what, b->code, b->msg);
+	snprintf(path, sizeof(path), "%s/tests/ctl-bad-requests.txt", top ? top : "..");
+	f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		exit(99);
 	}
-	/* 200 levels of nesting. */
-	memset(line, '[', 200);
-	ok(fd >= 0 && answers_error(fd, line, 200, -32700, "nested deeper than 32", NULL),
-	   "200 levels of nesting: error -32700");
+	while (fgets(text, sizeof(text), f)) {
+		struct bad b = { .what = text, .msg = "" };
+
+		if (text[0] == '#')
+			continue;
+		n++;
+		ok(split_bad(text, &b) && fd >= 0 &&
+		   answers_error(fd, b.line, b.len, b.code, b.msg, b.id),
+		   "%s: error %d saying %s, on the same connection", b.what,
+		   b.code, b.msg);
+	}
+	fclose(f);
+	ok(n >= 30, "%u bad requests sent", n);
 	/* A notification gets no reply, even a failing one; the next request does. */
 	snprintf(line, sizeof(line), "%s\n%s", "{\"jsonrpc\":\"2.0\",\"method\":\"nope\"}",
-		 RQ("nope", "{}"));
+		 "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"nope\"}");
 	ok(fd >= 0 && answers_error(fd, line, strlen(line), -32601, "nope", "9"),
 	   "a notification gets no reply, the request after it does");
 	ok(io_works(), "the front end's I/O works after the bad requests");
