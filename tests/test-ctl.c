@@ -430,8 +430,10 @@ static void test_prometheus(const struct daemon *d, const char *who)
 	}
 	if (!ok(st2 == 0 && st3 == 0,
 		"%s: python3-prometheus-client reads the text: names, labels, _total, HELP and TYPE, values as in the JSON",
-		who))
-		tap_diag("%s", out);
+		who)) {
+		for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+			tap_diag("%s", l);
+	}
 	free(out);
 }
 
