@@ -3,8 +3,9 @@
  * control.c: owns the control socket and its clients (control.h).  Each
  * client has a fixed input buffer of one line's size and a reply buffer.
  * A client is read only while it owes no reply, at most once per round of
- * the poll loop, and its replies are written without blocking; so no
- * client can hold up the front end's messages, however it behaves.  A line
+ * the poll loop, at most CTL_LINES_PER_ROUND of its lines are handled in
+ * a round, and its replies are written without blocking; so no client can
+ * hold up the front end's messages, however it behaves.  A line
  * longer than CTL_LINE_MAX gets an error reply and ends the connection; a
  * client that owes more than CTL_OUT_MAX is dropped; with CTL_MAX_CLIENTS
  * connected, a newcomer evicts the one idle longest.
@@ -32,6 +33,7 @@ struct ctl_client {
 	uint64_t last_ns;	/* the last byte read or written */
 	bool eof;		/* the client shut its side */
 	bool closing;		/* close once the replies are written */
+	bool more;		/* lines left for the next round */
 };
 
 struct ctl_server {
@@ -249,12 +251,17 @@ static bool too_long(struct ctl_client *cl)
 }
 
 /*
- * Everything the client can do now: write what it is owed, handle the
- * lines it sent, and read once if it may (readable, nothing owed).
+ * Everything the client can do now: write what it is owed, handle up to
+ * CTL_LINES_PER_ROUND of the lines it sent (the rest wait for the next
+ * round, so that the front end's messages come in between), and read
+ * once if it may (readable, nothing owed).
  */
 static void serve_client(struct ctl_server *c, struct ctl_client *cl,
 			 bool readable)
 {
+	unsigned int lines = 0;
+
+	cl->more = false;
 	for (;;) {
 		if (cl->out.oom || cl->out.len - cl->out_off > CTL_OUT_MAX) {
 			log_peer("control socket: a client owes more than %u bytes of replies; dropping it",
@@ -267,8 +274,14 @@ static void serve_client(struct ctl_server *c, struct ctl_client *cl,
 			return;		/* until POLLOUT */
 		if (cl->closing)
 			goto drop;
-		if (next_line(c, cl) || too_long(cl))
+		if (lines == CTL_LINES_PER_ROUND) {
+			cl->more = true;
+			return;
+		}
+		if (next_line(c, cl) || too_long(cl)) {
+			lines++;
 			continue;
+		}
 		if (cl->eof)
 			goto drop;
 		if (!readable)
@@ -281,6 +294,15 @@ drop:
 	drop(cl);
 }
 
+bool ctl_busy(const struct ctl_server *c)
+{
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (c->cl[i].fd >= 0 && c->cl[i].more)
+			return true;
+	}
+	return false;
+}
+
 void ctl_poll_serve(struct ctl_server *c, const struct pollfd *p,
 		    unsigned int n, struct vu_dev *dev)
 {
@@ -288,7 +310,7 @@ void ctl_poll_serve(struct ctl_server *c, const struct pollfd *p,
 	for (unsigned int i = 0; i < n; i++) {
 		int who = c->polled[i];
 
-		if (!p[i].revents)
+		if (!p[i].revents && (who < 0 || !c->cl[who].more))
 			continue;
 		if (who < 0)
 			accept_clients(c);

@@ -10,6 +10,7 @@
 #define VU_CONTROL_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,8 @@ struct vu_dev;
 #define CTL_MAX_CLIENTS		16
 /* A client owing more reply bytes than this is dropped. */
 #define CTL_OUT_MAX		(8u << 20)
+/* Lines handled per client per round of the poll loop. */
+#define CTL_LINES_PER_ROUND	8
 /* The pollfds ctl_poll_fill() may fill: the socket and the clients. */
 #define CTL_POLL_FDS		(1 + CTL_MAX_CLIENTS)
 
@@ -43,6 +46,8 @@ struct ctl_server *ctl_open(const char *path, mode_t mode);
 void ctl_close(struct ctl_server *c);
 /* The pollfds to wait on, into p (CTL_POLL_FDS at most): how many. */
 unsigned int ctl_poll_fill(struct ctl_server *c, struct pollfd *p);
+/* Has a client lines left from the last round (poll without waiting)? */
+bool ctl_busy(const struct ctl_server *c);
 /* After poll(): serve what p (as filled) says is ready, on dev. */
 void ctl_poll_serve(struct ctl_server *c, const struct pollfd *p,
 		    unsigned int n, struct vu_dev *dev);

@@ -252,7 +252,7 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 
 		if (s->conn_fd < 0 && s->listen_fd < 0)
 			break;	/* an inherited connection has ended */
-		if (poll(p, 4 + nctl, -1) < 0) {
+		if (poll(p, 4 + nctl, s->ctl && ctl_busy(s->ctl) ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll failed: %s", strerror(errno));

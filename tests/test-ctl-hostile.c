@@ -309,6 +309,30 @@ static void test_not_reading(void)
 		close(fd);
 }
 
+/* 64 KiB of notifications in one go: they are all carried out, in rounds. */
+static void test_notification_flood(void)
+{
+	const char *note = "{\"jsonrpc\":\"2.0\",\"method\":\"stats\",\"params\":{\"format\":\"prometheus\"}}\n";
+	static char flood[65536];
+	size_t len = strlen(note), n = 0;
+	int fd = ctl_connect(d.ctl);
+	bool good;
+
+	while (n + len < sizeof(flood) - 64) {
+		memcpy(flood + n, note, len);
+		n += len;
+	}
+	good = fd >= 0 && send(fd, flood, n, MSG_NOSIGNAL) == (ssize_t)n;
+	ok(good && io_works(), "%zu notifications in one go: the front end's I/O works meanwhile",
+	   n / len);
+	good = good && ctl_exchange(fd, "{\"jsonrpc\":\"2.0\",\"id\":\"last\",\"method\":\"info\"}",
+				    reply, sizeof(reply), 10000) > 0 &&
+	       strstr(reply, "\"id\":\"last\",\"result\"");
+	ok(good, "the request after them is the first line answered");
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	const char *args[] = { env.img_arg, env.aio_arg, "--num-queues=2", NULL };
@@ -329,6 +353,7 @@ int main(void)
 	test_many_clients(base_fds);
 	test_silent_clients(base_fds);
 	test_not_reading();
+	test_notification_flood();
 	ok(daemon_wait_fds(&d, base_fds, 3000) == base_fds,
 	   "every client's fd is closed once it went (%d fds, %d before)",
 	   daemon_fd_count(&d), base_fds);
