@@ -51,6 +51,7 @@ static struct vq_req *io_req(struct blk_io *io)
 static void finish(struct blk_io *io, uint8_t status, uint32_t written)
 {
 	WRITE_ONCE(*io->cmd.status_ptr, status);
+	disk_req_end(&io->dr);
 	/* The used length counts the status byte too. */
 	virtq_push(io_req(io), written + 1);
 }

@@ -25,6 +25,9 @@ void scsi_respond(struct scsi_io *io, uint8_t response, uint32_t data_in)
 		r.sense_len = htole32(SCSI_FIXED_SENSE_LEN);
 	}
 	iov_from_buf(io->resp, io->nresp, 0, &r, sizeof(r));
+	/* A command on a LUN counts in the LUN's statistics. */
+	if (io->ln)
+		disk_req_end(&io->dr);
 	free(io->bounce);
 	io->bounce = NULL;
 	virtq_push(io_req(io), RESP_HDR_SIZE + data_in);

@@ -73,8 +73,11 @@ static void mark_luns(struct scsi_dev *sd, struct scsi_io *tmf, bool one,
 	for (unsigned int l = 0; l < SCSI_MAX_LUNS; l++) {
 		struct scsi_lun *ln = sd->luns[l];
 
-		if (ln && (!tmf->ln || ln == tmf->ln))
+		if (ln && (!tmf->ln || ln == tmf->ln)) {
 			any |= lun_mark(ln, tmf, one, tag, response, ua);
+			/* Commands held by QoS limits go now: it waits for them. */
+			any |= disk_limits_release(&ln->disk);
+		}
 	}
 	if (any)
 		iothread_wake_all(io_thread(tmf));

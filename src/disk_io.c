@@ -66,6 +66,8 @@ void disk_req_init(struct disk_req *r, struct disk *d, struct virtq *vq)
 	/* The index is below the device's queue count: the core checks it. */
 	r->dq = &d->q[vq->index < d->nq ? vq->index : 0];
 	r->zero_only = false;
+	r->kind = DISK_NKINDS;
+	r->failed = false;
 }
 
 /* ---- counting ------------------------------------------------------- */
@@ -85,18 +87,16 @@ static unsigned int lat_bucket(uint64_t ns)
 	return k < DISK_LAT_BUCKETS - 1 ? k : DISK_LAT_BUCKETS - 1;
 }
 
-/* The request ended: count it, then tell the device. */
-static void finish(struct disk_req *r, int res)
+void disk_count(struct disk_req *r)
 {
 	struct disk_counts *c = &r->dq->c;
 	uint64_t ns;
 
-	if (res < 0) {
+	if (r->failed) {
 		count(&c->errors, 1);
-		r->done(r, res);
 		return;
 	}
-	ns = iothread_now_ns() - r->start_ns;
+	ns = iothread_pass_ns(r->th) - r->start_ns;
 	count(&c->ops[r->kind], 1);
 	if (r->kind == DISK_READ)
 		count(&c->read_bytes, r->bytes);
@@ -104,17 +104,28 @@ static void finish(struct disk_req *r, int res)
 		count(&c->write_bytes, r->bytes);
 	count(&c->lat_sum_ns[r->kind], ns);
 	count(&c->lat[r->kind][lat_bucket(ns)], 1);
+}
+
+/* An operation ended: remember a failure, tell the device. */
+static void finish(struct disk_req *r, int res)
+{
+	if (res < 0)
+		r->failed = true;
 	r->done(r, res);
 }
 
-/* A request starts: its kind and length, then its first operation. */
+/* An operation starts: what the request counts as, then the operation. */
 static void begin(struct disk_req *r, enum disk_kind kind, uint64_t bytes,
 		  void (*go)(struct disk_req *r))
 {
-	r->kind = kind;
-	r->bytes = bytes;
+	if (r->kind == DISK_NKINDS)
+		r->start_ns = iothread_pass_ns(r->th);
+	if (kind != r->kind) {
+		r->kind = kind;
+		r->bytes = 0;
+	}
+	r->bytes += bytes;
 	r->go = go;
-	r->start_ns = iothread_now_ns();
 	if (kind == DISK_FLUSH || kind == DISK_DISCARD ||
 	    !__atomic_load_n(&r->disk->limited, __ATOMIC_RELAXED) ||
 	    disk_limits_admit(r))

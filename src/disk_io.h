@@ -75,6 +75,8 @@ struct disk {
 	struct disk_queue *q;
 	/* QoS: limited is read without the lock on every request. */
 	bool limited;		/* atomic */
+	bool was_limited;	/* atomic: limits were set at some time */
+	unsigned int release_seq;	/* atomic: see disk_limits_release() */
 	pthread_mutex_t thr_mu;
 	struct throttle thr;	/* under thr_mu */
 };
@@ -90,10 +92,12 @@ struct disk_req {
 	struct io_engine *engine;
 	struct disk_queue *dq;	/* the disk's state for the request's queue */
 	struct iothread *th;	/* the queue's thread */
+	unsigned int wait_seq;	/* the disk's release_seq when it began waiting */
 	struct disk_req *next;	/* waiting for the limits */
 	uint64_t start_ns;	/* for the latency histogram */
-	uint64_t bytes;		/* the request's length */
-	uint8_t kind;		/* enum disk_kind */
+	uint64_t bytes;		/* read or written by ops of its kind */
+	uint8_t kind;		/* of its last op; DISK_NKINDS: none yet */
+	bool failed;		/* an op failed */
 	void (*go)(struct disk_req *r);	/* its first operation */
 	disk_done_fn done;
 	struct iovec *iov;	/* read and write: what is left to transfer */
@@ -115,6 +119,18 @@ int disk_init(struct disk *d, const struct backing *bk, const char *path,
 void disk_fini(struct disk *d);
 /* At the start of each request: the disk and the queue it came from. */
 void disk_req_init(struct disk_req *r, struct disk *d, struct virtq *vq);
+/*
+ * As the device answers the request (once): count it if it reached the
+ * disk.  A request of several operations (ranges, chunks) counts once, as
+ * the kind of its last operation, with the bytes of the operations of
+ * that kind, and its latency from its first operation to this call.
+ */
+void disk_count(struct disk_req *r);
+static inline void disk_req_end(struct disk_req *r)
+{
+	if (r->kind != DISK_NKINDS)
+		disk_count(r);
+}
 
 /*
  * len bytes at off, to or from iov (which is advanced past short
@@ -143,6 +159,14 @@ void disk_discard(struct disk_req *r, uint64_t off, uint64_t len,
 void disk_queue_init(struct disk *d, struct disk_queue *q);
 /* May r start now?  If not, it waits and its go() runs later. */
 bool disk_limits_admit(struct disk_req *r);
+
+/*
+ * Any thread: every request now waiting for d's limits may go (a SCSI task
+ * management function waits for them, as QEMU lifts limits for a drain);
+ * later ones wait as usual.  True when some may wait: then wake the
+ * device's threads, which let them go.
+ */
+bool disk_limits_release(struct disk *d);
 
 /* ---- control thread ------------------------------------------------ */
 

@@ -36,6 +36,14 @@ static uint64_t try_admit(struct disk_req *r, uint64_t now)
 	return wait;
 }
 
+/* Must r go now, limits or not? */
+static bool released(const struct disk_req *r)
+{
+	return iothread_draining(r->th) ||
+	       r->wait_seq != __atomic_load_n(&r->disk->release_seq,
+					      __ATOMIC_ACQUIRE);
+}
+
 /* The queue's timer: let waiting requests go, in order, while they may. */
 static void queue_timer(struct iothread_timer *t)
 {
@@ -44,7 +52,7 @@ static void queue_timer(struct iothread_timer *t)
 
 	while ((r = q->wait_head)) {
 		uint64_t now = iothread_now_ns();
-		uint64_t wait = iothread_draining(r->th) ? 0 : try_admit(r, now);
+		uint64_t wait = released(r) ? 0 : try_admit(r, now);
 
 		if (wait) {
 			iothread_timer_arm(r->th, t, now + wait);
@@ -81,6 +89,7 @@ bool disk_limits_admit(struct disk_req *r)
 			return true;
 	}
 	r->next = NULL;
+	r->wait_seq = __atomic_load_n(&r->disk->release_seq, __ATOMIC_ACQUIRE);
 	*q->wait_tail = r;
 	q->wait_tail = &r->next;
 	if (!q->timer.armed)
@@ -102,7 +111,15 @@ void disk_limits_set(struct disk *d, const struct thr_config *c)
 	pthread_mutex_lock(&d->thr_mu);
 	throttle_init(&d->thr, c, iothread_now_ns());
 	__atomic_store_n(&d->limited, thr_config_enabled(c), __ATOMIC_RELEASE);
+	if (thr_config_enabled(c))
+		__atomic_store_n(&d->was_limited, true, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&d->thr_mu);
+}
+
+bool disk_limits_release(struct disk *d)
+{
+	__atomic_add_fetch(&d->release_seq, 1, __ATOMIC_ACQ_REL);
+	return __atomic_load_n(&d->was_limited, __ATOMIC_RELAXED);
 }
 
 static uint64_t get(const uint64_t *p)

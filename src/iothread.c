@@ -161,6 +161,7 @@ static void drain(struct iothread *th)
 		flush_all(th);
 		if (!busy(th))
 			break;
+		th->pass_ns = 0;
 		ret = io_engine_run(th->eng, true);
 		if (ret < 0)
 			engine_failed(th, " while draining", ret);
@@ -353,6 +354,7 @@ static void loop(struct iothread *th)
 		if (wait && rechecks < ARRAY_SIZE(recheck_ms) &&
 		    !th->timer_armed && !in_flight(th))
 			arm_timer(th, recheck_ms[rechecks]);
+		th->pass_ns = 0;
 		ret = io_engine_run(th->eng, wait);
 		if (ret < 0)
 			engine_failed(th, "", ret);

@@ -91,6 +91,8 @@ struct iothread {
 	struct io_op tfd_op;
 	bool tfd_armed;
 	bool tfd_fired;
+	/* The time of this pass (iothread_pass_ns()), or 0 before it is read. */
+	uint64_t pass_ns;
 	unsigned long work_seq;		/* passes that found work */
 	unsigned long timer_seq;	/* work_seq when the timer was armed */
 	bool ctl_pending;
@@ -171,6 +173,16 @@ static inline bool iothread_draining(const struct iothread *th)
 }
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t iothread_now_ns(void);
+/*
+ * On th: the time since th last waited in its engine, read once per pass
+ * for every request that starts or ends in it (for the statistics).
+ */
+static inline uint64_t iothread_pass_ns(struct iothread *th)
+{
+	if (!th->pass_ns)
+		th->pass_ns = iothread_now_ns();
+	return th->pass_ns;
+}
 
 /* For the loop (iothread.c): create, wait for, run and free the timers. */
 int iothread_timers_init(struct iothread *th);
