@@ -102,6 +102,24 @@ static int check_request(const struct json_node *root,
 	return 0;
 }
 
+/*
+ * The names at first, first + stride... up to a NULL one, as "a, b or c"
+ * (or "none") in buf.
+ */
+static void list_names(const char *const *first, size_t stride, char *buf,
+		       size_t len)
+{
+	const char *const *p = first, *const *next;
+	size_t n = 0;
+
+	snprintf(buf, len, "none");
+	for (; *p && n < len; p = next) {
+		next = (const char *const *)((const char *)p + stride);
+		n += snprintf(buf + n, len - n, "%s%s", p == first ? "" :
+			      *next ? ", " : " or ", *p);
+	}
+}
+
 static const struct ctl_method *find_method(const struct ctl_method *methods,
 					    const char *name)
 {
@@ -121,12 +139,13 @@ static void call(const struct ctl_method *methods, void *ctx,
 	struct ctl_call c = { .ctx = ctx, .method = method,
 			      .params = params, .out = out };
 	size_t start = out->len;
-	char buf[48];
+	char buf[48], names[128];
 	int code;
 
 	if (!m) {
-		snprintf(c.err, sizeof(c.err), "unknown method \"%s\" (expected stats, iotune, rescan or info)",
-			 json_excerpt(buf, sizeof(buf), method));
+		list_names(&methods->name, sizeof(*methods), names, sizeof(names));
+		snprintf(c.err, sizeof(c.err), "unknown method \"%s\" (expected %s)",
+			 json_excerpt(buf, sizeof(buf), method), names);
 		if (id)
 			error_line(out, id, RPC_METHOD_NOT_FOUND, c.err);
 		return;
@@ -167,15 +186,17 @@ void ctl_rpc_line(const struct ctl_method *methods, void *ctx,
 
 int ctl_params_known(struct ctl_call *c, const char *const *keys)
 {
-	char buf[48];
+	char buf[48], names[128];
 
 	if (!c->params)
 		return 0;
 	for (const struct json_node *m = c->params->child; m; m = m->next) {
 		if (in_list(keys, m->key))
 			continue;
-		return ctl_fail(c, RPC_INVALID_PARAMS, "%s: unknown parameter \"%s\"",
-				c->method, json_excerpt(buf, sizeof(buf), m->key));
+		list_names(keys, sizeof(*keys), names, sizeof(names));
+		return ctl_fail(c, RPC_INVALID_PARAMS, "%s: unknown parameter \"%s\" (expected %s)",
+				c->method, json_excerpt(buf, sizeof(buf), m->key),
+				names);
 	}
 	return 0;
 }
