@@ -429,11 +429,39 @@ def scsi_cdb_seeds():
     return s
 
 
+# ---- ctl: flags u8 (bit 0: scsi), then request lines -----------------------
+def ctl_seeds():
+    def req(method, params=None, rid=1):
+        r = '{"jsonrpc":"2.0","id":%s,"method":"%s"' % (rid, method)
+        if params is not None:
+            r += ',"params":' + params
+        return (r + '}\n').encode()
+
+    blk, scsi = b'\x00', b'\x01'
+    return {
+        'blk-all': blk + req('info') + req('stats') +
+        req('stats', '{"format":"prometheus"}') + req('rescan', '{}') +
+        req('iotune') + req('iotune', '{"set":{"total_iops_sec":"100","read_bytes_sec":5000}}'),
+        'scsi-all': scsi + req('info', rid='"a"') + req('stats') +
+        req('stats', '{"format":"prometheus"}') + req('iotune', '{"lun":3}') +
+        req('iotune', '{"lun":0,"set":{"read_iops_sec":10,"read_iops_sec_max":20}}') +
+        req('iotune', '{"set":{"total_iops_sec":1}}'),
+        'errors': blk + b'{bad\n[]\n{"jsonrpc":"1.0","id":1,"method":"info"}\n' +
+        req('nope') + req('stats', '{"x":1}') +
+        req('iotune', '{"set":{"total_iops_sec":1.5,"x":-1}}') +
+        b'{"jsonrpc":"2.0","method":"rescan"}\n' + b'[' * 40 + b'\n',
+        'strings': blk + b'{"jsonrpc":"2.0","id":"\\ud83d\\ude00\\u00e9\\n","method":"in\\u0066o"}\n' +
+        b'{"jsonrpc":"2.0","id":1,"method":"\xc3\xa9"}\n',
+        'long': blk + b' ' * 66000 + b'\n' + req('info'),
+    }
+
+
 def main():
     write('vu-msg', vu_msg_seeds())
     write('virtq', virtq_seeds())
     write('blk-req', blk_req_seeds())
     write('scsi-cdb', scsi_cdb_seeds())
+    write('ctl', ctl_seeds())
     return 0
 
 

@@ -24,7 +24,7 @@ names=$*
 # Inputs longer than a harness can use only slow it down.
 max_len() {
 	case $1 in
-	virtq) echo 70000 ;;
+	virtq | ctl) echo 70000 ;;
 	*) echo 16384 ;;
 	esac
 }

@@ -133,6 +133,9 @@ static int parse_common(struct cli_common *c, const struct cli_limits *l,
 	case CLI_OPT_SOCKET:
 		c->socket_path = arg;
 		return 0;
+	case CLI_OPT_CONTROL:
+		c->control_path = arg;
+		return 0;
 	case CLI_OPT_SOCKET_MODE:
 		return parse_mode("socket-mode", arg, &c->socket_mode);
 	case CLI_OPT_FD:
@@ -201,7 +204,9 @@ void cli_usage_head(FILE *f, const char *synopsis, const char *what)
 	fputs(
 "  --socket-path=PATH        listen on a new Unix socket at PATH\n"
 "  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
-"  --fd=N                    use inherited socket N (listening or connected)\n",
+"  --fd=N                    use inherited socket N (listening or connected)\n"
+"  --control-socket=PATH     serve the control socket (vhost-uring-ctl) at\n"
+"                            PATH, with the --socket-mode permissions\n",
 	      f);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cli.h: what the daemons' command lines share: value parsing, and the
- * options every daemon takes (socket, queues, threads, polling, engine,
+ * options every daemon takes (socket, control socket, queues, threads, polling, engine,
  * sandbox, image locking, verbosity).  Each parser logs one line naming the option and
  * what it expected, and returns -1, on a bad value.
  */
@@ -18,6 +18,7 @@
 /* The options every daemon takes, parsed by cli_parse_args(). */
 struct cli_common {
 	const char *socket_path;
+	const char *control_path;	/* --control-socket, or NULL */
 	unsigned int socket_mode;
 	int fd;
 	unsigned int num_queues;
@@ -46,6 +47,7 @@ enum {
 	CLI_OPT_SOCKET = 256,
 	CLI_OPT_SOCKET_MODE,
 	CLI_OPT_FD,
+	CLI_OPT_CONTROL,
 	CLI_OPT_NUM_QUEUES,
 	CLI_OPT_QUEUE_SIZE,
 	CLI_OPT_NUM_THREADS,
@@ -64,6 +66,7 @@ enum {
 	{ "socket-path", required_argument, NULL, CLI_OPT_SOCKET }, \
 	{ "socket-mode", required_argument, NULL, CLI_OPT_SOCKET_MODE }, \
 	{ "fd", required_argument, NULL, CLI_OPT_FD }, \
+	{ "control-socket", required_argument, NULL, CLI_OPT_CONTROL }, \
 	{ "num-queues", required_argument, NULL, CLI_OPT_NUM_QUEUES }, \
 	{ "queue-size", required_argument, NULL, CLI_OPT_QUEUE_SIZE }, \
 	{ "num-threads", required_argument, NULL, CLI_OPT_NUM_THREADS }, \

@@ -21,10 +21,17 @@ void sbuf_free(struct sbuf *b)
 
 void sbuf_reset(struct sbuf *b)
 {
-	b->len = 0;
+	sbuf_truncate(b, 0);
+}
+
+void sbuf_truncate(struct sbuf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
 	b->oom = false;
 	if (b->p)
-		b->p[0] = '\0';
+		b->p[len] = '\0';
 }
 
 /* Room for n more bytes and a terminator. */
@@ -90,8 +97,8 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 	for (; *s; s++) {
 		unsigned char c = *s;
 
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
+		if (c == '"' || c == '\\' || c == '\n' || c == '\t') {
+			char esc[2] = { '\\', c == '\n' ? 'n' : c == '\t' ? 't' : (char)c };
 
 			sbuf_add(b, esc, 2);
 		} else if (c < 0x20 || c == 0x7f) {

@@ -23,6 +23,8 @@ void sbuf_init(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 /* Forget the contents, keep the memory. */
 void sbuf_reset(struct sbuf *b);
+/* Keep the first len bytes (len <= b->len), and forget running out of memory. */
+void sbuf_truncate(struct sbuf *b, size_t len);
 void sbuf_add(struct sbuf *b, const char *s, size_t n);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)

@@ -7,7 +7,8 @@
  * SIGTERM and SIGINT end the daemon cleanly and remove the socket it
  * created; SIGUSR1 logs the state of every queue; SIGHUP asks the device
  * to rescan its backing stores.  The loop also polls the front end's
- * back-end channel, for the acks it sends there.
+ * back-end channel, for the acks it sends there, and the control socket's
+ * fds (control.c).  vu_socket_listen() makes both sockets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "backend_chan.h"
+#include "control.h"
 #include "log.h"
 #include "sandbox.h"
 #include "server.h"
@@ -59,7 +61,7 @@ static bool socket_in_use(const struct sockaddr_un *sa)
 	return used;
 }
 
-int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode)
+int vu_socket_listen(const char *path, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -105,15 +107,24 @@ int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode)
 		log_err("cannot listen on %s: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
-	s->listen_fd = fd;
-	s->path = strdup(path);
-	return 0;
+	return fd;
 
 fail_unlink:
 	unlink(path);
 fail:
 	close(fd);
 	return -1;
+}
+
+int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode)
+{
+	int fd = vu_socket_listen(path, mode);
+
+	if (fd < 0)
+		return -1;
+	s->listen_fd = fd;
+	s->path = strdup(path);
+	return 0;
 }
 
 int vu_server_open_fd(struct vu_server *s, int fd)
@@ -231,16 +242,17 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 		log_info("listening on %s", s->path ? s->path : "inherited socket");
 	for (;;) {
 		/* Listen even while serving, to refuse a second front end. */
-		struct pollfd p[4] = {
+		struct pollfd p[4 + CTL_POLL_FDS] = {
 			{ .fd = s->sig_fd, .events = POLLIN },
 			{ .fd = s->conn_fd, .events = POLLIN },
 			{ .fd = s->listen_fd, .events = POLLIN },
 			{ .fd = dev->backend_fd, .events = POLLIN },
 		};
+		unsigned int nctl = s->ctl ? ctl_poll_fill(s->ctl, p + 4) : 0;
 
 		if (s->conn_fd < 0 && s->listen_fd < 0)
 			break;	/* an inherited connection has ended */
-		if (poll(p, 4, -1) < 0) {
+		if (poll(p, 4 + nctl, s->ctl && ctl_busy(s->ctl) ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll failed: %s", strerror(errno));
@@ -250,6 +262,8 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 			break;
 		if (p[3].revents)
 			vu_backend_chan_event(dev);
+		if (nctl)
+			ctl_poll_serve(s->ctl, p + 4, nctl, dev);
 		/*
 		 * The current front end goes first: a newcomer is refused only
 		 * once it has nothing left to read, so a successor that
@@ -296,8 +310,10 @@ void vu_server_close(struct vu_server *s)
 	}
 	if (s->sig_fd >= 0)
 		close(s->sig_fd);
+	ctl_close(s->ctl);
 	s->conn_fd = s->listen_fd = s->sig_fd = -1;
 	s->path = NULL;
+	s->ctl = NULL;
 }
 
 int vu_server_daemon(const struct cli_common *c, struct vu_dev_config *cfg,
@@ -321,8 +337,13 @@ int vu_server_daemon(const struct cli_common *c, struct vu_dev_config *cfg,
 	if (vu_dev_init(&dev, ops, ctx, cfg) < 0)
 		goto out;
 	announce(arg, cfg, &dev);
+	/* Before the vhost-user socket, whose appearance means ready. */
+	if (c->control_path &&
+	    !(srv.ctl = ctl_open(c->control_path, c->socket_mode)))
+		goto destroy;
 	status = vu_server_serve(&srv, &dev, c->socket_path, c->socket_mode,
 				 c->fd, c->sandbox);
+destroy:
 	vu_dev_destroy(&dev);
 out:
 	vu_server_close(&srv);

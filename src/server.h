@@ -14,14 +14,20 @@ struct vu_server {
 	int conn_fd;		/* the current front end, or -1 */
 	char *path;		/* socket file we created, removed at exit */
 	int sig_fd;
+	struct ctl_server *ctl;	/* the control socket, or NULL */
 };
+
+struct ctl_server;
 
 /* Block the signals the server handles; call before starting any thread. */
 int vu_server_signals(struct vu_server *s);
 /*
- * Listen on a new socket at path, with permissions mode (e.g. 0600).
- * Returns 0 or -1 after a message.
+ * A new listening socket at path with permissions mode (e.g. 0600), never
+ * looser, not even between bind and chmod; a stale socket there is
+ * replaced, one in use is refused.  Returns its fd, or -1 after a message.
  */
+int vu_socket_listen(const char *path, mode_t mode);
+/* Listen on a new socket at path (vu_socket_listen()).  Returns 0 or -1. */
 int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode);
 /* Use an inherited socket: listening, or already connected. */
 int vu_server_open_fd(struct vu_server *s, int fd);

@@ -75,7 +75,7 @@ void harness_cleanup(void)
 	scratch[0] = 0;
 }
 
-static const char *daemon_binary(void)
+const char *blk_daemon_binary(void)
 {
 	const char *b = getenv("VHOST_URING_BLK");
 
@@ -102,24 +102,30 @@ static unsigned int add_wrapper(const char **argv)
 
 int daemon_start(struct daemon *d, const char *const *args)
 {
-	return daemon_start_bin(d, daemon_binary(), args);
+	return daemon_start_bin(d, blk_daemon_binary(), args);
 }
 
-int daemon_start_bin(struct daemon *d, const char *bin, const char *const *args)
+static int start_daemon(struct daemon *d, const char *bin,
+			const char *const *args, bool ctl)
 {
 	const char *argv[64];
-	char sockarg[320];
+	char sockarg[320], ctlarg[340];
 	unsigned int n = 0;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "%s", harness_dir());
 	snprintf(d->sock, sizeof(d->sock), "%s/d%u.sock", d->dir, daemon_seq);
 	snprintf(d->log, sizeof(d->log), "%s/d%u.log", d->dir, daemon_seq);
+	if (ctl)
+		snprintf(d->ctl, sizeof(d->ctl), "%s/d%u.ctl", d->dir, daemon_seq);
 	daemon_seq++;
 	snprintf(sockarg, sizeof(sockarg), "--socket-path=%s", d->sock);
+	snprintf(ctlarg, sizeof(ctlarg), "--control-socket=%s", d->ctl);
 	n = add_wrapper(argv);
 	argv[n++] = bin;
 	argv[n++] = sockarg;
+	if (ctl)
+		argv[n++] = ctlarg;
 	while (args && *args && n < ARRAY_SIZE(argv) - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
@@ -150,6 +156,17 @@ int daemon_start_bin(struct daemon *d, const char *bin, const char *const *args)
 		sleep_ms(10);
 	}
 	return -1;
+}
+
+int daemon_start_bin(struct daemon *d, const char *bin, const char *const *args)
+{
+	return start_daemon(d, bin, args, false);
+}
+
+int daemon_start_ctl(struct daemon *d, const char *bin,
+		     const char *const *args)
+{
+	return start_daemon(d, bin, args, true);
 }
 
 bool daemon_alive(struct daemon *d)
@@ -531,7 +548,7 @@ void daemon_aftermath(struct verdict *v, struct daemon *d, int base_fds,
 
 int run_daemon_cmd(const char *const *args, char *buf, size_t len)
 {
-	return run_daemon_cmd_bin(daemon_binary(), args, buf, len);
+	return run_daemon_cmd_bin(blk_daemon_binary(), args, buf, len);
 }
 
 int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,

@@ -15,12 +15,14 @@
 #include "front.h"
 #include "front_blk.h"
 #include "front_scsi.h"
+#include "json.h"
 
 struct daemon {
 	pid_t pid;
 	char dir[256];
 	char sock[300];
 	char log[300];
+	char ctl[300];		/* its control socket, or "" */
 };
 
 /* Was the daemon built with this engine?  Missing engines skip their runs. */
@@ -38,6 +40,11 @@ void harness_cleanup(void);
 int daemon_start(struct daemon *d, const char *const *args);
 /* The same with another daemon binary (e.g. scsi_daemon_binary()). */
 int daemon_start_bin(struct daemon *d, const char *bin, const char *const *args);
+/* The same with --control-socket at d->ctl in the scratch directory. */
+int daemon_start_ctl(struct daemon *d, const char *bin,
+		     const char *const *args);
+/* $VHOST_URING_BLK, default ./vhost-uring-blk. */
+const char *blk_daemon_binary(void);
 /* $VHOST_URING_SCSI, default ./vhost-uring-scsi. */
 const char *scsi_daemon_binary(void);
 /* SIGTERM, wait; the exit status, or -1 if it died from a signal. */
@@ -139,6 +146,50 @@ int run_daemon_cmd(const char *const *args, char *buf, size_t len);
 /* The same with another daemon binary (e.g. scsi_daemon_binary()). */
 int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
 		       size_t len);
+
+/* ---- the control socket ------------------------------------------------ */
+
+/* Connect to the control socket at path: the fd, or -1. */
+int ctl_connect(const char *path);
+/*
+ * Send line (an LF is added) on fd, then read one response line (its LF
+ * dropped) into reply within timeout_ms: its length, or -1.
+ */
+int ctl_exchange(int fd, const char *line, char *reply, size_t len,
+		 int timeout_ms);
+/* Only the reading half of ctl_exchange(). */
+int ctl_read_line(int fd, char *reply, size_t len, int timeout_ms);
+/* Both on a fresh connection to d's control socket: the length, or -1. */
+int ctl_request(const struct daemon *d, const char *line, char *reply,
+		size_t len);
+
+/* A reply parsed (json.h), for looking values up by path. */
+struct ctl_json {
+	struct json_doc doc;
+	const struct json_node *root;	/* NULL: not JSON (doc.err says why) */
+	char *text;
+};
+
+/* Parse text (copied); ctl_json_free() frees it. */
+struct ctl_json *ctl_json_parse(const char *text);
+void ctl_json_free(struct ctl_json *j);
+/*
+ * The value at path under n: member names and array indices separated by
+ * dots ("result.luns.1.read_ops"); NULL when there is none.
+ */
+const struct json_node *json_at(const struct json_node *n, const char *path);
+/* The integer at path, or UINT64_MAX when there is none. */
+uint64_t json_u64_at(const struct json_node *n, const char *path);
+/* The string at path, or "" when there is none. */
+const char *json_str_at(const struct json_node *n, const char *path);
+
+/*
+ * Run vhost-uring-ctl ($VHOST_URING_CTL, default ./vhost-uring-ctl) with
+ * --socket=d->ctl and args (NULL-terminated): its exit status, stdout in
+ * out and stderr in err, its newlines made spaces (either may be NULL).
+ */
+int run_ctl(const struct daemon *d, const char *const *args, char *out,
+	    size_t out_len, char *err, size_t err_len);
 
 /*
  * The host page cache over len bytes at off of the file at path, in pages

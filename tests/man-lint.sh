@@ -19,7 +19,7 @@ done
 
 # Every long option in --help appears in the program's man page.
 builddir=${top_builddir:-.}
-for prog in vhost-uring-blk vhost-uring-scsi vhost-uring-bench; do
+for prog in vhost-uring-blk vhost-uring-scsi vhost-uring-bench vhost-uring-ctl; do
 	case $prog in
 	vhost-uring-blk) bin=${VHOST_URING_BLK:-$builddir/$prog} ;;
 	vhost-uring-scsi) bin=${VHOST_URING_SCSI:-$builddir/$prog} ;;

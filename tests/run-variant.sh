@@ -20,8 +20,9 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 VHOST_URING_BLK=${VHOST_URING_BLK:-$top_builddir/vhost-uring-blk}
 VHOST_URING_SCSI=${VHOST_URING_SCSI:-$top_builddir/vhost-uring-scsi}
+VHOST_URING_CTL=${VHOST_URING_CTL:-$top_builddir/vhost-uring-ctl}
 FUSE_FAULTY=${FUSE_FAULTY:-$top_builddir/tests/fuse-faulty}
-export top_srcdir top_builddir VHOST_URING_BLK VHOST_URING_SCSI FUSE_FAULTY
+export top_srcdir top_builddir VHOST_URING_BLK VHOST_URING_SCSI VHOST_URING_CTL FUSE_FAULTY
 
 line=$(awk -v n="$name" '$1 == n { $1 = ""; print; exit }' "$top_srcdir/tests/variants")
 if [ -z "$line" ]; then

@@ -5,7 +5,8 @@
  * first read go and holds the next ones for an hour: they must be held,
  * and must go at once when the device stops (GET_VRING_BASE drains; QEMU
  * lifts its limits for a drain too) or when a SCSI task management
- * function waits for them; another LUN without limits goes on meanwhile.
+ * function waits for them, or when the control socket removes the limit;
+ * another LUN without limits goes on meanwhile.
  * Bad --iotune values and --lun keys are refused at start-up with a line
  * naming the key.  The engine comes from $TEST_AIO (default io_uring).
  */
@@ -103,6 +104,51 @@ static void test_blk_drain(void)
 	   ret, base, rest, good);
 	blkc_close(&c);
 	ok(daemon_stop(&d) == 0, "blk: the daemon exits 0");
+	return;
+out:
+	daemon_stop(&d);
+}
+
+/*
+ * Held reads go at once when the control socket removes the limit, and a
+ * limit set live holds the next ones.
+ */
+static void test_blk_live(void)
+{
+	const char *args[] = { env.img_arg, env.aio_arg, "--num-queues=1",
+			       "--iotune=total_bytes_sec=1", NULL };
+	const char *unset[] = { "iotune", "total_bytes_sec=0", NULL };
+	const char *set[] = { "iotune", "total_bytes_sec=1", NULL };
+	struct blk_slot s[NREQ];
+	struct daemon d;
+	struct blkc c;
+	unsigned int n, good = 0;
+	int ret;
+
+	if (!ok(daemon_start_ctl(&d, blk_daemon_binary(), args) == 0,
+		"blk live: starts with a control socket and a limit of 1 byte/s"))
+		return;
+	ret = blkc_open(&c, d.sock, 1, ~0ull, BIT_ULL(VU_PF_MQ) |
+			BIT_ULL(VU_PF_REPLY_ACK));
+	if (!ok(ret == 0, "blk live: a front end connects (%s)", strerror(-ret)))
+		goto out;
+	blk_reads(&c, s);
+	n = reap(&c.f.vqs[0], WAIT_MS, HOLD_MS);
+	ret = run_ctl(&d, unset, NULL, 0, NULL, 0);
+	n += reap(&c.f.vqs[0], WAIT_MS, HOLD_MS);
+	for (unsigned int i = 0; i < NREQ; i++)
+		good += *s[i].status == VIRTIO_BLK_S_OK;
+	ok(ret == 0 && n == NREQ && good == NREQ,
+	   "blk live: iotune total_bytes_sec=0 lets the held reads go (ctl %d, %u completed, %u OK)",
+	   ret, n, good);
+	ret = run_ctl(&d, set, NULL, 0, NULL, 0);
+	blk_reads(&c, s);
+	n = reap(&c.f.vqs[0], WAIT_MS, HOLD_MS);
+	ok(ret == 0 && n == 1,
+	   "blk live: iotune total_bytes_sec=1 holds the next reads but one (ctl %d, %u completed)",
+	   ret, n);
+	blkc_close(&c);
+	ok(daemon_stop(&d) == 0, "blk live: the daemon exits 0");
 	return;
 out:
 	daemon_stop(&d);
@@ -248,6 +294,7 @@ int main(void)
 	if (!test_env_init(&env, 8 << 20))
 		return 0;
 	test_blk_drain();
+	test_blk_live();
 	test_scsi_tmf();
 	test_refusals();
 	harness_cleanup();
