@@ -37,6 +37,7 @@ static void usage(FILE *f)
 "  --verify               write self-checking blocks and check every read\n"
 "  --dirty-log            turn on the back-end's dirty page log for the run\n"
 "                         and check that every page it wrote was logged\n"
+"  --per-second           also report IOPS and MiB/s of each second\n"
 "  --no-indirect          do not use indirect descriptors\n"
 "  --backend-pid=PID      measure this process's CPU time and memory\n"
 "  --timeout=SECONDS      bound the whole run (default: runtime + ramp + 120)\n"
@@ -139,6 +140,7 @@ int bench_parse_args(struct bench_opts *o, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "dirty-log", no_argument, NULL, 'G' },
+		{ "per-second", no_argument, NULL, 'P' },
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "backend-pid", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
@@ -226,6 +228,9 @@ int bench_parse_args(struct bench_opts *o, int argc, char **argv)
 			break;
 		case 'G':
 			o->dirty_log = true;
+			break;
+		case 'P':
+			o->per_second = true;
 			break;
 		case 'I':
 			o->indirect = false;

@@ -7,7 +7,8 @@
  * one LUN) in flight on each queue from one thread per queue, and reports
  * IOPS, bandwidth, latency percentiles from a histogram, and the CPU time of
  * the back-end and of itself.  With --verify it is also a correctness test,
- * and with --dirty-log a test of the back-end's dirty page log (dirty.c).
+ * and with --dirty-log a test of the back-end's dirty page log (dirty.c);
+ * --per-second keeps the counts of each second too (series.c).
  * The requests are built by the front-end library (front_blk.h,
  * front_scsi.h); the scsi commands are in scsi_req.c, the scsi set-up in
  * scsi_setup.c, the command line in args.c and the report in report.c.
@@ -79,6 +80,7 @@ struct worker {
 	uint8_t *busy;		/* --verify: block has a request in flight */
 	bool measuring;
 	struct hist hist;
+	struct series ser;	/* --per-second */
 	uint64_t ios, rd_bytes, wr_bytes;
 	uint64_t kicks, calls;	/* in the measured window */
 	uint64_t verified, verify_errors;
@@ -306,6 +308,7 @@ static void complete(struct worker *w, struct slot *s, uint64_t now)
 	}
 	if (w->measuring) {
 		hist_add(&w->hist, now - s->start_ns);
+		series_add(&w->ser, now - t_ramp_end, o.bs);
 		w->ios++;
 		if (s->write)
 			w->wr_bytes += o.bs;
@@ -612,6 +615,8 @@ static int setup_worker(struct worker *w, unsigned int idx, uint64_t nblk_total)
 	w->slots = calloc(o.iodepth, sizeof(*w->slots));
 	if (!w->slots)
 		return -1;
+	if (o.per_second && series_init(&w->ser, o.runtime) < 0)
+		return -1;
 	/* Two arrays in guest memory: slot headers, then the data. */
 	small = front_alloc(&front, (uint64_t)o.iodepth * stride, 64, NULL);
 	data = front_alloc(&front, (uint64_t)o.iodepth * ALIGN_UP(o.bs, 4096u), 4096, NULL);
@@ -681,6 +686,7 @@ static void free_workers(struct worker *w)
 		free(w[i].slots);
 		free(w[i].gen);
 		free(w[i].busy);
+		series_free(&w[i].ser);
 	}
 	free(w);
 }
@@ -823,8 +829,13 @@ int main(int argc, char **argv)
 	}
 	memset(&r, 0, sizeof(r));
 	hist_init(&r.hist);
+	if (o.per_second && series_init(&r.ser, o.runtime) < 0) {
+		log_err("out of memory for the per-second report");
+		status = 1;
+	}
 	for (unsigned int i = 0; i < o.queues; i++) {
 		hist_merge(&r.hist, &w[i].hist);
+		series_merge(&r.ser, &w[i].ser);
 		r.ios += w[i].ios;
 		r.rd_bytes += w[i].rd_bytes;
 		r.wr_bytes += w[i].wr_bytes;
@@ -847,6 +858,7 @@ int main(int argc, char **argv)
 	}
 	if (o.dirty_log)
 		bench_dirty_destroy(&dirty);
+	series_free(&r.ser);
 	free_workers(w);
 	front_close(&front);
 	return status;

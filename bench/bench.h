@@ -13,6 +13,7 @@
 
 #include "dirty.h"
 #include "hist.h"
+#include "series.h"
 
 #define SECTOR	512
 
@@ -35,6 +36,7 @@ struct bench_opts {
 	double timeout;
 	bool verify;
 	bool dirty_log;
+	bool per_second;
 	bool json;
 	bool indirect;
 	pid_t backend_pid;
@@ -54,6 +56,7 @@ double bench_self_cpu_s(void);
 /* The totals of a run. */
 struct report {
 	struct hist hist;
+	struct series ser;	/* --per-second */
 	uint64_t ios, rd_bytes, wr_bytes, verified, verify_errors;
 	uint64_t kicks, calls;
 	double secs, be_cpu, fe_cpu;

@@ -96,6 +96,8 @@ static void print_text(const struct bench_opts *o, const struct report *r,
 	if (o->verify)
 		printf("  verify: %" PRIu64 " blocks checked, %" PRIu64 " errors\n",
 		       r->verified, r->verify_errors);
+	if (o->per_second)
+		series_print(&r->ser, r->secs, false);
 	if (o->dirty_log)
 		bench_dirty_print(d, false);
 }
@@ -129,6 +131,8 @@ static void print_json(const struct bench_opts *o, const struct report *r,
 	       "\"verify_errors\": %" PRIu64,
 	       r->fe_cpu, r->ios ? r->fe_cpu * 1e6 / r->ios : 0,
 	       o->verify ? "true" : "false", r->verified, r->verify_errors);
+	if (o->per_second)
+		series_print(&r->ser, r->secs, true);
 	if (o->dirty_log)
 		bench_dirty_print(d, true);
 	printf("}\n");

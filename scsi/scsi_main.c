@@ -66,7 +66,7 @@ static void usage(FILE *f)
 "                            cache: none (default): O_DIRECT; writeback: page\n"
 "                            cache; writethrough, directsync: the same two\n"
 "                            with WCE 0 at start-up (every write durable)\n"
-"       [,KEY=VALUE...]       and the LUN's QoS limits with libvirt's <iotune>\n"
+"       [,KEY=VALUE...]      and the LUN's QoS limits with libvirt's <iotune>\n"
 "                            names, e.g. total_iops_sec=500\n", f);
 	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);

@@ -67,6 +67,32 @@ else
 	echo "# qemu-storage-daemon is not installed: its runs are left out"
 fi
 
+# --per-second: one part per second of the measured time (the last one
+# shorter), whose counts add up to the run's requests, text and JSON.
+start_blk persec --blk-file="$tmp/disk.img" --num-queues=2
+timeout 60 "$bench" --socket="$tmp/persec.sock" --runtime=2.5 --ramp=0.2 \
+	--queues=2 --iodepth=4 --per-second --json >"$tmp/out" 2>&1 &&
+python3 - "$tmp/out" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ps = d["per_second"]
+secs = [1, 1, 0.5]
+ios = sum(round(v * s) for v, s in zip(ps["iops"], secs))
+mib = sum(v * s for v, s in zip(ps["mib_per_s"], secs))
+assert len(ps["iops"]) == 3 and len(ps["mib_per_s"]) == 3, ps
+assert all(v > 0 for v in ps["iops"]), ps
+assert ios == d["ios"], (ios, d["ios"])
+assert abs(mib - d["mib_per_s"] * 2.5) < 0.05, (mib, d["mib_per_s"])
+EOF
+ok $? "--per-second --runtime=2.5: 3 parts whose requests and bytes add up to the run's"
+timeout 60 "$bench" --socket="$tmp/persec.sock" --runtime=1 --ramp=0 --per-second \
+	>"$tmp/out" 2>&1 &&
+grep -Eq '^  per second \(iops\): [0-9.]+$' "$tmp/out" &&
+grep -Eq '^  per second \(MiB/s\): [0-9.]+$' "$tmp/out"
+ok $? "--per-second --runtime=1: one part in the text report"
+kill "$pid"
+wait "$pid"
+
 # --verify must notice data that changed behind its back: the image is
 # overwritten while the run goes on.
 start_blk tamper --blk-file="$tmp/disk.img"

@@ -5,7 +5,10 @@
 # contents, start the back-end (GUEST_BACKEND: vhost-uring-blk or qsd), boot a
 # guest running blk-in-guest.sh on it through vhost-user-blk-pci, turn the
 # guest's check results into TAP, stop the back-end, and check the image file
-# on the host (pattern, zeroed ranges, punched hole, file system).
+# on the host (pattern, zeroed ranges, punched hole, file system).  With
+# vhost-uring-blk the guest first reads under a QoS limit the host sets
+# through the back-end's control socket, and carries on once the host has
+# removed it (see "QoS" below).
 # Output: TAP on stdout (for automake's tap-driver.sh); logs on stderr.
 #
 # Parameters (environment):
@@ -17,6 +20,8 @@
 #   GUEST_FIO_STALL_SECS  a fio run still going after this long is a stall:
 #           the guest and the back-end log their state, the check fails (100)
 #   EXPECT_MEM_REGIONS  check the back-end got this many memory regions
+#   QOS_IOPS  the total_iops_sec limit set live for the guest's QoS check
+#           (default 200; 0: no QoS check)
 # plus everything guest-lib.sh reads (GUEST_BACKEND, VHOST_URING_BLK, CACHE,
 # GUEST_TIMEOUT, GUEST_VERBOSE, GUEST_KEEP_TMP, ...).
 set -eu
@@ -54,6 +59,7 @@ DISC_OFF=$((160 * MiB))
 DISC_LEN=$((8 * MiB))
 WZ_OFF=$((192 * MiB))
 WZ_LEN=$((8 * MiB))
+QOS_FLAG_OFF=$((224 * MiB))     # the host's word to the guest in the QoS phase
 [ $((QUEUES * FIO_MB)) -le 120 ] || guest_die "GUEST_FIO_MB=$FIO_MB too large for the layout (QUEUES*FIO_MB must be <= 120)"
 
 img=$GUEST_TMP/disk.img
@@ -109,16 +115,55 @@ for f in "$data/files/"*; do
 done
 guest_file "$data/SHA256SUMS" /data/SHA256SUMS
 
+# -------------------------------------------------------------------- QoS
+# Once the guest prints mark qos-ready, the host sets total_iops_sec=QOS_IOPS
+# through the back-end's control socket and writes "qos limit NONCE" at
+# QOS_FLAG_OFF; the guest's random reads on every queue must see at most
+# 10% more IOPS than that.  After mark qos-measured the host removes the
+# limit (0) and writes "qos lifted NONCE": the guest's verified I/O runs
+# after that.  (qemu-storage-daemon has no such socket: no QoS check.)
+QOS_IOPS=${QOS_IOPS:-200}
+qos=0
+if [ "$GUEST_BACKEND" = vhost-uring-blk ] && [ "$QOS_IOPS" != 0 ]; then
+    qos=1
+    ctl_sock=$GUEST_TMP/control.sock
+    GUEST_DAEMON_ARGS=(--control-socket="$ctl_sock")
+    guest_env QOS_IOPS "$QOS_IOPS"
+    guest_env QOS_FLAG_OFF "$QOS_FLAG_OFF"
+    guest_env NONCE "$nonce"
+fi
+
+# qos_host: the host's part of the QoS phase.
+qos_host() {
+    if ! wait_mark qos-ready 240; then
+        tap_not_ok "host: the guest got ready for the QoS phase: no 'mark qos-ready' within 240s"
+        return
+    fi
+    guest_iotune "$ctl_sock" total_iops_sec="$QOS_IOPS"
+    guest_flag "$img" "$QOS_FLAG_OFF" "qos limit $nonce"
+    wait_mark qos-measured 120 ||
+        tap_diag "no 'mark qos-measured' within 120s: removing the limit anyway"
+    guest_iotune "$ctl_sock" total_iops_sec=0
+    guest_flag "$img" "$QOS_FLAG_OFF" "qos lifted $nonce"
+}
+
 blk_daemon_start "$img" "$sock" "$QUEUES" "$AIO"
 
 GUEST_VCPUS=$VCPUS
 GUEST_WAIT_DEVS=vda
-guest_boot "$GUEST_SRCDIR/blk-in-guest.sh" \
+boot_bg "$GUEST_SRCDIR/blk-in-guest.sh" \
     -chardev "socket,id=vub0,path=$sock" \
-    -device "vhost-user-blk-pci,chardev=vub0,num-queues=$QUEUES" || true
+    -device "vhost-user-blk-pci,chardev=vub0,num-queues=$QUEUES"
+qos_names=
+if [ "$qos" = 1 ]; then
+    qos_host
+    qos_names="qos-limit-holds qos-limit-lifted"
+fi
+boot_bg_end "$GUEST_TIMEOUT"
 
 tap_guest_exit
-tap_guest_results disk-size hw-queues fio-write-verify fio-verify-only \
+# shellcheck disable=SC2086
+tap_guest_results disk-size hw-queues $qos_names fio-write-verify fio-verify-only \
     io-on-all-queues pattern-write discard-prefill-visible discard-reads-zero \
     write-zeroes-reads-zero ext4-mkfs-write ext4-fsck-clean ext4-checksums
 

@@ -14,6 +14,9 @@
 #   DISC_OFF DISC_LEN     range to discard (host pre-filled it, non-zero)
 #   WZ_OFF WZ_LEN         range to write-zero (host pre-filled it, non-zero)
 #   FS_MB                 size of the ext4 file system at the disk's start
+#   QOS_IOPS QOS_FLAG_OFF NONCE  with QOS_IOPS, the QoS phase: the limit the
+#                         host sets, where it writes its word, and this
+#                         run's nonce in it
 # Files: /data/pattern, /data/files/* and /data/SHA256SUMS (of those files).
 
 . /guest-functions.sh
@@ -34,6 +37,29 @@ if [ "$hwq" -eq "$EXPECT_HWQ" ]; then
     g_ok hw-queues "$hwq"
 else
     g_not_ok hw-queues "guest uses $hwq request queues, expected $EXPECT_HWQ"
+fi
+
+# ------------------------------------------------ QoS: a limit set live
+# The host sets total_iops_sec=QOS_IOPS through the back-end's control
+# socket once it sees mark qos-ready, then writes "qos limit NONCE" at
+# QOS_FLAG_OFF.  Random reads at depth 16 on every queue for 4 s must see
+# at most 10% more IOPS.  After mark qos-measured the host removes the
+# limit and writes "qos lifted NONCE"; everything below runs after that.
+if [ -n "${QOS_IOPS:-}" ]; then
+    g_diag "mark qos-ready"
+    if g_wait_for 120 g_read_has "$dev" "$QOS_FLAG_OFF" "qos limit $NONCE"; then
+        g_iops_at_most qos-limit-holds "$QOS_IOPS" 4 --filename="$dev" \
+            --ioengine="$AIO" --iodepth=16 --numjobs="$JOBS" --size=64M \
+            --cpus_allowed=0-$((VCPUS - 1)) --cpus_allowed_policy=split
+    else
+        g_not_ok qos-limit-holds "the host's word 'qos limit' did not come within 120 s"
+    fi
+    g_diag "mark qos-measured"
+    if g_wait_for 120 g_read_has "$dev" "$QOS_FLAG_OFF" "qos lifted $NONCE"; then
+        g_ok qos-limit-lifted "the host removed the limit; the I/O below runs without it"
+    else
+        g_not_ok qos-limit-lifted "the host's word 'qos lifted' did not come within 120 s"
+    fi
 fi
 
 # -------------------------------------------------- b. fio write + verify

@@ -261,3 +261,29 @@ g_wait_for() {
         sleep 0.1
     done
 }
+
+# g_iops_at_most NAME LIMIT SECS FIO-ARGS...: random 4 KiB reads with
+# O_DIRECT for SECS seconds (FIO-ARGS give the file, engine, depth and
+# jobs), against a disk limited to LIMIT requests per second.  Check NAME
+# passes when fio ends without an error and its IOPS, all jobs together,
+# are at most 10% above LIMIT; g_fio_iops is the figure.
+g_iops_at_most() {
+    _qn=$1; _ql=$2; _qs=$3; shift 3
+    _qo=/tmp/fio-$_qn.out
+    _qrc=0
+    fio --name="$_qn" --direct=1 --rw=randread --bs=4k --time_based \
+        --runtime="$_qs" --group_reporting --output-format=terse \
+        --terse-version=3 "$@" > "$_qo" 2>&1 || _qrc=$?
+    # Terse version 3: field 5 is the error, field 8 the read IOPS.
+    _qerr=$(awk -F';' 'NF > 8 { print $5; exit }' "$_qo")
+    g_fio_iops=$(awk -F';' 'NF > 8 { print $8; exit }' "$_qo")
+    _qmax=$((_ql * 11 / 10))
+    if [ "$_qrc" -ne 0 ] || [ "$_qerr" != 0 ] || [ -z "$g_fio_iops" ]; then
+        cat "$_qo"
+        g_not_ok "$_qn" "fio failed (exit status $_qrc, error ${_qerr:-none})"
+    elif [ "$g_fio_iops" -gt "$_qmax" ]; then
+        g_not_ok "$_qn" "$g_fio_iops IOPS over ${_qs}s, more than 10% above the limit of $_ql (at most $_qmax)"
+    else
+        g_ok "$_qn" "$g_fio_iops IOPS over ${_qs}s with a limit of $_ql (at most $_qmax)"
+    fi
+}

@@ -23,6 +23,8 @@
 # Tests that act while the guest runs (back-end restarts) boot it with
 #   boot_bg SCRIPT [QEMU-ARGS...]; wait_mark NAME SECS; ...; boot_bg_end SECS
 # and start back-ends one after the other with blk_daemon_start_next.
+# Such a test changes a back-end's QoS limits with guest_iotune (through
+# its control socket, vhost-uring-ctl) and tells the guest with guest_flag.
 # Every QEMU has a QMP socket ($GUEST_QMP); `qmp SOCKET COMMAND...` talks to
 # it (qmp.py).  Tests that live-migrate the running guest boot it with
 #   migrate_boot START-FUNC SCRIPT [QEMU-ARGS with @SOCK@...]
@@ -62,9 +64,13 @@
 #   GUEST_BACKEND   vhost-uring-blk (default) or qsd
 #   VHOST_URING_BLK daemon binary ($top_builddir/vhost-uring-blk)
 #   VHOST_URING_SCSI  scsi daemon binary ($top_builddir/vhost-uring-scsi)
+#   VHOST_URING_CTL   control client ($top_builddir/vhost-uring-ctl)
 #   (top_builddir defaults to the directory two levels above this file)
 #   CACHE           none|writeback: passed to the back-end when set
 #   GUEST_DAEMON_VERBOSE  1: pass -v to vhost-uring-blk or vhost-uring-scsi
+#   GUEST_DAEMON_ARGS     more arguments for vhost-uring-blk or
+#                         vhost-uring-scsi, a bash array (e.g. a control
+#                         socket), set by the test script
 #   GUEST_DAEMON_TIMEOUT  seconds to wait for the socket / for exit (30)
 #   GUEST_DAEMON_GRACE    seconds QEMU may go on after the back-end died (10)
 #   GUEST_WATCH_DAEMON    0: do not stop QEMU when the back-end dies (for
@@ -99,6 +105,7 @@ GUEST_WAIT_DEVS=${GUEST_WAIT_DEVS:-vda}
 GUEST_WAIT_SECS=${GUEST_WAIT_SECS:-30}
 GUEST_BACKEND=${GUEST_BACKEND:-vhost-uring-blk}
 GUEST_DAEMON_TIMEOUT=${GUEST_DAEMON_TIMEOUT:-30}
+GUEST_DAEMON_ARGS=()
 
 GUEST_TMP=              # per-test temp dir (guest_setup)
 GUEST_BASE_INITRD=      # cached base initramfs (guest_base_initrd)
@@ -755,6 +762,7 @@ blk_daemon_start() {
         [ "$queues" != default ] && args+=("--num-queues=$queues")
         [ -n "${CACHE:-}" ] && args+=("--cache=$CACHE")
         [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
+        args+=("${GUEST_DAEMON_ARGS[@]}")
         daemon_start "$sock" "${args[@]}"
         DAEMON_LOGS_STATE=1
         ;;
@@ -813,6 +821,7 @@ scsi_daemon_start() {
     done
     [ -n "${SCSI_THREADS:-}" ] && args+=("--num-threads=$SCSI_THREADS")
     [ "${GUEST_DAEMON_VERBOSE:-0}" = 1 ] && args+=(-v)
+    args+=("${GUEST_DAEMON_ARGS[@]}")
     daemon_start "$sock" "${args[@]}"
     DAEMON_LOGS_STATE=1
 }
@@ -962,6 +971,42 @@ wait_mark() {
         sleep 0.1
     done
     return 1
+}
+
+# ---------------------------------------------------------------------------
+# QoS limits changed while the guest runs, through the control socket
+
+# guest_ctl SOCK ARGS...: vhost-uring-ctl (VHOST_URING_CTL, default the
+# build tree's) on the back-end's control socket SOCK with ARGS; its output
+# in $GUEST_TMP/ctl.out.  Returns its exit status.
+guest_ctl() {
+    local sock=$1
+    shift
+    "${VHOST_URING_CTL:-$GUEST_TOP_BUILDDIR/vhost-uring-ctl}" --socket="$sock" "$@" \
+        > "$GUEST_TMP/ctl.out" 2>&1
+}
+
+# guest_iotune SOCK KEY=VALUE [--lun=N]: change one limit of the running
+# back-end with vhost-uring-ctl iotune; a TAP result: the limits the
+# back-end answers with have VALUE for KEY.
+guest_iotune() {
+    local sock=$1 kv=$2 what
+    shift 2
+    what="vhost-uring-ctl iotune${*:+ $*} $kv"
+    if guest_ctl "$sock" iotune "$@" "$kv" &&
+        grep -Eq "\"${kv%%=*}\": *${kv#*=}[,}]" "$GUEST_TMP/ctl.out"; then
+        tap_ok "host: $what: the back-end's limits now have $kv"
+    else
+        tap_not_ok "host: $what changes the back-end's limits: $(head -c 300 "$GUEST_TMP/ctl.out")"
+    fi
+}
+
+# guest_flag IMG OFF TEXT: TEXT, padded with blanks, as the 4 KiB block at
+# byte OFF (4 KiB aligned) of IMG, made durable: a guest polling that block
+# with g_read_has (O_DIRECT) learns that a step of the host is done.
+guest_flag() {
+    printf '%-4095s\n' "$3" |
+        dd of="$1" bs=4096 seek=$(($2 / 4096)) conv=notrunc,fsync status=none
 }
 
 # ---------------------------------------------------------------------------

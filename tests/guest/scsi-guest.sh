@@ -5,8 +5,10 @@
 # known contents (LUN 0 and LUN 1 read-write, LUN 1 with 4096-byte blocks,
 # LUN 2 read-only), start vhost-uring-scsi on them, boot a guest running
 # scsi-in-guest.sh through vhost-user-scsi-pci, turn the guest's results
-# into TAP, stop the back-end; then restart it and boot a second, short
-# guest (the NAA designators must not change); then check the image files
+# into TAP, stop the back-end; then restart it, with a QoS limit on LUN 2
+# and a control socket, and boot a second, short guest (the NAA designators
+# must not change, LUN 2's reads must keep to the limit until the host
+# removes it live); then check the image files
 # on the host (patterns, zeroed ranges, WRITE SAME data, file system, the
 # read-only image untouched).
 # Output: TAP on stdout (for automake's tap-driver.sh); logs on stderr.
@@ -22,6 +24,8 @@
 #   GUEST_FIO_MB  MiB fio writes and verifies on each LUN (default 32)
 #   GUEST_FIO_STALL_SECS  a fio run still going after this long is a stall:
 #           the guest and the back-end log their state, the check fails (100)
+#   QOS_IOPS  LUN 2's total_iops_sec in the second boot (default 200; 0: no
+#           limit and no QoS check)
 #   SCSI_BACKEND  vhost-uring-scsi (default), or qemu: the same guest checks
 #           against QEMU's own virtio-scsi-pci and scsi-hd (a reference run
 #           of the test itself; no back-end, no second boot)
@@ -72,6 +76,7 @@ WSP_OFF=$((184 * MiB));   WSP_LEN=$((1 * MiB))
 DISC_OFF=$((192 * MiB));  DISC_LEN=$((8 * MiB))
 RST_OFF=$((208 * MiB));   RST_MB=16
 PROBE_OFF=$((240 * MiB + 4096))
+QOS_FLAG_OFF=$((248 * MiB))     # LUN 0: the host's word in the second boot
 [ "$FIO_MB" -le 64 ] || guest_die "GUEST_FIO_MB=$FIO_MB too large for the layout (at most 64)"
 
 img0=$GUEST_TMP/lun0.img
@@ -211,16 +216,39 @@ if [ "$BACKEND" = vhost-uring-scsi ]; then
     guest_env NAA1 "${naa#* }"
     grown=$(( $(stat -c %s "$img1") + 64 * 1048576 ))
     guest_env GROWN_SECTORS $((grown / 512))
-    daemon_start_next scsi_daemon_start "$sock" "$QUEUES" "$AIO" "${luns[@]}"
+    # LUN 2 limited from the start (an item of its --lun); the host removes
+    # the limit through the control socket once the guest has measured it.
+    QOS_IOPS=${QOS_IOPS:-200}
+    luns2=("${luns[@]}")
+    qos_names=
+    if [ "$QOS_IOPS" != 0 ]; then
+        ctl_sock=$GUEST_TMP/control.sock
+        GUEST_DAEMON_ARGS=(--control-socket="$ctl_sock")
+        luns2[2]="${luns[2]},total_iops_sec=$QOS_IOPS"
+        guest_env QOS_IOPS "$QOS_IOPS"
+        guest_env QOS_FLAG_OFF "$QOS_FLAG_OFF"
+        guest_env NONCE "$nonce"
+        qos_names="qos-lun-limit-holds qos-lun-after-lift"
+    fi
+    daemon_start_next scsi_daemon_start "$sock" "$QUEUES" "$AIO" "${luns2[@]}"
     boot_bg "$GUEST_SRCDIR/scsi-in-guest.sh" "${ctrl[@]}"
     # Grow LUN 1 under the running guest, then ask for a rescan.
     if wait_mark grow 240; then
         truncate -s "$grown" "$img1"
         kill -HUP "$DAEMON_PID"
     fi
+    if [ -n "$qos_names" ]; then
+        if wait_mark qos-measured 120; then
+            guest_iotune "$ctl_sock" total_iops_sec=0 --lun=2
+            guest_flag "$img0" "$QOS_FLAG_OFF" "qos lifted $nonce"
+        else
+            tap_not_ok "host: the guest measured LUN 2 under its limit: no 'mark qos-measured' within 120s"
+        fi
+    fi
     boot_bg_end 120
     tap_guest_exit
-    tap_guest_results luns-found naa-stable data-after-restart capacity-change
+    # shellcheck disable=SC2086
+    tap_guest_results luns-found naa-stable data-after-restart capacity-change $qos_names
     daemon_result "second run"
 fi
 

@@ -11,7 +11,9 @@
 #
 # PHASE=full (default): every check.  PHASE=ident: a second boot on a
 # restarted back-end: the NAA designators must be those of the first boot
-# (NAA0, NAA1) and the patterns still readable.
+# (NAA0, NAA1) and the patterns still readable; with QOS_IOPS, LUN 2 has a
+# QoS limit from the start, which the guest's reads must not exceed by more
+# than 10%, until the host removes it.
 #
 # Variables from /test.env (set by scsi-guest.sh):
 #   BYTES0 BYTES1 BYTES2  LUN sizes in bytes   BS0 BS1 BS2  logical block sizes
@@ -27,6 +29,9 @@
 #   FS_MB                 ext4 at the start of LUN 0
 #   RST_OFF RST_MB PROBE_OFF  fio region during the resets, and the offset of
 #                         the 4 KiB probe written after them (LUN 0)
+#   QOS_IOPS QOS_FLAG_OFF NONCE  PHASE=ident: LUN 2's total_iops_sec, where
+#                         on LUN 0 the host writes "qos lifted NONCE" once
+#                         it has removed that limit
 # Files: /data/pattern-lun0, /data/pattern-lun1, /data/wsblock, /data/ro-head
 # (the first 64 KiB of LUN 2), /data/probe, /data/files/*, /data/SHA256SUMS.
 
@@ -151,6 +156,31 @@ naa_of() {
     }'
 }
 
+# qos_lun: LUN 2 serves with total_iops_sec=QOS_IOPS (its --lun item) and
+# LUN 0 with no limit.  Random reads at depth 16 on LUN 2, with LUN 0 read
+# at the same time, must see at most 10% more IOPS than the limit.  After
+# mark qos-measured the host removes the limit with vhost-uring-ctl and
+# writes "qos lifted NONCE" at QOS_FLAG_OFF of LUN 0; LUN 2 must then read
+# back its data.
+qos_lun() {
+    fio --name=lun0 --filename="$dev0" --direct=1 --ioengine="$AIO" --rw=randread \
+        --bs=4k --iodepth=16 --size=64M --time_based --runtime=4 \
+        --output-format=terse --terse-version=3 > /tmp/fio-lun0.out 2>&1 &
+    lun0_pid=$!
+    g_iops_at_most qos-lun-limit-holds "$QOS_IOPS" 4 --filename="$dev2" --readonly \
+        --ioengine="$AIO" --iodepth=16
+    wait "$lun0_pid"
+    g_diag "LUN 0 (no limit), read at the same time: $(awk -F';' 'NF > 8 { print $8; exit }' /tmp/fio-lun0.out) IOPS"
+    g_diag "mark qos-measured"
+    if ! g_wait_for 120 g_read_has "$dev0" "$QOS_FLAG_OFF" "qos lifted $NONCE"; then
+        g_not_ok qos-lun-after-lift "the host's word 'qos lifted' did not come within 120 s"
+    elif dd if="$dev2" bs=65536 count=1 iflag=direct 2>/dev/null | cmp -s - /data/ro-head; then
+        g_ok qos-lun-after-lift "LUN 2 reads back its first 64 KiB once its limit is removed"
+    else
+        g_not_ok qos-lun-after-lift "LUN 2's first 64 KiB differ from the image's once its limit is removed"
+    fi
+}
+
 if [ "$PHASE" = ident ]; then
     # ------------------------------------- second boot: stable identity
     a=$(naa_of "$sg0"); b=$(naa_of "$sg1")
@@ -183,6 +213,9 @@ if [ "$PHASE" = ident ]; then
         g_ok capacity-change "LUN 1 went from $before to $after sectors after the back-end's rescan"
     else
         g_not_ok capacity-change "LUN 1 has $after sectors (was $before), expected $GROWN_SECTORS within 60 s of the rescan"
+    fi
+    if [ -n "${QOS_IOPS:-}" ]; then
+        qos_lun
     fi
     g_finish
 fi
