@@ -90,6 +90,7 @@ static unsigned int lat_bucket(uint64_t ns)
 void disk_count(struct disk_req *r)
 {
 	struct disk_counts *c = &r->dq->c;
+	struct disk_kind_counts *k;
 	uint64_t ns;
 
 	if (r->failed) {
@@ -97,13 +98,11 @@ void disk_count(struct disk_req *r)
 		return;
 	}
 	ns = iothread_pass_ns(r->th) - r->start_ns;
-	count(&c->ops[r->kind], 1);
-	if (r->kind == DISK_READ)
-		count(&c->read_bytes, r->bytes);
-	else if (r->kind == DISK_WRITE)
-		count(&c->write_bytes, r->bytes);
-	count(&c->lat_sum_ns[r->kind], ns);
-	count(&c->lat[r->kind][lat_bucket(ns)], 1);
+	k = &c->k[r->kind];
+	count(&k->ops, 1);
+	count(&k->bytes, r->bytes);
+	count(&k->lat_sum_ns, ns);
+	count(&k->lat[lat_bucket(ns)], 1);
 }
 
 /* An operation ended: remember a failure, tell the device. */

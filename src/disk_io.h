@@ -39,17 +39,22 @@ enum disk_kind {
  */
 #define DISK_LAT_BUCKETS	26
 
+/* Requests of one kind completed without error. */
+struct disk_kind_counts {
+	uint64_t ops;
+	uint64_t bytes;			/* reads and writes only */
+	uint64_t lat_sum_ns;
+	uint64_t lat[DISK_LAT_BUCKETS];
+};
+
 /*
  * What one queue did on one disk.  Written only by the queue's I/O thread
- * (relaxed atomic stores), read by the control thread: no lock.
+ * (relaxed atomic stores), read by the control thread: no lock.  A
+ * request touches its kind's first line and one bucket's.
  */
 struct disk_counts {
-	uint64_t ops[DISK_NKINDS];	/* completed without error */
-	uint64_t read_bytes;
-	uint64_t write_bytes;
+	struct disk_kind_counts k[DISK_NKINDS];
 	uint64_t errors;		/* completed with an error, any kind */
-	uint64_t lat_sum_ns[DISK_NKINDS];
-	uint64_t lat[DISK_NKINDS][DISK_LAT_BUCKETS];
 };
 
 /* A disk's state for one queue index (disk_io.c). */

@@ -130,13 +130,15 @@ static uint64_t get(const uint64_t *p)
 static void add_queue(struct disk_counts *out, const struct disk_counts *c)
 {
 	for (unsigned int k = 0; k < DISK_NKINDS; k++) {
-		out->ops[k] += get(&c->ops[k]);
-		out->lat_sum_ns[k] += get(&c->lat_sum_ns[k]);
+		struct disk_kind_counts *o = &out->k[k];
+		const struct disk_kind_counts *i = &c->k[k];
+
+		o->ops += get(&i->ops);
+		o->bytes += get(&i->bytes);
+		o->lat_sum_ns += get(&i->lat_sum_ns);
 		for (unsigned int b = 0; b < DISK_LAT_BUCKETS; b++)
-			out->lat[k][b] += get(&c->lat[k][b]);
+			o->lat[b] += get(&i->lat[b]);
 	}
-	out->read_bytes += get(&c->read_bytes);
-	out->write_bytes += get(&c->write_bytes);
 	out->errors += get(&c->errors);
 }
 

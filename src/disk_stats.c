@@ -39,13 +39,13 @@ static const char *const counter_help[NCOUNTERS] = {
 
 static void counter_values(const struct disk_counts *c, uint64_t v[NCOUNTERS])
 {
-	v[0] = c->ops[DISK_READ];
-	v[1] = c->ops[DISK_WRITE];
-	v[2] = c->read_bytes;
-	v[3] = c->write_bytes;
-	v[4] = c->ops[DISK_FLUSH];
-	v[5] = c->ops[DISK_DISCARD];
-	v[6] = c->ops[DISK_WRITE_ZEROES];
+	v[0] = c->k[DISK_READ].ops;
+	v[1] = c->k[DISK_WRITE].ops;
+	v[2] = c->k[DISK_READ].bytes;
+	v[3] = c->k[DISK_WRITE].bytes;
+	v[4] = c->k[DISK_FLUSH].ops;
+	v[5] = c->k[DISK_DISCARD].ops;
+	v[6] = c->k[DISK_WRITE_ZEROES].ops;
 	v[7] = c->errors;
 }
 
@@ -77,17 +77,17 @@ static void json_histogram(const struct disk_counts *c, unsigned int k,
 			   struct sbuf *o)
 {
 	sbuf_printf(o, "\"%s\":{\"count\":%" PRIu64 ",\"sum_us\":%" PRIu64
-		    ",\"buckets\":[", kind_name[k], c->ops[k],
-		    c->lat_sum_ns[k] / 1000);
+		    ",\"buckets\":[", kind_name[k], c->k[k].ops,
+		    c->k[k].lat_sum_ns / 1000);
 	for (unsigned int b = 0; b < DISK_LAT_BUCKETS; b++) {
 		uint64_t le = bucket_le_us(b);
 
 		if (le)
 			sbuf_printf(o, "%s{\"lt_us\":%" PRIu64 ",\"count\":%" PRIu64 "}",
-				    b ? "," : "", le, c->lat[k][b]);
+				    b ? "," : "", le, c->k[k].lat[b]);
 		else
 			sbuf_printf(o, ",{\"lt_us\":null,\"count\":%" PRIu64 "}",
-				    c->lat[k][b]);
+				    c->k[k].lat[b]);
 	}
 	sbuf_puts(o, "]}");
 }
@@ -202,7 +202,7 @@ static void prom_histogram(const struct disk *d, int lun, const char *device,
 	for (unsigned int b = 0; b < DISK_LAT_BUCKETS; b++) {
 		uint64_t le = bucket_le_us(b);
 
-		cum += c->lat[k][b];
+		cum += c->k[k].lat[b];
 		sbuf_puts(o, PROM_PREFIX "request_latency_seconds_bucket{");
 		prom_disk_labels(o, device, d, lun);
 		sbuf_printf(o, ",kind=\"%s\",le=\"", kind_name[k]);
@@ -216,10 +216,10 @@ static void prom_histogram(const struct disk *d, int lun, const char *device,
 	sbuf_puts(o, PROM_PREFIX "request_latency_seconds_sum{");
 	prom_disk_labels(o, device, d, lun);
 	sbuf_printf(o, ",kind=\"%s\"} %" PRIu64 ".%09" PRIu64 "\n", kind_name[k],
-		    c->lat_sum_ns[k] / 1000000000, c->lat_sum_ns[k] % 1000000000);
+		    c->k[k].lat_sum_ns / 1000000000, c->k[k].lat_sum_ns % 1000000000);
 	sbuf_puts(o, PROM_PREFIX "request_latency_seconds_count{");
 	prom_disk_labels(o, device, d, lun);
-	sbuf_printf(o, ",kind=\"%s\"} %" PRIu64 "\n", kind_name[k], c->ops[k]);
+	sbuf_printf(o, ",kind=\"%s\"} %" PRIu64 "\n", kind_name[k], c->k[k].ops);
 }
 
 void disk_stats_prom(struct disk *const *d, const int *lun, unsigned int n,
