@@ -154,7 +154,7 @@ bool have_program(const char *name);
 /*
  * Run a daemon binary whose start-up must fail, with --socket-path in the
  * scratch directory plus args, killed if it still runs after 20 s: its
- * exit status (137 when killed), stderr in buf.
+ * exit status (-1 when it had to be killed), stderr in buf.
  */
 int run_daemon_refused(const char *bin, const char *const *args, char *buf,
 		       size_t len);
