@@ -386,6 +386,8 @@ int blk_dev_open(struct blk_dev *bd, const struct blk_opts *o)
 		.read_only = o->read_only,
 		.direct = cache_mode_direct(o->cache),
 		.lbs = o->lbs,
+		.format_raw = o->format_raw,
+		.raw_opt = "--format=raw",
 	};
 
 	memset(bd, 0, sizeof(*bd));

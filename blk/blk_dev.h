@@ -17,6 +17,7 @@
 struct blk_opts {
 	const char *path;
 	bool read_only;
+	bool format_raw;	/* --format=raw */
 	enum cache_mode cache;	/* --cache= */
 	const char *serial;
 	uint32_t lbs;		/* 0: choose from the backing store */

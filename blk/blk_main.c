@@ -14,6 +14,7 @@
 #include "blk_dev.h"
 #include "cli.h"
 #include "engine.h"
+#include "image_format.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -50,6 +51,7 @@ enum {
 	OPT_SERIAL,
 	OPT_LBS,
 	OPT_IOTUNE,
+	OPT_FORMAT,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "logical-block-size", required_argument, NULL, OPT_LBS },
 	{ "iotune", required_argument, NULL, OPT_IOTUNE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -71,7 +74,9 @@ static void usage(FILE *f)
 		       "Serve a virtio-blk disk to a vhost-user front end such as QEMU.");
 	fputs(
 "  --blk-file=PATH           image file or block device to serve\n"
-"  --read-only               offer a read-only disk\n", f);
+"  --read-only               offer a read-only disk\n"
+"  --format=raw              serve the file as raw bytes even if it holds\n"
+"                            another image format's header (qcow2, vmdk...)\n", f);
 	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);
 	fprintf(f,
@@ -138,6 +143,11 @@ static int parse_one(void *ctx, int c, const char *arg)
 			return -1;
 		}
 		o->blk.lbs = atoi(arg);
+		return 0;
+	case OPT_FORMAT:
+		if (image_format_parse("--format", arg) < 0)
+			return -1;
+		o->blk.format_raw = true;
 		return 0;
 	case OPT_IOTUNE:
 		if (thr_config_parse(&o->blk.limits, arg, err, sizeof(err)) < 0) {

@@ -29,6 +29,7 @@ struct scsi_lun_opts {
 	unsigned int lun;
 	const char *path;
 	bool read_only;
+	bool format_raw;	/* format=raw */
 	enum cache_mode cache;	/* cache= */
 	const char *serial;	/* NULL: derived from the NAA identifier */
 	uint32_t lbs;		/* 0: from the backing store */

@@ -86,6 +86,8 @@ int scsi_dev_add_lun(struct scsi_dev *sd, const struct scsi_lun_opts *o)
 		.read_only = o->read_only,
 		.direct = cache_mode_direct(o->cache),
 		.lbs = o->lbs,
+		.format_raw = o->format_raw,
+		.raw_opt = "format=raw in its --lun",
 	};
 	struct scsi_lun *ln;
 

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "image_format.h"
 #include "log.h"
 #include "scsi_dev.h"
 #include "server.h"
@@ -61,11 +62,13 @@ static void usage(FILE *f)
 		       "Serve a virtio-scsi controller with disk LUNs to a vhost-user front end.");
 	fputs(
 "  --lun=N,file=PATH[,read-only][,serial=S][,logical-block-size=512|4096]\n"
-"       [,cache=none|writeback|writethrough|directsync]\n"
+"       [,cache=none|writeback|writethrough|directsync][,format=raw]\n"
 "                            a disk LUN N (0-255) on target 0; repeatable;\n"
 "                            cache: none (default): O_DIRECT; writeback: page\n"
 "                            cache; writethrough, directsync: the same two\n"
 "                            with WCE 0 at start-up (every write durable)\n"
+"                            format=raw: serve it even if it holds another\n"
+"                            image format's header (qcow2, vmdk...)\n"
 "       [,KEY=VALUE...]      and the LUN's QoS limits with libvirt's <iotune>\n"
 "                            names, e.g. total_iops_sec=500\n", f);
 	cli_usage_locking(f);
@@ -106,13 +109,17 @@ static int lun_key(struct scsi_lun_opts *l, const char *key, char *val)
 			log_err("--lun: cache=%s: expected " CACHE_MODE_CHOICES, val);
 			return -1;
 		}
+	} else if (!strcmp(key, "format") && val) {
+		if (image_format_parse("--lun: format", val) < 0)
+			return -1;
+		l->format_raw = true;
 	} else if (iotune_key(key) && val) {
 		if (thr_config_set(&l->limits, key, val, err, sizeof(err)) < 0) {
 			log_err("--lun: %s", err);
 			return -1;
 		}
 	} else {
-		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096, cache=MODE or an iotune KEY=VALUE)",
+		log_err("--lun: bad item \"%s%s%s\" (expected file=PATH, read-only, serial=S, logical-block-size=512|4096, cache=MODE, format=raw or an iotune KEY=VALUE)",
 			key, val ? "=" : "", val ? val : "");
 		return -1;
 	}

@@ -2,7 +2,8 @@
 /*
  * backing.c: owns opening and probing the storage behind a device, an image
  * file or a host block device: its size, logical and physical block sizes,
- * I/O hints, direct-I/O alignment, hole punching and non-blocking reads;
+ * I/O hints, direct-I/O alignment, hole punching and non-blocking reads
+ * (and, through image_format.c, that it holds no other image format);
  * and the names of the cache modes.
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <linux/fs.h>
 
 #include "backing.h"
+#include "image_format.h"
 #include "log.h"
 #include "util.h"
 
@@ -218,6 +220,9 @@ int backing_open(struct backing *b, const struct backing_opts *o)
 		goto fail;
 	}
 	if (choose_block_size(b, o, min_lbs) < 0)
+		goto fail;
+	if (!o->format_raw &&
+	    image_format_check(b->fd, o->path, size, o->raw_opt) < 0)
 		goto fail;
 	b->size = ALIGN_DOWN(size, (uint64_t)b->lbs);
 	if (b->size == 0) {

@@ -48,6 +48,8 @@ struct backing_opts {
 	bool read_only;
 	bool direct;		/* O_DIRECT (cache=none or directsync) */
 	uint32_t lbs;		/* logical block size; 0: choose */
+	bool format_raw;	/* raw said explicitly: skip the format probe */
+	const char *raw_opt;	/* how the user says so, for the refusal */
 };
 
 struct backing {
@@ -65,7 +67,10 @@ struct backing {
 	bool nowait;		/* reads can be tried without blocking */
 };
 
-/* Open and probe o->path.  Returns 0 or -1 after a log line. */
+/*
+ * Open and probe o->path; refuse another image format's file unless
+ * o->format_raw (image_format.c).  Returns 0 or -1 after a log line.
+ */
 int backing_open(struct backing *b, const struct backing_opts *o);
 void backing_close(struct backing *b);
 /*

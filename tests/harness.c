@@ -455,6 +455,34 @@ void image_create(const char *path, uint64_t size)
 	close(fd);
 }
 
+void file_put(const char *path, uint64_t off, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+	if (fd < 0 || pwrite(fd, buf, len, off) != (ssize_t)len) {
+		perror(path);
+		exit(99);
+	}
+	close(fd);
+}
+
+void image_create_random(const char *path, uint64_t size, unsigned int seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	uint8_t chunk[65536];
+
+	image_create(path, 0);
+	for (uint64_t off = 0; off < size; off += sizeof(chunk)) {
+		for (size_t i = 0; i < sizeof(chunk); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			chunk[i] = (uint8_t)(x >> 24);
+		}
+		file_put(path, off, chunk, MIN(sizeof(chunk), size - off));
+	}
+}
+
 int loop_attach(const char *img, char *dev, size_t len)
 {
 	char cmd[512];
@@ -563,6 +591,38 @@ int run_daemon_cmd_bin(const char *bin, const char *const *args, char *buf,
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	return run_cmd(argv, buf, len);
+}
+
+int run_daemon_refused(const char *bin, const char *const *args, char *buf,
+		       size_t len)
+{
+	const char *argv[40] = { "timeout", "-s", "KILL", "20" };
+	char sockarg[320];
+	unsigned int n = 4;
+
+	snprintf(sockarg, sizeof(sockarg), "--socket-path=%s/refused.sock",
+		 harness_dir());
+	n += add_wrapper(argv + n);
+	argv[n++] = bin;
+	argv[n++] = sockarg;
+	while (args && *args && n < ARRAY_SIZE(argv) - 1)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return run_cmd(argv, buf, len);
+}
+
+int qemu_img_create(const char *path, const char *fmt, const char *size,
+		    const char *const *opts, char *out, size_t len)
+{
+	const char *argv[32] = { "qemu-img", "create", "-q", "-f", fmt };
+	unsigned int n = 5;
+
+	while (opts && *opts && n < ARRAY_SIZE(argv) - 3)
+		argv[n++] = *opts++;
+	argv[n++] = path;
+	argv[n++] = size;
+	argv[n] = NULL;
+	return run_cmd(argv, out, len);
 }
 
 int run_cmd(const char *const *argv, char *buf, size_t len)

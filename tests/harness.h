@@ -83,6 +83,16 @@ int daemon_wait_fds(const struct daemon *d, int n, int timeout_ms);
 bool daemon_serves(struct daemon *d, uint64_t sector);
 /* A sparse image file of size bytes (exits 99 if it cannot be made). */
 void image_create(const char *path, uint64_t size);
+/* An image file of size bytes of pseudo-random data from seed (or exit 99). */
+void image_create_random(const char *path, uint64_t size, unsigned int seed);
+/* Write len bytes at off into the file at path, made if need be (or exit 99). */
+void file_put(const char *path, uint64_t off, const void *buf, size_t len);
+/*
+ * qemu-img create -f fmt [opts...] path size: its exit status, what it
+ * printed in out.  opts is NULL-terminated (or NULL).
+ */
+int qemu_img_create(const char *path, const char *fmt, const char *size,
+		    const char *const *opts, char *out, size_t len);
 
 /*
  * Loop devices (root): attach img and put the device's path in dev (0, or
@@ -141,6 +151,13 @@ void cmd_stop(pid_t pid);
 /* Is there a program of that name in $PATH? */
 bool have_program(const char *name);
 
+/*
+ * Run a daemon binary whose start-up must fail, with --socket-path in the
+ * scratch directory plus args, killed if it still runs after 20 s: its
+ * exit status (-1 when it had to be killed), stderr in buf.
+ */
+int run_daemon_refused(const char *bin, const char *const *args, char *buf,
+		       size_t len);
 /* Run the daemon binary to completion; returns exit status, stderr in buf. */
 int run_daemon_cmd(const char *const *args, char *buf, size_t len);
 /* The same with another daemon binary (e.g. scsi_daemon_binary()). */
