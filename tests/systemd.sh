@@ -32,11 +32,7 @@ activate() {
 	systemd-socket-activate -l "$tmp/$name.sock" "$@" 2>"$tmp/$name.log" &
 	pid=$!
 	pids+=("$pid")
-	for _ in $(seq 100); do
-		[ -S "$tmp/$name.sock" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	timeout 5 sh -c 'until [ -S "$1" ]; do sleep 0.05; done' sh "$tmp/$name.sock"
 }
 
 # I/O through an activated socket, both daemons.
