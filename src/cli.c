@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "sd_daemon.h"
 #include "util.h"
 
 int cli_parse_uint(const char *opt, const char *arg, unsigned long min,
@@ -175,6 +176,23 @@ static int parse_common(struct cli_common *c, const struct cli_limits *l,
 	}
 }
 
+/* A socket from systemd's socket activation, instead of --socket-path or --fd. */
+static int take_activated_socket(struct cli_common *c)
+{
+	int fd;
+
+	if (sd_listen_take(&fd) < 0)
+		return -1;
+	if (fd < 0)
+		return 0;
+	if (c->socket_path || c->fd >= 0) {
+		log_err("socket activation passed a socket: no --socket-path or --fd with it");
+		return -1;
+	}
+	c->fd = fd;
+	return 0;
+}
+
 int cli_parse_args(int argc, char **argv, const struct option *opts,
 		   struct cli_common *c, const struct cli_limits *l,
 		   int (*own_opt)(void *ctx, int opt, const char *arg),
@@ -189,6 +207,8 @@ int cli_parse_args(int argc, char **argv, const struct option *opts,
 		if (ret < 0)
 			return -1;
 	}
+	if (take_activated_socket(c) < 0)
+		return -1;
 	if (check_socket_args(argc, argv, optind, c->socket_path, c->fd) < 0)
 		return -1;
 	/* Queue i goes to thread i % n: each thread gets a queue. */

@@ -27,6 +27,7 @@
 #include "control.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sd_daemon.h"
 #include "server.h"
 #include "vu_msg.h"
 
@@ -289,13 +290,21 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 int vu_server_serve(struct vu_server *s, struct vu_dev *dev, const char *path,
 		    mode_t mode, int fd, bool sandbox)
 {
+	int status;
+
 	/* The socket appears last: once it exists, the daemon is ready. */
 	if (path ? vu_server_open_path(s, path, mode) : vu_server_open_fd(s, fd))
 		return 1;
+	/* systemd's Type=notify: ready now; the socket outlives the sandbox. */
+	sd_notify_open();
+	sd_notify_send("READY=1\nSTATUS=serving");
 	/* Set up: from here on, no new files, threads or sockets. */
 	if (sandbox)
 		sandbox_enter();
-	return vu_server_run(s, dev);
+	status = vu_server_run(s, dev);
+	sd_notify_send("STOPPING=1");
+	sd_notify_close();
+	return status;
 }
 
 void vu_server_close(struct vu_server *s)

@@ -10,7 +10,8 @@ PKGS="build-essential autoconf automake pkg-config
       qemu-system-x86 qemu-system-common qemu-utils linux-image-amd64
       fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
       sg3-utils groff-base mandoc python3 gnuplot-nox
-      fuse3 libfuse3-dev python3-prometheus-client"
+      fuse3 libfuse3-dev python3-prometheus-client
+      systemd man-db"
 
 missing=
 for p in $PKGS; do
