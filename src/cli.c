@@ -6,6 +6,7 @@
  * socket options' rules.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,29 @@ static int parse_mode(const char *opt, const char *arg, unsigned int *out)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* A group name, or a number (--socket-group). */
+static int parse_group(const char *arg, gid_t *out)
+{
+	struct group *g;
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!errno && end != arg && !*end && arg[0] != '-' &&
+	    v < (unsigned long)(gid_t)-1) {
+		*out = v;
+		return 0;
+	}
+	g = getgrnam(arg);
+	if (!g) {
+		log_err("--socket-group=%s: no such group", arg);
+		return -1;
+	}
+	*out = g->gr_gid;
 	return 0;
 }
 
@@ -99,6 +123,7 @@ void cli_common_init(struct cli_common *c, const struct cli_limits *l)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->socket_mode = 0600;
+	c->socket_gid = (gid_t)-1;
 	c->num_queues = l->default_queues;
 	c->queue_size = l->default_queue_size;
 	c->num_threads = 1;
@@ -138,7 +163,10 @@ static int parse_common(struct cli_common *c, const struct cli_limits *l,
 		c->control_path = arg;
 		return 0;
 	case CLI_OPT_SOCKET_MODE:
+		c->socket_mode_set = true;
 		return parse_mode("socket-mode", arg, &c->socket_mode);
+	case CLI_OPT_SOCKET_GROUP:
+		return parse_group(arg, &c->socket_gid);
 	case CLI_OPT_FD:
 		if (cli_parse_uint("fd", arg, 0, INT_MAX, &v) < 0)
 			return -1;
@@ -211,6 +239,9 @@ int cli_parse_args(int argc, char **argv, const struct option *opts,
 		return -1;
 	if (check_socket_args(argc, argv, optind, c->socket_path, c->fd) < 0)
 		return -1;
+	/* A group is given so that it can connect. */
+	if (c->socket_gid != (gid_t)-1 && !c->socket_mode_set)
+		c->socket_mode = 0660;
 	/* Queue i goes to thread i % n: each thread gets a queue. */
 	if (c->num_threads > c->num_queues)
 		c->num_threads = c->num_queues;
@@ -218,15 +249,22 @@ int cli_parse_args(int argc, char **argv, const struct option *opts,
 	return 0;
 }
 
+struct sock_perm cli_sock_perm(const struct cli_common *c)
+{
+	return (struct sock_perm){ .mode = c->socket_mode, .gid = c->socket_gid };
+}
+
 void cli_usage_head(FILE *f, const char *synopsis, const char *what)
 {
 	fprintf(f, "Usage: %s\n%s\n\n", synopsis, what);
 	fputs(
 "  --socket-path=PATH        listen on a new Unix socket at PATH\n"
-"  --socket-mode=MODE        its permissions, in octal (default 0600)\n"
+"  --socket-mode=MODE        its permissions, in octal (default 0600, or\n"
+"                            0660 with --socket-group)\n"
+"  --socket-group=GROUP      its group (a name or a number)\n"
 "  --fd=N                    use inherited socket N (listening or connected)\n"
 "  --control-socket=PATH     serve the control socket (vhost-uring-ctl) at\n"
-"                            PATH, with the --socket-mode permissions\n",
+"                            PATH, with the same mode and group\n",
 	      f);
 }
 

@@ -11,15 +11,24 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "engine.h"
 #include "image_lock.h"
+
+/* Who may connect to a socket the daemon creates. */
+struct sock_perm {
+	mode_t mode;		/* e.g. 0600 */
+	gid_t gid;		/* its group, or (gid_t)-1: the daemon's own */
+};
 
 /* The options every daemon takes, parsed by cli_parse_args(). */
 struct cli_common {
 	const char *socket_path;
 	const char *control_path;	/* --control-socket, or NULL */
-	unsigned int socket_mode;
+	unsigned int socket_mode;	/* 0600, or 0660 with a group */
+	bool socket_mode_set;		/* --socket-mode given */
+	gid_t socket_gid;		/* --socket-group, or (gid_t)-1 */
 	int fd;
 	unsigned int num_queues;
 	unsigned int queue_size;
@@ -46,6 +55,7 @@ struct cli_limits {
 enum {
 	CLI_OPT_SOCKET = 256,
 	CLI_OPT_SOCKET_MODE,
+	CLI_OPT_SOCKET_GROUP,
 	CLI_OPT_FD,
 	CLI_OPT_CONTROL,
 	CLI_OPT_NUM_QUEUES,
@@ -65,6 +75,7 @@ enum {
 #define CLI_COMMON_OPTIONS \
 	{ "socket-path", required_argument, NULL, CLI_OPT_SOCKET }, \
 	{ "socket-mode", required_argument, NULL, CLI_OPT_SOCKET_MODE }, \
+	{ "socket-group", required_argument, NULL, CLI_OPT_SOCKET_GROUP }, \
 	{ "fd", required_argument, NULL, CLI_OPT_FD }, \
 	{ "control-socket", required_argument, NULL, CLI_OPT_CONTROL }, \
 	{ "num-queues", required_argument, NULL, CLI_OPT_NUM_QUEUES }, \
@@ -81,6 +92,8 @@ enum {
 
 /* The defaults. */
 void cli_common_init(struct cli_common *c, const struct cli_limits *l);
+/* The permissions of the sockets the daemon creates (both take them). */
+struct sock_perm cli_sock_perm(const struct cli_common *c);
 /*
  * --help: the socket options (first), the queue, thread, polling, engine
  * and sandbox options, image locking, and the ones that answer at once

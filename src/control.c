@@ -54,7 +54,7 @@ uint64_t ctl_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct ctl_server *ctl_open(const char *path, mode_t mode)
+struct ctl_server *ctl_open(const char *path, const struct sock_perm *p)
 {
 	struct ctl_server *c = calloc(1, sizeof(*c));
 
@@ -62,7 +62,7 @@ struct ctl_server *ctl_open(const char *path, mode_t mode)
 		log_err("control socket: out of memory");
 		return NULL;
 	}
-	c->listen_fd = vu_socket_listen(path, mode);
+	c->listen_fd = vu_socket_listen(path, p);
 	c->path = strdup(path);
 	if (c->listen_fd < 0 || !c->path) {
 		if (c->listen_fd >= 0) {

@@ -36,12 +36,13 @@ struct ctl_target {
 extern const struct ctl_method ctl_methods[];
 
 struct ctl_server;
+struct sock_perm;
 
 /*
- * Listen at path with permissions mode (the vhost-user socket's rules:
+ * Listen at path with p's mode and group (the vhost-user socket's rules:
  * vu_socket_listen()).  Returns the server, or NULL after a log line.
  */
-struct ctl_server *ctl_open(const char *path, mode_t mode);
+struct ctl_server *ctl_open(const char *path, const struct sock_perm *p);
 /* Close every client and the socket, and remove it.  NULL is fine. */
 void ctl_close(struct ctl_server *c);
 /* The pollfds to wait on, into p (CTL_POLL_FDS at most): how many. */

@@ -62,8 +62,28 @@ static bool socket_in_use(const struct sockaddr_un *sa)
 	return used;
 }
 
-int vu_socket_listen(const char *path, mode_t mode)
+/*
+ * Give the new socket at path its group, then its mode: until the group is
+ * set, only the owner's bits are on, so no one outside it gets in early.
+ */
+static int socket_set_perm(const char *path, const struct sock_perm *p)
 {
+	if (p->gid != (gid_t)-1 && lchown(path, (uid_t)-1, p->gid) < 0) {
+		log_err("cannot set group %u on %s: %s", (unsigned int)p->gid,
+			path, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, p->mode) < 0) {
+		log_err("cannot set mode %04o on %s: %s", p->mode, path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vu_socket_listen(const char *path, const struct sock_perm *p)
+{
+	mode_t mode = p->gid == (gid_t)-1 ? p->mode : p->mode & 0700;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t old_mask;
@@ -91,7 +111,7 @@ int vu_socket_listen(const char *path, mode_t mode)
 		log_err("cannot create a socket: %s", strerror(errno));
 		return -1;
 	}
-	/* Never looser than asked, not even between bind and chmod. */
+	/* Never looser than asked, not even between bind and chown/chmod. */
 	old_mask = umask(~mode & 0777);
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
@@ -99,11 +119,8 @@ int vu_socket_listen(const char *path, mode_t mode)
 		log_err("cannot bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(path, mode) < 0) {
-		log_err("cannot set mode %04o on %s: %s", mode, path,
-			strerror(errno));
+	if (socket_set_perm(path, p) < 0)
 		goto fail_unlink;
-	}
 	if (listen(fd, 16) < 0) {
 		log_err("cannot listen on %s: %s", path, strerror(errno));
 		goto fail_unlink;
@@ -117,9 +134,10 @@ fail:
 	return -1;
 }
 
-int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode)
+int vu_server_open_path(struct vu_server *s, const char *path,
+			const struct sock_perm *p)
 {
-	int fd = vu_socket_listen(path, mode);
+	int fd = vu_socket_listen(path, p);
 
 	if (fd < 0)
 		return -1;
@@ -288,12 +306,12 @@ int vu_server_run(struct vu_server *s, struct vu_dev *dev)
 }
 
 int vu_server_serve(struct vu_server *s, struct vu_dev *dev, const char *path,
-		    mode_t mode, int fd, bool sandbox)
+		    const struct sock_perm *p, int fd, bool sandbox)
 {
 	int status;
 
 	/* The socket appears last: once it exists, the daemon is ready. */
-	if (path ? vu_server_open_path(s, path, mode) : vu_server_open_fd(s, fd))
+	if (path ? vu_server_open_path(s, path, p) : vu_server_open_fd(s, fd))
 		return 1;
 	/* systemd's Type=notify: ready now; the socket outlives the sandbox. */
 	sd_notify_open();
@@ -329,6 +347,7 @@ int vu_server_daemon(const struct cli_common *c, struct vu_dev_config *cfg,
 		     const struct vu_dev_ops *ops, void *ctx,
 		     vu_announce_fn announce, void *arg)
 {
+	struct sock_perm perm = cli_sock_perm(c);
 	struct vu_server srv;
 	struct vu_dev dev;
 	int status = 1;
@@ -348,9 +367,9 @@ int vu_server_daemon(const struct cli_common *c, struct vu_dev_config *cfg,
 	announce(arg, cfg, &dev);
 	/* Before the vhost-user socket, whose appearance means ready. */
 	if (c->control_path &&
-	    !(srv.ctl = ctl_open(c->control_path, c->socket_mode)))
+	    !(srv.ctl = ctl_open(c->control_path, &perm)))
 		goto destroy;
-	status = vu_server_serve(&srv, &dev, c->socket_path, c->socket_mode,
+	status = vu_server_serve(&srv, &dev, c->socket_path, &perm,
 				 c->fd, c->sandbox);
 destroy:
 	vu_dev_destroy(&dev);

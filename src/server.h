@@ -22,24 +22,25 @@ struct ctl_server;
 /* Block the signals the server handles; call before starting any thread. */
 int vu_server_signals(struct vu_server *s);
 /*
- * A new listening socket at path with permissions mode (e.g. 0600), never
- * looser, not even between bind and chmod; a stale socket there is
+ * A new listening socket at path with p's mode (e.g. 0600) and group, never
+ * looser, not even between bind and chown/chmod; a stale socket there is
  * replaced, one in use is refused.  Returns its fd, or -1 after a message.
  */
-int vu_socket_listen(const char *path, mode_t mode);
+int vu_socket_listen(const char *path, const struct sock_perm *p);
 /* Listen on a new socket at path (vu_socket_listen()).  Returns 0 or -1. */
-int vu_server_open_path(struct vu_server *s, const char *path, mode_t mode);
+int vu_server_open_path(struct vu_server *s, const char *path,
+			const struct sock_perm *p);
 /* Use an inherited socket: listening, or already connected. */
 int vu_server_open_fd(struct vu_server *s, int fd);
 /* Serve front ends until SIGTERM/SIGINT.  Returns the exit status. */
 int vu_server_run(struct vu_server *s, struct vu_dev *dev);
 /*
  * The end of a daemon's start-up: open the socket (a new one at path with
- * mode, or the inherited fd), enter the sandbox if asked, and serve until
+ * p's mode and group, or the inherited fd), enter the sandbox if asked, and serve until
  * the end.  Returns the exit status (1 when the socket cannot be opened).
  */
 int vu_server_serve(struct vu_server *s, struct vu_dev *dev, const char *path,
-		    mode_t mode, int fd, bool sandbox);
+		    const struct sock_perm *p, int fd, bool sandbox);
 void vu_server_close(struct vu_server *s);
 
 /* Called once the device and its threads exist, for the start-up log lines. */

@@ -6,9 +6,15 @@
 #
 # Environment: DEMO_RUNTIME (seconds per fio job, default 8), DEMO_ACCEL
 # (kvm or tcg: skip the KVM probe), DEMO_QUEUES (default 2).
+#
+# Root runs it directly; another user's run goes through sudo (tests/as-root.sh).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=as-root.sh
+. "$top/tests/as-root.sh"
+AS_ROOT_KEEP="DEMO_RUNTIME DEMO_ACCEL DEMO_QUEUES"
+as_root "$top/tests/demo.sh" "$@"
 cd "$top"
 "$top/tests/install-deps.sh"
 

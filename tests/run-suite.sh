@@ -9,9 +9,14 @@
 # Environment: JOBS (default: number of CPUs), SUITE_SKIP_DISTCHECK=1 to
 # leave out the release-tarball check (it is run by default and in CI),
 # FUZZ_SECONDS (default 60) for how long each fuzz harness runs.
+# Root runs it directly; another user's run goes through sudo (tests/as-root.sh).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=as-root.sh
+. "$top/tests/as-root.sh"
+AS_ROOT_KEEP="JOBS SUITE_SKIP_DISTCHECK FUZZ_SECONDS"
+as_root "$top/tests/run-suite.sh" "$@"
 cd "$top" || exit 1
 jobs=${JOBS:-$(nproc)}
 out=$top/_build

@@ -8,11 +8,12 @@
  * ops; Prometheus text that python3-prometheus-client reads, with the
  * same values; iotune get, set and remove round trips, all-or-nothing;
  * rescan after the image grew; info's fields; vhost-uring-ctl's output
- * and exit statuses; and the socket's mode and path rules.  The engine
+ * and exit statuses; and the socket's mode, group and path rules.  The engine
  * comes from $TEST_AIO (default io_uring).
  */
 #include <endian.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -736,6 +737,70 @@ static void test_socket_rules(void)
 	   "SIGTERM: exit 0 and the control socket is removed");
 }
 
+/* One line on stderr, containing s, and exit status 1. */
+static bool refused(const char *bin, const char *const *args, const char *s)
+{
+	char err[4096];
+
+	return run_daemon_cmd_bin(bin, args, err, sizeof(err)) == 1 &&
+	       strchr(err, '\n') == err + strlen(err) - 1 && strstr(err, s);
+}
+
+/* Stat path: its group is gid and its mode is mode. */
+static bool has_perm(const char *path, gid_t gid, mode_t mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	if (st.st_gid != gid || (st.st_mode & 0777) != mode)
+		tap_diag("%s: group %u, mode %04o", path, (unsigned int)st.st_gid,
+			 st.st_mode & 0777);
+	return st.st_gid == gid && (st.st_mode & 0777) == mode;
+}
+
+/*
+ * --socket-group on both sockets, by number (one that is not ours when we
+ * are root) and by name; mode 0660 unless --socket-mode says otherwise; an
+ * unknown group refused by both daemons.
+ */
+static void test_socket_group(void)
+{
+	gid_t gid = geteuid() == 0 ? getegid() + 4242 : getegid();
+	struct group *g = getgrgid(getegid());
+	char num_arg[64], name_arg[300];
+	const char *by_num[] = { env.img_arg, env.aio_arg, num_arg, NULL };
+	const char *by_name[] = { env.img_arg, env.aio_arg, name_arg,
+				  "--socket-mode=0640", NULL };
+	const char *bad[] = { "--socket-path=/tmp/x", env.img_arg,
+			      "--socket-group=no-such-group.vu", NULL };
+	const char *bad_scsi[] = { "--socket-path=/tmp/x",
+				   "--socket-group=no-such-group.vu", NULL };
+	struct daemon d;
+
+	snprintf(num_arg, sizeof(num_arg), "--socket-group=%u", (unsigned int)gid);
+	if (ok(daemon_start_ctl(&d, blk_daemon_binary(), by_num) == 0,
+	       "a daemon with %s starts", num_arg)) {
+		ok(has_perm(d.sock, gid, 0660),
+		   "%s: the socket gets that group and mode 0660", num_arg);
+		ok(has_perm(d.ctl, gid, 0660),
+		   "and so does the control socket");
+		daemon_stop(&d);
+	}
+	snprintf(name_arg, sizeof(name_arg), "--socket-group=%s",
+		 g ? g->gr_name : "root");
+	if (ok(g && daemon_start_ctl(&d, blk_daemon_binary(), by_name) == 0,
+	       "a daemon with %s --socket-mode=0640 starts", name_arg)) {
+		ok(has_perm(d.sock, getegid(), 0640) && has_perm(d.ctl, getegid(), 0640),
+		   "a group by name; an explicit --socket-mode wins over 0660");
+		daemon_stop(&d);
+	}
+	ok(refused(blk_daemon_binary(), bad, "--socket-group=no-such-group.vu: no such group"),
+	   "vhost-uring-blk: an unknown group exits 1 with one line");
+	ok(refused(scsi_daemon_binary(), bad_scsi, "--socket-group=no-such-group.vu: no such group"),
+	   "vhost-uring-scsi: an unknown group exits 1 with one line");
+}
+
 int main(void)
 {
 	if (!test_env_init(&env, IMG_SIZE))
@@ -744,6 +809,7 @@ int main(void)
 	test_scsi();
 	test_host_error();
 	test_socket_rules();
+	test_socket_group();
 	harness_cleanup();
 	return tap_done();
 }
