@@ -125,8 +125,8 @@ static void begin(struct disk_req *r, enum disk_kind kind, uint64_t bytes,
 	}
 	r->bytes += bytes;
 	r->go = go;
-	if (kind == DISK_FLUSH || kind == DISK_DISCARD ||
-	    !__atomic_load_n(&r->disk->limited, __ATOMIC_RELAXED) ||
+	/* disk_limits_admit() knows which kinds the limits hold. */
+	if (!__atomic_load_n(&r->disk->limited, __ATOMIC_RELAXED) ||
 	    disk_limits_admit(r))
 		go(r);
 }
