@@ -175,8 +175,6 @@ bool disk_limits_release(struct disk *d);
 
 /* ---- control thread ------------------------------------------------ */
 
-/* The counts of queue q, or with q < 0 of the whole disk (summed). */
-void disk_counts_get(const struct disk *d, int q, struct disk_counts *out);
 /* The disk's limits as they stand. */
 void disk_limits_get(struct disk *d, struct thr_config *c);
 /*

@@ -7,10 +7,8 @@
  * (iothread_timer.c) until the first one may: no spinning, and other
  * queues and disks go on.  While a thread drains (a pause, a migration,
  * a disconnect), everything waiting goes at once, as QEMU lifts its
- * limits for a drain.  Also the control thread's view of the counts.
+ * limits for a drain.
  */
-#include <string.h>
-
 #include "disk_io.h"
 #include "util.h"
 
@@ -120,36 +118,4 @@ bool disk_limits_release(struct disk *d)
 {
 	__atomic_add_fetch(&d->release_seq, 1, __ATOMIC_ACQ_REL);
 	return __atomic_load_n(&d->was_limited, __ATOMIC_RELAXED);
-}
-
-static uint64_t get(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static void add_queue(struct disk_counts *out, const struct disk_counts *c)
-{
-	for (unsigned int k = 0; k < DISK_NKINDS; k++) {
-		struct disk_kind_counts *o = &out->k[k];
-		const struct disk_kind_counts *i = &c->k[k];
-
-		o->ops += get(&i->ops);
-		o->bytes += get(&i->bytes);
-		o->lat_sum_ns += get(&i->lat_sum_ns);
-		for (unsigned int b = 0; b < DISK_LAT_BUCKETS; b++)
-			o->lat[b] += get(&i->lat[b]);
-	}
-	out->errors += get(&c->errors);
-}
-
-void disk_counts_get(const struct disk *d, int q, struct disk_counts *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (q >= 0) {
-		if ((unsigned int)q < d->nq)
-			add_queue(out, &d->q[q].c);
-		return;
-	}
-	for (unsigned int i = 0; i < d->nq; i++)
-		add_queue(out, &d->q[i].c);
 }

@@ -6,6 +6,7 @@
  * _total, one latency histogram per kind of request).  Control thread.
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "disk_io.h"
 #include "util.h"
@@ -58,6 +59,49 @@ static bool any(const uint64_t v[NCOUNTERS])
 	return false;
 }
 
+/* ---- reading the counts (each queue's thread writes its own) -------- */
+
+static uint64_t get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* The whole disk's counts: every queue's, summed. */
+static void disk_counts_get(const struct disk *d, struct disk_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int q = 0; q < d->nq; q++) {
+		const struct disk_counts *c = &d->q[q].c;
+
+		for (unsigned int k = 0; k < DISK_NKINDS; k++) {
+			struct disk_kind_counts *o = &out->k[k];
+			const struct disk_kind_counts *i = &c->k[k];
+
+			o->ops += get(&i->ops);
+			o->bytes += get(&i->bytes);
+			o->lat_sum_ns += get(&i->lat_sum_ns);
+			for (unsigned int b = 0; b < DISK_LAT_BUCKETS; b++)
+				o->lat[b] += get(&i->lat[b]);
+		}
+		out->errors += get(&c->errors);
+	}
+}
+
+/* Queue q's counters, without reading its histograms. */
+static void queue_values(const struct disk *d, unsigned int q,
+			 uint64_t v[NCOUNTERS])
+{
+	const struct disk_counts *c = &d->q[q].c;
+	struct disk_counts s;
+
+	for (unsigned int k = 0; k < DISK_NKINDS; k++) {
+		s.k[k].ops = get(&c->k[k].ops);
+		s.k[k].bytes = get(&c->k[k].bytes);
+	}
+	s.errors = get(&c->errors);
+	counter_values(&s, v);
+}
+
 /* The upper bound of histogram bucket b in microseconds (0: none). */
 static uint64_t bucket_le_us(unsigned int b)
 {
@@ -98,7 +142,7 @@ void disk_stats_json(const struct disk *d, struct sbuf *o)
 	uint64_t v[NCOUNTERS];
 	bool first = true;
 
-	disk_counts_get(d, -1, &c);
+	disk_counts_get(d, &c);
 	counter_values(&c, v);
 	sbuf_puts(o, "\"disk\":");
 	sbuf_json_str(o, d->path);
@@ -106,11 +150,9 @@ void disk_stats_json(const struct disk *d, struct sbuf *o)
 	json_counters(v, o);
 	sbuf_puts(o, ",\"queues\":[");
 	for (unsigned int q = 0; q < d->nq; q++) {
-		struct disk_counts qc;
 		uint64_t qv[NCOUNTERS];
 
-		disk_counts_get(d, q, &qc);
-		counter_values(&qc, qv);
+		queue_values(d, q, qv);
 		if (!any(qv))
 			continue;
 		sbuf_printf(o, "%s{\"queue\":%u,", first ? "" : ",", q);
@@ -179,11 +221,9 @@ static void prom_counter(struct disk *const *d, const int *lun,
 		    counter_name[i]);
 	for (unsigned int j = 0; j < n; j++) {
 		for (unsigned int q = 0; q < d[j]->nq; q++) {
-			struct disk_counts c;
 			uint64_t v[NCOUNTERS];
 
-			disk_counts_get(d[j], q, &c);
-			counter_values(&c, v);
+			queue_values(d[j], q, v);
 			if (!any(v))
 				continue;
 			sbuf_printf(o, PROM_PREFIX "%s_total{", counter_name[i]);
@@ -232,7 +272,7 @@ void disk_stats_prom(struct disk *const *d, const int *lun, unsigned int n,
 	for (unsigned int j = 0; j < n; j++) {
 		struct disk_counts c;
 
-		disk_counts_get(d[j], -1, &c);
+		disk_counts_get(d[j], &c);
 		for (unsigned int k = 0; k < DISK_NKINDS; k++)
 			prom_histogram(d[j], lun[j], device, &c, k, o);
 	}
