@@ -57,6 +57,16 @@ static void blk_reads(struct blkc *c, struct blk_slot *s)
 	fvq_kick(vq);
 }
 
+/* How many of the NREQ reads completed with status OK. */
+static unsigned int blk_ok(const struct blk_slot *s)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < NREQ; i++)
+		n += *s[i].status == VIRTIO_BLK_S_OK;
+	return n;
+}
+
 /*
  * Used entries of vq: the first within first_ms, each next one within
  * next_ms of the one before (0: what is there now).
@@ -79,7 +89,7 @@ static void test_blk_drain(void)
 	struct blk_slot s[NREQ];
 	struct daemon d;
 	struct blkc c;
-	unsigned int first, held, rest = 0, good = 0;
+	unsigned int first, held, rest = 0, good;
 	uint16_t base = 0;
 	int ret;
 
@@ -97,8 +107,7 @@ static void test_blk_drain(void)
 	   NREQ, first + held);
 	ret = front_vq_stop(&c.f, 0, &base);
 	rest = reap(&c.f.vqs[0], 0, 0);
-	for (unsigned int i = 0; i < NREQ; i++)
-		good += *s[i].status == VIRTIO_BLK_S_OK;
+	good = blk_ok(s);
 	ok(ret == 0 && base == NREQ && rest == NREQ - 1 && good == NREQ,
 	   "blk: GET_VRING_BASE drains: the held reads complete OK before its answer (%d, base %u, %u more, %u OK)",
 	   ret, base, rest, good);
@@ -122,7 +131,7 @@ static void test_blk_live(void)
 	struct blk_slot s[NREQ];
 	struct daemon d;
 	struct blkc c;
-	unsigned int n, good = 0;
+	unsigned int n, good;
 	int ret;
 
 	if (!ok(daemon_start_ctl(&d, blk_daemon_binary(), args) == 0,
@@ -136,8 +145,7 @@ static void test_blk_live(void)
 	n = reap(&c.f.vqs[0], WAIT_MS, HOLD_MS);
 	ret = run_ctl(&d, unset, NULL, 0, NULL, 0);
 	n += reap(&c.f.vqs[0], WAIT_MS, HOLD_MS);
-	for (unsigned int i = 0; i < NREQ; i++)
-		good += *s[i].status == VIRTIO_BLK_S_OK;
+	good = blk_ok(s);
 	ok(ret == 0 && n == NREQ && good == NREQ,
 	   "blk live: iotune total_bytes_sec=0 lets the held reads go (ctl %d, %u completed, %u OK)",
 	   ret, n, good);
