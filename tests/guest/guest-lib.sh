@@ -406,6 +406,15 @@ guest_make_pattern() {
     [ "$(stat -c %s "$1")" -eq 65536 ] || guest_die "pattern generator produced the wrong size"
 }
 
+# guest_need_e2fsprogs: end the test unless the host has debugfs and e2fsck
+# (for the checks of a guest's ext4 file system in an image).
+guest_need_e2fsprogs() {
+    local t
+    for t in debugfs e2fsck; do
+        command -v "$t" >/dev/null 2>&1 || guest_die "host tool $t missing (install e2fsprogs)"
+    done
+}
+
 # guest_need_odirect: end the test unless $GUEST_TMP takes O_DIRECT opens.
 guest_need_odirect() {
     guest_tmp_supports_odirect ||

@@ -34,9 +34,7 @@ FIO_MB=${GUEST_FIO_MB:-16}
 virt_skip_unless_ready
 guest_begin "$AIO"
 virt_begin
-for t in debugfs e2fsck; do
-    command -v "$t" >/dev/null 2>&1 || guest_die "host tool $t missing (install e2fsprogs)"
-done
+guest_need_e2fsprogs
 guest_need_odirect
 tap_diag "libvirt $(libvirtd --version | awk '{ print $NF }'), aio=$AIO, kernel=$GUEST_KVER"
 
