@@ -13,10 +13,11 @@
 #
 # Usage:
 #   virt_skip_unless_ready     before guest_begin: skip unless root, with
-#                              libvirt installed and no libvirtd running
+#                              libvirt installed and no libvirtd running;
+#                              one such test at a time (a lock)
 #   guest_begin ...            (guest-lib.sh)
-#   virt_begin                 one test at a time; the temp dir searchable
-#                              by libvirt-qemu; cleanup on every exit
+#   virt_begin                 the temp dir searchable by libvirt-qemu;
+#                              cleanup on every exit
 #   virt_daemons_start         virtlogd, then libvirtd (a TAP result)
 #   virt_prepare SCRIPT        the boot's initramfs, kernel and console
 #   virt_domain_xml OUT BLK-SOCK [SCSI-SOCK]
@@ -47,7 +48,8 @@ _virt_lockfd=
 
 # virt_skip_unless_ready: end the test as skipped (TAP "1..0 # SKIP") when
 # it cannot run here: not root (libvirt's system instance), libvirt not
-# installed, or a libvirtd of someone else's already running.
+# installed, a libvirtd of someone else's already answering, or domains or
+# networks the host's libvirt would start along with the test's libvirtd.
 virt_skip_unless_ready() {
     local t why=
     for t in libvirtd virtlogd virsh; do
@@ -56,22 +58,30 @@ virt_skip_unless_ready() {
     [ "$(id -u)" -eq 0 ] || why="libvirt's system instance needs root"
     getent passwd libvirt-qemu >/dev/null ||
         why="${why:-no user libvirt-qemu (install libvirt-daemon-system)}"
-    if [ -z "$why" ] && pgrep -x libvirtd >/dev/null; then
-        why="a libvirtd already runs on this host; this test starts its own"
+    if [ -z "$why" ]; then
+        # One system libvirtd at a time: another such test's must be gone.
+        exec {_virt_lockfd}>"$VIRT_LOCK"
+        if ! flock -w 900 "$_virt_lockfd"; then
+            echo "Bail out! another libvirt test held $VIRT_LOCK for 15 minutes"
+            exit 1
+        fi
     fi
+    if [ -z "$why" ] && timeout 10 virsh -c "$VIRT_URI" version >/dev/null 2>&1; then
+        why="a libvirtd already answers on $VIRT_URI; this test starts its own"
+    fi
+    for t in /etc/libvirt/qemu/autostart /etc/libvirt/qemu/networks/autostart; do
+        [ -n "$why" ] || [ -z "$(ls -A "$t" 2>/dev/null)" ] ||
+            why="$t is not empty: the test's libvirtd would start what it names"
+    done
     [ -z "$why" ] && return 0
     echo "1..0 # SKIP $why"
     exit 0
 }
 
-# virt_begin: wait for any other run of a libvirt test (one system libvirtd
-# at a time), make the temp dir searchable by libvirt-qemu (QEMU opens the
+# virt_begin: make the temp dir searchable by libvirt-qemu (QEMU opens the
 # kernel and initramfs there by path, and the back-ends' sockets) and stop
 # libvirt on every exit path.
 virt_begin() {
-    exec {_virt_lockfd}>"$VIRT_LOCK"
-    flock -w 900 "$_virt_lockfd" ||
-        guest_die "another libvirt test held $VIRT_LOCK for 15 minutes"
     chmod 0711 "$GUEST_TMP"
     VIRT_DIR=$GUEST_TMP/libvirt
     mkdir -p "$VIRT_DIR"
