@@ -1,7 +1,9 @@
 #!/bin/sh
 # tests/install-deps.sh: installs the Debian packages that building and
 # testing vhost-uring need, when any of them is missing.  Runs apt-get update
-# first.  Needs root (or sudo).
+# first.  Needs root (or sudo).  libvirt-daemon-system creates the
+# libvirt-qemu user that libvirt's QEMU runs as (group kvm) for the libvirt
+# guest test; with no systemd as PID 1 its scripts start nothing.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config
@@ -11,7 +13,8 @@ PKGS="build-essential autoconf automake pkg-config
       fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
       sg3-utils groff-base mandoc python3 gnuplot-nox
       fuse3 libfuse3-dev python3-prometheus-client
-      systemd man-db"
+      systemd man-db
+      libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
 
 missing=
 for p in $PKGS; do

@@ -40,9 +40,7 @@ engine=$AIO
 guest_begin "$engine"
 case "$QUEUES" in 1|2) ;; *) guest_die "QUEUES must be 1 or 2, not '$QUEUES'" ;; esac
 case "$VCPUS" in [1-8]) ;; *) guest_die "VCPUS must be 1..8, not '$VCPUS'" ;; esac
-for t in debugfs e2fsck; do
-    command -v "$t" >/dev/null 2>&1 || guest_die "host tool $t missing (install e2fsprogs)"
-done
+guest_need_e2fsprogs
 if [ "${CACHE:-none}" = none ]; then
     guest_need_odirect
 fi

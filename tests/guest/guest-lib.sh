@@ -32,6 +32,8 @@
 # (START-FUNC SOCK starts one back-end; see "Live migration" below); the
 # guest's output then spans one console per QEMU, in GUEST_CONSOLES, which
 # has_mark, wait_mark and tap_guest_results read as one (guest_console_text).
+# A test that starts more than QEMU and back-ends (virt-lib.sh: libvirt)
+# stops it from a function it names with guest_on_cleanup FUNC.
 #
 # Environment read (all optional):
 #   srcdir top_srcdir top_builddir   set by automake (AM_TESTS_ENVIRONMENT)
@@ -181,11 +183,21 @@ _guest_kill() {
     wait "$pid" 2>/dev/null || true
 }
 
+# guest_on_cleanup FUNC: run FUNC first when the test ends, on every exit
+# path (e.g. to stop what a test started besides QEMU and its back-ends).
+_guest_cleanup_hooks=()
+guest_on_cleanup() {
+    _guest_cleanup_hooks+=("$1")
+}
+
 _guest_cleanup() {
     local rc=$?
     trap - EXIT
     set +e
     local p
+    for p in "${_guest_cleanup_hooks[@]}"; do
+        "$p"
+    done
     [ -n "$_guest_qemu_pid" ] && _guest_kill "$_guest_qemu_pid" group
     for p in "${_guest_qemu_groups[@]}"; do
         _guest_alive "$p" && _guest_kill "$p" group
@@ -394,6 +406,15 @@ guest_make_pattern() {
     [ "$(stat -c %s "$1")" -eq 65536 ] || guest_die "pattern generator produced the wrong size"
 }
 
+# guest_need_e2fsprogs: end the test unless the host has debugfs and e2fsck
+# (for the checks of a guest's ext4 file system in an image).
+guest_need_e2fsprogs() {
+    local t
+    for t in debugfs e2fsck; do
+        command -v "$t" >/dev/null 2>&1 || guest_die "host tool $t missing (install e2fsprogs)"
+    done
+}
+
 # guest_need_odirect: end the test unless $GUEST_TMP takes O_DIRECT opens.
 guest_need_odirect() {
     guest_tmp_supports_odirect ||
@@ -524,15 +545,13 @@ _guest_qemu_run() {
 
     start=$(date +%s.%N)
     # timeout(1) enforces the hard limit: SIGTERM, then SIGKILL 10 s later.
-    # no_timer_check: on a busy host TCG is too slow for the kernel's
-    # IO-APIC timer check, which then panics at boot.
     timeout -k 10 "$GUEST_TIMEOUT" "$QEMU" \
         -accel "${GUEST_ACCEL:-tcg}" -machine q35 -nodefaults -display none "${noreboot[@]}" \
         -smp "$GUEST_VCPUS" -m "${GUEST_MEM_MB}M${GUEST_MEM_HOTPLUG:+,$GUEST_MEM_HOTPLUG}" \
         -object "$(_guest_mem_object)" \
         -numa node,memdev=mem \
         -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
-        -append "console=ttyS0 quiet panic=-1 no_timer_check guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS${GUEST_APPEND:+ $GUEST_APPEND}" \
+        -append "$(guest_kernel_cmdline)" \
         -chardev "file,id=con0,path=$GUEST_CONSOLE" -serial chardev:con0 \
         -qmp "unix:$GUEST_QMP,server=on,wait=off" \
         "${GUEST_QEMU_ARGS[@]}" "$@" </dev/null >"$GUEST_QEMU_LOG" 2>&1 3>&- &
@@ -598,6 +617,13 @@ _guest_qemu_run() {
     fi
     [ -n "$GUEST_RC" ] || return 255
     return "$GUEST_RC"
+}
+
+# guest_kernel_cmdline: the guest kernel's command line.  no_timer_check:
+# on a busy host TCG is too slow for the kernel's IO-APIC timer check, which
+# then panics at boot.
+guest_kernel_cmdline() {
+    echo "console=ttyS0 quiet panic=-1 no_timer_check guest_wait=$GUEST_WAIT_DEVS guest_wait_secs=$GUEST_WAIT_SECS${GUEST_APPEND:+ $GUEST_APPEND}"
 }
 
 # The shared guest RAM: a memfd, or with GUEST_MEM_BACKEND=file a file in

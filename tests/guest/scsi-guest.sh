@@ -54,9 +54,7 @@ guest_begin "$engine"
 case "$QUEUES" in 1|2) ;; *) guest_die "QUEUES must be 1 or 2, not '$QUEUES'" ;; esac
 case "$VCPUS" in [1-8]) ;; *) guest_die "VCPUS must be 1..8, not '$VCPUS'" ;; esac
 case "$BACKEND" in vhost-uring-scsi|qemu) ;; *) guest_die "SCSI_BACKEND must be vhost-uring-scsi or qemu, not '$BACKEND'" ;; esac
-for t in debugfs e2fsck; do
-    command -v "$t" >/dev/null 2>&1 || guest_die "host tool $t missing (install e2fsprogs)"
-done
+guest_need_e2fsprogs
 guest_need_odirect
 
 tap_diag "backend=$BACKEND queues=$QUEUES vcpus=$VCPUS aio=$AIO threads=$THREADS kernel=$GUEST_KVER"
