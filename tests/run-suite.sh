@@ -151,7 +151,7 @@ debian_package() {
 	(cd "$dir"/vhost-uring-*/ && DEB_BUILD_OPTIONS="parallel=$jobs nocheck" \
 		dpkg-buildpackage -us -uc -b >"$dir/build.log" 2>&1)
 	result "deb: dpkg-buildpackage -us -uc -b" $? || true
-	deb=$(ls "$dir"/vhost-uring_*.deb 2>/dev/null | head -1)
+	deb=$(find "$dir" -maxdepth 1 -name "vhost-uring_*.deb" | head -1)
 	[ -n "$deb" ] || { tail -30 "$dir/build.log"; return; }
 	lintian --allow-root --fail-on error "$dir"/vhost-uring_*.changes 2>&1 | tee "$dir/lintian.log"
 	result "deb: lintian finds no errors" "${PIPESTATUS[0]}"
