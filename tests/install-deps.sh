@@ -13,7 +13,7 @@ PKGS="build-essential autoconf automake pkg-config
       fio busybox-static e2fsprogs util-linux cpio gzip kmod perl
       sg3-utils groff-base mandoc python3 gnuplot-nox
       fuse3 libfuse3-dev python3-prometheus-client
-      systemd man-db
+      systemd man-db dpkg-dev debhelper lintian
       libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
 
 missing=

@@ -2,7 +2,7 @@
 # tests/run-suite.sh: the whole test suite, as CI runs it.  Installs what is
 # missing, then builds and runs `make check` twice (a -Werror build and an
 # ASan+UBSan build), runs each libFuzzer harness for a bounded time, checks
-# `make install`, runs `make distcheck`, and ends
+# `make install`, builds the Debian package, runs `make distcheck`, and ends
 # with one line "N passed, N failed, N skipped".  Exits non-zero on any
 # failure.  Build trees go to _build/ in the source tree.
 #
@@ -130,6 +130,60 @@ else
 	tail -20 "$out/default/install.log"
 	result "install: make install" 1
 fi
+
+# debian_package: builds the Debian package from the release tarball in
+# _build/deb/ (dpkg-buildpackage writes next to the tree it builds), runs
+# lintian, and unpacks the package into a scratch root with dpkg -x rather
+# than installing it: this script also runs on developers' machines, where
+# dpkg -i would replace an installed vhost-uring.  apt-get -s checks that
+# the package's dependencies install.
+debian_package() {
+	local dir=$out/deb root=$out/deb/root p deb json unit
+	note "the Debian package, from the release tarball"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if ! (cd "$out/default" && make dist-gzip >"$dir/dist.log" 2>&1 &&
+		tar -C "$dir" -xzf vhost-uring-*.tar.gz); then
+		tail -20 "$dir/dist.log"
+		result "deb: make dist-gzip" 1
+		return
+	fi
+	(cd "$dir"/vhost-uring-*/ && DEB_BUILD_OPTIONS="parallel=$jobs nocheck" \
+		dpkg-buildpackage -us -uc -b >"$dir/build.log" 2>&1)
+	result "deb: dpkg-buildpackage -us -uc -b" $? || true
+	deb=$(find "$dir" -maxdepth 1 -name "vhost-uring_*.deb" | head -1)
+	[ -n "$deb" ] || { tail -30 "$dir/build.log"; return; }
+	lintian --allow-root --fail-on error "$dir"/vhost-uring_*.changes 2>&1 | tee "$dir/lintian.log"
+	result "deb: lintian finds no errors" "${PIPESTATUS[0]}"
+	apt-get -s install "$deb" >"$dir/apt.log" 2>&1
+	result "deb: apt-get -s install: its dependencies are installable" $?
+	dpkg -x "$deb" "$root" && dpkg-deb -e "$deb" "$dir/control"
+	result "deb: dpkg -x into a scratch root" $?
+	! grep -qs -e deb-systemd -e systemctl "$dir"/control/postinst \
+		"$dir"/control/prerm "$dir"/control/postrm
+	result "deb: no maintainer script enables or starts the template units" $?
+	for p in blk:block scsi:scsi; do
+		prog=vhost-uring-${p%%:*} type=${p#*:}
+		"$root/usr/libexec/$prog" --print-capabilities | grep -q "\"type\": \"$type\""
+		result "deb: /usr/libexec/$prog --print-capabilities" $?
+		json=$root/usr/share/qemu/vhost-user/50-$prog.json
+		python3 -m json.tool "$json" >/dev/null 2>&1 &&
+			grep -q "\"binary\": \"/usr/libexec/$prog\"" "$json"
+		result "deb: 50-$prog.json names /usr/libexec/$prog" $?
+		unit=$root/lib/systemd/system/$prog@
+		[ -f "$unit.socket" ] && grep -q "^ExecStart=/usr/libexec/$prog " "$unit.service"
+		result "deb: $prog@.service and .socket in /lib/systemd/system" $?
+	done
+	for p in blk scsi ctl bench; do
+		[ -f "$root/usr/share/man/man1/vhost-uring-$p.1.gz" ]
+		result "deb: the vhost-uring-$p man page" $?
+	done
+	for p in ctl bench; do
+		"$root/usr/bin/vhost-uring-$p" --help >/dev/null
+		result "deb: /usr/bin/vhost-uring-$p runs" $?
+	done
+}
+debian_package
 
 if [ "${SUITE_SKIP_DISTCHECK:-0}" != 1 ]; then
 	note "make distcheck (release tarball, built and tested out of tree)"
