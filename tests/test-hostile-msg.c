@@ -908,7 +908,8 @@ static void m_region_fd_read_only(struct mt *t)
 	int mfd = memfd_create("ro", MFD_CLOEXEC), fd;
 
 	t->log = "mmap failed: Permission denied";
-	ftruncate(mfd, 4096);
+	if (ftruncate(mfd, 4096) < 0)
+		t->log = "the test's memfd could not be sized";
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (open_neg(t, true))
@@ -923,7 +924,8 @@ static void m_region_fd_sealed(struct mt *t)
 	int fd = memfd_create("sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	t->log = "mmap failed: Operation not permitted";
-	ftruncate(fd, 4096);
+	if (ftruncate(fd, 4096) < 0)
+		t->log = "the test's memfd could not be sized";
 	fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE);
 	if (open_neg(t, true))
 		nack(t, VU_ADD_MEM_REG, &s, sizeof(s), &fd, 1, "region sealed against writes");

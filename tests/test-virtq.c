@@ -372,8 +372,8 @@ static void test_mem_table(void)
 	struct vu_mem_reg r;
 	int fd = memfd_create("t", 0);
 
-	ftruncate(fd, 0x10000);
-	ok(mem_reg_map(&r, &w, fd) == 0 && mem_insert(&m, &r) == 0, "a region maps");
+	ok(fd >= 0 && ftruncate(fd, 0x10000) == 0 &&
+	   mem_reg_map(&r, &w, fd) == 0 && mem_insert(&m, &r) == 0, "a region maps");
 	w.guest_phys_addr = 0x100800;
 	w.userspace_addr = 0x6000000;
 	ok(mem_reg_map(&r, &w, fd) == 0 && mem_insert(&m, &r) < 0,
