@@ -69,10 +69,10 @@ struct iothread {
 	enum io_engine_kind kind;
 	struct io_engine_opts eng_opts;
 	struct io_engine *eng;
-	/* Polling after the last work: the ceiling (0: none), and the windows
-	 * for waiting for a request [0] and for a completion [1]. */
+	/* Polling for requests after the last work: the ceiling (0: none)
+	 * and the adaptive window (poll_window.c). */
 	uint64_t poll_max_ns;
-	struct poll_window poll[2];
+	struct poll_window poll;
 
 	struct virtq **vqs;
 	unsigned int nvqs;

@@ -203,18 +203,20 @@ static void test_qd1(void)
 	}
 	ok(one.sleeps == 200, "one window for both gaps: 200 sleeps for 100 requests (%u)",
 	   one.sleeps);
-	/* loop() keeps one window for completions and one for kicks. */
+	/*
+	 * loop() polls only with nothing of its own in flight: the window
+	 * sees the gaps before kicks, never the disk's latency.
+	 */
 	model_init(&kick, 32 * US);
-	model_init(&io, 32 * US);
+	model_init(&io, 0);
 	for (int i = 0; i < 100; i++) {
 		model_work(&io, 100 * US);
 		model_work(&kick, 8 * US);
 	}
 	ok(kick.pw.cur_ns == 16 * US && kick.sleeps == 3,
-	   "the kick window opens (4, 8, 16 us) after 3 sleeps and catches the rest (%u sleeps)",
+	   "the window opens (4, 8, 16 us) after 3 sleeps and catches the other kicks (%u sleeps)",
 	   kick.sleeps);
-	ok(io.pw.cur_ns == 0 && io.polled_ns == 0,
-	   "the completion window stays shut: no polling for the slow disk (%llu ns)",
+	ok(io.polled_ns == 0, "no polling for the slow disk's completions (%llu ns)",
 	   (unsigned long long)io.polled_ns);
 	ok(kick.polled_ns <= 100 * 8 * US,
 	   "polling costs at most the 8 us gap a request (%llu ns for 100)",
