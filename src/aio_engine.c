@@ -3,7 +3,10 @@
  * aio_engine.c: the libaio fallback engine, for hosts where io_uring is
  * disabled.  Reads, writes and fdatasync go through io_submit(); their
  * completions signal an eventfd.  The thread sleeps in epoll_wait() on that
- * eventfd, on the watched kick eventfds and on a timerfd (TIMEOUT).
+ * eventfd, on the watched kick eventfds and on a timerfd (TIMEOUT).  The
+ * eventfds the thread always waits on (set_wait_fds: its kicks) stay in
+ * the epoll set, edge-triggered, so that waiting on one again costs no
+ * system call; any other eventfd is watched one shot at a time.
  * fallocate has no aio command, so it runs synchronously and completes on
  * the next run().
  */
@@ -40,6 +43,15 @@ struct aio_engine {
 	struct io_op *done, **done_tail;	/* completed synchronously */
 	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
 	unsigned int submit_batch;
+	struct wait_slot *slots;	/* the set_wait_fds() eventfds */
+	unsigned int nslots, max_slots;
+};
+
+/* An eventfd kept in the epoll set (EPOLLET), and the read waiting on it. */
+struct wait_slot {
+	int fd;
+	bool ready;		/* may be readable: try before waiting */
+	struct io_op *op;	/* the READ_EVENTFD waiting, or NULL */
 };
 
 static void list_add(struct io_op **head, struct io_op ***tail, struct io_op *op)
@@ -66,14 +78,59 @@ static void run_sync(struct aio_engine *a, struct io_op *op)
 	complete_later(a, op, ret < 0 ? -errno : 0);
 }
 
+static struct wait_slot *find_slot(struct aio_engine *a, int fd)
+{
+	for (unsigned int i = 0; i < a->nslots; i++) {
+		if (a->slots[i].fd == fd)
+			return &a->slots[i];
+	}
+	return NULL;
+}
+
+static bool is_slot(const struct aio_engine *a, const void *p)
+{
+	const struct wait_slot *s = p;
+
+	return a->slots && s >= a->slots && s < a->slots + a->max_slots;
+}
+
+/*
+ * The read on a slot's eventfd: done now if it has a count, else waiting
+ * for the next edge.  True if op completed (with a count or an error).
+ */
+static bool slot_read(struct aio_engine *a, struct wait_slot *s,
+		      struct io_op *op)
+{
+	ssize_t n;
+
+	if (s->ready) {
+		n = read(s->fd, &op->evbuf, sizeof(op->evbuf));
+		/* A read takes the whole count: only a new edge brings more. */
+		s->ready = false;
+		if (n >= 0 || errno != EAGAIN) {
+			complete_later(a, op, n < 0 ? -errno : (int)n);
+			return true;
+		}
+	}
+	s->op = op;
+	op->watched = true;
+	return false;
+}
+
 static void watch(struct aio_engine *a, struct io_op *op)
 {
+	struct wait_slot *s = find_slot(a, op->fd);
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLONESHOT,
 		.data.ptr = op,
 	};
-	int fl = fcntl(op->fd, F_GETFL);
+	int fl;
 
+	if (s) {
+		slot_read(a, s, op);
+		return;
+	}
+	fl = fcntl(op->fd, F_GETFL);
 	/* A spurious wakeup must not block the thread in read(). */
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		fcntl(op->fd, F_SETFL, fl | O_NONBLOCK);
@@ -177,6 +234,7 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 static void aio_cancel(struct io_engine *e, struct io_op *op)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
+	struct wait_slot *s;
 
 	if (op->opcode == IO_OP_TIMEOUT) {
 		if (a->timer_op == op)
@@ -185,7 +243,11 @@ static void aio_cancel(struct io_engine *e, struct io_op *op)
 	}
 	if (op->opcode != IO_OP_READ_EVENTFD || !op->watched)
 		return;
-	epoll_ctl(a->epfd, EPOLL_CTL_DEL, op->fd, NULL);
+	s = find_slot(a, op->fd);
+	if (s && s->op == op)
+		s->op = NULL;
+	else
+		epoll_ctl(a->epfd, EPOLL_CTL_DEL, op->fd, NULL);
 	op->watched = false;
 	complete_later(a, op, -ECANCELED);
 }
@@ -294,6 +356,23 @@ static int fire_watch(struct io_op *op)
 	return 1;
 }
 
+/*
+ * An edge on a slot's eventfd: the waiting read, if any, reads it and
+ * completes with the run's other local completions.
+ */
+static void fire_slot(struct aio_engine *a, struct wait_slot *s)
+{
+	struct io_op *op = s->op;
+
+	s->ready = true;
+	if (!op)
+		return;
+	s->op = NULL;
+	op->watched = false;
+	/* A count another reader took leaves the op waiting again. */
+	slot_read(a, s, op);
+}
+
 static int aio_run(struct io_engine *e, bool wait)
 {
 	struct aio_engine *a = container_of(e, struct aio_engine, base);
@@ -328,11 +407,68 @@ static int aio_run(struct io_engine *e, bool wait)
 			if (read(a->tfd, &expired, sizeof(expired)) > 0 &&
 			    a->timer_op)
 				end_timer(a, -ETIME);
+		} else if (is_slot(a, evs[i].data.ptr)) {
+			fire_slot(a, evs[i].data.ptr);
 		} else {
 			total += fire_watch(evs[i].data.ptr);
 		}
 	}
 	return total + dispatch_local(a);
+}
+
+static int add_slot(struct aio_engine *a, int fd)
+{
+	struct wait_slot *s = &a->slots[a->nslots];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = s };
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	/* A count taken by another reader must not block read(). */
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	*s = (struct wait_slot){ .fd = fd, .ready = true };
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
+	    (errno != EEXIST || epoll_ctl(a->epfd, EPOLL_CTL_MOD, fd, &ev) < 0))
+		return -errno;
+	a->nslots++;
+	return 0;
+}
+
+/*
+ * Forget the old slots, keep the new eventfds in the epoll set.  A read
+ * still waiting (the control eventfd's, while the thread parks) waits on
+ * in the new set, or one shot if its fd is no longer in it.
+ */
+static int aio_set_wait_fds(struct io_engine *e, const int *fds, unsigned int n)
+{
+	struct aio_engine *a = container_of(e, struct aio_engine, base);
+	struct io_op *waiting = NULL;
+	int ret = 0;
+
+	if (n > a->max_slots)
+		return -E2BIG;
+	/* An fd closed since is out of the set already: ignore errors. */
+	for (unsigned int i = 0; i < a->nslots; i++) {
+		struct io_op *op = a->slots[i].op;
+
+		epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->slots[i].fd, NULL);
+		if (op) {
+			op->watched = false;
+			op->next = waiting;
+			waiting = op;
+		}
+	}
+	a->nslots = 0;
+	for (unsigned int i = 0; i < n && !ret; i++)
+		ret = add_slot(a, fds[i]);
+	while (waiting) {
+		struct io_op *op = waiting;
+
+		waiting = op->next;
+		watch(a, op);
+	}
+	return ret;
 }
 
 static void aio_free(struct aio_engine *a)
@@ -348,6 +484,7 @@ static void aio_free(struct aio_engine *a)
 	free(a->iocbs);
 	free(a->free_iocbs);
 	free(a->pending);
+	free(a->slots);
 	free(a);
 }
 
@@ -361,6 +498,7 @@ static const struct io_engine_ops aio_ops = {
 	.queue = aio_queue,
 	.cancel = aio_cancel,
 	.run = aio_run,
+	.set_wait_fds = aio_set_wait_fds,
 };
 
 int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
@@ -377,7 +515,9 @@ int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	a->iocbs = calloc(a->depth, sizeof(*a->iocbs));
 	a->free_iocbs = calloc(a->depth, sizeof(*a->free_iocbs));
 	a->pending = calloc(a->depth, sizeof(*a->pending));
-	if (!a->iocbs || !a->free_iocbs || !a->pending) {
+	a->max_slots = o->max_wait_fds;
+	a->slots = calloc(MAX(a->max_slots, 1u), sizeof(*a->slots));
+	if (!a->iocbs || !a->free_iocbs || !a->pending || !a->slots) {
 		ret = -ENOMEM;
 		goto fail;
 	}

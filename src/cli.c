@@ -127,6 +127,7 @@ void cli_common_init(struct cli_common *c, const struct cli_limits *l)
 	c->num_queues = l->default_queues;
 	c->queue_size = l->default_queue_size;
 	c->num_threads = 1;
+	c->poll_us = CLI_POLL_US_DEFAULT;
 	c->sandbox = true;
 	c->engine = IO_ENGINE_AUTO;
 	c->locking = IMAGE_LOCKING_AUTO;
@@ -274,14 +275,16 @@ void cli_usage_queues(FILE *f, const struct cli_limits *l)
 "  --num-queues=N            most %s offered (1-%u, default %u)\n"
 "  --queue-size=N            largest queue size accepted (power of 2, default %u)\n"
 "  --num-threads=N           I/O threads (1-%u, default 1%s)\n"
-"  --poll-us=N               keep polling the rings N microseconds after the\n"
-"                            last work before sleeping (default 0: no polling)\n"
+"  --poll-us=N               poll the rings for new requests for up to N\n"
+"                            microseconds after the last work, adapting to the\n"
+"                            guest (default %u; 0: never poll)\n"
 "  --aio=auto|io_uring|libaio\n"
 "                            I/O engine (default auto: io_uring, else libaio)\n"
 "  --sandbox=on|off          restrict the io_uring rings and the system calls\n"
 "                            once set up (default on)\n",
 		l->queues_are, l->max_queues, l->default_queues,
-		l->default_queue_size, l->max_threads, l->threads_note);
+		l->default_queue_size, l->max_threads, l->threads_note,
+		CLI_POLL_US_DEFAULT);
 }
 
 void cli_usage_locking(FILE *f)

@@ -260,16 +260,6 @@ static bool prepare_sleep(struct iothread *th)
 	return work;
 }
 
-/*
- * Wait for events, handle control requests, take new requests from kicked
- * queues, publish completions.  With a polling window, the thread keeps
- * looking at the rings (kicks off) until poll_ns have passed without work.
- *
- * A queue that stopped at its max_batch is taken up again at once, after
- * its first part was submitted and whatever completed was published: the
- * front end refills while we work on the rest, instead of both sides
- * taking turns with the whole queue.
- */
 /* Any request of ours still running? */
 static bool in_flight(struct iothread *th)
 {
@@ -337,25 +327,85 @@ static void idle_timer(struct iothread *th, unsigned int *rechecks)
 	(*rechecks)++;
 }
 
+/*
+ * Sleep (wait) or only look (!wait) for events.  The length of an idle
+ * sleep (polling on, nothing in flight) goes to *slept, for the window to
+ * adapt once the pass has shown whether work came.  Returns what
+ * io_engine_run() returns.
+ */
+static int run_engine(struct iothread *th, bool wait, bool idle,
+		      uint64_t *slept)
+{
+	uint64_t t0;
+	int ret;
+
+	*slept = 0;
+	if (!wait || !idle)
+		return io_engine_run(th->eng, wait);
+	t0 = iothread_now_ns();
+	ret = io_engine_run(th->eng, true);
+	/* The pass's clock (iothread_pass_ns()) is the wake-up time. */
+	th->pass_ns = iothread_now_ns();
+	*slept = th->pass_ns - t0 + 1;
+	return ret;
+}
+
+/*
+ * Poll, or go to sleep?  Only a thread with nothing of its own in flight
+ * polls, for the guest's next request.  Waiting for its own completions it
+ * sleeps: the kernel may run those requests in worker threads on this CPU,
+ * which polling would starve (128k reads at QD8 lost 8% that way), and a
+ * disk's latency is no reason to keep polling for the next kick.
+ */
+static bool want_sleep(struct iothread *th, uint64_t last_work, bool idle)
+{
+	if (idle && poll_window_open(&th->poll, last_work, iothread_now_ns()))
+		return false;
+	return !prepare_sleep(th);
+}
+
+/* After a pass with a polling ceiling: adapt the window to the sleep. */
+static void adapt_window(struct poll_window *pw, bool work, uint64_t slept)
+{
+	if (!slept)
+		return;
+	if (work)
+		poll_window_slept(pw, slept);
+	else
+		poll_window_idle(pw, slept);
+}
+
+/*
+ * Wait for events, handle control requests, take new requests from kicked
+ * queues, publish completions.  With a polling ceiling, the thread keeps
+ * looking at the rings (kicks off) until its adaptive window (see
+ * poll_window.c) has passed without work.
+ *
+ * A queue that stopped at its max_batch is taken up again at once, after
+ * its first part was submitted and whatever completed was published: the
+ * front end refills while we work on the rest, instead of both sides
+ * taking turns with the whole queue.
+ */
 static void loop(struct iothread *th)
 {
-	uint64_t last_work = 0;
+	uint64_t last_work = 0, slept;
 	unsigned int rechecks = ARRAY_SIZE(recheck_ms);
 	bool more = false;
 
 	for (;;) {
-		bool wait = !more, work = false;
+		bool wait = !more, work = false, idle = false;
 		int ret;
 
-		if (th->poll_ns && wait)
-			wait = iothread_now_ns() - last_work >= th->poll_ns &&
-			       !prepare_sleep(th);
+		if (th->poll_max_ns && wait) {
+			idle = !in_flight(th);
+			wait = want_sleep(th, last_work, idle);
+		}
 		iothread_timers_arm_wait(th);
 		if (wait && rechecks < ARRAY_SIZE(recheck_ms) &&
 		    !th->timer_armed && !in_flight(th))
 			arm_timer(th, recheck_ms[rechecks]);
 		th->pass_ns = 0;
-		ret = io_engine_run(th->eng, wait);
+		ret = run_engine(th, wait, idle, &slept);
 		if (ret < 0)
 			engine_failed(th, "", ret);
 		/*
@@ -378,7 +428,7 @@ static void loop(struct iothread *th)
 			struct virtq *vq = th->active[i];
 
 			if (vq->kicked || vq->more ||
-			    (th->poll_ns && virtq_has_work(vq))) {
+			    (th->poll_max_ns && virtq_has_work(vq))) {
 				bool kicked = vq->kicked;
 
 				vq->kicked = false;
@@ -393,7 +443,10 @@ static void loop(struct iothread *th)
 			rechecks = 0;
 			th->work_seq++;
 		}
-		if (th->poll_ns && (work || ret > 0))
+		if (!th->poll_max_ns)
+			continue;
+		adapt_window(&th->poll, work || ret > 0, slept);
+		if (work || ret > 0)
 			last_work = iothread_now_ns();
 	}
 }
@@ -459,7 +512,8 @@ int iothread_start(struct iothread_group *g, const struct vu_dev_ops *ops,
 	th->eng_opts.max_wait_fds = nvqs + 2;
 	th->vqs = vqs;
 	th->nvqs = nvqs;
-	th->poll_ns = poll_us * 1000ull;
+	th->poll_max_ns = poll_us * 1000ull;
+	poll_window_init(&th->poll, th->poll_max_ns);
 	th->active = calloc(nvqs, sizeof(*th->active));
 	th->wait_fds = calloc(nvqs + 2, sizeof(*th->wait_fds));
 	th->tfd = -1;

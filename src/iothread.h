@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "poll_window.h"
 #include "virtq.h"
 
 /*
@@ -68,7 +69,10 @@ struct iothread {
 	enum io_engine_kind kind;
 	struct io_engine_opts eng_opts;
 	struct io_engine *eng;
-	uint64_t poll_ns;	/* polling window after the last work, or 0 */
+	/* Polling for requests after the last work: the ceiling (0: none)
+	 * and the adaptive window (poll_window.c). */
+	uint64_t poll_max_ns;
+	struct poll_window poll;
 
 	struct virtq **vqs;
 	unsigned int nvqs;

@@ -311,8 +311,13 @@ static int uring_run(struct io_engine *e, bool wait)
 
 	flush_backlog(u);
 	flush_cancels(u);
-	ret = reap(u);
-	if (ret > 0)
+	/*
+	 * Completions already in the ring: no need to wait.  Only look (no
+	 * reap here): with completions still to be run as task work, a reap
+	 * would enter the kernel for them, and the submission below enters
+	 * anyway and runs them too, so one system call does both.
+	 */
+	if (io_uring_cq_ready(&u->ring))
 		wait = false;
 	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
 		     io_uring_submit(&u->ring);

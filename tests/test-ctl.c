@@ -25,6 +25,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_scsi.h>
 
+#include "cli.h"
 #include "ffs.h"
 #include "harness.h"
 #include "tap.h"
@@ -491,7 +492,7 @@ static void test_info(const struct daemon *d, const char *device,
 	verdict_check(&v, !strcmp(json_str_at(r, "engine"), env.aio),
 		      "engine is \"%s\", not %s", json_str_at(r, "engine"), env.aio);
 	verdict_check(&v, json_u64_at(r, "threads") == 1 &&
-		      json_u64_at(r, "poll_us") == 0 &&
+		      json_u64_at(r, "poll_us") == CLI_POLL_US_DEFAULT &&
 		      json_u64_at(r, "uptime_s") < 120, "threads, poll_us, uptime_s");
 	verdict_check(&v, json_at(r, "front_end") &&
 		      json_at(r, "front_end")->type == JSON_TRUE, "front_end is not true");

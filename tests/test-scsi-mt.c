@@ -654,8 +654,8 @@ static void test_events_and_pauses(struct scsic *c)
 	const uint64_t holds[] = { oh };
 	struct verdict v = { { 0 } };
 	struct seen s = SEEN_INIT;
-	unsigned int posted = 0, back = 0;
-	uint16_t base;
+	unsigned int posted = 0, back = 0, taken;
+	uint16_t base, first = c->f.vqs[SCSIC_EVENT_VQ].avail_idx;
 
 	evbuf = front_alloc(&c->f, NEV * sizeof(*evbuf), 64, NULL);
 	if (!ok(evbuf != NULL, "event buffers allocated"))
@@ -681,8 +681,15 @@ static void test_events_and_pauses(struct scsic *c)
 		verdict_check(&v, m.ret == 0, "round %u: the paused message failed: %d", round, m.ret);
 		verdict_check(&v, reap_until(c, &s, rd, 1, WAIT_MS), "round %u: the read never completed", round);
 	}
-	/* Stopping the event queue gives back whatever it still holds. */
-	front_vq_stop(&c->f, SCSIC_EVENT_VQ, &base);
+	/*
+	 * Stopping the event queue gives back whatever it still holds.  The
+	 * last buffers may still be on the ring, not taken, when the stop
+	 * comes (their kick not yet seen): those stay the driver's, and the
+	 * base says where they start.
+	 */
+	verdict_check(&v, front_vq_stop(&c->f, SCSIC_EVENT_VQ, &base) == 0,
+		      "GET_VRING_BASE of the event queue failed");
+	taken = (uint16_t)(base - first);
 	for (long end = now_ms() + 2000; now_ms() < end; sleep_ms(5))
 		reap_all(c, &s);
 	for (unsigned int i = 0; i < posted; i++) {
@@ -692,8 +699,13 @@ static void test_events_and_pauses(struct scsic *c)
 			      "event buffer %u came back with event 0x%x", i,
 			      le32toh(evbuf[i].event));
 	}
-	verdict_check(&v, back == posted && !s.twice && !s.bad,
-		      "%u of %u event buffers came back; one twice: %d", back, posted, s.twice);
+	if (taken < posted)
+		tap_diag("%u of %u event buffers were still on the ring at the stop",
+			 posted - taken, posted);
+	verdict_check(&v, taken <= posted && taken >= posted - 8 &&
+		      back == taken && !s.twice && !s.bad,
+		      "%u of the %u event buffers taken (of %u posted) came back; one twice: %d",
+		      back, taken, posted, s.twice);
 	if (!ok(!v.fail[0], "pauses while the threads drain and event buffers arrive: each buffer back once, NO_EVENT"))
 		tap_diag("%s", v.fail);
 	settle(c, &s, holds, ARRAY_SIZE(holds));
