@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """bench/benchlib.py: what the benchmark scripts (bench/compare, bench/qos)
 share: finding or building the binaries, describing the machine, writing an
-image, a back-end process pinned to a CPU, one vhost-uring-bench run as
-JSON, number formatting, and replacing a marked part of README.md.
+image, a back-end process pinned to a CPU (and qemu-storage-daemon's
+command line), a process's CPU time, one vhost-uring-bench run as JSON,
+number formatting, and replacing a marked part of README.md.
 """
 
 import datetime
@@ -17,6 +18,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BACKEND_CPU = "0"
 LOAD_CPU = "1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def log(msg):
@@ -142,6 +144,23 @@ class Backend:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def qsd_cmd(image, engine, sock, queues):
+    """qemu-storage-daemon exporting image (O_DIRECT, aio=engine: io_uring
+    or native) as a vhost-user-blk device with queues queues on sock."""
+    return ["qemu-storage-daemon", "--blockdev",
+            f"driver=file,node-name=f0,filename={image},aio={engine},cache.direct=on",
+            "--export",
+            f"type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,"
+            f"addr.path={sock},writable=on,num-queues={queues}"]
+
+
+def proc_cpu_s(pid):
+    """CPU seconds (user and system, all threads) of process pid so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def bench_json(bench, be, args, runtime, ramp):
