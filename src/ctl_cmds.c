@@ -296,7 +296,7 @@ static int m_info(struct ctl_call *c)
 		    "\",\"queues\":{\"max\":%u,\"running\":%u}",
 		    PACKAGE_VERSION, (uint64_t)((ctl_now_ns() - t->start_ns) / 1000000000u),
 		    th ? io_engine_kind_name(th->kind) : "none", dev->threads.n,
-		    (uint64_t)(th ? th->poll_max_ns / 1000 : 0), dev->sock >= 0 ? "true" : "false",
+		    (uint64_t)(th ? th->poll.max_ns / 1000 : 0), dev->sock >= 0 ? "true" : "false",
 		    dev->features, dev->protocol_features, dev->max_queues,
 		    running_queues(dev));
 	info_disks(o, &ds);

@@ -396,7 +396,7 @@ static void loop(struct iothread *th)
 		bool wait = !more, work = false, idle = false;
 		int ret;
 
-		if (th->poll_max_ns && wait) {
+		if (th->poll.max_ns && wait) {
 			idle = !in_flight(th);
 			wait = want_sleep(th, last_work, idle);
 		}
@@ -428,7 +428,7 @@ static void loop(struct iothread *th)
 			struct virtq *vq = th->active[i];
 
 			if (vq->kicked || vq->more ||
-			    (th->poll_max_ns && virtq_has_work(vq))) {
+			    (th->poll.max_ns && virtq_has_work(vq))) {
 				bool kicked = vq->kicked;
 
 				vq->kicked = false;
@@ -443,7 +443,7 @@ static void loop(struct iothread *th)
 			rechecks = 0;
 			th->work_seq++;
 		}
-		if (!th->poll_max_ns)
+		if (!th->poll.max_ns)
 			continue;
 		adapt_window(&th->poll, work || ret > 0, slept);
 		if (work || ret > 0)
@@ -512,8 +512,7 @@ int iothread_start(struct iothread_group *g, const struct vu_dev_ops *ops,
 	th->eng_opts.max_wait_fds = nvqs + 2;
 	th->vqs = vqs;
 	th->nvqs = nvqs;
-	th->poll_max_ns = poll_us * 1000ull;
-	poll_window_init(&th->poll, th->poll_max_ns);
+	poll_window_init(&th->poll, poll_us * 1000ull);
 	th->active = calloc(nvqs, sizeof(*th->active));
 	th->wait_fds = calloc(nvqs + 2, sizeof(*th->wait_fds));
 	th->tfd = -1;

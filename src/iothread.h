@@ -69,9 +69,7 @@ struct iothread {
 	enum io_engine_kind kind;
 	struct io_engine_opts eng_opts;
 	struct io_engine *eng;
-	/* Polling for requests after the last work: the ceiling (0: none)
-	 * and the adaptive window (poll_window.c). */
-	uint64_t poll_max_ns;
+	/* Polling for requests after the last work (poll.max_ns 0: none). */
 	struct poll_window poll;
 
 	struct virtq **vqs;
