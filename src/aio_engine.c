@@ -8,7 +8,7 @@
  * the epoll set, edge-triggered, so that waiting on one again costs no
  * system call; any other eventfd is watched one shot at a time.
  * fallocate has no aio command, so it runs synchronously and completes on
- * the next run().
+ * the next run(), as in_thread copies do.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +40,7 @@ struct aio_engine {
 	struct iocb **pending;	/* prepared, not yet submitted */
 	unsigned int npending;
 	struct io_op *backlog, **backlog_tail;	/* waiting for an iocb */
-	struct io_op *done, **done_tail;	/* completed synchronously */
+	struct io_done_list done;	/* completed synchronously */
 	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
 	unsigned int submit_batch;
 	struct wait_slot *slots;	/* the set_wait_fds() eventfds */
@@ -63,8 +63,7 @@ static void list_add(struct io_op **head, struct io_op ***tail, struct io_op *op
 
 static void complete_later(struct aio_engine *a, struct io_op *op, int res)
 {
-	op->res = res;
-	list_add(&a->done, &a->done_tail, op);
+	io_done_add(&a->done, op, res);
 }
 
 static void run_sync(struct aio_engine *a, struct io_op *op)
@@ -223,6 +222,10 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 		}
 		break;
 	default:
+		if (io_op_is_in_thread(op)) {
+			complete_later(a, op, io_op_rw_in_thread(op));
+			return;
+		}
 		break;
 	}
 	if (a->backlog || !prep_iocb(a, op))
@@ -304,23 +307,6 @@ static void refill_from_backlog(struct aio_engine *a)
 	}
 }
 
-static int dispatch_local(struct aio_engine *a)
-{
-	struct io_op *list = a->done;
-	int n = 0;
-
-	a->done = NULL;
-	a->done_tail = &a->done;
-	while (list) {
-		struct io_op *op = list;
-
-		list = op->next;
-		n++;
-		op->done(op, op->res);
-	}
-	return n;
-}
-
 static int reap_aio(struct aio_engine *a)
 {
 	struct io_event events[EVENT_BATCH];
@@ -381,8 +367,8 @@ static int aio_run(struct io_engine *e, bool wait)
 
 	refill_from_backlog(a);
 	submit_pending(a);
-	total = dispatch_local(a);
-	if (total > 0 || a->done)
+	total = io_done_dispatch(&a->done);
+	if (total > 0 || a->done.head)
 		timeout = 0;
 	/*
 	 * io_submit() can refuse for a while (EAGAIN) with nothing of ours
@@ -413,7 +399,7 @@ static int aio_run(struct io_engine *e, bool wait)
 			total += fire_watch(evs[i].data.ptr);
 		}
 	}
-	return total + dispatch_local(a);
+	return total + io_done_dispatch(&a->done);
 }
 
 static int add_slot(struct aio_engine *a, int fd)
@@ -548,7 +534,7 @@ int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	a->base.ops = &aio_ops;
 	a->base.name = "libaio";
 	a->backlog_tail = &a->backlog;
-	a->done_tail = &a->done;
+	io_done_init(&a->done);
 	*out = &a->base;
 	return 0;
 fail:

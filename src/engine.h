@@ -43,6 +43,12 @@ struct io_op {
 	uint64_t len;		/* FALLOCATE length */
 	uint64_t evbuf;		/* READ_EVENTFD destination */
 	uint32_t timeout_ms;	/* TIMEOUT */
+	/*
+	 * READV/WRITEV on a file in memory (tmpfs) that the kernel cannot try
+	 * without blocking: copy it here, in the calling thread, rather than
+	 * have a kernel worker do it.  The result still comes from run().
+	 */
+	bool in_thread;
 	/* engine-private */
 	struct __kernel_timespec ts;
 	struct io_op *next;
@@ -105,6 +111,45 @@ struct io_engine_opts {
 	 */
 	bool restrict_ops;
 };
+
+/*
+ * Operations an engine completed without the kernel's queue (in_thread
+ * copies, libaio's synchronous calls): their callbacks run in run().
+ */
+struct io_done_list {
+	struct io_op *head, **tail;
+};
+
+static inline void io_done_init(struct io_done_list *l)
+{
+	l->head = NULL;
+	l->tail = &l->head;
+}
+
+static inline void io_done_add(struct io_done_list *l, struct io_op *op,
+			       int res)
+{
+	op->res = res;
+	op->next = NULL;
+	*l->tail = op;
+	l->tail = &op->next;
+}
+
+/*
+ * Run the callbacks of the operations on l now; operations they complete
+ * in turn wait for the next call.  Returns how many ran.
+ */
+int io_done_dispatch(struct io_done_list *l);
+
+/* An in_thread READV or WRITEV, done now: bytes moved or -errno. */
+int io_op_rw_in_thread(const struct io_op *op);
+
+/* Is op one that io_op_rw_in_thread() should do? */
+static inline bool io_op_is_in_thread(const struct io_op *op)
+{
+	return op->in_thread &&
+	       (op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV);
+}
 
 int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,
 		     struct io_engine **out);

@@ -3,7 +3,8 @@
  * uring_engine.c: the io_uring engine.  One ring per I/O thread, created in
  * that thread.  Guest buffers go straight into READV/WRITEV SQEs, kick
  * eventfds are read by READ SQEs in the same ring, and completions are
- * reaped in batches from the CQ without a syscall.
+ * reaped in batches from the CQ without a syscall.  An in_thread copy (a
+ * file in memory) is done at queue time and completes with the next run().
  *
  * The device's files and the thread's eventfds are registered with the
  * ring.  A restricted ring (IORING_REGISTER_RESTRICTIONS) accepts only the
@@ -34,6 +35,8 @@ struct uring_engine {
 	struct io_op *backlog, **backlog_tail;
 	/* Armed operations whose cancellation found the SQ full. */
 	struct io_op *cancels;
+	/* in_thread operations done, their callbacks not yet run. */
+	struct io_done_list done;
 	/* Files registered with the ring, used by index. */
 	int fixed[MAX_FIXED];
 	unsigned int nfixed;
@@ -207,6 +210,10 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
 	struct io_uring_sqe *sqe;
 
+	if (io_op_is_in_thread(op)) {
+		io_done_add(&u->done, op, io_op_rw_in_thread(op));
+		return;
+	}
 	if (u->backlog || !(sqe = get_sqe(u))) {
 		op->next = NULL;
 		*u->backlog_tail = op;
@@ -317,13 +324,14 @@ static int uring_run(struct io_engine *e, bool wait)
 	 * would enter the kernel for them, and the submission below enters
 	 * anyway and runs them too, so one system call does both.
 	 */
-	if (io_uring_cq_ready(&u->ring))
+	if (io_uring_cq_ready(&u->ring) || u->done.head)
 		wait = false;
 	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
 		     io_uring_submit(&u->ring);
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		return ret;
-	return reap(u);
+	ret = io_done_dispatch(&u->done);
+	return ret + reap(u);
 }
 
 static void uring_destroy(struct io_engine *e)
@@ -469,6 +477,7 @@ int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";
 	u->backlog_tail = &u->backlog;
+	io_done_init(&u->done);
 	*out = &u->base;
 	return 0;
 }
