@@ -8,7 +8,7 @@
  * the epoll set, edge-triggered, so that waiting on one again costs no
  * system call; any other eventfd is watched one shot at a time.
  * fallocate has no aio command, so it runs synchronously and completes on
- * the next run(), as in_thread copies do.
+ * the next run().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -222,10 +222,7 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 		}
 		break;
 	default:
-		if (io_op_is_in_thread(op)) {
-			complete_later(a, op, io_op_rw_in_thread(op));
-			return;
-		}
+		/* in_thread: io_submit() copies a file in memory itself. */
 		break;
 	}
 	if (a->backlog || !prep_iocb(a, op))

@@ -142,6 +142,7 @@ static void rw_queue(struct disk_req *r)
 	op->iov = r->iov;
 	op->iovcnt = r->iovcnt;
 	op->off = r->off;
+	op->len = r->left;
 	io_engine_queue(r->engine, op);
 }
 

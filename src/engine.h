@@ -40,13 +40,14 @@ struct io_op {
 	unsigned int iovcnt;
 	struct iovec *iov;
 	uint64_t off;
-	uint64_t len;		/* FALLOCATE length */
+	uint64_t len;		/* FALLOCATE length; READV/WRITEV: the bytes */
 	uint64_t evbuf;		/* READ_EVENTFD destination */
 	uint32_t timeout_ms;	/* TIMEOUT */
 	/*
 	 * READV/WRITEV on a file in memory (tmpfs) that the kernel cannot try
-	 * without blocking: copy it here, in the calling thread, rather than
-	 * have a kernel worker do it.  The result still comes from run().
+	 * without blocking, which io_uring hands to a worker thread: the
+	 * engine may copy it in the calling thread instead (see
+	 * io_op_copy_now()).  The result still comes from run().
 	 */
 	bool in_thread;
 	/* engine-private */
@@ -144,11 +145,27 @@ int io_done_dispatch(struct io_done_list *l);
 /* An in_thread READV or WRITEV, done now: bytes moved or -errno. */
 int io_op_rw_in_thread(const struct io_op *op);
 
-/* Is op one that io_op_rw_in_thread() should do? */
+/* May op be copied by io_op_rw_in_thread()? */
 static inline bool io_op_is_in_thread(const struct io_op *op)
 {
 	return op->in_thread &&
 	       (op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV);
+}
+
+/*
+ * Copy an in_thread op in the thread, or hand it to the kernel's worker?
+ * A copy costs a system call per op; the worker costs a wake-up and two
+ * context switches per pass, shared by all the pass's ops, but no system
+ * call each.  So: a pass of a few ops (low queue depth, where the wake-up
+ * is the latency) and large ops (where the copy dwarfs both) are copied;
+ * many small ones go to the worker (bench/results/ab-inmem-*).
+ */
+#define IO_COPY_FEW_OPS		1
+#define IO_COPY_LARGE_BYTES	(64u * 1024)
+
+static inline bool io_op_copy_now(const struct io_op *op, unsigned int pass_ops)
+{
+	return pass_ops <= IO_COPY_FEW_OPS || op->len >= IO_COPY_LARGE_BYTES;
 }
 
 int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,

@@ -3,8 +3,9 @@
  * uring_engine.c: the io_uring engine.  One ring per I/O thread, created in
  * that thread.  Guest buffers go straight into READV/WRITEV SQEs, kick
  * eventfds are read by READ SQEs in the same ring, and completions are
- * reaped in batches from the CQ without a syscall.  An in_thread copy (a
- * file in memory) is done at queue time and completes with the next run().
+ * reaped in batches from the CQ without a syscall.  in_thread operations (a
+ * file in memory) wait for run(), which copies them itself or puts them
+ * in the ring, as io_op_copy_now() says for the pass.
  *
  * The device's files and the thread's eventfds are registered with the
  * ring.  A restricted ring (IORING_REGISTER_RESTRICTIONS) accepts only the
@@ -35,7 +36,10 @@ struct uring_engine {
 	struct io_op *backlog, **backlog_tail;
 	/* Armed operations whose cancellation found the SQ full. */
 	struct io_op *cancels;
-	/* in_thread operations done, their callbacks not yet run. */
+	/* in_thread operations queued in this pass, not yet placed. */
+	struct io_op *copies, **copies_tail;
+	unsigned int ncopies;
+	/* ... and those copied, their callbacks not yet run. */
 	struct io_done_list done;
 	/* Files registered with the ring, used by index. */
 	int fixed[MAX_FIXED];
@@ -205,15 +209,10 @@ static struct io_uring_sqe *get_sqe(struct uring_engine *u)
 	return io_uring_get_sqe(&u->ring);
 }
 
-static void uring_queue(struct io_engine *e, struct io_op *op)
+static void to_ring(struct uring_engine *u, struct io_op *op)
 {
-	struct uring_engine *u = container_of(e, struct uring_engine, base);
 	struct io_uring_sqe *sqe;
 
-	if (io_op_is_in_thread(op)) {
-		io_done_add(&u->done, op, io_op_rw_in_thread(op));
-		return;
-	}
 	if (u->backlog || !(sqe = get_sqe(u))) {
 		op->next = NULL;
 		*u->backlog_tail = op;
@@ -223,6 +222,20 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 	prep_sqe(u, sqe, op);
 	if (u->submit_batch && io_uring_sq_ready(&u->ring) >= u->submit_batch)
 		io_uring_submit(&u->ring);
+}
+
+static void uring_queue(struct io_engine *e, struct io_op *op)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+
+	if (io_op_is_in_thread(op)) {
+		op->next = NULL;
+		*u->copies_tail = op;
+		u->copies_tail = &op->next;
+		u->ncopies++;
+		return;
+	}
+	to_ring(u, op);
 }
 
 static void uring_cancel(struct io_engine *e, struct io_op *op)
@@ -311,11 +324,32 @@ static int reap(struct uring_engine *u)
 	return total;
 }
 
+/* The pass's in_thread operations: copied now, or into the ring. */
+static void place_copies(struct uring_engine *u)
+{
+	struct io_op *list = u->copies;
+	unsigned int n = u->ncopies;
+
+	u->copies = NULL;
+	u->copies_tail = &u->copies;
+	u->ncopies = 0;
+	while (list) {
+		struct io_op *op = list;
+
+		list = op->next;
+		if (io_op_copy_now(op, n))
+			io_done_add(&u->done, op, io_op_rw_in_thread(op));
+		else
+			to_ring(u, op);
+	}
+}
+
 static int uring_run(struct io_engine *e, bool wait)
 {
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
 	int ret;
 
+	place_copies(u);
 	flush_backlog(u);
 	flush_cancels(u);
 	/*
@@ -477,6 +511,7 @@ int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";
 	u->backlog_tail = &u->backlog;
+	u->copies_tail = &u->copies;
 	io_done_init(&u->done);
 	*out = &u->base;
 	return 0;
