@@ -156,9 +156,9 @@ static inline bool io_op_is_in_thread(const struct io_op *op)
  * Copy an in_thread op in the thread, or hand it to the kernel's worker?
  * A copy costs a system call per op; the worker costs a wake-up and two
  * context switches per pass, shared by all the pass's ops, but no system
- * call each.  So: a pass of a few ops (low queue depth, where the wake-up
+ * call each.  So: a lone op in its pass (queue depth 1, where the wake-up
  * is the latency) and large ops (where the copy dwarfs both) are copied;
- * many small ones go to the worker (bench/results/ab-inmem-*).
+ * several small ones go to the worker (bench/results/ab-inmem*).
  */
 #define IO_COPY_FEW_OPS		1
 #define IO_COPY_LARGE_BYTES	(64u * 1024)
