@@ -155,17 +155,20 @@ static inline bool io_op_is_in_thread(const struct io_op *op)
 /*
  * Copy an in_thread op in the thread, or hand it to the kernel's worker?
  * A copy costs a system call per op; the worker costs a wake-up and two
- * context switches per pass, shared by all the pass's ops, but no system
- * call each.  So: a lone op in its pass (queue depth 1, where the wake-up
- * is the latency) and large ops (where the copy dwarfs both) are copied;
- * several small ones go to the worker (bench/results/ab-inmem*).
+ * context switches, shared by all the ops it finds queued, but no system
+ * call each.  So large ops (where the copy dwarfs both) are copied, and
+ * so is an op that is alone: the only one of its pass, with no file op
+ * of the thread's in the kernel (queue depth 1, where the wake-up is the
+ * latency).  Small ops at depth go to the worker, which a lone op in a
+ * pass would otherwise keep from batching (bench/results/ab-inmem*).
  */
-#define IO_COPY_FEW_OPS		1
 #define IO_COPY_LARGE_BYTES	(64u * 1024)
 
-static inline bool io_op_copy_now(const struct io_op *op, unsigned int pass_ops)
+static inline bool io_op_copy_now(const struct io_op *op, unsigned int pass_ops,
+				  unsigned int in_kernel)
 {
-	return pass_ops <= IO_COPY_FEW_OPS || op->len >= IO_COPY_LARGE_BYTES;
+	return (pass_ops == 1 && in_kernel == 0) ||
+	       op->len >= IO_COPY_LARGE_BYTES;
 }
 
 int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,

@@ -5,7 +5,8 @@
  * eventfds are read by READ SQEs in the same ring, and completions are
  * reaped in batches from the CQ without a syscall.  in_thread operations (a
  * file in memory) wait for run(), which copies them itself or puts them
- * in the ring, as io_op_copy_now() says for the pass.
+ * in the ring, as io_op_copy_now() says for the pass and what the ring
+ * holds.
  *
  * The device's files and the thread's eventfds are registered with the
  * ring.  A restricted ring (IORING_REGISTER_RESTRICTIONS) accepts only the
@@ -36,7 +37,9 @@ struct uring_engine {
 	struct io_op *backlog, **backlog_tail;
 	/* Armed operations whose cancellation found the SQ full. */
 	struct io_op *cancels;
-	/* in_thread operations queued in this pass, not yet placed. */
+	/* File operations in the ring (not eventfd reads or timers). */
+	unsigned int file_ops;
+	/* in_thread operations queued in this pass, not yet placed... */
 	struct io_op *copies, **copies_tail;
 	unsigned int ncopies;
 	/* ... and those copied, their callbacks not yet run. */
@@ -153,9 +156,15 @@ static void prep_cancel(struct uring_engine *u, struct io_uring_sqe *sqe,
 		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
+static bool is_file_op(const struct io_op *op)
+{
+	return op->opcode != IO_OP_READ_EVENTFD && op->opcode != IO_OP_TIMEOUT;
+}
+
 static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
 		     struct io_op *op)
 {
+	u->file_ops += is_file_op(op);
 	switch (op->opcode) {
 	/* One buffer needs no iovec: the plain opcodes skip importing it. */
 	case IO_OP_READV:
@@ -318,6 +327,7 @@ static int reap(struct uring_engine *u)
 			if (!op)
 				continue;
 			total++;
+			u->file_ops -= is_file_op(op);
 			op->done(op, done[i].res);
 		}
 	}
@@ -337,7 +347,7 @@ static void place_copies(struct uring_engine *u)
 		struct io_op *op = list;
 
 		list = op->next;
-		if (io_op_copy_now(op, n))
+		if (io_op_copy_now(op, n, u->file_ops))
 			io_done_add(&u->done, op, io_op_rw_in_thread(op));
 		else
 			to_ring(u, op);
