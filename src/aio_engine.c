@@ -39,6 +39,7 @@ struct aio_engine {
 	unsigned int nfree;
 	struct iocb **pending;	/* prepared, not yet submitted */
 	unsigned int npending;
+	uint64_t pending_bytes;	/* of the reads and writes among them */
 	struct io_op *backlog, **backlog_tail;	/* waiting for an iocb */
 	struct io_done_list done;	/* completed synchronously */
 	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
@@ -225,9 +226,12 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 		/* in_thread: io_submit() copies a file in memory itself. */
 		break;
 	}
-	if (a->backlog || !prep_iocb(a, op))
+	if (a->backlog || !prep_iocb(a, op)) {
 		list_add(&a->backlog, &a->backlog_tail, op);
-	else if (a->submit_batch && a->npending >= a->submit_batch)
+		return;
+	}
+	a->pending_bytes += io_op_rw_bytes(op);
+	if (io_submit_due(a->submit_batch, a->npending, a->pending_bytes))
 		submit_pending(a);
 }
 
@@ -287,6 +291,8 @@ static void submit_pending(struct aio_engine *a)
 	memmove(a->pending, a->pending + off,
 		(a->npending - off) * sizeof(*a->pending));
 	a->npending -= off;
+	if (!a->npending)
+		a->pending_bytes = 0;
 }
 
 static void refill_from_backlog(struct aio_engine *a)

@@ -152,6 +152,29 @@ static inline bool io_op_is_in_thread(const struct io_op *op)
 	       (op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV);
 }
 
+/* The bytes a READV or WRITEV moves (0 for any other op). */
+static inline uint64_t io_op_rw_bytes(const struct io_op *op)
+{
+	return op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV ?
+	       op->len : 0;
+}
+
+/*
+ * With a submit batch (io_engine_opts.submit_batch), hand the queued ops
+ * to the kernel once there are batch of them, or once they carry this
+ * many bytes: large requests then go at most two at a time, which keeps
+ * the kernel from plugging them, and so from merging a guest's adjacent
+ * requests into larger ones that keep fewer of them in flight at the
+ * device (bench/results/ab-submit-bytes-*).
+ */
+#define IO_SUBMIT_BYTES		(256u * 1024)
+
+static inline bool io_submit_due(unsigned int batch, unsigned int ops,
+				 uint64_t bytes)
+{
+	return batch && (ops >= batch || bytes >= IO_SUBMIT_BYTES);
+}
+
 /*
  * Copy an in_thread op in the thread, or hand it to the kernel's worker?
  * A copy costs a system call per op; the worker costs a wake-up and two

@@ -55,6 +55,7 @@ struct uring_engine {
 	bool registered;	/* the table above exists in the ring */
 	bool restricted;
 	unsigned int submit_batch;
+	uint64_t sq_bytes;	/* of the reads and writes not yet submitted */
 };
 
 
@@ -215,6 +216,7 @@ static struct io_uring_sqe *get_sqe(struct uring_engine *u)
 		return sqe;
 	/* SQ full: push what is there to the kernel and try again. */
 	io_uring_submit(&u->ring);
+	u->sq_bytes = 0;
 	return io_uring_get_sqe(&u->ring);
 }
 
@@ -229,8 +231,12 @@ static void to_ring(struct uring_engine *u, struct io_op *op)
 		return;
 	}
 	prep_sqe(u, sqe, op);
-	if (u->submit_batch && io_uring_sq_ready(&u->ring) >= u->submit_batch)
+	u->sq_bytes += io_op_rw_bytes(op);
+	if (io_submit_due(u->submit_batch, io_uring_sq_ready(&u->ring),
+			  u->sq_bytes)) {
 		io_uring_submit(&u->ring);
+		u->sq_bytes = 0;
+	}
 }
 
 static void uring_queue(struct io_engine *e, struct io_op *op)
@@ -372,6 +378,7 @@ static int uring_run(struct io_engine *e, bool wait)
 		wait = false;
 	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
 		     io_uring_submit(&u->ring);
+	u->sq_bytes = 0;
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		return ret;
 	ret = io_done_dispatch(&u->done);
