@@ -80,9 +80,10 @@ static void usage(FILE *f)
 	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);
 	fprintf(f,
-"  --submit-batch=N          hand requests to the kernel N at a time (0: all\n"
-"                            of a kick at once; default 4 for direct I/O to a\n"
-"                            device or file system that can take it, else 0)\n"
+"  --submit-batch=N          hand requests to the kernel N at a time, or\n"
+"                            256 KiB of them (0: all of a kick at once;\n"
+"                            default 4 for direct I/O to a device or file\n"
+"                            system that can take it, else 0)\n"
 "  --max-batch=N             take at most N requests from a queue before\n"
 "                            publishing what has completed (0: no limit;\n"
 "                            default 0 where --submit-batch defaults to 4,\n"
