@@ -80,9 +80,10 @@ static void usage(FILE *f)
 	cli_usage_locking(f);
 	cli_usage_queues(f, &limits);
 	fprintf(f,
-"  --submit-batch=N          hand requests to the kernel N at a time (0: all\n"
-"                            of a kick at once; default 4 for direct I/O to a\n"
-"                            device or file system that can take it, else 0)\n"
+"  --submit-batch=N          hand requests to the kernel N at a time, or\n"
+"                            256 KiB of them (0: all of a kick at once;\n"
+"                            default 4 for direct I/O to a device or file\n"
+"                            system that can take it, else 0)\n"
 "  --max-batch=N             take at most N requests from a queue before\n"
 "                            publishing what has completed (0: no limit;\n"
 "                            default 0 where --submit-batch defaults to 4,\n"
@@ -201,9 +202,10 @@ static void announce(void *arg, const struct vu_dev_config *cfg,
 	const struct run *r = arg;
 	const struct blk_opts *b = &r->o->blk;
 
-	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, cache=%s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
+	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, cache=%s%s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
 		 b->path, r->bd->geom.capacity, r->bd->geom.lbs,
 		 cache_mode_name(b->cache), b->read_only ? ", read-only" : "",
+		 backing_copy_in_thread(&r->bd->bk) ? ", in memory" : "",
 		 io_engine_kind_name(cfg->engine), cfg->max_queues,
 		 dev->threads.n, dev->threads.n == 1 ? "" : "s",
 		 cfg->submit_batch, cfg->max_batch);

@@ -218,11 +218,12 @@ static void announce(void *arg, const struct vu_dev_config *cfg,
 		const struct scsi_lun *ln = sd->luns[i];
 
 		if (ln)
-			log_info("LUN %u: %s: %" PRIu64 " blocks of %u bytes, cache=%s%s%s",
+			log_info("LUN %u: %s: %" PRIu64 " blocks of %u bytes, cache=%s%s%s%s",
 				 i, ln->path, ln->lu.nblocks, ln->lu.lbs,
 				 cache_mode_name(ln->cache),
 				 ln->lu.read_only ? ", read-only" : "",
-				 ln->lu.thin ? ", unmap" : "");
+				 ln->lu.thin ? ", unmap" : "",
+				 ln->disk.copy_in_thread ? ", in memory" : "");
 	}
 	log_info("serving %u LUN%s on target 0, %s, up to %u request queues, %u I/O thread%s",
 		 sd->target.nluns, sd->target.nluns == 1 ? "" : "s",

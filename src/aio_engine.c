@@ -39,8 +39,9 @@ struct aio_engine {
 	unsigned int nfree;
 	struct iocb **pending;	/* prepared, not yet submitted */
 	unsigned int npending;
+	uint64_t pending_bytes;	/* of the reads and writes among them */
 	struct io_op *backlog, **backlog_tail;	/* waiting for an iocb */
-	struct io_op *done, **done_tail;	/* completed synchronously */
+	struct io_done_list done;	/* completed synchronously */
 	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
 	unsigned int submit_batch;
 	struct wait_slot *slots;	/* the set_wait_fds() eventfds */
@@ -63,8 +64,7 @@ static void list_add(struct io_op **head, struct io_op ***tail, struct io_op *op
 
 static void complete_later(struct aio_engine *a, struct io_op *op, int res)
 {
-	op->res = res;
-	list_add(&a->done, &a->done_tail, op);
+	io_done_add(&a->done, op, res);
 }
 
 static void run_sync(struct aio_engine *a, struct io_op *op)
@@ -223,11 +223,15 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 		}
 		break;
 	default:
+		/* in_thread: io_submit() copies a file in memory itself. */
 		break;
 	}
-	if (a->backlog || !prep_iocb(a, op))
+	if (a->backlog || !prep_iocb(a, op)) {
 		list_add(&a->backlog, &a->backlog_tail, op);
-	else if (a->submit_batch && a->npending >= a->submit_batch)
+		return;
+	}
+	a->pending_bytes += io_op_rw_bytes(op);
+	if (io_submit_due(a->submit_batch, a->npending, a->pending_bytes))
 		submit_pending(a);
 }
 
@@ -287,6 +291,8 @@ static void submit_pending(struct aio_engine *a)
 	memmove(a->pending, a->pending + off,
 		(a->npending - off) * sizeof(*a->pending));
 	a->npending -= off;
+	if (!a->npending)
+		a->pending_bytes = 0;
 }
 
 static void refill_from_backlog(struct aio_engine *a)
@@ -302,23 +308,6 @@ static void refill_from_backlog(struct aio_engine *a)
 		else
 			prep_iocb(a, op);
 	}
-}
-
-static int dispatch_local(struct aio_engine *a)
-{
-	struct io_op *list = a->done;
-	int n = 0;
-
-	a->done = NULL;
-	a->done_tail = &a->done;
-	while (list) {
-		struct io_op *op = list;
-
-		list = op->next;
-		n++;
-		op->done(op, op->res);
-	}
-	return n;
 }
 
 static int reap_aio(struct aio_engine *a)
@@ -381,8 +370,8 @@ static int aio_run(struct io_engine *e, bool wait)
 
 	refill_from_backlog(a);
 	submit_pending(a);
-	total = dispatch_local(a);
-	if (total > 0 || a->done)
+	total = io_done_dispatch(&a->done);
+	if (total > 0 || a->done.head)
 		timeout = 0;
 	/*
 	 * io_submit() can refuse for a while (EAGAIN) with nothing of ours
@@ -413,7 +402,7 @@ static int aio_run(struct io_engine *e, bool wait)
 			total += fire_watch(evs[i].data.ptr);
 		}
 	}
-	return total + dispatch_local(a);
+	return total + io_done_dispatch(&a->done);
 }
 
 static int add_slot(struct aio_engine *a, int fd)
@@ -548,7 +537,7 @@ int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	a->base.ops = &aio_ops;
 	a->base.name = "libaio";
 	a->backlog_tail = &a->backlog;
-	a->done_tail = &a->done;
+	io_done_init(&a->done);
 	*out = &a->base;
 	return 0;
 fail:

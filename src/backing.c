@@ -14,12 +14,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 
 #include "backing.h"
 #include "image_format.h"
@@ -95,6 +97,7 @@ static int probe_blkdev(struct backing *b, const struct stat *st,
 static void probe_file(struct backing *b, const struct stat *st,
 		       uint64_t *size, uint32_t *min_lbs)
 {
+	struct statfs sfs;
 	struct statx sx;
 
 	*size = st->st_size;
@@ -109,6 +112,8 @@ static void probe_file(struct backing *b, const struct stat *st,
 	    statx(b->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
 	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align > 512)
 		*min_lbs = sx.stx_dio_offset_align;
+	b->in_memory = fstatfs(b->fd, &sfs) == 0 &&
+		       (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
 	/* A hole punched past the end changes nothing: a safe probe. */
 	b->can_punch = !b->read_only &&
 		fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

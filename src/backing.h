@@ -65,7 +65,17 @@ struct backing {
 	uint8_t align_off;	/* alignment offset, in logical blocks */
 	bool can_punch;		/* fallocate PUNCH_HOLE works */
 	bool nowait;		/* reads can be tried without blocking */
+	bool in_memory;		/* a file in tmpfs or ramfs: no device behind */
 };
+
+/*
+ * Reads and writes of bk are copies between memories that the kernel
+ * would hand to a worker thread: cheaper done by the I/O thread itself.
+ */
+static inline bool backing_copy_in_thread(const struct backing *bk)
+{
+	return bk->in_memory && !bk->nowait;
+}
 
 /*
  * Open and probe o->path; refuse another image format's file unless

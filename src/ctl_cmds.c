@@ -268,9 +268,10 @@ static void info_disks(struct sbuf *o, const struct disks *ds)
 			sbuf_printf(o, "\"lun\":%d,", ds->lun[i]);
 		sbuf_puts(o, "\"path\":");
 		sbuf_json_str(o, d->path);
-		sbuf_printf(o, ",\"cache\":\"%s\",\"read_only\":%s,\"size_bytes\":%" PRIu64 "}",
+		sbuf_printf(o, ",\"cache\":\"%s\",\"read_only\":%s,\"in_memory\":%s,\"size_bytes\":%" PRIu64 "}",
 			    cache_mode_name(d->cache),
-			    d->bk->read_only ? "true" : "false", d->bk->size);
+			    d->bk->read_only ? "true" : "false",
+			    d->copy_in_thread ? "true" : "false", d->bk->size);
 	}
 	sbuf_puts(o, "]");
 }

@@ -33,6 +33,7 @@ int disk_init(struct disk *d, const struct backing *bk, const char *path,
 	d->fd = bk->fd;
 	d->is_blkdev = bk->is_blkdev;
 	d->can_punch = bk->can_punch;
+	d->copy_in_thread = backing_copy_in_thread(bk);
 	d->bk = bk;
 	d->path = path;
 	d->cache = cache;
@@ -141,6 +142,7 @@ static void rw_queue(struct disk_req *r)
 	op->iov = r->iov;
 	op->iovcnt = r->iovcnt;
 	op->off = r->off;
+	op->len = r->left;
 	io_engine_queue(r->engine, op);
 }
 
@@ -174,6 +176,7 @@ static void rw_start(struct disk_req *r, uint8_t opcode, int rw_flags,
 {
 	r->op.opcode = opcode;
 	r->op.rw_flags = rw_flags;
+	r->op.in_thread = r->disk->copy_in_thread;
 	r->op.done = rw_done;
 	r->iov = iov;
 	r->iovcnt = cnt;

@@ -71,6 +71,7 @@ struct disk {
 	int fd;
 	bool is_blkdev;
 	bool can_punch;		/* PUNCH_HOLE works: write-zeroes may unmap */
+	bool copy_in_thread;	/* reads and writes are in_thread copies */
 	bool no_zero_range;	/* atomic: ZERO_RANGE refused (learnt once) */
 	const struct backing *bk;
 	const char *path;	/* for statistics and info */

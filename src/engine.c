@@ -2,10 +2,13 @@
 /*
  * engine.c: chooses an I/O engine.  With --aio=auto the io_uring engine is
  * tried first; if the kernel or a seccomp policy refuses io_uring_setup, the
- * libaio engine is used and one log line says why.
+ * libaio engine is used and one log line says why.  Also the one way both
+ * engines copy an in_thread operation.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "engine.h"
 #include "log.h"
@@ -99,4 +102,37 @@ int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,
 	default:
 		return -ENOSYS;
 	}
+}
+
+int io_op_rw_in_thread(const struct io_op *op)
+{
+	ssize_t n;
+
+	do {
+		if (op->opcode == IO_OP_READV)
+			n = preadv2(op->fd, op->iov, (int)op->iovcnt,
+				    (off_t)op->off, op->rw_flags);
+		else
+			n = pwritev2(op->fd, op->iov, (int)op->iovcnt,
+				     (off_t)op->off, op->rw_flags);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+int io_done_dispatch(struct io_done_list *l)
+{
+	struct io_op *list = l->head;
+	int n = 0;
+
+	io_done_init(l);
+	while (list) {
+		struct io_op *op = list;
+
+		list = op->next;
+		n++;
+		op->done(op, op->res);
+	}
+	return n;
 }

@@ -40,9 +40,16 @@ struct io_op {
 	unsigned int iovcnt;
 	struct iovec *iov;
 	uint64_t off;
-	uint64_t len;		/* FALLOCATE length */
+	uint64_t len;		/* FALLOCATE length; READV/WRITEV: the bytes */
 	uint64_t evbuf;		/* READ_EVENTFD destination */
 	uint32_t timeout_ms;	/* TIMEOUT */
+	/*
+	 * READV/WRITEV on a file in memory (tmpfs) that the kernel cannot try
+	 * without blocking, which io_uring hands to a worker thread: the
+	 * engine may copy it in the calling thread instead (see
+	 * io_op_copy_now()).  The result still comes from run().
+	 */
+	bool in_thread;
 	/* engine-private */
 	struct __kernel_timespec ts;
 	struct io_op *next;
@@ -105,6 +112,87 @@ struct io_engine_opts {
 	 */
 	bool restrict_ops;
 };
+
+/*
+ * Operations an engine completed without the kernel's queue (in_thread
+ * copies, libaio's synchronous calls): their callbacks run in run().
+ */
+struct io_done_list {
+	struct io_op *head, **tail;
+};
+
+static inline void io_done_init(struct io_done_list *l)
+{
+	l->head = NULL;
+	l->tail = &l->head;
+}
+
+static inline void io_done_add(struct io_done_list *l, struct io_op *op,
+			       int res)
+{
+	op->res = res;
+	op->next = NULL;
+	*l->tail = op;
+	l->tail = &op->next;
+}
+
+/*
+ * Run the callbacks of the operations on l now; operations they complete
+ * in turn wait for the next call.  Returns how many ran.
+ */
+int io_done_dispatch(struct io_done_list *l);
+
+/* An in_thread READV or WRITEV, done now: bytes moved or -errno. */
+int io_op_rw_in_thread(const struct io_op *op);
+
+/* May op be copied by io_op_rw_in_thread()? */
+static inline bool io_op_is_in_thread(const struct io_op *op)
+{
+	return op->in_thread &&
+	       (op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV);
+}
+
+/* The bytes a READV or WRITEV moves (0 for any other op). */
+static inline uint64_t io_op_rw_bytes(const struct io_op *op)
+{
+	return op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV ?
+	       op->len : 0;
+}
+
+/*
+ * With a submit batch (io_engine_opts.submit_batch), hand the queued ops
+ * to the kernel once there are batch of them, or once they carry this
+ * many bytes: large requests then go at most two at a time, which keeps
+ * the kernel from plugging them, and so from merging a guest's adjacent
+ * requests into larger ones that keep fewer of them in flight at the
+ * device (bench/results/ab-submit-bytes-*).
+ */
+#define IO_SUBMIT_BYTES		(256u * 1024)
+
+static inline bool io_submit_due(unsigned int batch, unsigned int ops,
+				 uint64_t bytes)
+{
+	return batch && (ops >= batch || bytes >= IO_SUBMIT_BYTES);
+}
+
+/*
+ * Copy an in_thread op in the thread, or hand it to the kernel's worker?
+ * A copy costs a system call per op; the worker costs a wake-up and two
+ * context switches, shared by all the ops it finds queued, but no system
+ * call each.  So large ops (where the copy dwarfs both) are copied, and
+ * so is an op that is alone: the only one of its pass, with no file op
+ * of the thread's in the kernel (queue depth 1, where the wake-up is the
+ * latency).  Small ops at depth go to the worker, which a lone op in a
+ * pass would otherwise keep from batching (bench/results/ab-inmem*).
+ */
+#define IO_COPY_LARGE_BYTES	(64u * 1024)
+
+static inline bool io_op_copy_now(const struct io_op *op, unsigned int pass_ops,
+				  unsigned int in_kernel)
+{
+	return (pass_ops == 1 && in_kernel == 0) ||
+	       op->len >= IO_COPY_LARGE_BYTES;
+}
 
 int io_engine_create(enum io_engine_kind kind, const struct io_engine_opts *o,
 		     struct io_engine **out);

@@ -3,7 +3,10 @@
  * uring_engine.c: the io_uring engine.  One ring per I/O thread, created in
  * that thread.  Guest buffers go straight into READV/WRITEV SQEs, kick
  * eventfds are read by READ SQEs in the same ring, and completions are
- * reaped in batches from the CQ without a syscall.
+ * reaped in batches from the CQ without a syscall.  in_thread operations (a
+ * file in memory) wait for run(), which copies them itself or puts them
+ * in the ring, as io_op_copy_now() says for the pass and what the ring
+ * holds.
  *
  * The device's files and the thread's eventfds are registered with the
  * ring.  A restricted ring (IORING_REGISTER_RESTRICTIONS) accepts only the
@@ -34,6 +37,13 @@ struct uring_engine {
 	struct io_op *backlog, **backlog_tail;
 	/* Armed operations whose cancellation found the SQ full. */
 	struct io_op *cancels;
+	/* File operations in the ring (not eventfd reads or timers). */
+	unsigned int file_ops;
+	/* in_thread operations queued in this pass, not yet placed... */
+	struct io_op *copies, **copies_tail;
+	unsigned int ncopies;
+	/* ... and those copied, their callbacks not yet run. */
+	struct io_done_list done;
 	/* Files registered with the ring, used by index. */
 	int fixed[MAX_FIXED];
 	unsigned int nfixed;
@@ -45,6 +55,7 @@ struct uring_engine {
 	bool registered;	/* the table above exists in the ring */
 	bool restricted;
 	unsigned int submit_batch;
+	uint64_t sq_bytes;	/* of the reads and writes not yet submitted */
 };
 
 
@@ -146,9 +157,15 @@ static void prep_cancel(struct uring_engine *u, struct io_uring_sqe *sqe,
 		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
+static bool is_file_op(const struct io_op *op)
+{
+	return op->opcode != IO_OP_READ_EVENTFD && op->opcode != IO_OP_TIMEOUT;
+}
+
 static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
 		     struct io_op *op)
 {
+	u->file_ops += is_file_op(op);
 	switch (op->opcode) {
 	/* One buffer needs no iovec: the plain opcodes skip importing it. */
 	case IO_OP_READV:
@@ -199,12 +216,12 @@ static struct io_uring_sqe *get_sqe(struct uring_engine *u)
 		return sqe;
 	/* SQ full: push what is there to the kernel and try again. */
 	io_uring_submit(&u->ring);
+	u->sq_bytes = 0;
 	return io_uring_get_sqe(&u->ring);
 }
 
-static void uring_queue(struct io_engine *e, struct io_op *op)
+static void to_ring(struct uring_engine *u, struct io_op *op)
 {
-	struct uring_engine *u = container_of(e, struct uring_engine, base);
 	struct io_uring_sqe *sqe;
 
 	if (u->backlog || !(sqe = get_sqe(u))) {
@@ -214,8 +231,26 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 		return;
 	}
 	prep_sqe(u, sqe, op);
-	if (u->submit_batch && io_uring_sq_ready(&u->ring) >= u->submit_batch)
+	u->sq_bytes += io_op_rw_bytes(op);
+	if (io_submit_due(u->submit_batch, io_uring_sq_ready(&u->ring),
+			  u->sq_bytes)) {
 		io_uring_submit(&u->ring);
+		u->sq_bytes = 0;
+	}
+}
+
+static void uring_queue(struct io_engine *e, struct io_op *op)
+{
+	struct uring_engine *u = container_of(e, struct uring_engine, base);
+
+	if (io_op_is_in_thread(op)) {
+		op->next = NULL;
+		*u->copies_tail = op;
+		u->copies_tail = &op->next;
+		u->ncopies++;
+		return;
+	}
+	to_ring(u, op);
 }
 
 static void uring_cancel(struct io_engine *e, struct io_op *op)
@@ -298,10 +333,31 @@ static int reap(struct uring_engine *u)
 			if (!op)
 				continue;
 			total++;
+			u->file_ops -= is_file_op(op);
 			op->done(op, done[i].res);
 		}
 	}
 	return total;
+}
+
+/* The pass's in_thread operations: copied now, or into the ring. */
+static void place_copies(struct uring_engine *u)
+{
+	struct io_op *list = u->copies;
+	unsigned int n = u->ncopies;
+
+	u->copies = NULL;
+	u->copies_tail = &u->copies;
+	u->ncopies = 0;
+	while (list) {
+		struct io_op *op = list;
+
+		list = op->next;
+		if (io_op_copy_now(op, n, u->file_ops))
+			io_done_add(&u->done, op, io_op_rw_in_thread(op));
+		else
+			to_ring(u, op);
+	}
 }
 
 static int uring_run(struct io_engine *e, bool wait)
@@ -309,6 +365,7 @@ static int uring_run(struct io_engine *e, bool wait)
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
 	int ret;
 
+	place_copies(u);
 	flush_backlog(u);
 	flush_cancels(u);
 	/*
@@ -317,13 +374,15 @@ static int uring_run(struct io_engine *e, bool wait)
 	 * would enter the kernel for them, and the submission below enters
 	 * anyway and runs them too, so one system call does both.
 	 */
-	if (io_uring_cq_ready(&u->ring))
+	if (io_uring_cq_ready(&u->ring) || u->done.head)
 		wait = false;
 	ret = wait ? io_uring_submit_and_wait(&u->ring, 1) :
 		     io_uring_submit(&u->ring);
+	u->sq_bytes = 0;
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		return ret;
-	return reap(u);
+	ret = io_done_dispatch(&u->done);
+	return ret + reap(u);
 }
 
 static void uring_destroy(struct io_engine *e)
@@ -469,6 +528,8 @@ int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";
 	u->backlog_tail = &u->backlog;
+	u->copies_tail = &u->copies;
+	io_done_init(&u->done);
 	*out = &u->base;
 	return 0;
 }

@@ -3,7 +3,9 @@
  * test-blk-host.c: vhost-uring-blk against host storage conditions, driven
  * through the project's front end: a block device (a loop device) as the
  * backing store, an image on a full file system (ENOSPC), an image truncated
- * under the daemon, and several I/O threads.  Needs root (losetup, mount).
+ * under the daemon (on a disk's file system and on tmpfs, whose requests
+ * the I/O thread copies itself), and several I/O threads.  Needs root
+ * (losetup, mount).
  */
 #include <endian.h>
 #include <errno.h>
@@ -126,6 +128,8 @@ static void test_enospc(void)
 	memset(c.data, 0xcd, 4096);
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 0, 4096, false, false, &r);
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "a first write fits");
+	ok(daemon_log_has(&d, "cache=writeback, in memory,"),
+	   "the start-up line says the tmpfs image is in memory");
 	/* 16 x 256 KiB = 4 MiB into a 1 MiB file system. */
 	for (unsigned int i = 0; i < 16; i++) {
 		memset(c.data, 0x10 + i, 256 << 10);
@@ -149,16 +153,20 @@ out:
 	umount2(mnt, MNT_DETACH);
 }
 
-static void test_truncated(void)
+/* in: a directory on tmpfs, or "" for the scratch directory. */
+static void test_truncated(const char *in)
 {
 	char img[300], arg[320];
-	const char *args[] = { arg, aio_arg, NULL };
+	/* Page cache on tmpfs: not every kernel has O_DIRECT there. */
+	const char *args[] = { arg, aio_arg,
+			       in[0] ? "--cache=writeback" : "--cache=none", NULL };
+	const char *where = in[0] ? "tmpfs" : "disk";
 	struct daemon d;
 	struct blkc_res r;
 	struct blkc c;
 	int ret;
 
-	snprintf(img, sizeof(img), "%s/shrinking.img", harness_dir());
+	snprintf(img, sizeof(img), "%s/shrinking.img", in[0] ? in : harness_dir());
 	snprintf(arg, sizeof(arg), "--blk-file=%s", img);
 	make_file(img, 8 << 20);
 	if (daemon_start(&d, args) < 0 ||
@@ -166,17 +174,45 @@ static void test_truncated(void)
 		ok(false, "daemon on a shrinking image");
 		return;
 	}
+	ok(daemon_log_has(&d, ", in memory,") == !!in[0],
+	   "%s: the start-up line says in memory only on tmpfs", where);
 	if (truncate(img, 1 << 20) < 0)
 		exit(99);
 	memset(c.data, 0x5e, 4096);
 	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, (4 << 20) / 512, 4096, true, false, &r);
 	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR,
-	   "a read past the new end of a truncated image gets IOERR");
-	ok(c.data[0] == 0x5e, "and leaves the guest buffer alone (no stale data)");
-	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 0, 4096, true, false, &r);
-	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "reads inside the new size still work");
+	   "%s: a read past the new end of a truncated image gets IOERR", where);
+	ok(c.data[0] == 0x5e, "%s: and leaves the guest buffer alone (no stale data)",
+	   where);
+	/* Across the new end: the short transfer is continued, then fails. */
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, ((1 << 20) - 4096) / 512, 8192,
+		       true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_IOERR,
+	   "%s: a read across the new end gets IOERR", where);
+	memset(c.data, 0x6f, 4096);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_OUT, 8, 4096, false, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK, "%s: writes inside the new size work",
+	   where);
+	memset(c.data, 0, 4096);
+	ret = blkc_req(&c, 0, VIRTIO_BLK_T_IN, 8, 4096, true, false, &r);
+	ok(ret == 0 && r.status == VIRTIO_BLK_S_OK && c.data[0] == 0x6f &&
+	   c.data[4095] == 0x6f, "%s: and read back inside the new size", where);
 	blkc_close(&c);
-	ok(daemon_stop(&d) == 0, "the daemon exits cleanly");
+	ok(daemon_stop(&d) == 0, "%s: the daemon exits cleanly", where);
+}
+
+static void test_truncated_tmpfs(void)
+{
+	char mnt[300];
+
+	snprintf(mnt, sizeof(mnt), "%s/mem", harness_dir());
+	mkdir(mnt, 0755);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=16m") < 0) {
+		ok(false, "mount a tmpfs: %s", strerror(errno));
+		return;
+	}
+	test_truncated(mnt);
+	umount2(mnt, MNT_DETACH);
 }
 
 /*
@@ -265,7 +301,8 @@ int main(void)
 	}
 	test_block_device();
 	test_enospc();
-	test_truncated();
+	test_truncated("");
+	test_truncated_tmpfs();
 	test_threads();
 	harness_cleanup();
 	return tap_done();

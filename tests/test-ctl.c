@@ -510,8 +510,10 @@ static void test_info(const struct daemon *d, const char *device,
 	verdict_check(&v, !strcmp(json_str_at(r, "disks.0.cache"), "none") &&
 		      json_at(r, "disks.0.read_only") &&
 		      json_at(r, "disks.0.read_only")->type == JSON_FALSE &&
+		      json_at(r, "disks.0.in_memory") &&
+		      json_at(r, "disks.0.in_memory")->type == JSON_FALSE &&
 		      json_u64_at(r, "disks.0.size_bytes") == IMG_SIZE,
-		      "disks.0: cache, read_only or size_bytes");
+		      "disks.0: cache, read_only, in_memory or size_bytes");
 	verdict_check(&v, !strcmp(device, "blk") ? !json_at(r, "disks.0.lun") :
 		      json_u64_at(r, "disks.1.lun") == 2, "disks' lun");
 	if (!ok(!v.fail[0], "%s: info: device, version, engine, threads, front end, features, queues, disks", device))

@@ -5,11 +5,18 @@
  * for io_uring, on a restricted ring as the daemons run it: it completes
  * with -ETIME and not before its time, a cancelled one completes with
  * -ECANCELED at once, and a pending timer holds up no other completion.
+ *
+ * Then in_thread reads and writes of a file in memory (a memfd): their
+ * results, and with io_uring where they are done, seen by whether the
+ * kernel had to start an io-wq worker (iou-wrk) for them.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +105,207 @@ static void test_beside_other_ops(struct io_engine *e, const char *name, int evf
 	   name, t.res);
 }
 
+/* ---- in_thread copies ------------------------------------------------ */
+
+#define COPY_FILE	(1u << 20)
+
+/* io_uring's worker threads in this process. */
+static int iou_workers(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
+			n++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+struct copy {
+	struct result r;
+	struct iovec iov;
+	uint8_t *buf;
+};
+
+/*
+ * Queue n in_thread ops of len bytes each (reads, or writes of pattern
+ * seed), at offsets len apart, as one pass; run until all are done.  True
+ * when every one moved len bytes and none completed before run().
+ */
+static bool copy_pass(struct io_engine *e, int fd, uint8_t op, unsigned int n,
+		      size_t len, unsigned int seed, uint8_t *bufs)
+{
+	struct copy c[16];
+	bool early = false, good = true;
+	long end = now_ms() + 5000;
+	unsigned int left = n;
+
+	for (unsigned int i = 0; i < n; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].buf = bufs + i * len;
+		if (op == IO_OP_WRITEV)
+			pattern(c[i].buf, len, seed + i);
+		c[i].iov = (struct iovec){ c[i].buf, len };
+		c[i].r.op = (struct io_op){
+			.done = on_done, .opcode = op, .fd = fd, .iovcnt = 1,
+			.iov = &c[i].iov, .off = (uint64_t)i * len, .len = len,
+			.in_thread = true,
+		};
+		io_engine_queue(e, &c[i].r.op);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		early |= c[i].r.done;
+	while (left && now_ms() < end) {
+		if (io_engine_run(e, true) < 0)
+			return false;
+		left = 0;
+		for (unsigned int i = 0; i < n; i++)
+			left += !c[i].r.done;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		good &= c[i].r.done && c[i].r.res == (int)len;
+	return good && !early;
+}
+
+/* The file holds pattern seed + i in each of n blocks of len bytes. */
+static bool file_holds(int fd, unsigned int n, size_t len, unsigned int seed,
+		       uint8_t *buf)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (pread(fd, buf, len, (off_t)(i * len)) != (ssize_t)len ||
+		    !is_pattern(buf, len, seed + i))
+			return false;
+	}
+	return true;
+}
+
+static void fill_file(int fd, unsigned int n, size_t len, unsigned int seed,
+		      uint8_t *buf)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		pattern(buf, len, seed + i);
+		if (pwrite(fd, buf, len, (off_t)(i * len)) != (ssize_t)len)
+			exit(99);
+	}
+}
+
+/* Does the kernel hand io_uring's reads of fd to a worker?  (tmpfs: yes.) */
+static bool kernel_punts(int fd)
+{
+	uint8_t b[512];
+	struct iovec iov = { b, sizeof(b) };
+
+	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
+}
+
+/* Each buffer's bytes are pattern seed + i. */
+static bool bufs_hold(const uint8_t *bufs, unsigned int n, size_t len,
+		      unsigned int seed)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (!is_pattern(bufs + i * len, len, seed + i))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * io_uring: a lone op and large ops are copied by the thread (no worker
+ * is started), many small ones in one pass go to the kernel's worker.
+ * Runs first, while this thread has no worker yet.
+ */
+static void test_copies_uring(int fd, uint8_t *bufs)
+{
+	struct io_engine_opts o = { .depth = 16, .files = &fd, .nfiles = 1 };
+	struct io_engine *e = NULL;
+	bool punts = kernel_punts(fd);
+
+	if (!ok(io_engine_create(IO_ENGINE_URING, &o, &e) == 0,
+		"io_uring: the engine starts for in_thread copies"))
+		return;
+	fill_file(fd, 8, 4096, 10, bufs);
+	ok(copy_pass(e, fd, IO_OP_READV, 1, 4096, 0, bufs) &&
+	   bufs_hold(bufs, 1, 4096, 10),
+	   "io_uring: a lone in_thread read returns the file's data from run()");
+	ok(copy_pass(e, fd, IO_OP_WRITEV, 1, 4096, 20, bufs) &&
+	   file_holds(fd, 1, 4096, 20, bufs),
+	   "io_uring: a lone in_thread write puts its data in the file");
+	fill_file(fd, 4, 64 << 10, 30, bufs);
+	ok(copy_pass(e, fd, IO_OP_READV, 4, 64 << 10, 0, bufs) &&
+	   bufs_hold(bufs, 4, 64 << 10, 30),
+	   "io_uring: four 64 KiB in_thread reads in one pass return the data");
+	if (punts) {
+		ok(iou_workers() == 0,
+		   "io_uring: the lone ops and the large ones were copied by the thread (%d io-wq workers)",
+		   iou_workers());
+	} else {
+		tap_skip("this kernel reads a memfd without blocking: io_uring starts no worker to avoid");
+	}
+	fill_file(fd, 8, 4096, 40, bufs);
+	ok(copy_pass(e, fd, IO_OP_READV, 8, 4096, 0, bufs) &&
+	   bufs_hold(bufs, 8, 4096, 40),
+	   "io_uring: eight 4 KiB in_thread reads in one pass return the data");
+	if (punts)
+		ok(iou_workers() > 0,
+		   "io_uring: those went to the kernel's worker (%d io-wq workers)",
+		   iou_workers());
+	io_engine_destroy(e);
+}
+
+/* libaio takes the hint as a plain op: io_submit() copies it anyway. */
+static void test_copies_aio(int fd, uint8_t *bufs)
+{
+	struct io_engine_opts o = { .depth = 16, .files = &fd, .nfiles = 1 };
+	struct io_engine *e = NULL;
+
+	if (!ok(io_engine_create(IO_ENGINE_AIO, &o, &e) == 0,
+		"libaio: the engine starts for in_thread copies"))
+		return;
+	fill_file(fd, 8, 4096, 50, bufs);
+	ok(copy_pass(e, fd, IO_OP_READV, 8, 4096, 0, bufs) &&
+	   bufs_hold(bufs, 8, 4096, 50),
+	   "libaio: in_thread reads return the file's data");
+	ok(copy_pass(e, fd, IO_OP_WRITEV, 2, 4096, 60, bufs) &&
+	   file_holds(fd, 2, 4096, 60, bufs),
+	   "libaio: in_thread writes put their data in the file");
+	io_engine_destroy(e);
+}
+
+static void test_copies(void)
+{
+	int fd = memfd_create("vu-test-engine", MFD_CLOEXEC);
+	uint8_t *bufs = malloc(16 * (64 << 10));
+
+	if (fd < 0 || !bufs || ftruncate(fd, COPY_FILE) < 0)
+		exit(99);
+#ifdef HAVE_LIBURING
+	if (uring_engine_probe() == 0)
+		test_copies_uring(fd, bufs);
+#endif
+#ifdef HAVE_LIBAIO
+	test_copies_aio(fd, bufs);
+#endif
+	free(bufs);
+	close(fd);
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
 static void test_engine(enum io_engine_kind kind, bool restrict_ops)
 {
 	int evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -124,6 +332,7 @@ static void test_engine(enum io_engine_kind kind, bool restrict_ops)
 
 int main(void)
 {
+	test_copies();
 #ifdef HAVE_LIBURING
 	if (uring_engine_probe() == 0) {
 		test_engine(IO_ENGINE_URING, false);
