@@ -224,6 +224,23 @@ static bool bufs_hold(const uint8_t *bufs, unsigned int n, size_t len,
 	return true;
 }
 
+/* n blocks of len written to the file come back through in_thread reads. */
+static bool reads_back(struct io_engine *e, int fd, unsigned int n, size_t len,
+		       unsigned int seed, uint8_t *bufs)
+{
+	fill_file(fd, n, len, seed, bufs);
+	return copy_pass(e, fd, IO_OP_READV, n, len, 0, bufs) &&
+	       bufs_hold(bufs, n, len, seed);
+}
+
+/* n blocks of len written by in_thread writes are in the file. */
+static bool writes_land(struct io_engine *e, int fd, unsigned int n, size_t len,
+			unsigned int seed, uint8_t *bufs)
+{
+	return copy_pass(e, fd, IO_OP_WRITEV, n, len, seed, bufs) &&
+	       file_holds(fd, n, len, seed, bufs);
+}
+
 /*
  * io_uring: a lone op and large ops are copied by the thread (no worker
  * is started), many small ones in one pass go to the kernel's worker.
@@ -238,16 +255,11 @@ static void test_copies_uring(int fd, uint8_t *bufs)
 	if (!ok(io_engine_create(IO_ENGINE_URING, &o, &e) == 0,
 		"io_uring: the engine starts for in_thread copies"))
 		return;
-	fill_file(fd, 8, 4096, 10, bufs);
-	ok(copy_pass(e, fd, IO_OP_READV, 1, 4096, 0, bufs) &&
-	   bufs_hold(bufs, 1, 4096, 10),
+	ok(reads_back(e, fd, 1, 4096, 10, bufs),
 	   "io_uring: a lone in_thread read returns the file's data from run()");
-	ok(copy_pass(e, fd, IO_OP_WRITEV, 1, 4096, 20, bufs) &&
-	   file_holds(fd, 1, 4096, 20, bufs),
+	ok(writes_land(e, fd, 1, 4096, 20, bufs),
 	   "io_uring: a lone in_thread write puts its data in the file");
-	fill_file(fd, 4, 64 << 10, 30, bufs);
-	ok(copy_pass(e, fd, IO_OP_READV, 4, 64 << 10, 0, bufs) &&
-	   bufs_hold(bufs, 4, 64 << 10, 30),
+	ok(reads_back(e, fd, 4, 64 << 10, 30, bufs),
 	   "io_uring: four 64 KiB in_thread reads in one pass return the data");
 	if (punts) {
 		ok(iou_workers() == 0,
@@ -256,9 +268,7 @@ static void test_copies_uring(int fd, uint8_t *bufs)
 	} else {
 		tap_skip("this kernel reads a memfd without blocking: io_uring starts no worker to avoid");
 	}
-	fill_file(fd, 8, 4096, 40, bufs);
-	ok(copy_pass(e, fd, IO_OP_READV, 8, 4096, 0, bufs) &&
-	   bufs_hold(bufs, 8, 4096, 40),
+	ok(reads_back(e, fd, 8, 4096, 40, bufs),
 	   "io_uring: eight 4 KiB in_thread reads in one pass return the data");
 	if (punts)
 		ok(iou_workers() > 0,
@@ -276,12 +286,9 @@ static void test_copies_aio(int fd, uint8_t *bufs)
 	if (!ok(io_engine_create(IO_ENGINE_AIO, &o, &e) == 0,
 		"libaio: the engine starts for in_thread copies"))
 		return;
-	fill_file(fd, 8, 4096, 50, bufs);
-	ok(copy_pass(e, fd, IO_OP_READV, 8, 4096, 0, bufs) &&
-	   bufs_hold(bufs, 8, 4096, 50),
+	ok(reads_back(e, fd, 8, 4096, 50, bufs),
 	   "libaio: in_thread reads return the file's data");
-	ok(copy_pass(e, fd, IO_OP_WRITEV, 2, 4096, 60, bufs) &&
-	   file_holds(fd, 2, 4096, 60, bufs),
+	ok(writes_land(e, fd, 2, 4096, 60, bufs),
 	   "libaio: in_thread writes put their data in the file");
 	io_engine_destroy(e);
 }
