@@ -241,6 +241,19 @@ static bool writes_land(struct io_engine *e, int fd, unsigned int n, size_t len,
 	       file_holds(fd, n, len, seed, bufs);
 }
 
+/* An engine of kind on fd for the copy cases, or NULL (a failed check). */
+static struct io_engine *copy_engine(enum io_engine_kind kind, int fd)
+{
+	struct io_engine_opts o = { .depth = 16, .files = &fd, .nfiles = 1 };
+	struct io_engine *e = NULL;
+
+	if (!ok(io_engine_create(kind, &o, &e) == 0,
+		"%s: the engine starts for in_thread copies",
+		io_engine_kind_name(kind)))
+		return NULL;
+	return e;
+}
+
 /*
  * io_uring: a lone op and large ops are copied by the thread (no worker
  * is started), many small ones in one pass go to the kernel's worker.
@@ -248,12 +261,10 @@ static bool writes_land(struct io_engine *e, int fd, unsigned int n, size_t len,
  */
 static void test_copies_uring(int fd, uint8_t *bufs)
 {
-	struct io_engine_opts o = { .depth = 16, .files = &fd, .nfiles = 1 };
-	struct io_engine *e = NULL;
+	struct io_engine *e = copy_engine(IO_ENGINE_URING, fd);
 	bool punts = kernel_punts(fd);
 
-	if (!ok(io_engine_create(IO_ENGINE_URING, &o, &e) == 0,
-		"io_uring: the engine starts for in_thread copies"))
+	if (!e)
 		return;
 	ok(reads_back(e, fd, 1, 4096, 10, bufs),
 	   "io_uring: a lone in_thread read returns the file's data from run()");
@@ -280,11 +291,9 @@ static void test_copies_uring(int fd, uint8_t *bufs)
 /* libaio takes the hint as a plain op: io_submit() copies it anyway. */
 static void test_copies_aio(int fd, uint8_t *bufs)
 {
-	struct io_engine_opts o = { .depth = 16, .files = &fd, .nfiles = 1 };
-	struct io_engine *e = NULL;
+	struct io_engine *e = copy_engine(IO_ENGINE_AIO, fd);
 
-	if (!ok(io_engine_create(IO_ENGINE_AIO, &o, &e) == 0,
-		"libaio: the engine starts for in_thread copies"))
+	if (!e)
 		return;
 	ok(reads_back(e, fd, 8, 4096, 50, bufs),
 	   "libaio: in_thread reads return the file's data");
