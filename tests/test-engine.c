@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,15 +110,18 @@ static void test_beside_other_ops(struct io_engine *e, const char *name, int evf
 
 #define COPY_FILE	(1u << 20)
 
-/* io_uring's worker threads in this process. */
-static int iou_workers(void)
+/* io_uring's worker threads in this process (of thread owner, if not 0). */
+static int iou_workers_of(pid_t owner)
 {
+	char want[32];
 	DIR *dir = opendir("/proc/self/task");
 	struct dirent *de;
 	int n = 0;
 
 	if (!dir)
 		return -1;
+	snprintf(want, sizeof(want), owner ? "iou-wrk-%d\n" : "iou-wrk",
+		 (int)owner);
 	while ((de = readdir(dir))) {
 		char path[300], comm[32] = "";
 		FILE *f;
@@ -128,12 +132,18 @@ static int iou_workers(void)
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, want, strlen(want)))
 			n++;
 		fclose(f);
 	}
 	closedir(dir);
 	return n;
+}
+
+static int iou_workers(void)
+{
+	return iou_workers_of(0);
 }
 
 struct copy {
@@ -288,6 +298,65 @@ static void test_copies_uring(int fd, uint8_t *bufs)
 	io_engine_destroy(e);
 }
 
+struct beside {
+	int fd;
+	uint8_t *bufs;
+	bool punts;
+};
+
+/*
+ * In a thread of its own (io_uring's workers are per thread): a lone
+ * in_thread read while another file op of the thread waits in the kernel
+ * (a read of an empty pipe) is not copied but goes to the ring, whose
+ * worker takes it.
+ */
+static void *lone_beside_pending(void *arg)
+{
+	struct beside *b = arg;
+	struct io_engine *e = copy_engine(IO_ENGINE_URING, b->fd);
+	struct result pend;
+	struct iovec iov;
+	uint64_t word = 0;
+	int p[2];
+
+	if (!e)
+		return NULL;
+	if (pipe(p) < 0)
+		exit(99);
+	memset(&pend, 0, sizeof(pend));
+	iov = (struct iovec){ &word, sizeof(word) };
+	pend.op = (struct io_op){ .done = on_done, .opcode = IO_OP_READV,
+				  .fd = p[0], .iovcnt = 1, .iov = &iov };
+	io_engine_queue(e, &pend.op);
+	io_engine_run(e, false);
+	ok(reads_back(e, b->fd, 1, 4096, 70, b->bufs) && !pend.done,
+	   "io_uring: a lone in_thread read beside a pending file op returns the data");
+	if (b->punts)
+		ok(iou_workers_of(gettid()) > 0,
+		   "io_uring: and went to the kernel's worker, not copied (%d io-wq workers)",
+		   iou_workers_of(gettid()));
+	if (write(p[1], &word, sizeof(word)) != sizeof(word))
+		exit(99);
+	for (long end = now_ms() + 5000; !pend.done && now_ms() < end;)
+		io_engine_run(e, true);
+	ok(pend.done && pend.res == (int)sizeof(word),
+	   "io_uring: the pending op completes after (res %d)", pend.res);
+	io_engine_destroy(e);
+	close(p[0]);
+	close(p[1]);
+	return NULL;
+}
+
+static void test_lone_beside_pending(int fd, uint8_t *bufs)
+{
+	struct beside b = { fd, bufs, kernel_punts(fd) };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, lone_beside_pending, &b))
+		exit(99);
+	pthread_join(t, NULL);
+}
+
 /* libaio takes the hint as a plain op: io_submit() copies it anyway. */
 static void test_copies_aio(int fd, uint8_t *bufs)
 {
@@ -310,8 +379,10 @@ static void test_copies(void)
 	if (fd < 0 || !bufs || ftruncate(fd, COPY_FILE) < 0)
 		exit(99);
 #ifdef HAVE_LIBURING
-	if (uring_engine_probe() == 0)
+	if (uring_engine_probe() == 0) {
 		test_copies_uring(fd, bufs);
+		test_lone_beside_pending(fd, bufs);
+	}
 #endif
 #ifdef HAVE_LIBAIO
 	test_copies_aio(fd, bufs);
