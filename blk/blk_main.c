@@ -205,7 +205,7 @@ static void announce(void *arg, const struct vu_dev_config *cfg,
 	log_info("serving %s: %" PRIu64 " sectors, %u-byte blocks, cache=%s%s%s, %s, up to %u queues, %u I/O thread%s, submit batch %u, max batch %u",
 		 b->path, r->bd->geom.capacity, r->bd->geom.lbs,
 		 cache_mode_name(b->cache), b->read_only ? ", read-only" : "",
-		 backing_copy_in_thread(&r->bd->bk) ? ", in memory" : "",
+		 r->bd->disk.copy_in_thread ? ", in memory" : "",
 		 io_engine_kind_name(cfg->engine), cfg->max_queues,
 		 dev->threads.n, dev->threads.n == 1 ? "" : "s",
 		 cfg->submit_batch, cfg->max_batch);

@@ -40,8 +40,8 @@ struct aio_engine {
 	struct iocb **pending;	/* prepared, not yet submitted */
 	unsigned int npending;
 	uint64_t pending_bytes;	/* of the reads and writes among them */
-	struct io_op *backlog, **backlog_tail;	/* waiting for an iocb */
-	struct io_done_list done;	/* completed synchronously */
+	struct io_op_list backlog;	/* waiting for an iocb */
+	struct io_op_list done;		/* completed synchronously */
 	bool fdsync_sync;	/* the kernel refused IOCB_CMD_FDSYNC */
 	unsigned int submit_batch;
 	struct wait_slot *slots;	/* the set_wait_fds() eventfds */
@@ -54,13 +54,6 @@ struct wait_slot {
 	bool ready;		/* may be readable: try before waiting */
 	struct io_op *op;	/* the READ_EVENTFD waiting, or NULL */
 };
-
-static void list_add(struct io_op **head, struct io_op ***tail, struct io_op *op)
-{
-	op->next = NULL;
-	**tail = op;
-	*tail = &op->next;
-}
 
 static void complete_later(struct aio_engine *a, struct io_op *op, int res)
 {
@@ -197,6 +190,7 @@ static bool prep_iocb(struct aio_engine *a, struct io_op *op)
 	io_set_eventfd(cb, a->evfd);
 	cb->data = op;
 	a->pending[a->npending++] = cb;
+	a->pending_bytes += io_op_rw_bytes(op);
 	return true;
 }
 
@@ -226,11 +220,10 @@ static void aio_queue(struct io_engine *e, struct io_op *op)
 		/* in_thread: io_submit() copies a file in memory itself. */
 		break;
 	}
-	if (a->backlog || !prep_iocb(a, op)) {
-		list_add(&a->backlog, &a->backlog_tail, op);
+	if (a->backlog.head || !prep_iocb(a, op)) {
+		io_op_list_add(&a->backlog, op);
 		return;
 	}
-	a->pending_bytes += io_op_rw_bytes(op);
 	if (io_submit_due(a->submit_batch, a->npending, a->pending_bytes))
 		submit_pending(a);
 }
@@ -297,12 +290,9 @@ static void submit_pending(struct aio_engine *a)
 
 static void refill_from_backlog(struct aio_engine *a)
 {
-	while (a->backlog && a->nfree) {
-		struct io_op *op = a->backlog;
+	while (a->backlog.head && a->nfree) {
+		struct io_op *op = io_op_list_pop(&a->backlog);
 
-		a->backlog = op->next;
-		if (!a->backlog)
-			a->backlog_tail = &a->backlog;
 		if (op->opcode == IO_OP_FDATASYNC && a->fdsync_sync)
 			run_sync(a, op);
 		else
@@ -536,8 +526,8 @@ int aio_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	a->submit_batch = o->submit_batch;
 	a->base.ops = &aio_ops;
 	a->base.name = "libaio";
-	a->backlog_tail = &a->backlog;
-	io_done_init(&a->done);
+	io_op_list_init(&a->backlog);
+	io_op_list_init(&a->done);
 	*out = &a->base;
 	return 0;
 fail:

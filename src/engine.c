@@ -121,12 +121,12 @@ int io_op_rw_in_thread(const struct io_op *op)
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-int io_done_dispatch(struct io_done_list *l)
+int io_done_dispatch(struct io_op_list *l)
 {
 	struct io_op *list = l->head;
 	int n = 0;
 
-	io_done_init(l);
+	io_op_list_init(l);
 	while (list) {
 		struct io_op *op = list;
 

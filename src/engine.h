@@ -113,50 +113,70 @@ struct io_engine_opts {
 	bool restrict_ops;
 };
 
-/*
- * Operations an engine completed without the kernel's queue (in_thread
- * copies, libaio's synchronous calls): their callbacks run in run().
- */
-struct io_done_list {
+/* A FIFO of operations, linked through their next field. */
+struct io_op_list {
 	struct io_op *head, **tail;
 };
 
-static inline void io_done_init(struct io_done_list *l)
+static inline void io_op_list_init(struct io_op_list *l)
 {
 	l->head = NULL;
 	l->tail = &l->head;
 }
 
-static inline void io_done_add(struct io_done_list *l, struct io_op *op,
-			       int res)
+static inline void io_op_list_add(struct io_op_list *l, struct io_op *op)
 {
-	op->res = res;
 	op->next = NULL;
 	*l->tail = op;
 	l->tail = &op->next;
+}
+
+/* Take the first operation off l, which must not be empty. */
+static inline struct io_op *io_op_list_pop(struct io_op_list *l)
+{
+	struct io_op *op = l->head;
+
+	l->head = op->next;
+	if (!l->head)
+		l->tail = &l->head;
+	return op;
+}
+
+/*
+ * Operations an engine completed without the kernel's queue (in_thread
+ * copies, libaio's synchronous calls), their result in res: their
+ * callbacks run in run().
+ */
+static inline void io_done_add(struct io_op_list *l, struct io_op *op, int res)
+{
+	op->res = res;
+	io_op_list_add(l, op);
 }
 
 /*
  * Run the callbacks of the operations on l now; operations they complete
  * in turn wait for the next call.  Returns how many ran.
  */
-int io_done_dispatch(struct io_done_list *l);
+int io_done_dispatch(struct io_op_list *l);
 
 /* An in_thread READV or WRITEV, done now: bytes moved or -errno. */
 int io_op_rw_in_thread(const struct io_op *op);
 
+static inline bool io_op_is_rw(const struct io_op *op)
+{
+	return op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV;
+}
+
 /* May op be copied by io_op_rw_in_thread()? */
 static inline bool io_op_is_in_thread(const struct io_op *op)
 {
-	return op->in_thread &&
-	       (op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV);
+	return op->in_thread && io_op_is_rw(op);
 }
 
 /* The bytes a READV or WRITEV moves (0 for any other op). */
 static inline uint64_t io_op_rw_bytes(const struct io_op *op)
 {
-	return op->opcode == IO_OP_READV || op->opcode == IO_OP_WRITEV ?
-	       op->len : 0;
+	return io_op_is_rw(op) ? op->len : 0;
 }
 
 /*

@@ -34,16 +34,16 @@ struct uring_engine {
 	struct io_engine base;
 	struct io_uring ring;
 	/* Operations that found the SQ full and could not be flushed yet. */
-	struct io_op *backlog, **backlog_tail;
+	struct io_op_list backlog;
 	/* Armed operations whose cancellation found the SQ full. */
 	struct io_op *cancels;
 	/* File operations in the ring (not eventfd reads or timers). */
 	unsigned int file_ops;
 	/* in_thread operations queued in this pass, not yet placed... */
-	struct io_op *copies, **copies_tail;
+	struct io_op_list copies;
 	unsigned int ncopies;
 	/* ... and those copied, their callbacks not yet run. */
-	struct io_done_list done;
+	struct io_op_list done;
 	/* Files registered with the ring, used by index. */
 	int fixed[MAX_FIXED];
 	unsigned int nfixed;
@@ -166,6 +166,7 @@ static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
 		     struct io_op *op)
 {
 	u->file_ops += is_file_op(op);
+	u->sq_bytes += io_op_rw_bytes(op);
 	switch (op->opcode) {
 	/* One buffer needs no iovec: the plain opcodes skip importing it. */
 	case IO_OP_READV:
@@ -208,6 +209,12 @@ static void prep_sqe(struct uring_engine *u, struct io_uring_sqe *sqe,
 	io_uring_sqe_set_data(sqe, op);
 }
 
+static void submit(struct uring_engine *u)
+{
+	io_uring_submit(&u->ring);
+	u->sq_bytes = 0;
+}
+
 static struct io_uring_sqe *get_sqe(struct uring_engine *u)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
@@ -215,8 +222,7 @@ static struct io_uring_sqe *get_sqe(struct uring_engine *u)
 	if (sqe)
 		return sqe;
 	/* SQ full: push what is there to the kernel and try again. */
-	io_uring_submit(&u->ring);
-	u->sq_bytes = 0;
+	submit(u);
 	return io_uring_get_sqe(&u->ring);
 }
 
@@ -224,19 +230,14 @@ static void to_ring(struct uring_engine *u, struct io_op *op)
 {
 	struct io_uring_sqe *sqe;
 
-	if (u->backlog || !(sqe = get_sqe(u))) {
-		op->next = NULL;
-		*u->backlog_tail = op;
-		u->backlog_tail = &op->next;
+	if (u->backlog.head || !(sqe = get_sqe(u))) {
+		io_op_list_add(&u->backlog, op);
 		return;
 	}
 	prep_sqe(u, sqe, op);
-	u->sq_bytes += io_op_rw_bytes(op);
 	if (io_submit_due(u->submit_batch, io_uring_sq_ready(&u->ring),
-			  u->sq_bytes)) {
-		io_uring_submit(&u->ring);
-		u->sq_bytes = 0;
-	}
+			  u->sq_bytes))
+		submit(u);
 }
 
 static void uring_queue(struct io_engine *e, struct io_op *op)
@@ -244,9 +245,7 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
 
 	if (io_op_is_in_thread(op)) {
-		op->next = NULL;
-		*u->copies_tail = op;
-		u->copies_tail = &op->next;
+		io_op_list_add(&u->copies, op);
 		u->ncopies++;
 		return;
 	}
@@ -260,12 +259,12 @@ static void uring_cancel(struct io_engine *e, struct io_op *op)
 	struct io_uring_sqe *sqe;
 
 	/* Still in our backlog: never reached the kernel. */
-	for (pp = &u->backlog; *pp; pp = &(*pp)->next) {
+	for (pp = &u->backlog.head; *pp; pp = &(*pp)->next) {
 		if (*pp != op)
 			continue;
 		*pp = op->next;
 		if (!*pp)
-			u->backlog_tail = pp;
+			u->backlog.tail = pp;
 		op->done(op, -ECANCELED);
 		return;
 	}
@@ -294,16 +293,12 @@ static void flush_cancels(struct uring_engine *u)
 
 static void flush_backlog(struct uring_engine *u)
 {
-	while (u->backlog) {
-		struct io_op *op = u->backlog;
+	while (u->backlog.head) {
 		struct io_uring_sqe *sqe = get_sqe(u);
 
 		if (!sqe)
 			return;
-		u->backlog = op->next;
-		if (!u->backlog)
-			u->backlog_tail = &u->backlog;
-		prep_sqe(u, sqe, op);
+		prep_sqe(u, sqe, io_op_list_pop(&u->backlog));
 	}
 }
 
@@ -343,11 +338,10 @@ static int reap(struct uring_engine *u)
 /* The pass's in_thread operations: copied now, or into the ring. */
 static void place_copies(struct uring_engine *u)
 {
-	struct io_op *list = u->copies;
+	struct io_op *list = u->copies.head;
 	unsigned int n = u->ncopies;
 
-	u->copies = NULL;
-	u->copies_tail = &u->copies;
+	io_op_list_init(&u->copies);
 	u->ncopies = 0;
 	while (list) {
 		struct io_op *op = list;
@@ -527,9 +521,9 @@ int uring_engine_create(const struct io_engine_opts *o, struct io_engine **out)
 	u->submit_batch = o->submit_batch;
 	u->base.ops = &uring_ops;
 	u->base.name = "io_uring";
-	u->backlog_tail = &u->backlog;
-	u->copies_tail = &u->copies;
-	io_done_init(&u->done);
+	io_op_list_init(&u->backlog);
+	io_op_list_init(&u->copies);
+	io_op_list_init(&u->done);
 	*out = &u->base;
 	return 0;
 }
