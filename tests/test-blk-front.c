@@ -5,8 +5,9 @@
  * writes landing in the image file, flush, discard, write-zeroes, GET_ID,
  * read-only and 4 KiB-block disks, the cache modes, several queues, and
  * disconnect followed by reconnect.  Refusals of bad requests and messages
- * are the business of the hostile suites (test-hostile-msg.c,
- * test-hostile-ring.c).  The engine comes from $TEST_AIO (default io_uring).
+ * are the business of the hostile suites (test-hostile-msg-proto.c,
+ * test-hostile-msg-mem.c, test-hostile-ring.c).  The engine comes from
+ * $TEST_AIO (default io_uring).
  */
 #include <endian.h>
 #include <errno.h>
