@@ -114,7 +114,7 @@ def vu_msg_seeds():
                                  rec(msg(GET_CONFIG, cfg(32, 1, b'\0')))]
     s['reset-owner'] = negotiate() + [mem_table(one)] + ring(0) + [rec(msg(RESET_OWNER))]
     s['no-ack'] = negotiate(False) + [mem_table(one)] + ring(0)
-    # Hostile ones, as in tests/test-hostile-msg.c.
+    # Hostile ones, as in tests/test-hostile-msg-proto.c and -mem.c.
     s['truncated-header'] = [rec(msg(GET_FEATURES)[:7])]
     s['truncated-payload'] = negotiate() + [rec(msg(SET_FEATURES, u64(1 << 32))[:15])]
     s['fds-on-owner'] = negotiate() + [rec(msg(SET_OWNER, flags=V | NEED_REPLY), 3, EVENTFD)]

@@ -8,8 +8,8 @@
  * driver stores, draining stops, memory regions, disconnect and reconnect,
  * one front end at a time, and a clean exit on SIGTERM.  Daemons started
  * with other options are test-blk-front-options.c's; refusals of bad
- * requests and messages are the hostile suites' (test-hostile-msg.c,
- * test-hostile-ring.c).
+ * requests and messages are the hostile suites' (test-hostile-msg-proto.c,
+ * test-hostile-msg-mem.c, test-hostile-ring.c).
  */
 #include <endian.h>
 #include <errno.h>

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test-case.h: the frame of the hostile suites (test-hostile-msg,
- * test-hostile-ring): a case's daemon, its TAP line, and the suite run
- * twice, each case on a daemon of its own and then all on one daemon.
+ * test-case.h: the frame of the hostile suites (test-hostile-msg-proto,
+ * test-hostile-msg-mem, test-hostile-ring): a case's daemon, its TAP line,
+ * and the suite run twice, each case on a daemon of its own and then all
+ * on one daemon.
  */
 #ifndef VU_TEST_CASE_H
 #define VU_TEST_CASE_H
