@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # tests/guest/qmp.py -- a minimal QMP client for the guest tests.
 #
-# Owns the host's talk to a running QEMU's monitor (guest-lib.sh calls it
+# Owns the host's talk to a running QEMU's monitor (guest-qemu.sh calls it
 # for live migration): connect to QEMU's QMP socket, negotiate
 # capabilities, run one or more commands in order, print their results.
 #
