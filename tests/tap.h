@@ -10,6 +10,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/*
+ * One count per translation unit: a program's checks must all be made
+ * from one .c file (shared helpers that check are static inline in a
+ * header), or a failure made elsewhere is numbered apart and never
+ * reaches tap_done().
+ */
 static int tap_count, tap_failures;
 
 static inline __attribute__((format(printf, 2, 3)))
