@@ -123,10 +123,9 @@ int io_op_rw_in_thread(const struct io_op *op)
 
 int io_done_dispatch(struct io_op_list *l)
 {
-	struct io_op *list = l->head;
+	struct io_op *list = io_op_list_take(l);
 	int n = 0;
 
-	io_op_list_init(l);
 	while (list) {
 		struct io_op *op = list;
 

@@ -142,6 +142,31 @@ static inline struct io_op *io_op_list_pop(struct io_op_list *l)
 	return op;
 }
 
+/* Empty l, handing back its operations as a NULL-terminated chain. */
+static inline struct io_op *io_op_list_take(struct io_op_list *l)
+{
+	struct io_op *op = l->head;
+
+	io_op_list_init(l);
+	return op;
+}
+
+/* Unlink op from l if it is there; false if it is not. */
+static inline bool io_op_list_remove(struct io_op_list *l, struct io_op *op)
+{
+	struct io_op **pp;
+
+	for (pp = &l->head; *pp; pp = &(*pp)->next) {
+		if (*pp != op)
+			continue;
+		*pp = op->next;
+		if (!*pp)
+			l->tail = pp;
+		return true;
+	}
+	return false;
+}
+
 /*
  * Operations an engine completed without the kernel's queue (in_thread
  * copies, libaio's synchronous calls), their result in res: their

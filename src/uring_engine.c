@@ -255,16 +255,10 @@ static void uring_queue(struct io_engine *e, struct io_op *op)
 static void uring_cancel(struct io_engine *e, struct io_op *op)
 {
 	struct uring_engine *u = container_of(e, struct uring_engine, base);
-	struct io_op **pp;
 	struct io_uring_sqe *sqe;
 
 	/* Still in our backlog: never reached the kernel. */
-	for (pp = &u->backlog.head; *pp; pp = &(*pp)->next) {
-		if (*pp != op)
-			continue;
-		*pp = op->next;
-		if (!*pp)
-			u->backlog.tail = pp;
+	if (io_op_list_remove(&u->backlog, op)) {
 		op->done(op, -ECANCELED);
 		return;
 	}
@@ -338,10 +332,9 @@ static int reap(struct uring_engine *u)
 /* The pass's in_thread operations: copied now, or into the ring. */
 static void place_copies(struct uring_engine *u)
 {
-	struct io_op *list = u->copies.head;
+	struct io_op *list = io_op_list_take(&u->copies);
 	unsigned int n = u->ncopies;
 
-	io_op_list_init(&u->copies);
 	u->ncopies = 0;
 	while (list) {
 		struct io_op *op = list;
